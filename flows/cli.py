@@ -1,0 +1,302 @@
+"""The `musharaka` command: a thin layer over the engine, the flows and the state.
+
+Exit codes: 0 done; 1 refused (not allowed, or not possible in the campaign's state); 2 bad input
+(plan files, submitted files, arguments); 3 an unexpected failure. No command prints a traceback.
+"""
+
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import click
+from sqlalchemy.exc import SQLAlchemyError
+
+from flows import engine, runtime, views
+from flows.contributions import ContributionsError
+from flows.planfiles import PlanError, load_plans
+from stages.plans import STAGES, ApproversRegistry, CampaignPlan, Programme
+from state.db import session_scope
+from state.events import ConcurrentWrite
+from state.settings import get_settings
+
+class Cli(click.Group):
+    """Turns every expected failure into a message and an exit code, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (PlanError, ContributionsError) as error:
+            for problem in error.problems:
+                click.echo(str(problem), err=True)
+            click.echo(f"{len(error.problems)} problem(s); nothing was changed.", err=True)
+            sys.exit(2)
+        except (engine.Refused, ConcurrentWrite) as error:
+            click.echo(f"refused: {error}", err=True)
+            sys.exit(1)
+        except SQLAlchemyError as error:
+            click.echo(f"database error ({get_settings().database_url}): {error.__class__.__name__}: "
+                       f"{str(error).splitlines()[0]}", err=True)
+            sys.exit(1)
+        except click.exceptions.Exit | click.ClickException | SystemExit | KeyboardInterrupt:
+            raise
+        except Exception as error:
+            if get_settings().debug:
+                raise
+            click.echo(
+                f"error: {error.__class__.__name__}: {error}\n"
+                "The command stopped; what it had not committed was rolled back. "
+                "Run again with MUSHARAKA_DEBUG=1 for the technical detail.",
+                err=True,
+            )
+            sys.exit(3)
+
+
+def _now(value: str | None) -> datetime:
+    """The instant the command acts at: `--now` if given (for replaying a schedule), else the clock."""
+    if value is None:
+        return datetime.now(UTC)
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"expected ISO 8601 such as 2025-07-01T09:00+04:00, found {value!r}")
+    if moment.tzinfo is None:
+        raise click.BadParameter(f"expected a time with its UTC offset (e.g. +04:00), found {value!r}")
+    return moment.astimezone(UTC)
+
+
+@click.group(cls=Cli)
+@click.option("--now", "now_text", metavar="ISO-TIME", help="Act as at this instant (default: the clock).")
+@click.pass_context
+def main(ctx: click.Context, now_text: str | None) -> None:
+    """Musharaka: run e-participation campaigns from plan files through six approved stages."""
+    ctx.obj = _now(now_text)
+
+
+def _emit(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+def validate(paths: tuple[Path, ...]) -> None:
+    """Check plan files (default: the plans folder); every problem as file:line:column: field: message.
+
+    Example: musharaka validate plans/
+    """
+    settings = get_settings()
+    targets = list(paths) or [settings.plans_dir]
+    missing = [p for p in targets if not p.exists()]
+    if missing:
+        raise click.BadParameter(f"no such file or folder: {', '.join(map(str, missing))}")
+    plans, problems = load_plans(targets, registry_fallback=settings.plans_dir / "approvers.yaml")
+    if problems:
+        raise PlanError(problems)
+    click.echo(
+        f"ok: {len(plans.campaigns)} campaign plan(s), {len(plans.programmes)} programme(s), "
+        f"{'an' if plans.registry else 'no'} approvers registry"
+    )
+
+
+@main.command()
+@click.option("--kind", type=click.Choice(["campaign", "programme", "approvers"]), default="campaign")
+def schema(kind: str) -> None:
+    """Print the JSON Schema of a plan file, for editors that validate YAML as it is typed.
+
+    Example: musharaka schema --kind campaign > campaign.schema.json
+    """
+    model = {"campaign": CampaignPlan, "programme": Programme, "approvers": ApproversRegistry}[kind]
+    _emit(model.model_json_schema())
+
+
+@main.command()
+@click.argument("campaign_id")
+@click.option("--as", "actor", help="Who starts it (default: the plan's owner).")
+@click.option("--no-advance", is_flag=True, help="Only record the start; do not run the prepare stage.")
+@click.pass_obj
+def start(now: datetime, campaign_id: str, actor: str | None, no_advance: bool) -> None:
+    """Start a campaign from its plan file and run it as far as its first gate.
+
+    Example: musharaka start moheri-2025-q3-satisfaction
+    """
+    plans = engine.load_plan_set()
+    plan = engine.plan_of(plans, campaign_id)
+    with session_scope() as session:
+        engine.start(plan, actor=actor or plan.owner, now=now, session=session)
+    click.echo(f"{campaign_id}: started")
+    if not no_advance:
+        _advance([campaign_id], now)
+
+
+def _advance(campaign_ids: list[str], now: datetime) -> None:
+    runtime.configure_prefect()
+    from flows.lifecycle import advance  # Prefect loads only for commands that run flows
+
+    stops = advance(campaign_ids, now)
+    with session_scope() as session:
+        for campaign_id in stops:
+            click.echo(views.where_it_stands(campaign_id, session=session))
+
+
+@main.command()
+@click.argument("campaign_ids", nargs=-1)
+@click.option("--all", "everything", is_flag=True, help="Every started campaign that is not closed.")
+@click.pass_obj
+def advance(now: datetime, campaign_ids: tuple[str, ...], everything: bool) -> None:
+    """Run campaigns as far as their gates allow (stops at open gates, missing inputs, open windows).
+
+    Example: musharaka advance --all
+    """
+    if not campaign_ids and not everything:
+        raise click.UsageError("name campaigns to advance, or pass --all")
+    engine.load_plan_set()  # refuse early, with every problem, if the plans do not validate
+    with session_scope() as session:
+        targets = views.active_campaigns(session=session) if everything else list(campaign_ids)
+        for campaign_id in targets:
+            engine.campaign_state(campaign_id, session=session)
+    if not targets:
+        click.echo("no campaign to advance: none is started and open")
+        return
+    _advance(targets, now)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_obj
+def status(now: datetime, as_json: bool) -> None:
+    """Every campaign of the programme: stage, attempt, status, open gate and window.
+
+    Example: musharaka status --json
+    """
+    plans, problems = load_plans([get_settings().plans_dir])
+    if problems:
+        click.echo(f"warning: the plan files have {len(problems)} problem(s); run musharaka validate",
+                   err=True)
+    with session_scope() as session:
+        rows = views.status_rows(plans, now=now, session=session)
+    if as_json:
+        _emit([row.model_dump(mode="json") for row in rows])
+    else:
+        click.echo(views.status_table(rows))
+
+
+@main.command()
+@click.option("--pending", is_flag=True, help="Only gates still open.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_obj
+def gates(now: datetime, pending: bool, as_json: bool) -> None:
+    """Gates with their policy, approvals so far and due date.
+
+    Example: musharaka gates --pending --json
+    """
+    with session_scope() as session:
+        rows = views.gate_rows(pending=pending, now=now, session=session)
+    if as_json:
+        _emit([row.model_dump(mode="json") for row in rows])
+    elif not rows:
+        click.echo("no gates" + (" pending" if pending else ""))
+    else:
+        click.echo(views.gates_table(rows))
+
+
+def _decide(
+    now: datetime, campaign_id: str, stage: str, approver: str, decision: Literal["approve", "reject"],
+    text: str, run_next: bool,
+) -> None:
+    plans = engine.load_plan_set()
+    if plans.registry is None:
+        raise engine.Refused(f"no approvers registry in {get_settings().plans_dir}")
+    with session_scope() as session:
+        gate = engine.decide(campaign_id, stage, approver_id=approver, decision=decision, text=text,
+                             registry=plans.registry, now=now, session=session)
+        outcome = views.where_it_stands(campaign_id, session=session)
+        passed = gate.status == "approved"
+    click.echo(f"{campaign_id}: {stage} {'approved' if decision == 'approve' else 'rejected'} by "
+               f"{approver}")
+    click.echo(outcome)
+    if passed and run_next:
+        _advance([campaign_id], now)
+
+
+@main.command()
+@click.argument("campaign_id")
+@click.argument("stage", type=click.Choice(STAGES))
+@click.option("--as", "approver", required=True, help="The approver's id in approvers.yaml.")
+@click.option("--comment", default="", help="Why, for the record.")
+@click.option("--no-advance", is_flag=True, help="Record only; leave running the next stage to `advance`.")
+@click.pass_obj
+def approve(now: datetime, campaign_id: str, stage: str, approver: str, comment: str,
+            no_advance: bool) -> None:
+    """Approve a stage's gate; once its quorum is met the next stage runs.
+
+    Example: musharaka approve moheri-2025-q3-satisfaction prepare --as dg.planning --comment "go"
+    """
+    _decide(now, campaign_id, stage, approver, "approve", comment, not no_advance)
+
+
+@main.command()
+@click.argument("campaign_id")
+@click.argument("stage", type=click.Choice(STAGES))
+@click.option("--as", "approver", required=True, help="The approver's id in approvers.yaml.")
+@click.option("--reason", required=True, help="What must be reworked.")
+@click.pass_obj
+def reject(now: datetime, campaign_id: str, stage: str, approver: str, reason: str) -> None:
+    """Send a stage back for rework, with the reason; it runs again as a new attempt.
+
+    Example: musharaka reject moheri-2025-q3-satisfaction plan --as dg.planning --reason "budget missing"
+    """
+    _decide(now, campaign_id, stage, approver, "reject", reason, False)
+
+
+@main.command()
+@click.argument("campaign_id")
+@click.argument("stage", type=click.Choice(STAGES))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--as", "actor", help="Who submits it (default: the plan's owner).")
+@click.pass_obj
+def submit(now: datetime, campaign_id: str, stage: str, file: Path, actor: str | None) -> None:
+    """Submit what a person must supply for a stage: contributions CSV (conduct), readiness answers
+    (prepare), the decision (analyse), or the lessons (evaluate), as YAML or JSON.
+
+    Example: musharaka submit moheri-2025-q3-satisfaction analyse decision.yaml --as planning.team
+    """
+    plans = engine.load_plan_set()
+    plan = engine.plan_of(plans, campaign_id)
+    with session_scope() as session:
+        message = engine.submit_file(campaign_id, stage, file, plans=plans,  # type: ignore[arg-type]
+                                     actor=actor or plan.owner, now=now, session=session)
+    click.echo(f"{campaign_id}: {message}")
+    click.echo(f"next: musharaka advance {campaign_id}")
+
+
+@main.command()
+@click.argument("campaign_id")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output, payloads included.")
+def history(campaign_id: str, as_json: bool) -> None:
+    """A campaign's event log, oldest first: who did what, when, and the hash chain.
+
+    Example: musharaka history moheri-2025-q3-satisfaction --json
+    """
+    with session_scope() as session:
+        campaign = engine.campaign_state(campaign_id, session=session)
+        entries = views.history_entries(campaign_id, campaign.timezone, session=session)
+    if as_json:
+        _emit([entry.model_dump(mode="json") for entry in entries])
+    else:
+        for entry in entries:
+            click.echo(f"{entry.seq:>4}  {entry.local_time}  {entry.actor:<18} {entry.type:<22} "
+                       f"{entry.summary}")
+
+
+@main.command()
+@click.option("--reset", is_flag=True, help="Start from an empty database (deletes the current state).")
+def demo(reset: bool) -> None:
+    """Replay the ministry's 2025 programme: plans, sample contributions, approvals, one rework.
+
+    Example: musharaka demo --reset
+    """
+    from flows.demo import run_demo
+
+    run_demo(reset=reset, echo=click.echo)
+

@@ -1,0 +1,251 @@
+"""The demo: the ministry's 2025 programme replayed on its own calendar, through the same paths a user takes.
+
+Contributions are generated (seeded, so every run is identical) and written as CSV files; decisions
+and lessons are written as YAML files; all of them are submitted, approved and advanced exactly as
+the CLI does. One campaign goes from prepare to closed with a rejection and rework at analyse.
+"""
+
+import csv
+import random
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from ruamel.yaml import YAML
+from sqlmodel import SQLModel, func, select
+
+from flows import engine, runtime, views
+from flows.planfiles import PlanSet
+from stages.plans import STAGES, CampaignPlan, Question, Stage
+from state.db import get_engine, session_scope
+from state.settings import get_settings
+from state.tables import Event
+
+MUSCAT = ZoneInfo("Asia/Muscat")
+AS_OF = datetime(2025, 9, 21, 12, 0, tzinfo=MUSCAT)
+
+COMMENTS = [
+    "أتمنى تبسيط خطوات رفع المستندات",
+    "الخدمة ممتازة وسريعة",
+    "Please add status notifications by SMS",
+    "نحتاج إلى دعم فني عبر الدردشة",
+    "The forms should keep what I typed when the session expires",
+    "",
+]
+
+
+def at(day: str, hour: int = 10) -> datetime:
+    """A demo instant, in Muscat time."""
+    return datetime.fromisoformat(day).replace(hour=hour, tzinfo=MUSCAT)
+
+
+class Demo:
+    """Drives campaigns through the engine on the demo calendar."""
+
+    def __init__(self, plans: PlanSet, folder: Path, echo: Callable[[str], None]) -> None:
+        self.plans, self.folder, self.echo = plans, folder, echo
+
+    def plan(self, campaign_id: str) -> CampaignPlan:
+        return engine.plan_of(self.plans, campaign_id)
+
+    def start(self, campaign_id: str, when: datetime) -> None:
+        with session_scope() as session:
+            engine.start(self.plan(campaign_id), actor="planning.team", now=when, session=session)
+        self.advance(campaign_id, when)
+
+    def advance(self, campaign_id: str, when: datetime) -> None:
+        from flows.lifecycle import advance
+
+        advance([campaign_id], when)
+
+    def decide(
+        self,
+        campaign_id: str,
+        stage: Stage,
+        approver: str,
+        when: datetime,
+        decision: Literal["approve", "reject"] = "approve",
+        text: str = "",
+    ) -> None:
+        assert self.plans.registry is not None
+        with session_scope() as session:
+            gate = engine.decide(
+                campaign_id, stage, approver_id=approver, decision=decision, text=text,
+                registry=self.plans.registry, now=when, session=session,
+            )
+            passed = gate.status == "approved"
+        if passed:
+            self.advance(campaign_id, when)
+
+    def approve_through(self, campaign_id: str, until: Stage, when: datetime) -> datetime:
+        """Approve every gate up to and including `until`, a day apart; returns the last day."""
+        for stage in STAGES[: STAGES.index(until) + 1]:
+            with session_scope() as session:
+                state = engine.campaign_state(campaign_id, session=session)
+            if state.stage != stage or state.status != "awaiting-gate":
+                continue
+            when += timedelta(days=1)
+            policy = self.plan(campaign_id).gates.for_stage(stage)
+            for approver in self.approvers(policy.roles)[: policy.quorum]:
+                self.decide(campaign_id, stage, approver, when)
+        return when
+
+    def approvers(self, roles: tuple[str, ...]) -> list[str]:
+        assert self.plans.registry is not None
+        return [a.id for a in self.plans.registry.approvers if set(a.roles) & set(roles)]
+
+    def submit(self, campaign_id: str, stage: Stage, path: Path, when: datetime) -> None:
+        with session_scope() as session:
+            engine.submit_file(campaign_id, stage, path, plans=self.plans, actor="planning.team",
+                               now=when, session=session)
+
+    def contributions(self, campaign_id: str, rows: int, until: datetime) -> Path:
+        """Seeded sample contributions inside the window (up to `until`), as a CSV file."""
+        plan = self.plan(campaign_id)
+        rng = random.Random(campaign_id)
+        start = plan.window.opens_at()
+        end = min(plan.window.closes_at(), until.astimezone(start.tzinfo))
+        span = (end - start).total_seconds()
+        path = self.folder / f"{campaign_id}-contributions.csv"
+        with path.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["submitted_at", "channel", "audience", *(q.id for q in plan.instrument)])
+            for _ in range(rows):
+                moment = start + timedelta(seconds=rng.uniform(0, span - 1))
+                writer.writerow(
+                    [
+                        moment.astimezone(MUSCAT).isoformat(timespec="seconds"),
+                        rng.choice(plan.channels),
+                        rng.choices([a.id for a in plan.audiences],
+                                    weights=range(len(plan.audiences) + 2, 2, -1))[0],
+                        *(_answer(q, rng) for q in plan.instrument),
+                    ]
+                )
+        return path
+
+    def write_yaml(self, name: str, content: dict[str, Any]) -> Path:
+        path = self.folder / name
+        with path.open("w", encoding="utf-8") as handle:
+            YAML().dump(content, handle)
+        return path
+
+    def run_to_closed(self, campaign_id: str, begin: datetime, rows: int, *, rework: bool) -> None:
+        """The whole lifecycle; with `rework`, the analyse gate is rejected once and reworked."""
+        plan = self.plan(campaign_id)
+        self.start(campaign_id, begin)
+        self.approve_through(campaign_id, "plan", begin)
+        closes = plan.window.closes_at()
+        self.submit(campaign_id, "conduct", self.contributions(campaign_id, rows, closes), closes)
+        day = closes + timedelta(hours=9)
+        self.advance(campaign_id, day)
+        day = self.approve_through(campaign_id, "conduct", day)
+        decision = self.write_yaml(f"{campaign_id}-decision.yaml", _decision(plan, revised=False))
+        self.submit(campaign_id, "analyse", decision, day)
+        self.advance(campaign_id, day)
+        if rework:
+            day += timedelta(days=1)
+            self.decide(campaign_id, "analyse", "dir.digital", day, "reject",
+                        "The decision does not say what changes for researchers; add the impact "
+                        "on each group.")
+            day += timedelta(days=2)
+            revised = self.write_yaml(f"{campaign_id}-decision-2.yaml", _decision(plan, revised=True))
+            self.submit(campaign_id, "analyse", revised, day)
+            self.advance(campaign_id, day)
+        day = self.approve_through(campaign_id, "announce", day)
+        lessons = self.write_yaml(f"{campaign_id}-lessons.yaml", _lessons())
+        day += timedelta(days=10)
+        self.submit(campaign_id, "evaluate", lessons, day)
+        self.advance(campaign_id, day)
+        self.approve_through(campaign_id, "evaluate", day)
+
+    def run_to_conduct(self, campaign_id: str, begin: datetime, rows: int, until: datetime) -> None:
+        """Started and approved to conduct; contributions so far collected; the window still open."""
+        self.start(campaign_id, begin)
+        day = self.approve_through(campaign_id, "plan", begin)
+        self.submit(campaign_id, "conduct", self.contributions(campaign_id, rows, until), until)
+        self.advance(campaign_id, max(day, until))
+
+
+def _answer(question: Question, rng: random.Random) -> str:
+    options = [o.id for o in question.options]
+    if question.type == "single":
+        return rng.choices(options, weights=range(len(options) + 1, 1, -1))[0]
+    if question.type == "multiple":
+        return "|".join(rng.sample(options, rng.randint(1, len(options))))
+    if question.type == "likert":
+        weights = [1, 2, 4, 6, 4] if question.scale == 5 else [1] * question.scale
+        return str(rng.choices(range(1, question.scale + 1), weights=weights)[0])
+    if question.type == "number":
+        return str(rng.randint(1, 10))
+    comment = rng.choice(COMMENTS)
+    return comment or ("-" if question.required else "")
+
+
+def _decision(plan: CampaignPlan, *, revised: bool) -> dict[str, Any]:
+    impact = [{"audience": a.id, "impact": f"Addressed in the action plan for {a.name.en.lower()}."}
+              for a in plan.audiences] if revised else []
+    return {
+        "summary": {
+            "ar": f"اعتماد نتائج «{plan.title.ar}» وتنفيذ التحسينات ذات الأولوية",
+            "en": f"Adopt the results of '{plan.title.en}' and carry out the priority improvements",
+        },
+        "rationale": {
+            "ar": "جاء القرار بناءً على آراء المشاركين وتحليل النتائج لكل فئة",
+            "en": "The decision follows the participants' opinions and the results for each group",
+        },
+        "not_adopted": {
+            "ar": "بعض المقترحات تتطلب تعديلات تشريعية أو ميزانية غير متاحة هذا العام",
+            "en": "Some proposals need legal changes or a budget not available this year",
+        },
+        "based_on_contributions": True,
+        "impact": impact,
+        "expected_impact": "Fewer incomplete requests and shorter processing times within two quarters.",
+    }
+
+
+def _lessons() -> dict[str, Any]:
+    return {
+        "method_understood": "Yes; the team followed the six stages, and the gate checklists helped.",
+        "participation_drivers": "Banners on the services portal and reminders through student councils.",
+        "channels_served": "The website served best; social media brought younger participants.",
+        "contributions_useful": "Yes; the comments pointed at the upload step, which the decision fixes.",
+        "lessons": ["Open the window outside the examination period.",
+                    "Publish a mid-window count to keep momentum."],
+        "improvements": ["Add an SMS channel for parents.", "Shorten the questionnaire to five minutes."],
+    }
+
+
+def run_demo(*, reset: bool, echo: Callable[[str], None]) -> None:
+    """Replay the 2025 programme into the configured database and print the status table."""
+    settings = get_settings()
+    plans = engine.load_plan_set()
+    db = get_engine()
+    with session_scope() as session:
+        existing = session.exec(select(func.count()).select_from(Event)).one()
+    if existing and not reset:
+        raise engine.Refused(
+            f"the database {settings.database_url} already holds {existing} events; "
+            "run `musharaka demo --reset` to replace them with the demo"
+        )
+    if reset:
+        SQLModel.metadata.drop_all(db)
+    folder = settings.output_dir / "demo"
+    folder.mkdir(parents=True, exist_ok=True)
+    runtime.configure_prefect()
+    from flows.lifecycle import in_process
+
+    demo = Demo(plans, folder, echo)
+    echo(f"Replaying the 2025 programme into {settings.database_url} ...")
+    with in_process():
+        demo.run_to_closed("moheri-2025-q1-chatbot-name", at("2025-01-12"), 640, rework=False)
+        demo.run_to_closed("moheri-2025-q3-satisfaction", at("2025-06-15"), 460, rework=True)
+        demo.run_to_conduct("moheri-2025-q2-gpa-poll", at("2025-04-13"), 310, at("2025-09-15"))
+        demo.run_to_conduct("moheri-2025-q3-video-call", at("2025-07-20"), 140, at("2025-09-15"))
+    with session_scope() as session:
+        rows = views.status_rows(plans, now=AS_OF, session=session)
+    echo(f"\nProgramme status as of {AS_OF:%Y-%m-%d %H:%M} Muscat time:\n")
+    echo(views.status_table(rows))
+    echo(f"\nDocuments: {settings.output_dir}/<campaign>/   Demo inputs: {folder}/")
+    echo("Next: musharaka history moheri-2025-q3-satisfaction")

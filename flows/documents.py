@@ -1,0 +1,96 @@
+"""The one renderer: stage outputs into Arabic (right-to-left) and English HTML documents."""
+
+import hashlib
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from ruamel.yaml import YAML
+
+from stages.common import StageModel
+from stages.plans import CampaignPlan, Stage
+from stages.registry import MODULES
+from state.events import Document
+from state.settings import get_settings
+
+LANGS = ("ar", "en")
+
+
+@lru_cache
+def environment(templates_dir: Path) -> Environment:
+    """Jinja2 with StrictUndefined: a missing value is an error, never an empty string."""
+    env = Environment(
+        loader=FileSystemLoader(templates_dir),
+        autoescape=select_autoescape(["html", "j2"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["local"] = _local_time
+    return env
+
+
+@lru_cache
+def labels(templates_dir: Path) -> dict[str, dict[str, str]]:
+    """The words every document uses, in each language (templates/labels.yaml)."""
+    loaded: dict[str, dict[str, str]] = YAML(typ="safe").load(templates_dir / "labels.yaml")
+    return loaded
+
+
+def _local_time(value: str | datetime, zone: str) -> str:
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def render(
+    stage: Stage,
+    outputs: StageModel,
+    plan: CampaignPlan,
+    *,
+    attempt: int,
+    lang: str,
+    now: datetime,
+) -> str:
+    """One stage document in one language."""
+    settings = get_settings()
+    words = labels(settings.templates_dir)
+    template = environment(settings.templates_dir).get_template(f"{stage}.html.j2")
+    context: dict[str, Any] = {
+        "lang": lang,
+        "dir": "rtl" if lang == "ar" else "ltr",
+        "t": {key: text[lang] for key, text in words.items()},
+        "stage": stage,
+        "attempt": attempt,
+        "plan": plan,
+        "o": outputs,
+        "activities": MODULES[stage].ACTIVITIES,
+        "generated": _local_time(now, plan.window.timezone),
+        "zone": plan.window.timezone,
+    }
+    return template.render(context)
+
+
+def write_documents(
+    campaign_id: str,
+    stage: Stage,
+    outputs: StageModel,
+    plan: CampaignPlan,
+    *,
+    attempt: int,
+    now: datetime,
+) -> list[Document]:
+    """Render the stage's documents in every language, write them, and return their digests."""
+    folder = get_settings().output_dir / campaign_id
+    folder.mkdir(parents=True, exist_ok=True)
+    documents = []
+    for lang in LANGS:
+        data = render(stage, outputs, plan, attempt=attempt, lang=lang, now=now).encode()
+        path = folder / f"{stage}-{attempt}.{lang}.html"
+        path.write_bytes(data)
+        documents.append(
+            Document(lang=lang, path=str(path), digest=hashlib.sha256(data).hexdigest())  # type: ignore[arg-type]
+        )
+    return documents

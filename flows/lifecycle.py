@@ -1,0 +1,93 @@
+"""Prefect flows: one per stage, and a lifecycle flow that runs a campaign as far as its gates allow.
+
+Flows never wait for a human: a lifecycle run stops at an open gate (or a missing input, or an open
+window), and a later run picks the campaign up from the database. Tasks wrap side effects only.
+"""
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+
+from prefect import flow, task
+from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+from flows import documents, engine
+from stages.common import MissingInputs, NotYet, StageModel
+from stages.plans import STAGES, Stage
+from state.db import session_scope
+from state.events import Document
+
+
+@contextmanager
+def in_process() -> Iterator[None]:
+    """Run flows in this process without the heartbeat thread, which costs a second per flow run."""
+    with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        yield
+
+
+@task(name="begin-stage")
+def begin_stage(campaign_id: str, now: datetime) -> engine.StageJob | None:
+    plans = engine.load_plan_set()
+    with session_scope() as session:
+        return engine.begin_stage(campaign_id, plans, now=now, session=session)
+
+
+@task(name="write-documents")
+def write_documents(job: engine.StageJob, outputs: StageModel, now: datetime) -> list[Document]:
+    return documents.write_documents(
+        job.campaign_id, job.stage, outputs, job.plan, attempt=job.attempt, now=now
+    )
+
+
+@task(name="record-outcome")
+def record_outcome(
+    job: engine.StageJob,
+    outcome: StageModel | MissingInputs | NotYet,
+    docs: list[Document],
+    now: datetime,
+) -> str:
+    with session_scope() as session:
+        return engine.finish_stage(job, outcome, docs, now=now, session=session)
+
+
+@task(name="campaign-status")
+def campaign_status(campaign_id: str) -> tuple[str, str]:
+    with session_scope() as session:
+        campaign = engine.campaign_state(campaign_id, session=session)
+        return campaign.stage, campaign.status
+
+
+def _stage_flow(stage: Stage) -> Callable[[str, datetime], str]:
+    @flow(name=stage, flow_run_name=f"{stage}-{{campaign_id}}")
+    def run_stage(campaign_id: str, now: datetime) -> str:
+        job = begin_stage(campaign_id, now)
+        if job is None:
+            return "nothing to run"
+        outcome = engine.run_stage_function(job, now)  # pure: no task, no side effect
+        docs = []
+        if not isinstance(outcome, MissingInputs | NotYet):
+            docs = write_documents(job, outcome, now)
+        return record_outcome(job, outcome, docs, now)
+
+    return run_stage
+
+
+STAGE_FLOWS = {stage: _stage_flow(stage) for stage in STAGES}
+
+
+@flow(name="lifecycle", flow_run_name="lifecycle-{campaign_id}")
+def lifecycle(campaign_id: str, now: datetime) -> str:
+    """Run stage after stage until the campaign meets a gate, a missing input, a wait, or its close."""
+    while True:
+        stage, status = campaign_status(campaign_id)
+        if status not in engine.RUNNABLE:
+            return status
+        result = STAGE_FLOWS[stage](campaign_id, now)  # type: ignore[index]
+        if result != "awaiting-gate":
+            return result
+
+
+def advance(campaign_ids: list[str], now: datetime) -> dict[str, str]:
+    """Run each campaign's lifecycle in this process; returns where each one stopped."""
+    with in_process():
+        return {campaign_id: lifecycle(campaign_id, now) for campaign_id in campaign_ids}
+

@@ -1,0 +1,350 @@
+"""Reading plan files: YAML with line numbers, validated into typed plans, problems a planner can act on.
+
+Every problem names `file:line:column: field.path: what was expected, what was found`.
+"""
+
+import difflib
+import types
+import typing
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError
+
+from stages.plans import (
+    STAGES,
+    ApproversRegistry,
+    CampaignPlan,
+    Loc,
+    Programme,
+    campaign_problems,
+    registry_problems,
+)
+
+REGISTRY_NAME = "approvers.yaml"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong in one plan file, located for the person who must fix it."""
+
+    file: Path
+    line: int
+    column: int
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}: {self.field}: {self.message}"
+
+
+@dataclass
+class PlanSet:
+    """Every valid plan found, by kind."""
+
+    campaigns: dict[str, CampaignPlan] = field(default_factory=dict)
+    sources: dict[str, Path] = field(default_factory=dict)
+    programmes: list[Programme] = field(default_factory=list)
+    registry: ApproversRegistry | None = None
+
+
+@dataclass
+class _Parsed:
+    path: Path
+    tree: Any
+
+
+class PlanError(Exception):
+    """Plan files that do not validate; carries every problem found."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("\n".join(str(p) for p in problems))
+        self.problems = problems
+
+
+def plan_files(paths: Iterable[Path]) -> list[Path]:
+    """The YAML files named, or found under the directories named, in a stable order."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found += sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml"))
+        else:
+            found.append(path)
+    return found
+
+
+def kind_of(path: Path) -> type[BaseModel]:
+    """Which model a file holds, by its name: approvers.yaml, programme-*.yaml, or a campaign."""
+    if path.name == REGISTRY_NAME:
+        return ApproversRegistry
+    if path.name.startswith("programme"):
+        return Programme
+    return CampaignPlan
+
+
+def load_plans(paths: Iterable[Path], registry_fallback: Path | None = None) -> tuple[PlanSet, list[Problem]]:
+    """Validate every plan file under `paths`, each on its own and against each other."""
+    files = plan_files(paths)
+    has_registry = any(f.name == REGISTRY_NAME for f in files)
+    if registry_fallback and registry_fallback.exists() and not has_registry:
+        files.append(registry_fallback)
+    plans = PlanSet()
+    problems: list[Problem] = []
+    parsed: dict[Path, _Parsed] = {}
+    for path in files:
+        model = kind_of(path)
+        tree, found = _read_yaml(path, model)
+        problems += found
+        if tree is None:
+            continue
+        parsed[path] = _Parsed(path, tree)
+        instance, found = _validate(path, tree, model)
+        problems += found
+        if isinstance(instance, CampaignPlan):
+            found = [_locate(path, tree, loc, msg) for loc, msg in campaign_problems(instance)]
+            problems += found
+            if instance.id in plans.campaigns:
+                problems.append(
+                    _locate(
+                        path,
+                        tree,
+                        ("id",),
+                        f"expected a campaign id used once, found {instance.id!r} "
+                        f"also in {plans.sources[instance.id]}",
+                    )
+                )
+            elif not found:
+                plans.campaigns[instance.id] = instance
+                plans.sources[instance.id] = path
+        elif isinstance(instance, Programme):
+            plans.programmes.append(instance)
+        elif isinstance(instance, ApproversRegistry):
+            found = [_locate(path, tree, loc, msg) for loc, msg in registry_problems(instance)]
+            problems += found
+            if not found:
+                plans.registry = instance
+    problems += _cross_checks(plans, parsed)
+    return plans, problems
+
+
+def _cross_checks(plans: PlanSet, parsed: dict[Path, _Parsed]) -> list[Problem]:
+    """Roles and owners against the registry; programmes against the campaigns."""
+    problems: list[Problem] = []
+    registry = plans.registry
+    if registry is not None:
+        roles = {role for approver in registry.approvers for role in approver.roles}
+        people = {approver.id for approver in registry.approvers}
+        for campaign_id, plan in plans.campaigns.items():
+            source = parsed[plans.sources[campaign_id]]
+            if plan.owner not in people:
+                problems.append(
+                    _locate(
+                        source.path,
+                        source.tree,
+                        ("owner",),
+                        f"expected a person in {REGISTRY_NAME}{_did_you_mean(plan.owner, people)}"
+                        f", found {plan.owner!r}",
+                    )
+                )
+            for stage in ("default", *STAGES):
+                policy = getattr(plan.gates, stage)
+                for i, role in enumerate(policy.roles if policy else ()):
+                    if role not in roles:
+                        problems.append(
+                            _locate(
+                                source.path,
+                                source.tree,
+                                ("gates", stage, "roles", i),
+                                f"expected a role somebody in {REGISTRY_NAME} holds"
+                                f"{_did_you_mean(role, roles)}, found {role!r} which nobody holds",
+                            )
+                        )
+    for source in parsed.values():
+        if kind_of(source.path) is not Programme:
+            continue
+        entries = source.tree.get("campaigns") if isinstance(source.tree, dict) else None
+        for i, entry in enumerate(entries if isinstance(entries, list) else []):
+            if not isinstance(entry, dict):
+                continue
+            campaign_id = entry.get("campaign")
+            plan = plans.campaigns.get(str(campaign_id))
+            if plan is None:
+                problems.append(
+                    _locate(
+                        source.path,
+                        source.tree,
+                        ("campaigns", i, "campaign"),
+                        f"expected a campaign with a valid plan file"
+                        f"{_did_you_mean(str(campaign_id), set(plans.campaigns))}, "
+                        f"found {campaign_id!r} which no valid plan declares",
+                    )
+                )
+            elif str(entry.get("quarter")) != plan.quarter:
+                problems.append(
+                    _locate(
+                        source.path,
+                        source.tree,
+                        ("campaigns", i, "quarter"),
+                        f"expected {plan.quarter} as the campaign's plan says, found {entry.get('quarter')}",
+                    )
+                )
+    return problems
+
+
+def _read_yaml(path: Path, model: type[BaseModel]) -> tuple[Any, list[Problem]]:
+    what = _describe(model)
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        return None, [Problem(path, 1, 1, "(file)", f"expected a readable file, {error.strerror}")]
+    if b"\x00" in data:
+        return None, [Problem(path, 1, 1, "(file)", f"expected {what} in UTF-8 text, found binary data")]
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        return None, [
+            Problem(
+                path,
+                line,
+                1,
+                "(file)",
+                f"expected {what} in UTF-8 text, found byte 0x{data[error.start]:02x} that is not UTF-8",
+            )
+        ]
+    try:
+        tree = YAML(typ="rt").load(text)
+    except MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        reason = error.problem or "malformed YAML"
+        return None, [Problem(path, line, column, "(yaml)", f"expected valid YAML, {reason}")]
+    if tree is None:
+        return None, [Problem(path, 1, 1, "(file)", f"expected {what}, found an empty file")]
+    if not isinstance(tree, dict):
+        return None, [
+            Problem(
+                path, 1, 1, "(file)", f"expected {what} (a mapping of keys), found a {type(tree).__name__}"
+            )
+        ]
+    return tree, []
+
+
+def _describe(model: type[BaseModel]) -> str:
+    described = {
+        ApproversRegistry: "an approvers registry",
+        Programme: "an annual programme",
+        CampaignPlan: "a campaign plan",
+    }
+    return described.get(model, f"a {model.__name__.lower()} file")
+
+
+def load_model_file(path: Path, model: type[BaseModel]) -> tuple[BaseModel | None, list[Problem]]:
+    """Read one YAML (or JSON) file into `model`, with located problems when it does not fit."""
+    tree, problems = _read_yaml(path, model)
+    if tree is None:
+        return None, problems
+    return _validate(path, tree, model)
+
+
+def _plain(node: Any) -> Any:
+    """ruamel's commented containers as plain Python, for pydantic."""
+    if isinstance(node, dict):
+        return {str(k): _plain(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_plain(v) for v in node]
+    return node
+
+
+def _validate(path: Path, tree: Any, model: type[BaseModel]) -> tuple[BaseModel | None, list[Problem]]:
+    try:
+        return model.model_validate(_plain(tree)), []
+    except ValidationError as error:
+        problems = []
+        for detail in error.errors():
+            loc = tuple(detail["loc"])
+            problems.append(
+                _locate(path, tree, loc, _message(model, detail), key=detail["type"] == "extra_forbidden")
+            )
+        return None, problems
+
+
+def _message(model: type[BaseModel], detail: Any) -> str:
+    kind, found, loc = detail["type"], detail.get("input"), tuple(detail["loc"])
+    if kind == "extra_forbidden":
+        allowed = _fields_at(model, loc[:-1])
+        hint = _did_you_mean(str(loc[-1]), set(allowed))
+        return f"unknown key{hint}; expected one of {', '.join(allowed)}"
+    if kind == "missing":
+        return "expected this key, found it missing"
+    if kind == "literal_error":
+        expected = detail["ctx"]["expected"]
+        options = {o.strip(" '") for o in expected.replace(" or ", ", ").split(", ")}
+        return f"expected one of {expected}{_did_you_mean(str(found), options)}, found {found!r}"
+    if kind == "string_pattern_mismatch":
+        if "QUARTER" in str(detail["ctx"].get("pattern")) or loc[-1] == "quarter":
+            return f"expected a quarter like 2025-Q3, found {found!r}"
+        return f"expected an id of lower-case letters, digits, '.', '_' or '-', found {found!r}"
+    message: str = detail["msg"]
+    message = message.removeprefix("Value error, ")
+    if message.startswith("Input should be "):
+        message = "expected " + message.removeprefix("Input should be ")
+    elif not message.startswith("expected"):
+        message = "expected " + message[0].lower() + message[1:]
+    if "found" not in message:
+        message += f", found {found!r}"
+    return message
+
+
+def _fields_at(model: type[BaseModel], loc: Loc) -> list[str]:
+    """The keys a model accepts at `loc`, for did-you-mean hints on unknown keys."""
+    current: Any = model
+    for part in loc:
+        current = _unwrap(current)
+        if isinstance(part, int):
+            args = typing.get_args(current)
+            current = args[0] if args else Any
+        elif isinstance(current, type) and issubclass(current, BaseModel):
+            info = current.model_fields.get(part)
+            if info is None:
+                return []
+            current = info.annotation
+    current = _unwrap(current)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return list(current.model_fields)
+    return []
+
+
+def _unwrap(annotation: Any) -> Any:
+    """`X | None` as X."""
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return args[0] if len(args) == 1 else annotation
+    return annotation
+
+
+def _did_you_mean(word: str, choices: set[str]) -> str:
+    close = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _locate(path: Path, tree: Any, loc: Loc, message: str, *, key: bool = False) -> Problem:
+    """Find the line and column of `loc` in the YAML tree; a missing key points at its parent."""
+    line, column = 0, 0  # ruamel counts from zero
+    node = tree
+    for i, part in enumerate(loc):
+        last = i == len(loc) - 1
+        if isinstance(node, CommentedMap) and part in node:
+            line, column = node.lc.key(part) if key and last else node.lc.value(part)
+            node = node[part]
+        elif isinstance(node, CommentedSeq) and isinstance(part, int) and part < len(node):
+            line, column = node.lc.item(part)
+            node = node[part]
+        else:
+            break
+    return Problem(path, line + 1, column + 1, ".".join(str(p) for p in loc) or "(file)", message)

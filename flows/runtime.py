@@ -1,0 +1,21 @@
+"""Prefect's defaults for this engine's in-process runs, set before Prefect is first imported."""
+
+import os
+
+from state.settings import get_settings
+
+PREFECT_DEFAULTS = {
+    # Flow-run logs go to Prefect's API; the console shows only what the engine itself reports.
+    "PREFECT_LOGGING_LEVEL": "CRITICAL",
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "PREFECT_SERVER_LOGGING_LEVEL": "CRITICAL",
+}
+
+
+def configure_prefect() -> None:
+    """Apply the defaults without overriding what an operator has set; keep Prefect's home beside ours."""
+    for key, value in PREFECT_DEFAULTS.items():
+        os.environ.setdefault(key, value)
+    home = get_settings().home / "var" / "prefect"
+    home.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("PREFECT_HOME", str(home))

@@ -1,0 +1,369 @@
+"""The plan files as typed models: a campaign plan, the annual programme, the approvers registry.
+
+Unknown keys are rejected everywhere, so a misspelt key is an error rather than a silent default.
+"""
+
+import re
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+Stage = Literal["prepare", "plan", "conduct", "analyse", "announce", "evaluate"]
+STAGES: tuple[Stage, ...] = ("prepare", "plan", "conduct", "analyse", "announce", "evaluate")
+
+Level = Literal["information", "consultation", "decision-making"]
+Kind = Literal[
+    "survey",
+    "public-consultation",
+    "vote",
+    "participatory-budget",
+    "dialogue-session",
+    "idea-collection",
+    "hackathon",
+    "complaints-and-suggestions",
+]
+Channel = Literal[
+    "website",
+    "social-media",
+    "e-survey",
+    "x",
+    "facebook",
+    "instagram",
+    "live-stream",
+    "virtual-workshop",
+    "blog",
+    "email",
+    "sms",
+    "in-person",
+]
+Tool = Literal[
+    "e-questionnaire",
+    "listening-sessions",
+    "behaviour-analytics",
+    "live-stream",
+    "workshop",
+    "e-voting",
+    "comment-form",
+]
+DecisionMethod = Literal["public-vote", "agency-decides"]
+QuestionType = Literal["single", "multiple", "likert", "number", "text"]
+
+Id = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]*$", min_length=1, max_length=80)]
+Text = Annotated[str, Field(min_length=1)]
+QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
+
+
+class Strict(BaseModel):
+    """Base for every plan model: unknown keys are an error and values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Bilingual(Strict):
+    """A text every reader gets in their language."""
+
+    ar: Text
+    en: Text
+
+
+class Audience(Strict):
+    id: Id
+    name: Bilingual
+    traits: str | None = None
+
+
+class Window(Strict):
+    """The participation window: whole days, inclusive, in the campaign's time zone."""
+
+    opens: date
+    closes: date
+    timezone: str = "Asia/Muscat"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"expected a time zone name such as Asia/Muscat, found {value!r}") from None
+        return value
+
+    def opens_at(self) -> datetime:
+        """The first instant of the window, in UTC."""
+        return local_midnight(self.opens, self.timezone)
+
+    def closes_at(self, closes: date | None = None) -> datetime:
+        """The first instant after the window (midnight after the closing day), in UTC."""
+        return local_midnight((closes or self.closes) + timedelta(days=1), self.timezone)
+
+
+def local_midnight(day: date, zone: str) -> datetime:
+    """Midnight at the start of `day` in `zone`, as a UTC instant."""
+    return datetime.combine(day, time(0), tzinfo=ZoneInfo(zone)).astimezone(UTC)
+
+
+class Option(Strict):
+    id: Id
+    label: Bilingual
+
+
+class Question(Strict):
+    id: Id
+    type: QuestionType
+    title: Bilingual
+    options: tuple[Option, ...] = ()
+    scale: int = Field(default=5, ge=2, le=11, description="points on a likert scale")
+    required: bool = True
+
+
+class Kpi(Strict):
+    """A campaign KPI the engine can measure from contributions."""
+
+    id: Id
+    name: Bilingual
+    measure: Literal["contributions", "audience-contributions", "channel-contributions"]
+    target: float = Field(gt=0)
+    audience: Id | None = None
+    channel: Channel | None = None
+
+
+class Readiness(Strict):
+    """The guide's four preparation questions (8.1.1); unanswered ones stop the prepare stage."""
+
+    objective: str | None = None
+    management_support: str | None = None
+    institutional_readiness: str | None = None
+    audience_readiness: str | None = None
+
+
+class PrepareSection(Strict):
+    subject: Bilingual
+    audience_knowledge: str | None = None
+    readiness: Readiness = Readiness()
+
+
+class Party(Strict):
+    name: Text
+    kind: Literal["agency", "media", "private-sector", "civil-society", "academia", "internal"]
+    role: str | None = None
+
+
+class Expert(Strict):
+    name: Text
+    field: Text
+
+
+class Influencer(Strict):
+    name: Text
+    platform: Text
+
+
+class Milestone(Strict):
+    milestone: Text
+    on: date
+
+
+class Resource(Strict):
+    role: Text
+    count: int = Field(ge=1)
+
+
+class BudgetItem(Strict):
+    item: Text
+    amount: float = Field(ge=0)
+
+
+class Budget(Strict):
+    currency: str = Field(default="OMR", pattern=r"^[A-Z]{3}$")
+    items: tuple[BudgetItem, ...] = Field(min_length=1)
+
+    @property
+    def total(self) -> float:
+        return sum(item.amount for item in self.items)
+
+
+class PlanSection(Strict):
+    """The guide's detailed plan (8.1.2); the plan stage lists whichever answers are missing."""
+
+    detailed_objective: str | None = None
+    stakeholders: tuple[Party, ...] = ()
+    experts: tuple[Expert, ...] = ()
+    influencers: tuple[Influencer, ...] = ()
+    timeline: tuple[Milestone, ...] = ()
+    resources: tuple[Resource, ...] = ()
+    budget: Budget | None = None
+    slogan: Bilingual | None = None
+    key_messages: tuple[Bilingual, ...] = ()
+    reach: tuple[str, ...] = ()
+    analysis_method: str | None = None
+    results_communication: str | None = None
+
+
+class GatePolicy(Strict):
+    """Who may sign a stage's gate off, how many must, and within how many days."""
+
+    roles: tuple[Id, ...] = Field(min_length=1)
+    quorum: int = Field(default=1, ge=1)
+    due_days: int = Field(default=5, ge=1)
+
+
+class Gates(Strict):
+    """A policy per stage; stages not named take `default`."""
+
+    default: GatePolicy
+    prepare: GatePolicy | None = None
+    plan: GatePolicy | None = None
+    conduct: GatePolicy | None = None
+    analyse: GatePolicy | None = None
+    announce: GatePolicy | None = None
+    evaluate: GatePolicy | None = None
+
+    def for_stage(self, stage: Stage) -> GatePolicy:
+        policy: GatePolicy | None = getattr(self, stage)
+        return policy or self.default
+
+
+class CampaignPlan(Strict):
+    """One campaign, declared: what it asks, of whom, when, and who signs each stage off."""
+
+    id: Id
+    title: Bilingual
+    level: Level
+    kind: Kind
+    owner: Id
+    quarter: str = Field(pattern=QUARTER.pattern)
+    window: Window
+    audiences: tuple[Audience, ...] = Field(min_length=1)
+    channels: tuple[Channel, ...] = Field(min_length=1)
+    tools: tuple[Tool, ...] = ()
+    objective: Bilingual
+    decision_method: DecisionMethod
+    instrument: tuple[Question, ...] = Field(min_length=1)
+    kpis: tuple[Kpi, ...] = ()
+    prepare: PrepareSection
+    plan: PlanSection = PlanSection()
+    gates: Gates
+
+
+class ProgrammeEntry(Strict):
+    campaign: Id
+    quarter: str = Field(pattern=QUARTER.pattern)
+
+
+class Indicator(Strict):
+    """A line of the ministry's half-yearly measurement table."""
+
+    id: Id
+    name: Bilingual
+    target: float = Field(ge=0)
+    unit: Literal["count", "percent"]
+
+
+class Programme(Strict):
+    """The annual programme: campaigns by quarter and the half-yearly indicators."""
+
+    id: Id
+    year: int = Field(ge=2000, le=2100)
+    ministry: Bilingual
+    title: Bilingual
+    campaigns: tuple[ProgrammeEntry, ...] = Field(min_length=1)
+    indicators: tuple[Indicator, ...] = ()
+
+
+class Approver(Strict):
+    id: Id
+    name: Bilingual
+    roles: tuple[Id, ...] = Field(min_length=1)
+
+
+class ApproversRegistry(Strict):
+    approvers: tuple[Approver, ...] = Field(min_length=1)
+
+    def get(self, approver_id: str) -> Approver | None:
+        return next((a for a in self.approvers if a.id == approver_id), None)
+
+
+Loc = tuple[str | int, ...]
+
+
+def quarter_bounds(quarter: str) -> tuple[date, date]:
+    """First and last day of a quarter written `2025-Q3`."""
+    match = QUARTER.match(quarter)
+    if not match:
+        raise ValueError(f"a quarter like 2025-Q3, found {quarter!r}")
+    year, q = int(match[1]), int(match[2])
+    first = date(year, 3 * q - 2, 1)
+    last = date(year + 1, 1, 1) if q == 4 else date(year, 3 * q + 1, 1)
+    return first, last - timedelta(days=1)
+
+
+def campaign_problems(plan: CampaignPlan) -> list[tuple[Loc, str]]:
+    """Rules that span fields of one plan, each as (location, what was expected and found)."""
+    problems: list[tuple[Loc, str]] = []
+    if plan.window.closes < plan.window.opens:
+        problems.append(
+            (
+                ("window", "closes"),
+                f"expected a closing date on or after the opening {plan.window.opens}, "
+                f"found {plan.window.closes}",
+            )
+        )
+    first, last = quarter_bounds(plan.quarter)
+    if not first <= plan.window.opens <= last:
+        problems.append(
+            (
+                ("window", "opens"),
+                f"expected an opening date within {plan.quarter} ({first} to {last}), "
+                f"found {plan.window.opens}",
+            )
+        )
+    problems += _duplicates(plan.audiences, ("audiences",))
+    problems += _duplicates(plan.instrument, ("instrument",))
+    problems += _duplicates(plan.kpis, ("kpis",))
+    audience_ids = {a.id for a in plan.audiences}
+    for i, question in enumerate(plan.instrument):
+        loc: Loc = ("instrument", i)
+        problems += _duplicates(question.options, (*loc, "options"))
+        if question.type in ("single", "multiple") and not question.options:
+            problems.append(
+                ((*loc, "options"), f"expected options for a {question.type} question, found none")
+            )
+        if question.type not in ("single", "multiple") and question.options:
+            problems.append(((*loc, "options"), f"expected no options for a {question.type} question"))
+    for i, kpi in enumerate(plan.kpis):
+        if kpi.measure == "audience-contributions" and kpi.audience not in audience_ids:
+            problems.append(
+                (
+                    ("kpis", i, "audience"),
+                    f"expected one of the campaign's audiences {sorted(audience_ids)}, "
+                    f"found {kpi.audience!r}",
+                )
+            )
+        if kpi.measure == "channel-contributions" and kpi.channel not in plan.channels:
+            problems.append(
+                (
+                    ("kpis", i, "channel"),
+                    f"expected one of the campaign's channels {list(plan.channels)}, found {kpi.channel!r}",
+                )
+            )
+    return problems
+
+
+def _duplicates(items: tuple[BaseModel, ...], loc: Loc) -> list[tuple[Loc, str]]:
+    seen: set[str] = set()
+    problems: list[tuple[Loc, str]] = []
+    for i, item in enumerate(items):
+        item_id = getattr(item, "id", None)
+        if item_id is None:
+            continue
+        if item_id in seen:
+            problems.append(((*loc, i, "id"), f"expected a unique id, found {item_id!r} again"))
+        seen.add(item_id)
+    return problems
+
+
+def registry_problems(registry: ApproversRegistry) -> list[tuple[Loc, str]]:
+    """Approver ids must be unique."""
+    return _duplicates(registry.approvers, ("approvers",))

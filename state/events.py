@@ -1,0 +1,234 @@
+"""The append-only, hash-chained event log: typed payloads, canonical JSON, one chain per campaign."""
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from state.tables import Event
+
+GENESIS = "0" * 64
+
+
+class ConcurrentWrite(Exception):
+    """Another process appended to the same campaign first; nothing of this attempt was kept."""
+
+
+def canonical(value: Any) -> str:
+    """Canonical JSON: sorted keys, no spaces, UTF-8 text kept as is."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def digest(value: Any) -> str:
+    """SHA-256 of a value's canonical JSON."""
+    return hashlib.sha256(canonical(value).encode()).hexdigest()
+
+
+def as_utc(moment: datetime) -> datetime:
+    """Databases without zone support hand back naive datetimes; everything stored is UTC."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def utc_text(moment: datetime) -> str:
+    """One exact text form for an instant, used inside hashes."""
+    return as_utc(moment).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def event_hash(
+    campaign_id: str, seq: int, at: datetime, actor: str, type_: str, payload: str, prev: str
+) -> str:
+    """The hash that seals an event and links it to the one before."""
+    header = canonical([campaign_id, seq, utc_text(at), actor, type_, prev])
+    return hashlib.sha256(f"{header}\n{payload}".encode()).hexdigest()
+
+
+class Payload(BaseModel):
+    """Base of every event payload; `TYPE` is the event type it is stored under."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    TYPE: ClassVar[str]
+
+
+class CampaignStarted(Payload):
+    TYPE = "campaign.started"
+    plan: dict[str, Any]
+    plan_digest: str
+
+
+class PlanRecorded(Payload):
+    """The plan file changed since it was last recorded (e.g. reworked after a rejection)."""
+
+    TYPE = "plan.recorded"
+    plan: dict[str, Any]
+    plan_digest: str
+
+
+class SubmissionRecorded(Payload):
+    TYPE = "submission.recorded"
+    stage: str
+    file_name: str
+    digest: str
+    content: dict[str, Any]
+
+
+class ContributionsIngested(Payload):
+    TYPE = "contributions.ingested"
+    batch: str
+    file_name: str
+    rows_read: int
+    rows_stored: int
+    duplicates: int
+    digest: str
+
+
+class StageStarted(Payload):
+    TYPE = "stage.started"
+    stage: str
+    attempt: int
+    submitter: str
+    plan_digest: str
+
+
+class StageWaiting(Payload):
+    TYPE = "stage.waiting"
+    stage: str
+    attempt: int
+    reason: str
+    until: datetime
+
+
+class StageFailed(Payload):
+    TYPE = "stage.failed"
+    stage: str
+    attempt: int
+    missing: list[str]
+
+
+class Document(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    lang: Literal["ar", "en"]
+    path: str
+    digest: str
+
+
+class StageCompleted(Payload):
+    TYPE = "stage.completed"
+    stage: str
+    attempt: int
+    outputs: dict[str, Any]
+    outputs_digest: str
+    documents: list[Document]
+
+
+class GateOpened(Payload):
+    TYPE = "gate.opened"
+    stage: str
+    attempt: int
+    roles: list[str]
+    quorum: int
+    due_at: datetime
+    submitter: str
+    outputs_digest: str
+
+
+class GateDecided(Payload):
+    TYPE = "gate.decided"
+    stage: str
+    attempt: int
+    approver: str
+    decision: Literal["approve", "reject"]
+    text: str
+
+
+PAYLOADS: dict[str, type[Payload]] = {
+    cls.TYPE: cls
+    for cls in (
+        CampaignStarted,
+        PlanRecorded,
+        SubmissionRecorded,
+        ContributionsIngested,
+        StageStarted,
+        StageWaiting,
+        StageFailed,
+        StageCompleted,
+        GateOpened,
+        GateDecided,
+    )
+}
+
+
+def payload_of(event: Event) -> Payload:
+    """The typed payload of a stored event."""
+    return PAYLOADS[event.type].model_validate_json(event.payload)
+
+
+def head(campaign_id: str, *, session: Session) -> Event | None:
+    """The campaign's newest event."""
+    query = select(Event).where(Event.campaign_id == campaign_id).order_by(col(Event.seq).desc())
+    return session.exec(query.limit(1)).first()
+
+
+def append(campaign_id: str, payload: Payload, *, actor: str, at: datetime, session: Session) -> Event:
+    """Append one event to the campaign's chain and project it; the caller commits."""
+    from state.projection import apply  # projection imports this module's payloads
+
+    last = head(campaign_id, session=session)
+    seq = last.seq + 1 if last else 1
+    prev = last.hash if last else GENESIS
+    body = canonical(payload.model_dump(mode="json"))
+    at = as_utc(at)
+    event = Event(
+        campaign_id=campaign_id,
+        seq=seq,
+        at=at,
+        actor=actor,
+        type=payload.TYPE,
+        payload=body,
+        prev_hash=prev,
+        hash=event_hash(campaign_id, seq, at, actor, payload.TYPE, body, prev),
+    )
+    session.add(event)
+    try:
+        session.flush()
+    except IntegrityError as error:
+        raise ConcurrentWrite(
+            f"campaign {campaign_id}: another process wrote event {seq} first; run the command again"
+        ) from error
+    apply(event, payload, session=session)
+    return event
+
+
+def events_of(campaign_id: str | None = None, *, session: Session) -> list[Event]:
+    """Events in log order: one campaign's, or every campaign's."""
+    query = select(Event)
+    if campaign_id is not None:
+        query = query.where(Event.campaign_id == campaign_id)
+    return list(session.exec(query.order_by(col(Event.campaign_id), col(Event.seq))))
+
+
+def chain_problems(events: list[Event]) -> list[str]:
+    """What is wrong with a campaign's chain, in order; empty when every link holds."""
+    problems = []
+    prev, expected_seq = GENESIS, 1
+    for event in events:
+        if event.seq != expected_seq:
+            problems.append(f"event {event.seq}: expected sequence {expected_seq}")
+        if event.prev_hash != prev:
+            problems.append(f"event {event.seq}: does not link to the event before it")
+        recomputed = event_hash(
+            event.campaign_id,
+            event.seq,
+            event.at,
+            event.actor,
+            event.type,
+            event.payload,
+            event.prev_hash,
+        )
+        if recomputed != event.hash:
+            problems.append(f"event {event.seq}: its content does not match its hash")
+        prev, expected_seq = event.hash, event.seq + 1
+    return problems

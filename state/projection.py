@@ -1,0 +1,220 @@
+"""Projections of the event log: campaign status, stage runs, gates, decisions and submissions.
+
+`apply` is the only code that writes projections, both when an event is appended and when the log
+is replayed, so a rebuild yields exactly what was there.
+"""
+
+from sqlalchemy import delete
+from sqlmodel import Session, select
+
+from stages.plans import STAGES, CampaignPlan
+from state.events import (
+    CampaignStarted,
+    ContributionsIngested,
+    GateDecided,
+    GateOpened,
+    Payload,
+    PlanRecorded,
+    StageCompleted,
+    StageFailed,
+    StageStarted,
+    StageWaiting,
+    SubmissionRecorded,
+    as_utc,
+    canonical,
+    events_of,
+    payload_of,
+)
+from state.tables import (
+    PROJECTIONS,
+    CampaignState,
+    Event,
+    Gate,
+    GateDecision,
+    StageRun,
+    Submission,
+)
+
+
+def apply(event: Event, payload: Payload, *, session: Session) -> None:
+    """Fold one event into the projections."""
+    at = as_utc(event.at)
+    if isinstance(payload, CampaignStarted):
+        plan = CampaignPlan.model_validate(payload.plan)
+        session.add(
+            CampaignState(
+                campaign_id=event.campaign_id,
+                title_en=plan.title.en,
+                title_ar=plan.title.ar,
+                quarter=plan.quarter,
+                timezone=plan.window.timezone,
+                window_opens=plan.window.opens.isoformat(),
+                window_closes=plan.window.closes.isoformat(),
+                stage=STAGES[0],
+                attempt=1,
+                status="pending",
+                owner=plan.owner,
+                plan_digest=payload.plan_digest,
+                started_at=at,
+                updated_at=at,
+                last_seq=event.seq,
+                last_hash=event.hash,
+            )
+        )
+        session.flush()
+        return
+    campaign = session.get(CampaignState, event.campaign_id)
+    if campaign is None:
+        raise LookupError(f"event {event.seq} of {event.campaign_id} precedes its campaign.started")
+    campaign.updated_at, campaign.last_seq, campaign.last_hash = at, event.seq, event.hash
+    if isinstance(payload, PlanRecorded):
+        plan = CampaignPlan.model_validate(payload.plan)
+        campaign.plan_digest = payload.plan_digest
+        campaign.title_en, campaign.title_ar = plan.title.en, plan.title.ar
+        campaign.window_opens = plan.window.opens.isoformat()
+        campaign.window_closes = plan.window.closes.isoformat()
+    elif isinstance(payload, SubmissionRecorded):
+        session.add(
+            Submission(
+                campaign_id=event.campaign_id,
+                stage=payload.stage,
+                actor=event.actor,
+                file_name=payload.file_name,
+                digest=payload.digest,
+                content=canonical(payload.content),
+                at=at,
+                seq=event.seq,
+            )
+        )
+    elif isinstance(payload, ContributionsIngested):
+        pass  # the rows live in the contribution table; the event seals the batch
+    elif isinstance(payload, StageStarted):
+        run = _run(event.campaign_id, payload.stage, payload.attempt, session=session)
+        if run is None:
+            run = StageRun(
+                campaign_id=event.campaign_id,
+                stage=payload.stage,
+                attempt=payload.attempt,
+                status="started",
+                submitter=payload.submitter,
+                started_at=at,
+            )
+        run.status, run.submitter, run.detail, run.started_at = "started", payload.submitter, "", at
+        session.add(run)
+        campaign.status, campaign.detail = "running", ""
+    elif isinstance(payload, StageWaiting | StageFailed):
+        run = _require_run(event, payload.stage, payload.attempt, session=session)
+        if isinstance(payload, StageWaiting):
+            run.status, campaign.status = "waiting", "waiting"
+            run.detail = f"{payload.reason} (until {payload.until.isoformat()})"
+        else:
+            run.status, campaign.status = "failed", "failed"
+            run.detail = "missing: " + "; ".join(payload.missing)
+        campaign.detail = run.detail
+        session.add(run)
+    elif isinstance(payload, StageCompleted):
+        run = _require_run(event, payload.stage, payload.attempt, session=session)
+        run.status, run.finished_at, run.detail = "completed", at, ""
+        run.outputs = canonical(payload.outputs)
+        run.outputs_digest = payload.outputs_digest
+        run.documents = canonical([d.model_dump() for d in payload.documents])
+        session.add(run)
+    elif isinstance(payload, GateOpened):
+        session.add(
+            Gate(
+                campaign_id=event.campaign_id,
+                stage=payload.stage,
+                attempt=payload.attempt,
+                status="open",
+                roles=",".join(payload.roles),
+                quorum=payload.quorum,
+                submitter=payload.submitter,
+                outputs_digest=payload.outputs_digest,
+                opened_at=at,
+                due_at=as_utc(payload.due_at),
+            )
+        )
+        campaign.status, campaign.detail = "awaiting-gate", ""
+    elif isinstance(payload, GateDecided):
+        _decide(event, payload, campaign, session=session)
+    session.add(campaign)
+    session.flush()
+
+
+def _decide(event: Event, payload: GateDecided, campaign: CampaignState, *, session: Session) -> None:
+    at = as_utc(event.at)
+    session.add(
+        GateDecision(
+            campaign_id=event.campaign_id,
+            stage=payload.stage,
+            attempt=payload.attempt,
+            approver=payload.approver,
+            decision=payload.decision,
+            text=payload.text,
+            at=at,
+            seq=event.seq,
+        )
+    )
+    session.flush()
+    gate = open_gate(event.campaign_id, session=session)
+    if gate is None or (gate.stage, gate.attempt) != (payload.stage, payload.attempt):
+        raise LookupError(f"event {event.seq}: no open gate for {payload.stage} {payload.attempt}")
+    if payload.decision == "reject":
+        # guide: a rejected gate sends its stage back for rework, as a new attempt
+        gate.status, gate.decided_at = "rejected", at
+        campaign.attempt += 1
+        campaign.status, campaign.detail = "pending", f"rework: {payload.text}"
+    elif len(approvals(gate, session=session)) >= gate.quorum:
+        gate.status, gate.decided_at = "approved", at
+        index = STAGES.index(payload.stage)  # type: ignore[arg-type]
+        if index + 1 == len(STAGES):
+            campaign.status, campaign.detail = "closed", ""
+        else:
+            campaign.stage, campaign.attempt = STAGES[index + 1], 1
+            campaign.status, campaign.detail = "pending", ""
+    session.add(gate)
+
+
+def _run(campaign_id: str, stage: str, attempt: int, *, session: Session) -> StageRun | None:
+    query = select(StageRun).where(
+        StageRun.campaign_id == campaign_id, StageRun.stage == stage, StageRun.attempt == attempt
+    )
+    return session.exec(query).first()
+
+
+def _require_run(event: Event, stage: str, attempt: int, *, session: Session) -> StageRun:
+    run = _run(event.campaign_id, stage, attempt, session=session)
+    if run is None:
+        raise LookupError(f"event {event.seq}: {stage} attempt {attempt} was never started")
+    return run
+
+
+def open_gate(campaign_id: str, *, session: Session) -> Gate | None:
+    """The campaign's open gate, if it has one."""
+    query = select(Gate).where(Gate.campaign_id == campaign_id, Gate.status == "open")
+    return session.exec(query).first()
+
+
+def approvals(gate: Gate, *, session: Session) -> list[GateDecision]:
+    """The approvals a gate has received, one per approver."""
+    query = select(GateDecision).where(
+        GateDecision.campaign_id == gate.campaign_id,
+        GateDecision.stage == gate.stage,
+        GateDecision.attempt == gate.attempt,
+        GateDecision.decision == "approve",
+    )
+    seen: dict[str, GateDecision] = {}
+    for decision in session.exec(query):
+        seen.setdefault(decision.approver, decision)
+    return list(seen.values())
+
+
+def rebuild(*, session: Session) -> int:
+    """Drop every projection and replay the whole log into them; returns the events replayed."""
+    for table in PROJECTIONS:
+        session.execute(delete(table))
+    session.flush()
+    events = events_of(session=session)
+    for event in events:
+        apply(event, payload_of(event), session=session)
+    return len(events)

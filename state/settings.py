@@ -1,0 +1,38 @@
+"""The one settings object: every knob comes from MUSHARAKA_* environment variables."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Where plans, state and documents live; relative paths are taken from `home`."""
+
+    model_config = SettingsConfigDict(env_prefix="MUSHARAKA_")
+
+    home: Path = PROJECT_ROOT
+    plans_dir: Path = Path("plans")
+    output_dir: Path = Path("out")
+    templates_dir: Path = PROJECT_ROOT / "templates"
+    database_url: str = ""
+    timezone: str = "Asia/Muscat"
+    debug: bool = False
+
+    @model_validator(mode="after")
+    def _anchor_paths(self) -> "Settings":
+        # Paths are anchored at `home`, never at the current directory.
+        self.plans_dir = self.home / self.plans_dir
+        self.output_dir = self.home / self.output_dir
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.home / 'var' / 'musharaka.db'}"
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The settings, read once per process."""
+    return Settings()

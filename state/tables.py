@@ -1,0 +1,146 @@
+"""The tables: the append-only event log, the contributions, and the projections of the log.
+
+Projections (campaign, stage run, gate, gate decision, submission) hold nothing the events do not:
+`state.projection.rebuild` drops and replays them.
+"""
+
+from datetime import datetime
+
+from sqlalchemy import Column, DateTime, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def _utc_column(nullable: bool = False) -> Column:  # type: ignore[type-arg]
+    return Column(DateTime(timezone=True), nullable=nullable)
+
+
+class Event(SQLModel, table=True):
+    """One state change, hash-chained to the campaign's previous event."""
+
+    __tablename__ = "event"
+    __table_args__ = (UniqueConstraint("campaign_id", "seq", name="uq_event_campaign_seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: str = Field(index=True, max_length=80)
+    seq: int
+    at: datetime = Field(sa_column=_utc_column())
+    actor: str = Field(max_length=80)
+    type: str = Field(max_length=40)
+    payload: str = Field(sa_column=Column(Text, nullable=False))
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
+class Contribution(SQLModel, table=True):
+    """One participant's answers, from an ingested batch (the batch itself is an event)."""
+
+    __tablename__ = "contribution"
+    __table_args__ = (UniqueConstraint("campaign_id", "row_key", name="uq_contribution_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: str = Field(index=True, max_length=80)
+    batch: str = Field(max_length=64)
+    row_key: str = Field(max_length=64)
+    submitted_at: datetime = Field(sa_column=_utc_column())
+    channel: str = Field(max_length=40)
+    audience: str = Field(max_length=80)
+    answers: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class CampaignState(SQLModel, table=True):
+    """Where a campaign stands: its stage, the attempt, and what it waits for."""
+
+    __tablename__ = "campaign_state"
+
+    campaign_id: str = Field(primary_key=True, max_length=80)
+    title_en: str
+    title_ar: str
+    quarter: str = Field(max_length=7)
+    timezone: str = Field(max_length=64)
+    window_opens: str = Field(max_length=10)
+    window_closes: str = Field(max_length=10)
+    stage: str = Field(max_length=20)
+    attempt: int = 1
+    status: str = Field(max_length=20)  # pending, waiting, failed, awaiting-gate, closed
+    detail: str = ""
+    owner: str = Field(max_length=80)
+    plan_digest: str = Field(max_length=64)
+    started_at: datetime = Field(sa_column=_utc_column())
+    updated_at: datetime = Field(sa_column=_utc_column())
+    last_seq: int = 0
+    last_hash: str = Field(max_length=64)
+
+
+class StageRun(SQLModel, table=True):
+    """One attempt at one stage of one campaign."""
+
+    __tablename__ = "stage_run"
+    __table_args__ = (UniqueConstraint("campaign_id", "stage", "attempt", name="uq_stage_run"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: str = Field(index=True, max_length=80)
+    stage: str = Field(max_length=20)
+    attempt: int
+    status: str = Field(max_length=20)  # started, waiting, failed, completed
+    submitter: str = Field(max_length=80)
+    started_at: datetime = Field(sa_column=_utc_column())
+    finished_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+    detail: str = ""
+    outputs: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    outputs_digest: str | None = Field(default=None, max_length=64)
+    documents: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class Gate(SQLModel, table=True):
+    """The sign-off after a stage run: open until its policy is met or it is rejected."""
+
+    __tablename__ = "gate"
+    __table_args__ = (UniqueConstraint("campaign_id", "stage", "attempt", name="uq_gate"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: str = Field(index=True, max_length=80)
+    stage: str = Field(max_length=20)
+    attempt: int
+    status: str = Field(max_length=20)  # open, approved, rejected
+    roles: str  # comma-separated
+    quorum: int
+    submitter: str = Field(max_length=80)
+    outputs_digest: str = Field(max_length=64)
+    opened_at: datetime = Field(sa_column=_utc_column())
+    due_at: datetime = Field(sa_column=_utc_column())
+    decided_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+
+
+class GateDecision(SQLModel, table=True):
+    """One approver's approval or rejection of a gate."""
+
+    __tablename__ = "gate_decision"
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: str = Field(index=True, max_length=80)
+    stage: str = Field(max_length=20)
+    attempt: int
+    approver: str = Field(max_length=80)
+    decision: str = Field(max_length=10)  # approve, reject
+    text: str = ""
+    at: datetime = Field(sa_column=_utc_column())
+    seq: int
+
+
+class Submission(SQLModel, table=True):
+    """A file a person submitted for a stage (readiness answers, a decision, lessons)."""
+
+    __tablename__ = "submission"
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: str = Field(index=True, max_length=80)
+    stage: str = Field(max_length=20)
+    actor: str = Field(max_length=80)
+    file_name: str
+    digest: str = Field(max_length=64)
+    content: str = Field(sa_column=Column(Text, nullable=False))
+    at: datetime = Field(sa_column=_utc_column())
+    seq: int
+
+
+PROJECTIONS: tuple[type[SQLModel], ...] = (CampaignState, StageRun, Gate, GateDecision, Submission)
