@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import click
+from pydantic import BaseModel
 from sqlalchemy.exc import SQLAlchemyError
 
 from flows import engine, runtime, views
@@ -20,6 +21,7 @@ from stages.plans import STAGES, ApproversRegistry, CampaignPlan, Programme
 from state.db import session_scope
 from state.events import ConcurrentWrite
 from state.settings import get_settings
+
 
 class Cli(click.Group):
     """Turns every expected failure into a message and an exit code, never a traceback."""
@@ -36,10 +38,13 @@ class Cli(click.Group):
             click.echo(f"refused: {error}", err=True)
             sys.exit(1)
         except SQLAlchemyError as error:
-            click.echo(f"database error ({get_settings().database_url}): {error.__class__.__name__}: "
-                       f"{str(error).splitlines()[0]}", err=True)
+            click.echo(
+                f"database error ({get_settings().database_url}): {error.__class__.__name__}: "
+                f"{str(error).splitlines()[0]}",
+                err=True,
+            )
             sys.exit(1)
-        except click.exceptions.Exit | click.ClickException | SystemExit | KeyboardInterrupt:
+        except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
             raise
         except Exception as error:
             if get_settings().debug:
@@ -60,7 +65,7 @@ def _now(value: str | None) -> datetime:
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
-        raise click.BadParameter(f"expected ISO 8601 such as 2025-07-01T09:00+04:00, found {value!r}")
+        raise click.BadParameter(f"expected ISO 8601 such as 2025-07-01T09:00+04:00, found {value!r}") from None
     if moment.tzinfo is None:
         raise click.BadParameter(f"expected a time with its UTC offset (e.g. +04:00), found {value!r}")
     return moment.astimezone(UTC)
@@ -106,7 +111,12 @@ def schema(kind: str) -> None:
 
     Example: musharaka schema --kind campaign > campaign.schema.json
     """
-    model = {"campaign": CampaignPlan, "programme": Programme, "approvers": ApproversRegistry}[kind]
+    models: dict[str, type[BaseModel]] = {
+        "campaign": CampaignPlan,
+        "programme": Programme,
+        "approvers": ApproversRegistry,
+    }
+    model = models[kind]
     _emit(model.model_json_schema())
 
 
@@ -171,8 +181,9 @@ def status(now: datetime, as_json: bool) -> None:
     """
     plans, problems = load_plans([get_settings().plans_dir])
     if problems:
-        click.echo(f"warning: the plan files have {len(problems)} problem(s); run musharaka validate",
-                   err=True)
+        click.echo(
+            f"warning: the plan files have {len(problems)} problem(s); run musharaka validate", err=True
+        )
     with session_scope() as session:
         rows = views.status_rows(plans, now=now, session=session)
     if as_json:
@@ -201,19 +212,31 @@ def gates(now: datetime, pending: bool, as_json: bool) -> None:
 
 
 def _decide(
-    now: datetime, campaign_id: str, stage: str, approver: str, decision: Literal["approve", "reject"],
-    text: str, run_next: bool,
+    now: datetime,
+    campaign_id: str,
+    stage: str,
+    approver: str,
+    decision: Literal["approve", "reject"],
+    text: str,
+    run_next: bool,
 ) -> None:
     plans = engine.load_plan_set()
     if plans.registry is None:
         raise engine.Refused(f"no approvers registry in {get_settings().plans_dir}")
     with session_scope() as session:
-        gate = engine.decide(campaign_id, stage, approver_id=approver, decision=decision, text=text,
-                             registry=plans.registry, now=now, session=session)
+        gate = engine.decide(
+            campaign_id,
+            stage,
+            approver_id=approver,
+            decision=decision,
+            text=text,
+            registry=plans.registry,
+            now=now,
+            session=session,
+        )
         outcome = views.where_it_stands(campaign_id, session=session)
         passed = gate.status == "approved"
-    click.echo(f"{campaign_id}: {stage} {'approved' if decision == 'approve' else 'rejected'} by "
-               f"{approver}")
+    click.echo(f"{campaign_id}: {stage} {'approved' if decision == 'approve' else 'rejected'} by {approver}")
     click.echo(outcome)
     if passed and run_next:
         _advance([campaign_id], now)
@@ -226,8 +249,9 @@ def _decide(
 @click.option("--comment", default="", help="Why, for the record.")
 @click.option("--no-advance", is_flag=True, help="Record only; leave running the next stage to `advance`.")
 @click.pass_obj
-def approve(now: datetime, campaign_id: str, stage: str, approver: str, comment: str,
-            no_advance: bool) -> None:
+def approve(
+    now: datetime, campaign_id: str, stage: str, approver: str, comment: str, no_advance: bool
+) -> None:
     """Approve a stage's gate; once its quorum is met the next stage runs.
 
     Example: musharaka approve moheri-2025-q3-satisfaction prepare --as dg.planning --comment "go"
@@ -264,8 +288,15 @@ def submit(now: datetime, campaign_id: str, stage: str, file: Path, actor: str |
     plans = engine.load_plan_set()
     plan = engine.plan_of(plans, campaign_id)
     with session_scope() as session:
-        message = engine.submit_file(campaign_id, stage, file, plans=plans,  # type: ignore[arg-type]
-                                     actor=actor or plan.owner, now=now, session=session)
+        message = engine.submit_file(
+            campaign_id,
+            stage,
+            file,
+            plans=plans,  # type: ignore[arg-type]
+            actor=actor or plan.owner,
+            now=now,
+            session=session,
+        )
     click.echo(f"{campaign_id}: {message}")
     click.echo(f"next: musharaka advance {campaign_id}")
 
@@ -285,8 +316,9 @@ def history(campaign_id: str, as_json: bool) -> None:
         _emit([entry.model_dump(mode="json") for entry in entries])
     else:
         for entry in entries:
-            click.echo(f"{entry.seq:>4}  {entry.local_time}  {entry.actor:<18} {entry.type:<22} "
-                       f"{entry.summary}")
+            click.echo(
+                f"{entry.seq:>4}  {entry.local_time}  {entry.actor:<18} {entry.type:<22} {entry.summary}"
+            )
 
 
 @main.command()
@@ -299,4 +331,3 @@ def demo(reset: bool) -> None:
     from flows.demo import run_demo
 
     run_demo(reset=reset, echo=click.echo)
-

@@ -14,12 +14,12 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from ruamel.yaml import YAML
-from sqlmodel import SQLModel, func, select
+from sqlmodel import func, select
 
 from flows import engine, runtime, views
 from flows.planfiles import PlanSet
 from stages.plans import STAGES, CampaignPlan, Question, Stage
-from state.db import get_engine, session_scope
+from state.db import get_engine, reset_tables, session_scope
 from state.settings import get_settings
 from state.tables import Event
 
@@ -72,8 +72,14 @@ class Demo:
         assert self.plans.registry is not None
         with session_scope() as session:
             gate = engine.decide(
-                campaign_id, stage, approver_id=approver, decision=decision, text=text,
-                registry=self.plans.registry, now=when, session=session,
+                campaign_id,
+                stage,
+                approver_id=approver,
+                decision=decision,
+                text=text,
+                registry=self.plans.registry,
+                now=when,
+                session=session,
             )
             passed = gate.status == "approved"
         if passed:
@@ -98,8 +104,9 @@ class Demo:
 
     def submit(self, campaign_id: str, stage: Stage, path: Path, when: datetime) -> None:
         with session_scope() as session:
-            engine.submit_file(campaign_id, stage, path, plans=self.plans, actor="planning.team",
-                               now=when, session=session)
+            engine.submit_file(
+                campaign_id, stage, path, plans=self.plans, actor="planning.team", now=when, session=session
+            )
 
     def contributions(self, campaign_id: str, rows: int, until: datetime) -> Path:
         """Seeded sample contributions inside the window (up to `until`), as a CSV file."""
@@ -118,8 +125,9 @@ class Demo:
                     [
                         moment.astimezone(MUSCAT).isoformat(timespec="seconds"),
                         rng.choice(plan.channels),
-                        rng.choices([a.id for a in plan.audiences],
-                                    weights=range(len(plan.audiences) + 2, 2, -1))[0],
+                        rng.choices(
+                            [a.id for a in plan.audiences], weights=range(len(plan.audiences) + 2, 2, -1)
+                        )[0],
                         *(_answer(q, rng) for q in plan.instrument),
                     ]
                 )
@@ -146,9 +154,14 @@ class Demo:
         self.advance(campaign_id, day)
         if rework:
             day += timedelta(days=1)
-            self.decide(campaign_id, "analyse", "dir.digital", day, "reject",
-                        "The decision does not say what changes for researchers; add the impact "
-                        "on each group.")
+            self.decide(
+                campaign_id,
+                "analyse",
+                "dir.digital",
+                day,
+                "reject",
+                "The decision does not say what changes for researchers; add the impact on each group.",
+            )
             day += timedelta(days=2)
             revised = self.write_yaml(f"{campaign_id}-decision-2.yaml", _decision(plan, revised=True))
             self.submit(campaign_id, "analyse", revised, day)
@@ -184,8 +197,14 @@ def _answer(question: Question, rng: random.Random) -> str:
 
 
 def _decision(plan: CampaignPlan, *, revised: bool) -> dict[str, Any]:
-    impact = [{"audience": a.id, "impact": f"Addressed in the action plan for {a.name.en.lower()}."}
-              for a in plan.audiences] if revised else []
+    impact = (
+        [
+            {"audience": a.id, "impact": f"Addressed in the action plan for {a.name.en.lower()}."}
+            for a in plan.audiences
+        ]
+        if revised
+        else []
+    )
     return {
         "summary": {
             "ar": f"اعتماد نتائج «{plan.title.ar}» وتنفيذ التحسينات ذات الأولوية",
@@ -211,8 +230,10 @@ def _lessons() -> dict[str, Any]:
         "participation_drivers": "Banners on the services portal and reminders through student councils.",
         "channels_served": "The website served best; social media brought younger participants.",
         "contributions_useful": "Yes; the comments pointed at the upload step, which the decision fixes.",
-        "lessons": ["Open the window outside the examination period.",
-                    "Publish a mid-window count to keep momentum."],
+        "lessons": [
+            "Open the window outside the examination period.",
+            "Publish a mid-window count to keep momentum.",
+        ],
         "improvements": ["Add an SMS channel for parents.", "Shorten the questionnaire to five minutes."],
     }
 
@@ -230,7 +251,7 @@ def run_demo(*, reset: bool, echo: Callable[[str], None]) -> None:
             "run `musharaka demo --reset` to replace them with the demo"
         )
     if reset:
-        SQLModel.metadata.drop_all(db)
+        reset_tables(db)
     folder = settings.output_dir / "demo"
     folder.mkdir(parents=True, exist_ok=True)
     runtime.configure_prefect()

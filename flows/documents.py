@@ -90,7 +90,5 @@ def write_documents(
         data = render(stage, outputs, plan, attempt=attempt, lang=lang, now=now).encode()
         path = folder / f"{stage}-{attempt}.{lang}.html"
         path.write_bytes(data)
-        documents.append(
-            Document(lang=lang, path=str(path), digest=hashlib.sha256(data).hexdigest())  # type: ignore[arg-type]
-        )
+        documents.append(Document(lang=lang, path=str(path), digest=hashlib.sha256(data).hexdigest()))
     return documents

@@ -273,7 +273,7 @@ def submit_file(
     """Record a file a person submits for a stage: contributions for conduct, answers for the others."""
     campaign = campaign_state(campaign_id, session=session)
     plan = plan_of(plans, campaign_id)
-    if STAGES.index(stage) < STAGES.index(campaign.stage):  # type: ignore[arg-type]
+    if STAGES.index(stage) < STAGES.index(campaign.stage):
         raise Refused(f"campaign {campaign_id} is past {stage}; it is at {campaign.stage}")
     if campaign.status == "closed":
         raise Refused(f"campaign {campaign_id} is closed")

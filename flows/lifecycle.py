@@ -9,7 +9,9 @@ from contextlib import contextmanager
 from datetime import datetime
 
 from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
 from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
 from flows import documents, engine
 from stages.common import MissingInputs, NotYet, StageModel
 from stages.plans import STAGES, Stage
@@ -24,21 +26,22 @@ def in_process() -> Iterator[None]:
         yield
 
 
-@task(name="begin-stage")
+# Tasks read or write the database: a cached result would be a stale one.
+@task(name="begin-stage", cache_policy=NO_CACHE)
 def begin_stage(campaign_id: str, now: datetime) -> engine.StageJob | None:
     plans = engine.load_plan_set()
     with session_scope() as session:
         return engine.begin_stage(campaign_id, plans, now=now, session=session)
 
 
-@task(name="write-documents")
+@task(name="write-documents", cache_policy=NO_CACHE)
 def write_documents(job: engine.StageJob, outputs: StageModel, now: datetime) -> list[Document]:
     return documents.write_documents(
         job.campaign_id, job.stage, outputs, job.plan, attempt=job.attempt, now=now
     )
 
 
-@task(name="record-outcome")
+@task(name="record-outcome", cache_policy=NO_CACHE)
 def record_outcome(
     job: engine.StageJob,
     outcome: StageModel | MissingInputs | NotYet,
@@ -49,7 +52,7 @@ def record_outcome(
         return engine.finish_stage(job, outcome, docs, now=now, session=session)
 
 
-@task(name="campaign-status")
+@task(name="campaign-status", cache_policy=NO_CACHE)
 def campaign_status(campaign_id: str) -> tuple[str, str]:
     with session_scope() as session:
         campaign = engine.campaign_state(campaign_id, session=session)
@@ -90,4 +93,3 @@ def advance(campaign_ids: list[str], now: datetime) -> dict[str, str]:
     """Run each campaign's lifecycle in this process; returns where each one stopped."""
     with in_process():
         return {campaign_id: lifecycle(campaign_id, now) for campaign_id in campaign_ids}
-

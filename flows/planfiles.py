@@ -4,6 +4,7 @@ Every problem names `file:line:column: field.path: what was expected, what was f
 """
 
 import difflib
+import re
 import types
 import typing
 from collections.abc import Iterable
@@ -27,6 +28,7 @@ from stages.plans import (
 )
 
 REGISTRY_NAME = "approvers.yaml"
+_ID_LINE = re.compile(r"^id:\s*([a-z0-9][a-z0-9._-]*)\s*$", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,7 @@ class PlanSet:
     """Every valid plan found, by kind."""
 
     campaigns: dict[str, CampaignPlan] = field(default_factory=dict)
+    declared: set[str] = field(default_factory=set)  # ids in campaign files, valid or not
     sources: dict[str, Path] = field(default_factory=dict)
     programmes: list[Programme] = field(default_factory=list)
     registry: ApproversRegistry | None = None
@@ -101,8 +104,13 @@ def load_plans(paths: Iterable[Path], registry_fallback: Path | None = None) -> 
         tree, found = _read_yaml(path, model)
         problems += found
         if tree is None:
+            if model is CampaignPlan:
+                # an unparseable plan still declares its id, so the programme does not report it twice
+                plans.declared.update(_ID_LINE.findall(path.read_bytes().decode("utf-8", "replace")))
             continue
         parsed[path] = _Parsed(path, tree)
+        if model is CampaignPlan and isinstance(tree.get("id"), str):
+            plans.declared.add(tree["id"])
         instance, found = _validate(path, tree, model)
         problems += found
         if isinstance(instance, CampaignPlan):
@@ -171,9 +179,11 @@ def _cross_checks(plans: PlanSet, parsed: dict[Path, _Parsed]) -> list[Problem]:
         for i, entry in enumerate(entries if isinstance(entries, list) else []):
             if not isinstance(entry, dict):
                 continue
-            campaign_id = entry.get("campaign")
-            plan = plans.campaigns.get(str(campaign_id))
-            if plan is None:
+            campaign_id = str(entry.get("campaign"))
+            listed = plans.campaigns.get(campaign_id)
+            if listed is None and campaign_id in plans.declared:
+                continue  # its own plan file's problems are reported already
+            if listed is None:
                 problems.append(
                     _locate(
                         source.path,
@@ -184,7 +194,7 @@ def _cross_checks(plans: PlanSet, parsed: dict[Path, _Parsed]) -> list[Problem]:
                         f"found {campaign_id!r} which no valid plan declares",
                     )
                 )
-            elif str(entry.get("quarter")) != plan.quarter:
+            elif str(entry.get("quarter")) != listed.quarter:
                 problems.append(
                     _locate(
                         source.path,

@@ -196,9 +196,7 @@ def summarize(event: Event) -> str:
         case "stage.completed":
             return f"{p['stage']} attempt {p['attempt']} completed; outputs {p['outputs_digest'][:12]}"
         case "gate.opened":
-            return (
-                f"{p['stage']} gate opened: {p['quorum']} of {', '.join(p['roles'])}, due {p['due_at']}"
-            )
+            return f"{p['stage']} gate opened: {p['quorum']} of {', '.join(p['roles'])}, due {p['due_at']}"
         case "gate.decided":
             verb = "approved" if p["decision"] == "approve" else "rejected"
             return f"{p['stage']} attempt {p['attempt']} {verb} by {p['approver']}" + (

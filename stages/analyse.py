@@ -7,6 +7,7 @@ from pydantic import Field
 
 from stages import conduct
 from stages.common import MissingInputs, StageModel, activity
+from stages.conduct import Contribution
 from stages.plans import Bilingual, CampaignPlan, DecisionMethod, Question, QuestionType, Strict
 
 ACTIVITIES = (
@@ -52,7 +53,7 @@ class QuestionResult(StageModel):
 
 class Inputs(StageModel):
     conduct: conduct.Outputs
-    contributions: tuple[conduct.Contribution, ...]
+    contributions: tuple[Contribution, ...]
     decision: Decision | None = None
 
 
@@ -88,7 +89,7 @@ def run(inputs: Inputs, plan: CampaignPlan, now: datetime) -> Outputs:
     )
 
 
-def _tally(question: Question, contributions: tuple[conduct.Contribution, ...]) -> QuestionResult:
+def _tally(question: Question, contributions: tuple[Contribution, ...]) -> QuestionResult:
     values = [c.answers.get(question.id) for c in contributions]
     given = [v for v in values if v not in (None, "", [])]
     counts: Counter[str] = Counter()

@@ -53,7 +53,7 @@ def run(inputs: Inputs, plan: CampaignPlan, now: datetime) -> Outputs:
         value = getattr(inputs.submitted, name, None) if inputs.submitted else None
         if blank(value):
             value = getattr(plan.prepare.readiness, name)
-        if blank(value):
+        if value is None or blank(value):
             missing.append(f"prepare.readiness.{name}: {question}")
         else:
             answers[name] = value.strip()

@@ -11,10 +11,14 @@ from sqlmodel import Session, SQLModel, create_engine
 from state.settings import get_settings
 
 
-@lru_cache
 def get_engine(url: str | None = None) -> Engine:
-    """One engine per database URL; SQLite files get their folder and WAL journaling."""
-    url = url or get_settings().database_url
+    """The engine for `url`, by default the configured database; one per URL per process."""
+    return _engine(url or get_settings().database_url)
+
+
+@lru_cache
+def _engine(url: str) -> Engine:
+    """SQLite files get their folder and WAL journaling; other databases a pre-ping pool."""
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30})
@@ -32,11 +36,27 @@ def get_engine(url: str | None = None) -> Engine:
     return engine
 
 
+_created: set[str] = set()
+
+
 def create_tables(engine: Engine | None = None) -> None:
-    """Create any missing table (the event log and its projections)."""
+    """Create any missing table (the event log and its projections), once per engine."""
     import state.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
 
-    SQLModel.metadata.create_all(engine or get_engine())
+    engine = engine or get_engine()
+    if str(engine.url) not in _created:
+        SQLModel.metadata.create_all(engine)
+        _created.add(str(engine.url))
+
+
+def reset_tables(engine: Engine | None = None) -> None:
+    """Drop every table and create them empty: the whole state is gone."""
+    import state.tables  # noqa: F401
+
+    engine = engine or get_engine()
+    SQLModel.metadata.drop_all(engine)
+    SQLModel.metadata.create_all(engine)
+    _created.add(str(engine.url))
 
 
 @contextmanager

@@ -166,7 +166,7 @@ def _decide(event: Event, payload: GateDecided, campaign: CampaignState, *, sess
         campaign.status, campaign.detail = "pending", f"rework: {payload.text}"
     elif len(approvals(gate, session=session)) >= gate.quorum:
         gate.status, gate.decided_at = "approved", at
-        index = STAGES.index(payload.stage)  # type: ignore[arg-type]
+        index = STAGES.index(payload.stage)
         if index + 1 == len(STAGES):
             campaign.status, campaign.detail = "closed", ""
         else:

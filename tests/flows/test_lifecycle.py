@@ -1,0 +1,238 @@
+"""A campaign driven through the CLI, from plan file to closed, as its team and approvers would."""
+
+import itertools
+import json
+from pathlib import Path
+
+from tests.conftest import Workspace
+from tests.flows.samples import CAMPAIGN, CONTRIBUTIONS, DECISION, LESSONS
+
+
+def status_of(ws: Workspace, campaign: str = CAMPAIGN) -> dict:  # type: ignore[type-arg]
+    result = ws.run("status", "--json", now="2025-09-01T12:00+04:00")
+    assert result.exit_code == 0, result.stderr
+    return next(row for row in json.loads(result.output) if row["campaign"] == campaign)
+
+
+def ok(ws: Workspace, *args: str, now: str) -> str:
+    result = ws.run(*args, now=now)
+    assert result.exit_code == 0, f"{args}: {result.output}{result.stderr}"
+    return result.output
+
+
+def to_conduct(ws: Workspace) -> None:
+    ok(ws, "start", CAMPAIGN, now="2025-06-15T09:00+04:00")
+    ok(
+        ws,
+        "approve",
+        CAMPAIGN,
+        "prepare",
+        "--as",
+        "dg.planning",
+        "--comment",
+        "go",
+        now="2025-06-16T09:00+04:00",
+    )
+    ok(ws, "approve", CAMPAIGN, "plan", "--as", "dg.planning", now="2025-06-17T09:00+04:00")
+
+
+def test_campaign_runs_from_plan_file_to_closed(ws: Workspace) -> None:
+    to_conduct(ws)
+    row = status_of(ws)
+    assert (row["stage"], row["status"]) == ("conduct", "waiting")
+
+    contributions = ws.write("contributions.csv", CONTRIBUTIONS)
+    ok(ws, "submit", CAMPAIGN, "conduct", str(contributions), now="2025-08-15T08:00+04:00")
+    out = ok(ws, "advance", CAMPAIGN, now="2025-08-15T09:00+04:00")
+    assert "conduct (attempt 1) awaiting-gate" in out
+    ok(ws, "approve", CAMPAIGN, "conduct", "--as", "dg.planning", now="2025-08-16T09:00+04:00")
+    assert "missing: analyse.decision" in status_of(ws)["detail"]
+
+    ok(
+        ws,
+        "submit",
+        CAMPAIGN,
+        "analyse",
+        str(ws.write("decision.yaml", DECISION)),
+        now="2025-08-17T09:00+04:00",
+    )
+    ok(ws, "advance", "--all", now="2025-08-17T09:05+04:00")
+    ok(ws, "approve", CAMPAIGN, "analyse", "--as", "dg.planning", now="2025-08-18T09:00+04:00")
+    ok(ws, "approve", CAMPAIGN, "analyse", "--as", "dir.digital", now="2025-08-18T10:00+04:00")
+    ok(ws, "approve", CAMPAIGN, "announce", "--as", "dg.planning", now="2025-08-19T09:00+04:00")
+    ok(
+        ws,
+        "submit",
+        CAMPAIGN,
+        "evaluate",
+        str(ws.write("lessons.yaml", LESSONS)),
+        now="2025-08-25T09:00+04:00",
+    )
+    ok(ws, "advance", CAMPAIGN, now="2025-08-25T09:05+04:00")
+    out = ok(ws, "approve", CAMPAIGN, "evaluate", "--as", "dg.planning", now="2025-08-26T09:00+04:00")
+    assert f"{CAMPAIGN}: closed" in out
+    assert status_of(ws)["status"] == "closed"
+
+    history = json.loads(ok(ws, "history", CAMPAIGN, "--json", now="2025-09-01T12:00+04:00"))
+    assert [e["seq"] for e in history] == list(range(1, len(history) + 1))
+    assert all(e["prev_hash"] == p["hash"] for p, e in itertools.pairwise(history))
+    completed = [e["payload"] for e in history if e["type"] == "stage.completed"]
+    assert [p["stage"] for p in completed] == [
+        "prepare",
+        "plan",
+        "conduct",
+        "analyse",
+        "announce",
+        "evaluate",
+    ]
+    conduct = completed[2]["outputs"]
+    assert conduct["total"] == 5 and conduct["by_audience"] == {
+        "innovators": 1,
+        "researchers": 1,
+        "students": 3,
+    }
+    for document in completed[3]["documents"]:
+        html = Path(document["path"]).read_text(encoding="utf-8")
+        assert ('dir="rtl"' in html) == (document["lang"] == "ar")
+        assert "Simplify the document-upload step" in html or "تبسيط خطوة رفع المستندات" in html
+
+
+def test_rejected_gate_sends_stage_back_for_rework(ws: Workspace) -> None:
+    ok(ws, "start", CAMPAIGN, now="2025-06-15T09:00+04:00")
+    ok(ws, "approve", CAMPAIGN, "prepare", "--as", "dg.planning", now="2025-06-16T09:00+04:00")
+    out = ok(
+        ws,
+        "reject",
+        CAMPAIGN,
+        "plan",
+        "--as",
+        "dg.planning",
+        "--reason",
+        "budget missing",
+        now="2025-06-17T09:00+04:00",
+    )
+    assert "plan (attempt 2) pending: rework: budget missing" in out
+    plan_file = ws.plans / f"campaigns/{CAMPAIGN}.yaml"
+    plan_file.write_text(plan_file.read_text(encoding="utf-8").replace("amount: 120", "amount: 180"), "utf-8")
+    ok(ws, "advance", "--all", now="2025-06-18T09:00+04:00")
+    row = status_of(ws)
+    assert (row["stage"], row["attempt"], row["status"]) == ("plan", 2, "awaiting-gate")
+    history = json.loads(ok(ws, "history", CAMPAIGN, "--json", now="2025-06-18T10:00+04:00"))
+    types = [e["type"] for e in history]
+    assert "plan.recorded" in types  # the reworked plan file is on the record
+    budgets = [
+        e["payload"]["outputs"]["budget_total"]
+        for e in history
+        if e["type"] == "stage.completed" and e["payload"]["stage"] == "plan"
+    ]
+    assert budgets == [420.0, 480.0]
+
+
+def test_submitter_may_not_approve_their_own_stage(ws: Workspace) -> None:
+    ok(ws, "start", CAMPAIGN, "--no-advance", now="2025-06-15T09:00+04:00")
+    readiness = ws.write("readiness.yaml", "management_support: I sponsor it myself.\n")
+    ok(ws, "submit", CAMPAIGN, "prepare", str(readiness), "--as", "dg.planning", now="2025-06-15T10:00+04:00")
+    ok(ws, "advance", CAMPAIGN, now="2025-06-15T10:05+04:00")
+    before = ws.run("history", CAMPAIGN, "--json").output
+
+    result = ws.run("approve", CAMPAIGN, "prepare", "--as", "dg.planning", now="2025-06-15T11:00+04:00")
+    assert result.exit_code == 1
+    assert "dg.planning submitted the prepare stage and may not sign off its own gate" in result.stderr
+    assert ws.run("history", CAMPAIGN, "--json").output == before
+    assert status_of(ws)["gate"]["approvals"] == []
+
+
+def require_two_for_prepare(ws: Workspace) -> None:
+    plan_file = ws.plans / f"campaigns/{CAMPAIGN}.yaml"
+    text = plan_file.read_text(encoding="utf-8")
+    text = text.replace(
+        "gates:\n", "gates:\n  prepare:\n    roles: [dg-planning, director]\n    quorum: 2\n", 1
+    )
+    plan_file.write_text(text, encoding="utf-8")
+
+
+def test_quorum_of_two_needs_two_different_approvers(ws: Workspace) -> None:
+    require_two_for_prepare(ws)
+    ok(ws, "start", CAMPAIGN, now="2025-06-15T09:00+04:00")
+    out = ok(ws, "approve", CAMPAIGN, "prepare", "--as", "dg.planning", now="2025-06-15T10:00+04:00")
+    assert "waiting for 1 more approval(s)" in out
+    assert status_of(ws)["stage"] == "prepare"
+
+    again = ws.run("approve", CAMPAIGN, "prepare", "--as", "dg.planning", now="2025-06-15T10:30+04:00")
+    assert again.exit_code == 1 and "already approved" in again.stderr
+
+    ok(ws, "approve", CAMPAIGN, "prepare", "--as", "dir.communication", now="2025-06-15T11:00+04:00")
+    row = status_of(ws)
+    assert (row["stage"], row["gate"]["stage"]) == ("plan", "plan")
+
+
+def test_approvals_are_refused_to_those_the_policy_does_not_name(ws: Workspace) -> None:
+    ok(ws, "start", CAMPAIGN, now="2025-06-15T09:00+04:00")
+    cases = {
+        "legal.advisor": "legal.advisor holds roles ['legal']; the prepare gate needs one of ['dg-planning']",
+        "nobody": "'nobody' is not in the approvers registry",
+    }
+    for approver, message in cases.items():
+        result = ws.run("approve", CAMPAIGN, "prepare", "--as", approver, now="2025-06-15T10:00+04:00")
+        assert result.exit_code == 1 and message in result.stderr
+    wrong_stage = ws.run("approve", CAMPAIGN, "plan", "--as", "dg.planning", now="2025-06-15T10:00+04:00")
+    assert wrong_stage.exit_code == 1 and "its open gate is prepare" in wrong_stage.stderr
+    assert status_of(ws)["gate"]["approvals"] == []
+
+
+def test_reject_needs_a_reason(ws: Workspace) -> None:
+    ok(ws, "start", CAMPAIGN, now="2025-06-15T09:00+04:00")
+    result = ws.run("reject", CAMPAIGN, "prepare", "--as", "dg.planning", "--reason", "  ")
+    assert result.exit_code == 1 and "a rejection needs a reason" in result.stderr
+
+
+def test_stage_missing_a_human_input_lists_exactly_what(ws: Workspace) -> None:
+    plan_file = ws.plans / f"campaigns/{CAMPAIGN}.yaml"
+    text = plan_file.read_text(encoding="utf-8")
+    lines = [line for line in text.splitlines() if "institutional_readiness:" not in line]
+    plan_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = ok(ws, "start", CAMPAIGN, now="2025-06-15T09:00+04:00")
+    assert "prepare (attempt 1) failed: missing: prepare.readiness.institutional_readiness" in out
+    assert "objective" not in status_of(ws)["detail"]
+    answers = ws.write("readiness.yaml", "institutional_readiness: Two analysts, budget approved.\n")
+    ok(ws, "submit", CAMPAIGN, "prepare", str(answers), now="2025-06-15T10:00+04:00")
+    ok(ws, "advance", CAMPAIGN, now="2025-06-15T10:05+04:00")
+    assert status_of(ws)["status"] == "awaiting-gate"
+
+
+def test_bad_contributions_file_names_each_row_and_stores_nothing(ws: Workspace) -> None:
+    to_conduct(ws)
+    bad = CONTRIBUTIONS.replace("5,admission|scholarships,easy", "7,admission|library,easy")
+    bad = bad.replace("2025-08-14T23:59:59+04:00", "2025-08-15T00:00:00+04:00")
+    before = ws.run("history", CAMPAIGN, "--json").output
+    result = ws.run("submit", CAMPAIGN, "conduct", str(ws.write("c.csv", bad)), now="2025-08-15T08:00+04:00")
+    assert result.exit_code == 2
+    assert "c.csv:2: overall: expected a whole number from 1 to 5, found '7'" in result.stderr
+    assert (
+        "c.csv:2: services-used: expected options among" in result.stderr and "['library']" in result.stderr
+    )
+    assert "c.csv:6: submitted_at: expected an instant inside the window" in result.stderr
+    assert ws.run("history", CAMPAIGN, "--json").output == before
+
+
+def test_resubmitting_the_same_contributions_adds_nothing(ws: Workspace) -> None:
+    to_conduct(ws)
+    path = str(ws.write("c.csv", CONTRIBUTIONS))
+    assert "5 rows read = 5 stored + 0 duplicates" in ok(
+        ws, "submit", CAMPAIGN, "conduct", path, now="2025-08-15T08:00+04:00"
+    )
+    assert "5 rows read = 0 stored + 5 duplicates" in ok(
+        ws, "submit", CAMPAIGN, "conduct", path, now="2025-08-15T08:01+04:00"
+    )
+
+
+def test_advance_all_with_nothing_started_says_so(ws: Workspace) -> None:
+    result = ws.run("advance", "--all", now="2025-06-15T09:00+04:00")
+    assert result.exit_code == 0 and "no campaign to advance" in result.output
+
+
+def test_unknown_campaign_is_refused_with_the_known_ones(ws: Workspace) -> None:
+    result = ws.run("start", "moheri-2025-q3-satisfactoin")
+    assert result.exit_code == 1
+    assert "no campaign plan has the id 'moheri-2025-q3-satisfactoin'" in result.stderr
+    assert CAMPAIGN in result.stderr

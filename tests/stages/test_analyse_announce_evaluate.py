@@ -1,0 +1,85 @@
+"""Analyse, announce, evaluate: tallies and a required decision, the announcement, the lessons."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from stages import analyse, announce, conduct, evaluate
+from stages.common import MissingInputs
+from stages.plans import Bilingual
+from tests.stages.plans_fixture import SATISFACTION
+from tests.stages.test_conduct import CLOSES, PLANNED, SAMPLE, contribution
+
+NOW = datetime(2025, 8, 20, tzinfo=UTC)
+CONTRIBUTIONS = (*SAMPLE, contribution("innovators", overall=1))
+CONDUCTED = conduct.run(conduct.Inputs(plan=PLANNED, contributions=CONTRIBUTIONS), SATISFACTION, CLOSES)
+DECISION = analyse.Decision(
+    summary=Bilingual(ar="قرار", en="Simplify uploads"),
+    rationale=Bilingual(ar="مبررات", en="Uploads were the hardest step"),
+    not_adopted=Bilingual(ar="لا", en="Chat support needs budget"),
+    based_on_contributions=True,
+)
+ANALYSED = analyse.run(
+    analyse.Inputs(conduct=CONDUCTED, contributions=CONTRIBUTIONS, decision=DECISION), SATISFACTION, NOW
+)
+
+
+def test_analysis_tallies_each_question() -> None:
+    overall, services, ease, improve = ANALYSED.results
+    assert overall.counts == {"1": 1, "2": 0, "3": 0, "4": 3, "5": 0} and overall.mean == 3.25
+    assert services.counts == {"admission": 4, "equivalency": 0, "scholarships": 0, "research-funding": 0}
+    assert ease.counts["easy"] == 4 and improve.answered == 0
+
+
+def test_analysis_without_a_decision_cannot_close() -> None:
+    with pytest.raises(MissingInputs, match=r"analyse\.decision"):
+        analyse.run(analyse.Inputs(conduct=CONDUCTED, contributions=CONTRIBUTIONS), SATISFACTION, NOW)
+
+
+def test_decision_impact_must_name_the_plans_audiences() -> None:
+    decision = DECISION.model_copy(update={"impact": (analyse.GroupImpact(audience="parents", impact="x"),)})
+    with pytest.raises(MissingInputs, match="parents"):
+        analyse.run(
+            analyse.Inputs(conduct=CONDUCTED, contributions=CONTRIBUTIONS, decision=decision),
+            SATISFACTION,
+            NOW,
+        )
+
+
+def test_announcement_goes_out_on_the_collecting_channels_with_thanks() -> None:
+    topic = Bilingual(ar="التصميم الجديد", en="The new website design")
+    outputs = announce.run(announce.Inputs(analyse=ANALYSED, next_topics=(topic,)), SATISFACTION, NOW)
+    assert outputs.channels == SATISFACTION.channels
+    assert outputs.decision == DECISION.summary and outputs.not_adopted == DECISION.not_adopted
+    assert "4 people" in outputs.thanks.en and outputs.next_topics == (topic,)
+
+
+LESSONS = evaluate.Lessons(
+    method_understood="yes",
+    participation_drivers="banners",
+    channels_served="website",
+    contributions_useful="yes",
+    lessons=("avoid exams",),
+    improvements=("add SMS",),
+)
+TIMINGS = (
+    evaluate.StageTiming(stage="prepare", attempts=1, days=1.0),
+    evaluate.StageTiming(stage="analyse", attempts=3, days=6.5),
+)
+
+
+def test_evaluation_counts_reworks_and_keeps_the_lessons() -> None:
+    announced = announce.run(announce.Inputs(analyse=ANALYSED), SATISFACTION, NOW)
+    inputs = evaluate.Inputs(
+        conduct=CONDUCTED, analyse=ANALYSED, announce=announced, timings=TIMINGS, lessons=LESSONS
+    )
+    outputs = evaluate.run(inputs, SATISFACTION, NOW)
+    assert outputs.reworks == 2 and outputs.participants == 4 and outputs.influenced_decision
+    assert outputs.lessons.improvements == ("add SMS",)
+
+
+def test_evaluation_needs_the_teams_lessons() -> None:
+    announced = announce.run(announce.Inputs(analyse=ANALYSED), SATISFACTION, NOW)
+    inputs = evaluate.Inputs(conduct=CONDUCTED, analyse=ANALYSED, announce=announced, timings=TIMINGS)
+    with pytest.raises(MissingInputs, match=r"evaluate\.lessons"):
+        evaluate.run(inputs, SATISFACTION, NOW)

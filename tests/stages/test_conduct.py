@@ -1,0 +1,60 @@
+"""Conduct: waits while the window is open, then counts the contributions every way the plan cares about."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from stages import conduct, prepare
+from stages import plan as plan_stage
+from stages.common import MissingInputs, NotYet
+from tests.stages.plans_fixture import SATISFACTION
+
+CLOSES = datetime(2025, 8, 14, 20, 0, tzinfo=UTC)  # midnight after 14 August, Muscat time
+PLANNED = plan_stage.run(
+    plan_stage.Inputs(prepare=prepare.run(prepare.Inputs(), SATISFACTION, CLOSES)), SATISFACTION, CLOSES
+)
+
+
+def contribution(
+    audience: str, channel: str = "website", day: int = 10, overall: int = 4
+) -> conduct.Contribution:
+    return conduct.Contribution(
+        submitted_at=datetime(2025, 7, day, 21, 30, tzinfo=UTC),
+        channel=channel,
+        audience=audience,
+        answers={"overall": overall, "services-used": ["admission"], "ease": "easy", "improve": None},
+    )
+
+
+SAMPLE = (contribution("students"), contribution("students", "e-survey", 11), contribution("researchers"))
+
+
+@pytest.mark.parametrize(
+    ("now", "reason"),
+    [
+        (datetime(2025, 7, 5, 19, 59, tzinfo=UTC), "not opened yet"),
+        (CLOSES - timedelta(seconds=1), "window is open"),
+    ],
+)
+def test_stage_waits_until_the_window_has_closed(now: datetime, reason: str) -> None:
+    with pytest.raises(NotYet, match=reason) as wait:
+        conduct.run(conduct.Inputs(plan=PLANNED, contributions=SAMPLE), SATISFACTION, now)
+    assert wait.value.until == CLOSES
+
+
+def test_at_the_closing_instant_contributions_are_counted() -> None:
+    outputs = conduct.run(conduct.Inputs(plan=PLANNED, contributions=SAMPLE), SATISFACTION, CLOSES)
+    assert outputs.total == 3
+    assert outputs.by_audience == {"researchers": 1, "students": 2}
+    assert outputs.by_channel == {"e-survey": 1, "website": 2}
+    # 21:30 UTC is already the next day in Muscat
+    assert outputs.by_day == {"2025-07-11": 2, "2025-07-12": 1}
+    assert outputs.answered["improve"] == 0 and outputs.answered["overall"] == 3
+    responses, students = outputs.kpis
+    assert (responses.actual, responses.share) == (3, 0.0075)
+    assert (students.actual, students.target) == (2, 200)
+
+
+def test_no_contributions_is_a_missing_input() -> None:
+    with pytest.raises(MissingInputs, match="no contributions"):
+        conduct.run(conduct.Inputs(plan=PLANNED, contributions=()), SATISFACTION, CLOSES)

@@ -1,0 +1,108 @@
+"""The event log: hash-chained, append-only, and the projections are exactly its replay."""
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from state.db import get_engine, session_scope
+from state.events import (
+    GENESIS,
+    chain_problems,
+    events_of,
+)
+from state.projection import rebuild
+from state.tables import PROJECTIONS, Event
+from tests.conftest import Workspace
+from tests.flows.samples import CAMPAIGN, CONTRIBUTIONS, DECISION
+
+T0 = datetime(2025, 6, 15, 5, 0, tzinfo=UTC)
+
+
+def snapshot(session: Session) -> dict[str, list[tuple[object, ...]]]:
+    """Every projection row, as plain tuples without surrogate ids, in a stable order."""
+    tables = {}
+    for table in PROJECTIONS:
+        rows = session.exec(select(table)).all()
+        dumped = [
+            tuple(sorted((k, str(v)) for k, v in row.model_dump().items() if k != "id")) for row in rows
+        ]
+        tables[table.__tablename__] = sorted(dumped)  # type: ignore[attr-defined]
+    return tables
+
+
+def drive(ws: Workspace) -> None:
+    """A campaign with approvals, a rejection, a rework and contributions."""
+    ws.run("start", CAMPAIGN, now="2025-06-15T09:00+04:00")
+    ws.run("approve", CAMPAIGN, "prepare", "--as", "dg.planning", now="2025-06-16T09:00+04:00")
+    ws.run("approve", CAMPAIGN, "plan", "--as", "dg.planning", now="2025-06-17T09:00+04:00")
+    ws.run("submit", CAMPAIGN, "conduct", str(ws.write("c.csv", CONTRIBUTIONS)), now="2025-08-15T08:00+04:00")
+    ws.run("advance", "--all", now="2025-08-15T09:00+04:00")
+    ws.run("approve", CAMPAIGN, "conduct", "--as", "dg.planning", now="2025-08-16T09:00+04:00")
+    ws.run("submit", CAMPAIGN, "analyse", str(ws.write("d.yaml", DECISION)), now="2025-08-17T09:00+04:00")
+    ws.run("advance", "--all", now="2025-08-17T09:01+04:00")
+    ws.run(
+        "reject",
+        CAMPAIGN,
+        "analyse",
+        "--as",
+        "dir.digital",
+        "--reason",
+        "add figures",
+        now="2025-08-18T09:00+04:00",
+    )
+
+
+def test_replaying_the_events_rebuilds_exactly_the_projections(ws: Workspace) -> None:
+    drive(ws)
+    with session_scope() as session:
+        before = snapshot(session)
+        assert before["gate_decision"] and before["stage_run"] and before["submission"]
+        replayed = rebuild(session=session)
+    with session_scope() as session:
+        assert replayed == len(events_of(session=session)) > 20
+        assert snapshot(session) == before
+
+
+def test_chain_links_every_event_to_the_one_before(ws: Workspace) -> None:
+    drive(ws)
+    with session_scope() as session:
+        events = events_of(CAMPAIGN, session=session)
+        assert events[0].prev_hash == GENESIS
+        assert chain_problems(events) == []
+
+
+def test_an_edited_payload_breaks_the_chain_at_that_event(ws: Workspace) -> None:
+    drive(ws)
+    with get_engine().begin() as connection:
+        connection.execute(
+            text("update event set payload = replace(payload, 'add figures', 'fine') where seq = :s"),
+            {"s": len(chain_of(ws))},
+        )
+    problems = chain_problems(chain_of(ws))
+    assert problems == [f"event {len(chain_of(ws))}: its content does not match its hash"]
+
+
+def chain_of(ws: Workspace) -> list[Event]:
+    with session_scope() as session:
+        return events_of(CAMPAIGN, session=session)
+
+
+def test_the_database_refuses_a_second_event_with_the_same_sequence(ws: Workspace) -> None:
+    ws.run("start", CAMPAIGN, "--no-advance", now="2025-06-15T09:00+04:00")
+    with session_scope() as session:
+        [first] = events_of(CAMPAIGN, session=session)
+    fork = Event(
+        campaign_id=CAMPAIGN,
+        seq=first.seq,
+        at=T0,
+        actor="rogue",
+        type="plan.recorded",
+        payload="{}",
+        prev_hash=GENESIS,
+        hash="f" * 64,
+    )
+    with pytest.raises(IntegrityError), session_scope() as session:
+        session.add(fork)
