@@ -65,7 +65,9 @@ def _now(value: str | None) -> datetime:
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
-        raise click.BadParameter(f"expected ISO 8601 such as 2025-07-01T09:00+04:00, found {value!r}") from None
+        raise click.BadParameter(
+            f"expected ISO 8601 such as 2025-07-01T09:00+04:00, found {value!r}"
+        ) from None
     if moment.tzinfo is None:
         raise click.BadParameter(f"expected a time with its UTC offset (e.g. +04:00), found {value!r}")
     return moment.astimezone(UTC)
