@@ -8,7 +8,7 @@ import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import click
 from pydantic import BaseModel
@@ -17,7 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from flows import engine, runtime, views
 from flows.contributions import ContributionsError
 from flows.planfiles import PlanError, load_plans
-from stages.plans import STAGES, ApproversRegistry, CampaignPlan, Programme
+from stages.plans import STAGES, ApproversRegistry, CampaignPlan, Programme, Stage
 from state.db import session_scope
 from state.events import ConcurrentWrite
 from state.settings import get_settings
@@ -238,10 +238,12 @@ def _decide(
         )
         outcome = views.where_it_stands(campaign_id, session=session)
         passed = gate.status == "approved"
-    click.echo(f"{campaign_id}: {stage} {'approved' if decision == 'approve' else 'rejected'} by {approver}")
-    click.echo(outcome)
+    verb = "approved" if decision == "approve" else "rejected"
+    click.echo(f"{campaign_id}: {stage} {verb} by {approver}" + (" — gate passed" if passed else ""))
     if passed and run_next:
         _advance([campaign_id], now)
+    else:
+        click.echo(outcome)
 
 
 @main.command()
@@ -292,9 +294,9 @@ def submit(now: datetime, campaign_id: str, stage: str, file: Path, actor: str |
     with session_scope() as session:
         message = engine.submit_file(
             campaign_id,
-            stage,
+            cast(Stage, stage),  # click.Choice(STAGES) has checked it
             file,
-            plans=plans,  # type: ignore[arg-type]
+            plans=plans,
             actor=actor or plan.owner,
             now=now,
             session=session,

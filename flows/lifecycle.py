@@ -6,13 +6,13 @@ window), and a later run picks the campaign up from the database. Tasks wrap sid
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
-from flows import documents, engine
+from flows import documents, engine, views
 from stages.common import MissingInputs, NotYet, StageModel
 from stages.plans import STAGES, Stage
 from state.db import session_scope
@@ -78,8 +78,9 @@ STAGE_FLOWS = {stage: _stage_flow(stage) for stage in STAGES}
 
 
 @flow(name="lifecycle", flow_run_name="lifecycle-{campaign_id}")
-def lifecycle(campaign_id: str, now: datetime) -> str:
+def lifecycle(campaign_id: str, now: datetime | None = None) -> str:
     """Run stage after stage until the campaign meets a gate, a missing input, a wait, or its close."""
+    now = now or datetime.now(UTC)  # a deployment run without `now` acts at the clock's time
     while True:
         stage, status = campaign_status(campaign_id)
         if status not in engine.RUNNABLE:
@@ -93,3 +94,16 @@ def advance(campaign_ids: list[str], now: datetime) -> dict[str, str]:
     """Run each campaign's lifecycle in this process; returns where each one stopped."""
     with in_process():
         return {campaign_id: lifecycle(campaign_id, now) for campaign_id in campaign_ids}
+
+
+@task(name="active-campaigns", cache_policy=NO_CACHE)
+def active_campaigns() -> list[str]:
+    with session_scope() as session:
+        return views.active_campaigns(session=session)
+
+
+@flow(name="advance-all", flow_run_name="advance-all")
+def advance_all(now: datetime | None = None) -> dict[str, str]:
+    """Every started, open campaign as far as its gates allow: the scheduled sweep after approvals."""
+    moment = now or datetime.now(UTC)  # a scheduled run reads the clock here, at the edge
+    return {campaign_id: lifecycle(campaign_id, moment) for campaign_id in active_campaigns()}

@@ -130,9 +130,9 @@ def status_rows(plans: PlanSet, *, now: datetime, session: Session) -> list[Stat
 
 
 def status_table(rows: list[StatusRow]) -> str:
-    lines = [f"{'campaign':<38} {'quarter':<8} {'stage':<9} {'att':>3}  {'status':<14} {'window':<22} next"]
+    lines = [f"{'campaign':<38} {'quarter':<8} {'stage':<9} {'att':>3}  {'status':<14} {'window':<31} next"]
     for row in rows:
-        window = f"{row.window.opens}..{row.window.closes}"
+        window = f"{row.window.opens}..{row.window.closes} {row.window.state}"
         nxt = row.detail
         if row.gate:
             nxt = (
@@ -141,7 +141,7 @@ def status_table(rows: list[StatusRow]) -> str:
             )
         lines.append(
             f"{row.campaign:<38} {row.quarter:<8} {row.stage or '-':<9} {row.attempt or '-':>3}  "
-            f"{row.status:<14} {window:<22} {nxt}"
+            f"{row.status:<14} {window:<31} {nxt}"
         )
     return "\n".join(lines)
 

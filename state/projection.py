@@ -4,6 +4,8 @@
 is replayed, so a rebuild yields exactly what was there.
 """
 
+from zoneinfo import ZoneInfo
+
 from sqlalchemy import delete
 from sqlmodel import Session, select
 
@@ -106,7 +108,8 @@ def apply(event: Event, payload: Payload, *, session: Session) -> None:
         run = _require_run(event, payload.stage, payload.attempt, session=session)
         if isinstance(payload, StageWaiting):
             run.status, campaign.status = "waiting", "waiting"
-            run.detail = f"{payload.reason} (until {payload.until.isoformat()})"
+            until = payload.until.astimezone(ZoneInfo(campaign.timezone))
+            run.detail = f"{payload.reason} (until {until:%Y-%m-%d %H:%M %Z})"
         else:
             run.status, campaign.status = "failed", "failed"
             run.detail = "missing: " + "; ".join(payload.missing)

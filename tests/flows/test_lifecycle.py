@@ -236,3 +236,13 @@ def test_unknown_campaign_is_refused_with_the_known_ones(ws: Workspace) -> None:
     assert result.exit_code == 1
     assert "no campaign plan has the id 'moheri-2025-q3-satisfactoin'" in result.stderr
     assert CAMPAIGN in result.stderr
+
+
+def test_stage_runs_are_prefect_flow_runs_named_after_the_campaign(ws: Workspace) -> None:
+    from prefect.client.orchestration import get_client
+
+    ok(ws, "start", CAMPAIGN, now="2025-06-15T09:00+04:00")
+    with get_client(sync_client=True) as client:
+        runs = {run.name: run for run in client.read_flow_runs()}
+    for name in (f"lifecycle-{CAMPAIGN}", f"prepare-{CAMPAIGN}"):
+        assert name in runs and runs[name].state is not None and runs[name].state.is_completed()

@@ -32,7 +32,7 @@ SAMPLE = (contribution("students"), contribution("students", "e-survey", 11), co
 @pytest.mark.parametrize(
     ("now", "reason"),
     [
-        (datetime(2025, 7, 5, 19, 59, tzinfo=UTC), "not opened yet"),
+        (datetime(2025, 7, 5, 19, 59, tzinfo=UTC), "opens on 2025-07-06"),
         (CLOSES - timedelta(seconds=1), "window is open"),
     ],
 )
