@@ -60,7 +60,8 @@ def run(inputs: Inputs, plan: CampaignPlan, now: datetime) -> Outputs:
     """Count the contributions once the window has closed; until then the stage waits."""
     opens_at, closes_at = plan.window.opens_at(), plan.window.closes_at(inputs.plan.window_closes)
     if now < opens_at:
-        raise NotYet(f"the participation window opens on {plan.window.opens} and runs", closes_at)
+        window = f"{plan.window.opens} to {inputs.plan.window_closes}"
+        raise NotYet(f"the participation window ({window}) has not opened yet", closes_at)
     if now < closes_at:
         raise NotYet("the participation window is open", closes_at)
     contributions = inputs.contributions

@@ -32,7 +32,7 @@ SAMPLE = (contribution("students"), contribution("students", "e-survey", 11), co
 @pytest.mark.parametrize(
     ("now", "reason"),
     [
-        (datetime(2025, 7, 5, 19, 59, tzinfo=UTC), "opens on 2025-07-06"),
+        (datetime(2025, 7, 5, 19, 59, tzinfo=UTC), r"\(2025-07-06 to 2025-08-14\) has not opened yet"),
         (CLOSES - timedelta(seconds=1), "window is open"),
     ],
 )
