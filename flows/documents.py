@@ -69,6 +69,7 @@ def render(
         "activities": MODULES[stage].ACTIVITIES,
         "generated": _local_time(now, plan.window.timezone),
         "zone": plan.window.timezone,
+        "audiences": {a.id: getattr(a.name, lang) for a in plan.audiences},
     }
     return template.render(context)
 

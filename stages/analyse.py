@@ -48,6 +48,7 @@ class QuestionResult(StageModel):
     title: Bilingual
     answered: int
     counts: dict[str, int]  # option id (or scale point) -> contributions choosing it
+    labels: dict[str, Bilingual] = Field(default_factory=dict)  # option id -> label, for documents
     mean: float | None = None
 
 
@@ -109,5 +110,6 @@ def _tally(question: Question, contributions: tuple[Contribution, ...]) -> Quest
         title=question.title,
         answered=len(given),
         counts=dict(counts),
+        labels={o.id: o.label for o in question.options},
         mean=mean,
     )
