@@ -4,23 +4,24 @@ Exit codes: 0 done; 1 refused (not allowed, or not possible in the campaign's st
 (plan files, submitted files, arguments); 3 an unexpected failure. No command prints a traceback.
 """
 
-import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, cast
 
 import click
 from pydantic import BaseModel
 from sqlalchemy.exc import SQLAlchemyError
 
-from flows import engine, runtime, views
+from flows import cli_gates, engine, views
+from flows.cli_common import advance_and_report, emit
 from flows.contributions import ContributionsError
 from flows.planfiles import PlanError, load_plans
 from stages.plans import STAGES, ApproversRegistry, CampaignPlan, Programme, Stage
 from state.db import session_scope
 from state.events import ConcurrentWrite
 from state.settings import get_settings
+from state.signing import KeyFileError
 
 
 class Cli(click.Group):
@@ -29,6 +30,9 @@ class Cli(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except KeyFileError as error:
+            click.echo(f"key: {error}", err=True)
+            sys.exit(2)
         except (PlanError, ContributionsError) as error:
             for problem in error.problems:
                 click.echo(str(problem), err=True)
@@ -65,24 +69,18 @@ def _now(value: str | None) -> datetime:
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
-        raise click.BadParameter(
-            f"expected ISO 8601 such as 2025-07-01T09:00+04:00, found {value!r}"
-        ) from None
+        raise click.BadParameter(f"expected ISO 8601 such as 2025-07-01T09:00+04:00, found {value!r}") from None
     if moment.tzinfo is None:
         raise click.BadParameter(f"expected a time with its UTC offset (e.g. +04:00), found {value!r}")
     return moment.astimezone(UTC)
 
 
-@click.group(cls=Cli)
+@click.group(cls=Cli, commands=cli_gates.COMMANDS)
 @click.option("--now", "now_text", metavar="ISO-TIME", help="Act as at this instant (default: the clock).")
 @click.pass_context
 def main(ctx: click.Context, now_text: str | None) -> None:
     """Musharaka: run e-participation campaigns from plan files through six approved stages."""
     ctx.obj = _now(now_text)
-
-
-def _emit(data: Any) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
 @main.command()
@@ -119,7 +117,7 @@ def schema(kind: str) -> None:
         "approvers": ApproversRegistry,
     }
     model = models[kind]
-    _emit(model.model_json_schema())
+    emit(model.model_json_schema())
 
 
 @main.command()
@@ -138,17 +136,7 @@ def start(now: datetime, campaign_id: str, actor: str | None, no_advance: bool) 
         engine.start(plan, actor=actor or plan.owner, now=now, session=session)
     click.echo(f"{campaign_id}: started")
     if not no_advance:
-        _advance([campaign_id], now)
-
-
-def _advance(campaign_ids: list[str], now: datetime) -> None:
-    runtime.configure_prefect()
-    from flows.lifecycle import advance  # Prefect loads only for commands that run flows
-
-    stops = advance(campaign_ids, now)
-    with session_scope() as session:
-        for campaign_id in stops:
-            click.echo(views.where_it_stands(campaign_id, session=session))
+        advance_and_report([campaign_id], now)
 
 
 @main.command()
@@ -170,7 +158,7 @@ def advance(now: datetime, campaign_ids: tuple[str, ...], everything: bool) -> N
     if not targets:
         click.echo("no campaign to advance: none is started and open")
         return
-    _advance(targets, now)
+    advance_and_report(targets, now)
 
 
 @main.command()
@@ -183,98 +171,13 @@ def status(now: datetime, as_json: bool) -> None:
     """
     plans, problems = load_plans([get_settings().plans_dir])
     if problems:
-        click.echo(
-            f"warning: the plan files have {len(problems)} problem(s); run musharaka validate", err=True
-        )
+        click.echo(f"warning: the plan files have {len(problems)} problem(s); run musharaka validate", err=True)
     with session_scope() as session:
         rows = views.status_rows(plans, now=now, session=session)
     if as_json:
-        _emit([row.model_dump(mode="json") for row in rows])
+        emit([row.model_dump(mode="json") for row in rows])
     else:
         click.echo(views.status_table(rows))
-
-
-@main.command()
-@click.option("--pending", is_flag=True, help="Only gates still open.")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-@click.pass_obj
-def gates(now: datetime, pending: bool, as_json: bool) -> None:
-    """Gates with their policy, approvals so far and due date.
-
-    Example: musharaka gates --pending --json
-    """
-    with session_scope() as session:
-        rows = views.gate_rows(pending=pending, now=now, session=session)
-    if as_json:
-        _emit([row.model_dump(mode="json") for row in rows])
-    elif not rows:
-        click.echo("no gates" + (" pending" if pending else ""))
-    else:
-        click.echo(views.gates_table(rows))
-
-
-def _decide(
-    now: datetime,
-    campaign_id: str,
-    stage: str,
-    approver: str,
-    decision: Literal["approve", "reject"],
-    text: str,
-    run_next: bool,
-) -> None:
-    plans = engine.load_plan_set()
-    if plans.registry is None:
-        raise engine.Refused(f"no approvers registry in {get_settings().plans_dir}")
-    with session_scope() as session:
-        gate = engine.decide(
-            campaign_id,
-            stage,
-            approver_id=approver,
-            decision=decision,
-            text=text,
-            registry=plans.registry,
-            now=now,
-            session=session,
-        )
-        outcome = views.where_it_stands(campaign_id, session=session)
-        passed = gate.status == "approved"
-    verb = "approved" if decision == "approve" else "rejected"
-    click.echo(f"{campaign_id}: {stage} {verb} by {approver}" + (" — gate passed" if passed else ""))
-    if passed and run_next:
-        _advance([campaign_id], now)
-    else:
-        click.echo(outcome)
-
-
-@main.command()
-@click.argument("campaign_id")
-@click.argument("stage", type=click.Choice(STAGES))
-@click.option("--as", "approver", required=True, help="The approver's id in approvers.yaml.")
-@click.option("--comment", default="", help="Why, for the record.")
-@click.option("--no-advance", is_flag=True, help="Record only; leave running the next stage to `advance`.")
-@click.pass_obj
-def approve(
-    now: datetime, campaign_id: str, stage: str, approver: str, comment: str, no_advance: bool
-) -> None:
-    """Approve a stage's gate; once its quorum is met the next stage runs.
-
-    Example: musharaka approve moheri-2025-q3-satisfaction prepare --as dg.planning --comment "go"
-    """
-    _decide(now, campaign_id, stage, approver, "approve", comment, not no_advance)
-
-
-@main.command()
-@click.argument("campaign_id")
-@click.argument("stage", type=click.Choice(STAGES))
-@click.option("--as", "approver", required=True, help="The approver's id in approvers.yaml.")
-@click.option("--reason", required=True, help="What must be reworked.")
-@click.pass_obj
-def reject(now: datetime, campaign_id: str, stage: str, approver: str, reason: str) -> None:
-    """Send a stage back for rework, with the reason; it runs again as a new attempt.
-
-    Example: musharaka reject moheri-2025-q3-satisfaction plan --as dg.planning --reason "budget missing"
-    """
-    _decide(now, campaign_id, stage, approver, "reject", reason, False)
 
 
 @main.command()
@@ -317,12 +220,10 @@ def history(campaign_id: str, as_json: bool) -> None:
         campaign = engine.campaign_state(campaign_id, session=session)
         entries = views.history_entries(campaign_id, campaign.timezone, session=session)
     if as_json:
-        _emit([entry.model_dump(mode="json") for entry in entries])
+        emit([entry.model_dump(mode="json") for entry in entries])
     else:
         for entry in entries:
-            click.echo(
-                f"{entry.seq:>4}  {entry.local_time}  {entry.actor:<18} {entry.type:<22} {entry.summary}"
-            )
+            click.echo(f"{entry.seq:>4}  {entry.local_time}  {entry.actor:<18} {entry.type:<22} {entry.summary}")
 
 
 @main.command()

@@ -41,9 +41,7 @@ def read_batch(path: Path, plan: CampaignPlan, closes: datetime) -> Batch:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise ContributionsError(
-            [f"{path}: expected UTF-8 CSV text, found byte 0x{data[error.start]:02x}"]
-        ) from None
+        raise ContributionsError([f"{path}: expected UTF-8 CSV text, found byte 0x{data[error.start]:02x}"]) from None
     reader = csv.DictReader(io.StringIO(text, newline=""))
     header = reader.fieldnames or []
     questions = {q.id: q for q in plan.instrument}
@@ -74,14 +72,10 @@ def read_batch(path: Path, plan: CampaignPlan, closes: datetime) -> Batch:
             found.append(f"{where}: channel: expected one of {list(plan.channels)}, found {channel!r}")
         if audience not in audiences:
             found.append(f"{where}: audience: expected one of {sorted(audiences)}, found {audience!r}")
-        answers = {
-            qid: _answer(questions[qid], (row.get(qid) or "").strip(), where, found) for qid in questions
-        }
+        answers = {qid: _answer(questions[qid], (row.get(qid) or "").strip(), where, found) for qid in questions}
         problems += found
         if not found and submitted_at:
-            contribution = Contribution(
-                submitted_at=submitted_at, channel=channel, audience=audience, answers=answers
-            )
+            contribution = Contribution(submitted_at=submitted_at, channel=channel, audience=audience, answers=answers)
             key = hashlib.sha256(contribution.model_dump_json().encode()).hexdigest()
             rows.append((key, contribution))
     if problems:
@@ -96,8 +90,7 @@ def _instant(value: str, zone: ZoneInfo, where: str, found: list[str]) -> dateti
         moment = datetime.fromisoformat(value.strip())
     except ValueError:
         found.append(
-            f"{where}: submitted_at: expected an ISO 8601 time such as 2025-07-06T09:30:00+04:00, "
-            f"found {value!r}"
+            f"{where}: submitted_at: expected an ISO 8601 time such as 2025-07-06T09:30:00+04:00, found {value!r}"
         )
         return None
     if moment.tzinfo is None:

@@ -6,9 +6,11 @@ the CLI does. One campaign goes from prepare to closed with a rejection and rewo
 """
 
 import csv
+import os
 import random
+import shutil
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -16,11 +18,13 @@ from zoneinfo import ZoneInfo
 from ruamel.yaml import YAML
 from sqlmodel import func, select
 
-from flows import engine, runtime, views
+from flows import decisions, engine, runtime, views
 from flows.planfiles import PlanSet
 from stages.plans import STAGES, CampaignPlan, Question, Stage
 from state.db import get_engine, reset_tables, session_scope
+from state.projection import open_gate
 from state.settings import get_settings
+from state.signing import new_key_pair
 from state.tables import Event
 
 MUSCAT = ZoneInfo("Asia/Muscat")
@@ -44,8 +48,8 @@ def at(day: str, hour: int = 10) -> datetime:
 class Demo:
     """Drives campaigns through the engine on the demo calendar."""
 
-    def __init__(self, plans: PlanSet, folder: Path, echo: Callable[[str], None]) -> None:
-        self.plans, self.folder, self.echo = plans, folder, echo
+    def __init__(self, plans: PlanSet, keys: dict[str, Path], folder: Path, echo: Callable[[str], None]) -> None:
+        self.plans, self.keys, self.folder, self.echo = plans, keys, folder, echo
 
     def plan(self, campaign_id: str) -> CampaignPlan:
         return engine.plan_of(self.plans, campaign_id)
@@ -69,38 +73,33 @@ class Demo:
         decision: Literal["approve", "reject"] = "approve",
         text: str = "",
     ) -> None:
-        assert self.plans.registry is not None
-        with session_scope() as session:
-            gate = engine.decide(
-                campaign_id,
-                stage,
-                approver_id=approver,
-                decision=decision,
-                text=text,
-                registry=self.plans.registry,
-                now=when,
-                session=session,
-            )
-            passed = gate.status == "approved"
-        if passed:
+        """Sign with the approver's demo key and submit, as `musharaka approve` does."""
+        signed = decisions.prepare_signature(
+            campaign_id,
+            stage,
+            decision=decision,
+            text=text,
+            approver=approver,
+            key_path=self.keys[approver],
+            passphrase=None,
+            now=when,
+        )
+        gate = decisions.submit(campaign_id, signed, plans=self.plans, now=when)
+        if gate is not None and gate.status == "approved":
             self.advance(campaign_id, when)
 
     def approve_through(self, campaign_id: str, until: Stage, when: datetime) -> datetime:
         """Approve every gate up to and including `until`, a day apart; returns the last day."""
         for stage in STAGES[: STAGES.index(until) + 1]:
-            with session_scope() as session:
-                state = engine.campaign_state(campaign_id, session=session)
-            if state.stage != stage or state.status != "awaiting-gate":
-                continue
             when += timedelta(days=1)
-            policy = self.plan(campaign_id).gates.for_stage(stage)
-            for approver in self.approvers(policy.roles)[: policy.quorum]:
-                self.decide(campaign_id, stage, approver, when)
+            while True:
+                with session_scope() as session:
+                    gate = open_gate(campaign_id, session=session)
+                    if gate is None or gate.stage != stage:
+                        break
+                    view = views.gate_view(gate, when, session=session, registry=self.plans.registry)
+                self.decide(campaign_id, stage, view.may_decide[0].split(" ")[0], when)
         return when
-
-    def approvers(self, roles: tuple[str, ...]) -> list[str]:
-        assert self.plans.registry is not None
-        return [a.id for a in self.plans.registry.approvers if set(a.roles) & set(roles)]
 
     def submit(self, campaign_id: str, stage: Stage, path: Path, when: datetime) -> None:
         with session_scope() as session:
@@ -113,7 +112,10 @@ class Demo:
         plan = self.plan(campaign_id)
         rng = random.Random(campaign_id)
         start = plan.window.opens_at()
-        end = min(plan.window.closes_at(), until.astimezone(start.tzinfo))
+        with session_scope() as session:
+            extended = engine.campaign_state(campaign_id, session=session).window_extended
+        closes = plan.window.closes_at(date.fromisoformat(extended) if extended else None)
+        end = min(closes, until.astimezone(start.tzinfo))
         span = (end - start).total_seconds()
         path = self.folder / f"{campaign_id}-contributions.csv"
         with path.open("w", newline="", encoding="utf-8") as handle:
@@ -125,9 +127,7 @@ class Demo:
                     [
                         moment.astimezone(MUSCAT).isoformat(timespec="seconds"),
                         rng.choice(plan.channels),
-                        rng.choices(
-                            [a.id for a in plan.audiences], weights=range(len(plan.audiences) + 2, 2, -1)
-                        )[0],
+                        rng.choices([a.id for a in plan.audiences], weights=range(len(plan.audiences) + 2, 2, -1))[0],
                         *(_answer(q, rng) for q in plan.instrument),
                     ]
                 )
@@ -173,10 +173,35 @@ class Demo:
         self.advance(campaign_id, day)
         self.approve_through(campaign_id, "evaluate", day)
 
-    def run_to_conduct(self, campaign_id: str, begin: datetime, rows: int, until: datetime) -> None:
-        """Started and approved to conduct; contributions so far collected; the window still open."""
+    def extend(self, campaign_id: str, closes: str, reason: str, when: datetime) -> None:
+        """A signed extension of the window while it runs, as `musharaka extend` does."""
+        approver = self.approvers_for(campaign_id, "conduct")[0]
+        signed = decisions.prepare_signature(
+            campaign_id,
+            "conduct",
+            decision="extend",
+            text=reason,
+            approver=approver,
+            key_path=self.keys[approver],
+            passphrase=None,
+            now=when,
+            closes=date.fromisoformat(closes),
+        )
+        decisions.submit(campaign_id, signed, plans=self.plans, now=when)
+
+    def approvers_for(self, campaign_id: str, stage: Stage) -> list[str]:
+        roles = set(self.plan(campaign_id).gates.for_stage(stage).roles)
+        assert self.plans.registry is not None
+        return [a.id for a in self.plans.registry.approvers if roles & set(a.roles)]
+
+    def run_to_conduct(
+        self, campaign_id: str, begin: datetime, rows: int, until: datetime, extension: tuple[str, str] | None = None
+    ) -> None:
+        """Started and approved to conduct, perhaps extended; contributions so far; the window still open."""
         self.start(campaign_id, begin)
         day = self.approve_through(campaign_id, "plan", begin)
+        if extension:
+            self.extend(campaign_id, *extension, at("2025-06-25"))
         self.submit(campaign_id, "conduct", self.contributions(campaign_id, rows, until), until)
         self.advance(campaign_id, max(day, until))
 
@@ -198,10 +223,7 @@ def _answer(question: Question, rng: random.Random) -> str:
 
 def _decision(plan: CampaignPlan, *, revised: bool) -> dict[str, Any]:
     impact = (
-        [
-            {"audience": a.id, "impact": f"Addressed in the action plan for {a.name.en.lower()}."}
-            for a in plan.audiences
-        ]
+        [{"audience": a.id, "impact": f"Addressed in the action plan for {a.name.en.lower()}."} for a in plan.audiences]
         if revised
         else []
     )
@@ -238,10 +260,39 @@ def _lessons() -> dict[str, Any]:
     }
 
 
+def _demo_plans(source: Path, folder: Path) -> dict[str, Path]:
+    """A copy of the plans whose approvers have fresh demo keys, used for the rest of this process.
+
+    The shipped registry holds no private keys' partners, so the demo signs with keys of its own.
+    """
+    plans = folder / "plans"
+    if plans.exists():
+        shutil.rmtree(plans)
+    shutil.copytree(source, plans)
+    yaml = YAML()
+    registry = yaml.load(plans / "approvers.yaml")
+    keys: dict[str, Path] = {}
+    (folder / "keys").mkdir(exist_ok=True)
+    for approver in registry["approvers"]:
+        pem, public = new_key_pair(None)
+        path = folder / "keys" / f"{approver['id']}.pem"
+        path.unlink(missing_ok=True)
+        path.touch(mode=0o600)
+        path.write_bytes(pem)
+        approver["keys"] = [
+            {"id": f"{approver['id']}-demo", "public": public, "valid_from": "2025-01-01T00:00:00+04:00"}
+        ]
+        keys[approver["id"]] = path
+    with (plans / "approvers.yaml").open("w", encoding="utf-8") as handle:
+        yaml.dump(registry, handle)
+    os.environ["MUSHARAKA_PLANS_DIR"] = str(plans)  # the flows of this process read plans from here
+    get_settings.cache_clear()
+    return keys
+
+
 def run_demo(*, reset: bool, echo: Callable[[str], None]) -> None:
     """Replay the 2025 programme into the configured database and print the status table."""
     settings = get_settings()
-    plans = engine.load_plan_set()
     db = get_engine()
     with session_scope() as session:
         existing = session.exec(select(func.count()).select_from(Event)).one()
@@ -254,15 +305,23 @@ def run_demo(*, reset: bool, echo: Callable[[str], None]) -> None:
         reset_tables(db)
     folder = settings.output_dir / "demo"
     folder.mkdir(parents=True, exist_ok=True)
+    keys = _demo_plans(settings.plans_dir, folder)
+    plans = engine.load_plan_set()
     runtime.configure_prefect()
     from flows.lifecycle import in_process
 
-    demo = Demo(plans, folder, echo)
+    demo = Demo(plans, keys, folder, echo)
     echo(f"Replaying the 2025 programme into {settings.database_url} ...")
     with in_process():
         demo.run_to_closed("moheri-2025-q1-chatbot-name", at("2025-01-12"), 640, rework=False)
         demo.run_to_closed("moheri-2025-q3-satisfaction", at("2025-06-15"), 460, rework=True)
-        demo.run_to_conduct("moheri-2025-q2-gpa-poll", at("2025-04-13"), 310, at("2025-09-15"))
+        demo.run_to_conduct(
+            "moheri-2025-q2-gpa-poll",
+            at("2025-04-13"),
+            310,
+            at("2025-09-15"),
+            ("2025-09-30", "Reach more students and parents after the diploma results"),
+        )
         demo.run_to_conduct("moheri-2025-q3-video-call", at("2025-07-20"), 140, at("2025-09-15"))
     with session_scope() as session:
         rows = views.status_rows(plans, now=AS_OF, session=session)

@@ -6,10 +6,9 @@ them owns the transaction. Prefect is not imported here.
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
-from zoneinfo import ZoneInfo
+from typing import Any
 
 from pydantic import BaseModel
 from sqlmodel import Session, col, select
@@ -19,33 +18,47 @@ from flows.planfiles import PlanError, PlanSet, load_model_file, load_plans
 from stages.common import MissingInputs, NotYet, StageModel
 from stages.conduct import Contribution as StageContribution
 from stages.evaluate import StageTiming
-from stages.plans import STAGES, ApproversRegistry, Bilingual, CampaignPlan, Stage, local_midnight
+from stages.gates import NoAuthority, authority, due_at
+from stages.plans import STAGES, ApproversRegistry, Bilingual, CampaignPlan, GatePolicy, Stage
 from stages.registry import MODULES
 from state.events import (
+    REGISTRY_CHAIN,
     CampaignStarted,
     ContributionsIngested,
     Document,
     GateDecided,
     GateOpened,
     PlanRecorded,
+    RegistryRecorded,
     StageCompleted,
     StageFailed,
     StageStarted,
     StageWaiting,
     SubmissionRecorded,
+    WindowExtended,
     append,
     as_utc,
     digest,
+    head,
+    payload_of,
 )
-from state.projection import approvals, open_gate
+from state.projection import approvals, gate_policy, open_gate
 from state.settings import get_settings
+from state.signing import SignedDecision, fingerprint
 from state.tables import CampaignState, Contribution, Gate, StageRun, Submission
 
 RUNNABLE = ("pending", "failed", "waiting")
 
 
 class Refused(Exception):
-    """The request is not allowed or does not fit the campaign's state; nothing was changed."""
+    """The request is not allowed or does not fit the campaign's state; nothing was changed.
+
+    `code` names the kind of refusal in the event log (e.g. `self-approval`, `stale-digest`).
+    """
+
+    def __init__(self, message: str, code: str = "refused") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def load_plan_set(plans_dir: Path | None = None) -> PlanSet:
@@ -81,9 +94,7 @@ def start(plan: CampaignPlan, *, actor: str, now: datetime, session: Session) ->
     if session.get(CampaignState, plan.id) is not None:
         raise Refused(f"campaign {plan.id!r} has already been started")
     body = plan_json(plan)
-    append(
-        plan.id, CampaignStarted(plan=body, plan_digest=digest(body)), actor=actor, at=now, session=session
-    )
+    append(plan.id, CampaignStarted(plan=body, plan_digest=digest(body)), actor=actor, at=now, session=session)
 
 
 def record_plan_if_changed(
@@ -92,9 +103,7 @@ def record_plan_if_changed(
     """A plan edited since it was last recorded (say, reworked after a rejection) is logged again."""
     body = plan_json(plan)
     if digest(body) != campaign.plan_digest:
-        append(
-            plan.id, PlanRecorded(plan=body, plan_digest=digest(body)), actor=actor, at=now, session=session
-        )
+        append(plan.id, PlanRecorded(plan=body, plan_digest=digest(body)), actor=actor, at=now, session=session)
 
 
 @dataclass(frozen=True)
@@ -195,9 +204,8 @@ def finish_stage(
         GateOpened(
             stage=job.stage,
             attempt=job.attempt,
-            roles=list(policy.roles),
-            quorum=policy.quorum,
-            due_at=due_at(now, policy.due_days, job.plan.window.timezone),
+            policy=policy.model_dump(mode="json"),
+            due_at=due_at(now, policy, job.plan.window.timezone),
             submitter=run.submitter,
             outputs_digest=outputs_digest,
         ),
@@ -208,56 +216,193 @@ def finish_stage(
     return "awaiting-gate"
 
 
-def due_at(opened: datetime, days: int, zone: str) -> datetime:
-    """The end of the Nth calendar day after the gate opened, in the campaign's time zone."""
-    local_day = opened.astimezone(ZoneInfo(zone)).date()
-    return local_midnight(local_day + timedelta(days=days + 1), zone)
+SKEW = timedelta(minutes=5)  # clocks of signing machines may run this far ahead of the engine's
+
+
+def record_registry(registry: ApproversRegistry, *, now: datetime, session: Session) -> str:
+    """Log the registry when it differs from the version last recorded; returns its digest.
+
+    Every decision cites this digest, so an auditor can tell which keys and roles were in force.
+    """
+    body = registry.model_dump(mode="json")
+    registry_digest = digest(body)
+    last = head(REGISTRY_CHAIN, session=session)
+    recorded = payload_of(last) if last else None
+    if not isinstance(recorded, RegistryRecorded) or recorded.registry_digest != registry_digest:
+        append(
+            REGISTRY_CHAIN,
+            RegistryRecorded(registry=body, registry_digest=registry_digest),
+            actor="engine",
+            at=now,
+            session=session,
+        )
+    return registry_digest
+
+
+@dataclass(frozen=True)
+class Decidable:
+    """What a signed decision is about: an open gate, or the conduct stage while its window runs."""
+
+    stage: str
+    attempt: int
+    policy: GatePolicy
+    due: datetime
+    submitter: str | None
+    outputs_digest: str
+    gate: Gate | None
+
+
+def _decidable(campaign_id: str, signed: SignedDecision, plan: CampaignPlan, *, session: Session) -> Decidable:
+    """The gate the signed decision is for, or a refusal naming how it does not fit."""
+    if signed.campaign != campaign_id:
+        raise Refused(
+            f"the signature is for campaign {signed.campaign}, not {campaign_id} (a replayed signature)",
+            "replayed",
+        )
+    campaign = campaign_state(campaign_id, session=session)
+    gate = open_gate(campaign_id, session=session)
+    if gate is None and signed.decision == "extend" and campaign.stage == "conduct" and signed.stage == "conduct":
+        # the window may be extended while it runs, before conduct has outputs or a gate
+        if signed.attempt != campaign.attempt or signed.outputs_digest:
+            raise Refused(
+                f"the extension is signed for attempt {signed.attempt} with outputs; conduct is at attempt "
+                f"{campaign.attempt} and has no outputs yet (a replayed signature)",
+                "replayed",
+            )
+        never = datetime.max.replace(tzinfo=UTC)
+        policy = plan.gates.for_stage("conduct")
+        return Decidable("conduct", campaign.attempt, policy, never, None, "", None)
+    if gate is None or gate.stage != signed.stage:
+        earlier = session.exec(
+            select(Gate).where(
+                Gate.campaign_id == campaign_id, Gate.stage == signed.stage, Gate.attempt == signed.attempt
+            )
+        ).first()
+        if earlier is not None and earlier.status != "open":
+            raise Refused(
+                f"the {signed.stage} gate (attempt {signed.attempt}) was already decided: {earlier.status}",
+                "already-decided",
+            )
+        where = f"its open gate is {gate.stage}" if gate else "it has no open gate"
+        raise Refused(f"campaign {campaign_id} has no open gate for {signed.stage}; {where}", "no-open-gate")
+    if signed.attempt != gate.attempt:
+        raise Refused(
+            f"the signature is for attempt {signed.attempt} of the {gate.stage} gate; the open gate is "
+            f"attempt {gate.attempt} (a replayed signature)",
+            "replayed",
+        )
+    if signed.outputs_digest != gate.outputs_digest:
+        raise Refused(
+            f"the signature covers outputs {signed.outputs_digest[:12]}, but the {gate.stage} outputs are "
+            f"now {gate.outputs_digest[:12]}: review them again (musharaka review) and sign anew",
+            "stale-digest",
+        )
+    return Decidable(
+        gate.stage,
+        gate.attempt,
+        gate_policy(gate),
+        as_utc(gate.due_at),
+        gate.submitter,
+        gate.outputs_digest,
+        gate,
+    )
+
+
+def _verify(signed: SignedDecision, registry: ApproversRegistry, now: datetime) -> None:
+    """The signature is by a key of the named approver that is in force, over exactly this message."""
+    approver = registry.get(signed.approver)
+    if approver is None:
+        raise Refused(f"{signed.approver!r} is not in the approvers registry", "unknown-approver")
+    key = next((k for k in approver.keys if k.public == signed.public_key), None)
+    if key is None:
+        raise Refused(
+            f"the signing key {fingerprint(signed.public_key)} is not one of {signed.approver}'s keys "
+            "in the approvers registry",
+            "unknown-key",
+        )
+    for moment, what in ((signed.signed_at, "signing"), (now, "recording")):
+        if not key.in_force(moment):
+            raise Refused(
+                f"key {key.id} of {signed.approver} is not in force at the {what} time "
+                f"{moment.isoformat()} (valid from {key.valid_from}"
+                + (f", until {key.valid_until}" if key.valid_until else "")
+                + (f", revoked at {key.revoked_at}" if key.revoked_at else "")
+                + ")",
+                "key-not-in-force",
+            )
+    if signed.signed_at > now + SKEW:
+        raise Refused(f"the signature is dated in the future ({signed.signed_at.isoformat()})", "bad-time")
+    if not signed.verifies():
+        raise Refused(
+            f"the signature does not verify with {signed.approver}'s key {key.id}: the message was altered "
+            "or signed with another key",
+            "bad-signature",
+        )
 
 
 def decide(
     campaign_id: str,
-    stage: str,
+    signed: SignedDecision,
     *,
-    approver_id: str,
-    decision: Literal["approve", "reject"],
-    text: str,
     registry: ApproversRegistry,
+    plan: CampaignPlan,
     now: datetime,
     session: Session,
-) -> Gate:
-    """Record one approver's decision on the campaign's open gate, after checking they may give it."""
+) -> Gate | None:
+    """Verify a signed approval, rejection or extension and record it; Refused says why it cannot be."""
+    campaign_state(campaign_id, session=session)
+    registry_digest = record_registry(registry, now=now, session=session)
+    _verify(signed, registry, now)
+    target = _decidable(campaign_id, signed, plan, session=session)
+    try:
+        power = authority(registry, signed.approver, target.policy, now=now, due=target.due)
+    except NoAuthority as error:
+        raise Refused(str(error), "role-not-allowed") from None
+    if target.submitter in (signed.approver, power.principal):
+        raise Refused(
+            f"{target.submitter} submitted the {target.stage} stage and may not sign off its own gate "
+            "(separation of duties)",
+            "self-approval",
+        )
+    if signed.decision in ("reject", "extend") and not signed.text.strip():
+        raise Refused(f"to {signed.decision}, give a reason (--reason) for the record", "no-reason")
+    if (
+        signed.decision == "approve"
+        and target.gate is not None
+        and any(a.principal == power.principal for a in approvals(target.gate, session=session))
+    ):
+        raise Refused(f"{power.principal} has already approved this {target.stage} gate", "already-approved")
+    common: dict[str, Any] = {
+        "stage": target.stage,
+        "attempt": target.attempt,
+        "approver": signed.approver,
+        "principal": power.principal,
+        "capacity": power.capacity,
+        "signed": signed.model_dump(mode="json"),
+        "registry_digest": registry_digest,
+    }
+    payload: GateDecided | WindowExtended
+    if signed.decision == "extend":
+        payload = _extension(campaign_id, target, signed, common, session=session)
+    else:
+        payload = GateDecided(decision=signed.decision, text=signed.text.strip(), roles=list(power.roles), **common)
+    append(campaign_id, payload, actor=signed.approver, at=now, session=session)
+    return target.gate
+
+
+def _extension(
+    campaign_id: str, target: Decidable, signed: SignedDecision, common: dict[str, Any], *, session: Session
+) -> WindowExtended:
+    """guide 8.1.3: conduct may extend the participation window to a later closing date."""
     campaign = campaign_state(campaign_id, session=session)
-    gate = open_gate(campaign_id, session=session)
-    if gate is None or gate.stage != stage:
-        where = f"its open gate is {gate.stage}" if gate else f"it is at {campaign.stage} ({campaign.status})"
-        raise Refused(f"campaign {campaign_id} has no open gate for {stage}; {where}")
-    approver = registry.get(approver_id)
-    if approver is None:
-        raise Refused(f"{approver_id!r} is not in the approvers registry")
-    allowed = gate.roles.split(",")
-    if not set(approver.roles) & set(allowed):
+    if target.stage != "conduct":
+        raise Refused(f"only conduct can extend the window, not {target.stage}", "bad-extension")
+    current = date.fromisoformat(campaign.window_extended or campaign.window_closes)
+    if signed.closes is None or signed.closes <= current:
         raise Refused(
-            f"{approver_id} holds roles {list(approver.roles)}; the {stage} gate needs one of {allowed}"
+            f"expected a new closing date after the current {current}, found {signed.closes}", "bad-extension"
         )
-    if approver_id == gate.submitter:
-        raise Refused(
-            f"{approver_id} submitted the {stage} stage and may not sign off its own gate "
-            "(separation of duties)"
-        )
-    if decision == "reject" and not text.strip():
-        raise Refused("a rejection needs a reason (--reason) so the team knows what to rework")
-    if any(a.approver == approver_id for a in approvals(gate, session=session)):
-        raise Refused(f"{approver_id} has already approved this {stage} gate")
-    append(
-        campaign_id,
-        GateDecided(
-            stage=stage, attempt=gate.attempt, approver=approver_id, decision=decision, text=text.strip()
-        ),
-        actor=approver_id,
-        at=now,
-        session=session,
-    )
-    return gate
+    return WindowExtended(closes=signed.closes, reason=signed.text.strip(), **common)
 
 
 def submit_file(
@@ -296,10 +441,10 @@ def submit_file(
     return f"{stage} submission recorded ({path.name})"
 
 
-def _ingest(
-    campaign_id: str, path: Path, plan: CampaignPlan, *, actor: str, now: datetime, session: Session
-) -> str:
-    batch = read_batch(path, plan, plan.window.closes_at())
+def _ingest(campaign_id: str, path: Path, plan: CampaignPlan, *, actor: str, now: datetime, session: Session) -> str:
+    campaign = campaign_state(campaign_id, session=session)
+    extended = date.fromisoformat(campaign.window_extended) if campaign.window_extended else None
+    batch = read_batch(path, plan, plan.window.closes_at(extended))
     keys = [key for key, _ in batch.rows]
     existing = set(
         session.exec(
@@ -413,6 +558,7 @@ def _inputs(
         return module.Inputs(
             plan=approved_outputs(cid, "plan", session=session),
             contributions=contributions_of(cid, session=session),
+            extended_to=date.fromisoformat(campaign.window_extended) if campaign.window_extended else None,
         )
     if stage == "analyse":
         return module.Inputs(
@@ -465,7 +611,5 @@ def timings(campaign_id: str, *, session: Session) -> tuple[StageTiming, ...]:
         end = approved[stage]
         assert end is not None
         days = (as_utc(end) - as_utc(first)).total_seconds() / 86400
-        result.append(
-            StageTiming(stage=stage, attempts=max(r.attempt for r in stage_runs), days=round(days, 2))
-        )
+        result.append(StageTiming(stage=stage, attempts=max(r.attempt for r in stage_runs), days=round(days, 2)))
     return tuple(result)

@@ -36,9 +36,7 @@ def begin_stage(campaign_id: str, now: datetime) -> engine.StageJob | None:
 
 @task(name="write-documents", cache_policy=NO_CACHE)
 def write_documents(job: engine.StageJob, outputs: StageModel, now: datetime) -> list[Document]:
-    return documents.write_documents(
-        job.campaign_id, job.stage, outputs, job.plan, attempt=job.attempt, now=now
-    )
+    return documents.write_documents(job.campaign_id, job.stage, outputs, job.plan, attempt=job.attempt, now=now)
 
 
 @task(name="record-outcome", cache_policy=NO_CACHE)

@@ -122,8 +122,7 @@ def load_plans(paths: Iterable[Path], registry_fallback: Path | None = None) -> 
                         path,
                         tree,
                         ("id",),
-                        f"expected a campaign id used once, found {instance.id!r} "
-                        f"also in {plans.sources[instance.id]}",
+                        f"expected a campaign id used once, found {instance.id!r} also in {plans.sources[instance.id]}",
                     )
                 )
             elif not found:
@@ -161,13 +160,18 @@ def _cross_checks(plans: PlanSet, parsed: dict[Path, _Parsed]) -> list[Problem]:
                 )
             for stage in ("default", *STAGES):
                 policy = getattr(plan.gates, stage)
-                for i, role in enumerate(policy.roles if policy else ()):
+                named = [
+                    (kind, i, role)
+                    for kind in ("roles", "all_of", "escalation")
+                    for i, role in enumerate(getattr(policy, kind) if policy else ())
+                ]
+                for kind, i, role in named:
                     if role not in roles:
                         problems.append(
                             _locate(
                                 source.path,
                                 source.tree,
-                                ("gates", stage, "roles", i),
+                                ("gates", stage, kind, i),
                                 f"expected a role somebody in {REGISTRY_NAME} holds"
                                 f"{_did_you_mean(role, roles)}, found {role!r} which nobody holds",
                             )
@@ -238,9 +242,7 @@ def _read_yaml(path: Path, model: type[BaseModel]) -> tuple[Any, list[Problem]]:
         return None, [Problem(path, 1, 1, "(file)", f"expected {what}, found an empty file")]
     if not isinstance(tree, dict):
         return None, [
-            Problem(
-                path, 1, 1, "(file)", f"expected {what} (a mapping of keys), found a {type(tree).__name__}"
-            )
+            Problem(path, 1, 1, "(file)", f"expected {what} (a mapping of keys), found a {type(tree).__name__}")
         ]
     return tree, []
 
@@ -278,9 +280,7 @@ def _validate(path: Path, tree: Any, model: type[BaseModel]) -> tuple[BaseModel 
         problems = []
         for detail in error.errors():
             loc = tuple(detail["loc"])
-            problems.append(
-                _locate(path, tree, loc, _message(model, detail), key=detail["type"] == "extra_forbidden")
-            )
+            problems.append(_locate(path, tree, loc, _message(model, detail), key=detail["type"] == "extra_forbidden"))
         return None, problems
 
 

@@ -1,6 +1,8 @@
 """What the CLI shows: status rows, gates and history, as typed rows read from the projections."""
 
-from datetime import date, datetime
+import hashlib
+from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -8,9 +10,10 @@ from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
 from flows.planfiles import PlanSet
-from stages.plans import Window
+from stages.gates import NoAuthority, authority
+from stages.plans import ApproversRegistry, GatePolicy, Window
 from state.events import as_utc, events_of, payload_of
-from state.projection import approvals, open_gate
+from state.projection import approvals, gate_policy, open_gate
 from state.tables import CampaignState, Event, Gate
 
 
@@ -19,11 +22,16 @@ class OpenGate(BaseModel):
     attempt: int
     roles: list[str]
     quorum: int
+    all_of: list[str]
+    escalation: list[str]
     approvals: list[str]
     submitter: str
+    outputs_digest: str
     opened_at: datetime
     due_at: datetime
     overdue: bool
+    late_by: str  # e.g. "2d 4h", empty when not overdue
+    may_decide: list[str]  # who could decide it now (empty when no registry was given)
 
 
 class WindowView(BaseModel):
@@ -69,18 +77,54 @@ def _window(opens: date, closes: date, zone: str, now: datetime) -> WindowView:
     return WindowView(opens=opens, closes=closes, timezone=zone, state=state)
 
 
-def _gate_view(gate: Gate, now: datetime, *, session: Session) -> OpenGate:
+def gate_view(gate: Gate, now: datetime, *, session: Session, registry: ApproversRegistry | None = None) -> OpenGate:
+    policy = gate_policy(gate)
+    due = as_utc(gate.due_at)
+    overdue = gate.status == "open" and now >= due
+    done = [a.principal for a in approvals(gate, session=session)]
     return OpenGate(
         stage=gate.stage,
         attempt=gate.attempt,
-        roles=gate.roles.split(","),
-        quorum=gate.quorum,
-        approvals=[a.approver for a in approvals(gate, session=session)],
+        roles=list(policy.roles),
+        quorum=policy.quorum,
+        all_of=list(policy.all_of),
+        escalation=list(policy.escalation),
+        approvals=done,
         submitter=gate.submitter,
+        outputs_digest=gate.outputs_digest,
         opened_at=as_utc(gate.opened_at),
-        due_at=as_utc(gate.due_at),
-        overdue=gate.status == "open" and now >= as_utc(gate.due_at),
+        due_at=due,
+        overdue=overdue,
+        late_by=_duration(now - due) if overdue else "",
+        may_decide=_may_decide(registry, policy, gate, now, done) if registry and gate.status == "open" else [],
     )
+
+
+def _duration(late: timedelta) -> str:
+    days, seconds = late.days, late.seconds
+    return f"{days}d {seconds // 3600}h" if days else f"{seconds // 3600}h {seconds % 3600 // 60}m"
+
+
+def _may_decide(
+    registry: ApproversRegistry, policy: GatePolicy, gate: Gate, now: datetime, done: list[str]
+) -> list[str]:
+    """Approvers who could sign this gate now: by role, as a delegate, or by escalation once overdue."""
+    allowed = []
+    for approver in registry.approvers:
+        try:
+            power = authority(registry, approver.id, policy, now=now, due=as_utc(gate.due_at))
+        except NoAuthority:
+            continue
+        if gate.submitter not in (approver.id, power.principal) and power.principal not in done:
+            allowed.append(approver.id if power.capacity == "role" else f"{approver.id} ({power.capacity})")
+    return allowed
+
+
+def needs(gate: OpenGate) -> str:
+    """The policy in words: '2 of dg-planning|director + 1 legal'."""
+    parts = [f"{gate.quorum} of {'|'.join(gate.roles)}"] if gate.roles else []
+    parts += [f"1 {role}" for role in gate.all_of]
+    return " + ".join(parts)
 
 
 def status_rows(plans: PlanSet, *, now: datetime, session: Session) -> list[StatusRow]:
@@ -98,10 +142,10 @@ def status_rows(plans: PlanSet, *, now: datetime, session: Session) -> list[Stat
                 attempt=campaign.attempt,
                 status=campaign.status,
                 detail=campaign.detail,
-                gate=_gate_view(gate, now, session=session) if gate else None,
+                gate=gate_view(gate, now, session=session, registry=plans.registry) if gate else None,
                 window=_window(
                     date.fromisoformat(campaign.window_opens),
-                    date.fromisoformat(campaign.window_closes),
+                    date.fromisoformat(campaign.window_extended or campaign.window_closes),
                     campaign.timezone,
                     now,
                 ),
@@ -136,8 +180,8 @@ def status_table(rows: list[StatusRow]) -> str:
         nxt = row.detail
         if row.gate:
             nxt = (
-                f"gate {row.gate.stage}: {len(row.gate.approvals)}/{row.gate.quorum} approvals, "
-                f"due {row.gate.due_at:%Y-%m-%d}{' OVERDUE' if row.gate.overdue else ''}"
+                f"gate {row.gate.stage}: approved by {len(row.gate.approvals)}, needs {needs(row.gate)}, "
+                f"due {row.gate.due_at:%Y-%m-%d}{' OVERDUE ' + row.gate.late_by if row.gate.overdue else ''}"
             )
         lines.append(
             f"{row.campaign:<38} {row.quarter:<8} {row.stage or '-':<9} {row.attempt or '-':>3}  "
@@ -146,28 +190,32 @@ def status_table(rows: list[StatusRow]) -> str:
     return "\n".join(lines)
 
 
-def gate_rows(*, pending: bool, now: datetime, session: Session) -> list[GateRow]:
+def gate_rows(
+    *, pending: bool, overdue: bool, now: datetime, registry: ApproversRegistry | None, session: Session
+) -> list[GateRow]:
     query = select(Gate).order_by(col(Gate.campaign_id), col(Gate.id))
-    if pending:
+    if pending or overdue:
         query = query.where(Gate.status == "open")
-    return [
+    rows = [
         GateRow(
             campaign=gate.campaign_id,
             status=gate.status,
             decided_at=as_utc(gate.decided_at) if gate.decided_at else None,
-            **_gate_view(gate, now, session=session).model_dump(),
+            **gate_view(gate, now, session=session, registry=registry).model_dump(),
         )
         for gate in session.exec(query)
     ]
+    return [row for row in rows if row.overdue] if overdue else rows
 
 
 def gates_table(rows: list[GateRow]) -> str:
-    lines = [f"{'campaign':<38} {'stage':<9} {'att':>3} {'status':<9} {'approvals':<22} {'roles':<26} due"]
+    lines = [f"{'campaign':<38} {'stage':<9} {'att':>3} {'status':<9} {'needs':<28} {'approved by':<24} due"]
     for row in rows:
-        approved = f"{len(row.approvals)}/{row.quorum} {','.join(row.approvals)}"
+        late = f" OVERDUE by {row.late_by}" if row.overdue else ""
+        who = f"  may decide: {', '.join(row.may_decide)}" if row.may_decide else ""
         lines.append(
-            f"{row.campaign:<38} {row.stage:<9} {row.attempt:>3} {row.status:<9} {approved:<22} "
-            f"{','.join(row.roles):<26} {row.due_at:%Y-%m-%d %H:%M}Z{' OVERDUE' if row.overdue else ''}"
+            f"{row.campaign:<38} {row.stage:<9} {row.attempt:>3} {row.status:<9} {needs(row):<28} "
+            f"{','.join(row.approvals) or '-':<24} {row.due_at:%Y-%m-%d %H:%M}Z{late}{who}"
         )
     return "\n".join(lines)
 
@@ -196,12 +244,20 @@ def summarize(event: Event) -> str:
         case "stage.completed":
             return f"{p['stage']} attempt {p['attempt']} completed; outputs {p['outputs_digest'][:12]}"
         case "gate.opened":
-            return f"{p['stage']} gate opened: {p['quorum']} of {', '.join(p['roles'])}, due {p['due_at']}"
+            return f"{p['stage']} gate opened, due {p['due_at']}"
         case "gate.decided":
             verb = "approved" if p["decision"] == "approve" else "rejected"
-            return f"{p['stage']} attempt {p['attempt']} {verb} by {p['approver']}" + (
+            behalf = f" for {p['principal']}" if p["capacity"] == "delegate" else ""
+            escalated = " by escalation" if p["capacity"] == "escalation" else ""
+            return f"{p['stage']} attempt {p['attempt']} {verb} by {p['approver']}{behalf}{escalated}" + (
                 f": {p['text']}" if p["text"] else ""
             )
+        case "window.extended":
+            return f"window extended to {p['closes']} by {p['approver']}: {p['reason']}"
+        case "gate.refused":
+            return f"REFUSED {p['decision']} of {p['stage']} by {p['approver']} ({p['code']}): {p['message']}"
+        case "registry.recorded":
+            return f"approvers registry {p['registry_digest'][:12]} in force"
     return event.type
 
 
@@ -222,7 +278,7 @@ def history_entries(campaign_id: str, zone: str, *, session: Session) -> list[Hi
     ]
 
 
-def where_it_stands(campaign_id: str, *, session: Session) -> str:
+def where_it_stands(campaign_id: str, *, now: datetime, session: Session) -> str:
     """One line on where a campaign is now and what it waits for."""
     campaign = session.get(CampaignState, campaign_id)
     if campaign is None:
@@ -232,10 +288,11 @@ def where_it_stands(campaign_id: str, *, session: Session) -> str:
         return f"{campaign_id}: closed"
     gate = open_gate(campaign_id, session=session)
     if gate:
-        got = len(approvals(gate, session=session))
+        view = gate_view(gate, now, session=session)
+        got = ", ".join(view.approvals) or "nobody yet"
         return (
-            f"{head}: waiting for {gate.quorum - got} more approval(s) from {gate.roles.replace(',', ' or ')}"
-            f" (musharaka approve {campaign_id} {gate.stage} --as APPROVER)"
+            f"{head}: the {gate.stage} gate needs {needs(view)}; approved by {got} "
+            f"(musharaka review {campaign_id} {gate.stage})"
         )
     if campaign.status == "failed":
         return f"{head}: {campaign.detail}"
@@ -246,3 +303,25 @@ def active_campaigns(*, session: Session) -> list[str]:
     """Campaigns that could still move: started and not closed."""
     query = select(CampaignState.campaign_id).where(CampaignState.status != "closed")
     return sorted(session.exec(query))
+
+
+def file_digest(path: Path) -> str:
+    """SHA-256 of a file's bytes, or empty when it is gone."""
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else ""
+
+
+def reminder_texts(rows: list[GateRow], now: datetime) -> dict[str, str]:
+    """Per approver, a digest of the open gates they may decide, overdue ones first."""
+    mine: dict[str, list[GateRow]] = {}
+    for row in sorted(rows, key=lambda r: (not r.overdue, r.due_at)):
+        for entry in row.may_decide:
+            mine.setdefault(entry.split(" ")[0], []).append(row)
+    texts = {}
+    for approver, gates in mine.items():
+        lines = [f"Gates awaiting {approver} as of {now:%Y-%m-%d %H:%M} UTC", ""]
+        for row in gates:
+            late = f"OVERDUE by {row.late_by}" if row.overdue else f"due {row.due_at:%Y-%m-%d %H:%M} UTC"
+            lines.append(f"- {row.campaign}: {row.stage} (attempt {row.attempt}), {late}; needs {needs(row)}")
+            lines.append(f"  musharaka review {row.campaign} {row.stage}")
+        texts[approver] = "\n".join(lines) + "\n"
+    return texts

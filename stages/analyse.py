@@ -78,9 +78,7 @@ def run(inputs: Inputs, plan: CampaignPlan, now: datetime) -> Outputs:
     audiences = {a.id for a in plan.audiences}
     unknown = [i.audience for i in inputs.decision.impact if i.audience not in audiences]
     if unknown:
-        raise MissingInputs(
-            [f"analyse.decision.impact: an audience of the plan {sorted(audiences)}, found {unknown}"]
-        )
+        raise MissingInputs([f"analyse.decision.impact: an audience of the plan {sorted(audiences)}, found {unknown}"])
     return Outputs(
         total=inputs.conduct.total,
         results=tuple(_tally(question, inputs.contributions) for question in plan.instrument),

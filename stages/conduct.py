@@ -1,7 +1,7 @@
 """Stage 3, conduct (guide 8.1.3): the window runs its course; what participants contributed is counted."""
 
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from stages import plan as plan_stage
@@ -40,6 +40,7 @@ class KpiProgress(StageModel):
 class Inputs(StageModel):
     plan: plan_stage.Outputs
     contributions: tuple[Contribution, ...]
+    extended_to: date | None = None  # a later closing date decided at the conduct gate
 
 
 class Outputs(StageModel):
@@ -58,9 +59,10 @@ class Outputs(StageModel):
 
 def run(inputs: Inputs, plan: CampaignPlan, now: datetime) -> Outputs:
     """Count the contributions once the window has closed; until then the stage waits."""
-    opens_at, closes_at = plan.window.opens_at(), plan.window.closes_at(inputs.plan.window_closes)
+    closes = inputs.extended_to or inputs.plan.window_closes
+    opens_at, closes_at = plan.window.opens_at(), plan.window.closes_at(closes)
     if now < opens_at:
-        window = f"{plan.window.opens} to {inputs.plan.window_closes}"
+        window = f"{plan.window.opens} to {closes}"
         raise NotYet(f"the participation window ({window}) has not opened yet", closes_at)
     if now < closes_at:
         raise NotYet("the participation window is open", closes_at)
@@ -72,10 +74,7 @@ def run(inputs: Inputs, plan: CampaignPlan, now: datetime) -> Outputs:
     by_audience = Counter(c.audience for c in contributions)
     by_day = Counter(c.submitted_at.astimezone(zone).date().isoformat() for c in contributions)
     answered = Counter(
-        question
-        for c in contributions
-        for question, value in c.answers.items()
-        if value not in (None, "", [])
+        question for c in contributions for question, value in c.answers.items() if value not in (None, "", [])
     )
     return Outputs(
         opens_at=opens_at.astimezone(UTC),
@@ -90,9 +89,7 @@ def run(inputs: Inputs, plan: CampaignPlan, now: datetime) -> Outputs:
     )
 
 
-def _progress(
-    plan: CampaignPlan, total: int, by_audience: Counter[str], by_channel: Counter[str]
-) -> list[KpiProgress]:
+def _progress(plan: CampaignPlan, total: int, by_audience: Counter[str], by_channel: Counter[str]) -> list[KpiProgress]:
     progress = []
     for kpi in plan.kpis:
         if kpi.measure == "contributions":

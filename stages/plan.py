@@ -25,13 +25,9 @@ ACTIVITIES = (
         "Name stakeholders, experts and influencers",
         "تحديد الجهات المعنية والخبراء والمؤثرين",
     ),
-    activity(
-        "Set the timeline, tools, people and budget", "تحديد الجدول الزمني والأدوات والأفراد والميزانية"
-    ),
+    activity("Set the timeline, tools, people and budget", "تحديد الجدول الزمني والأدوات والأفراد والميزانية"),
     activity("Write the slogan and key messages", "صياغة الشعار والرسائل الرئيسية"),
-    activity(
-        "Plan reach, analysis and how the decision is taken", "تخطيط الوصول والتحليل وآلية اتخاذ القرار"
-    ),
+    activity("Plan reach, analysis and how the decision is taken", "تخطيط الوصول والتحليل وآلية اتخاذ القرار"),
     activity("Plan how results will be communicated", "تخطيط آلية إعلان النتائج"),
 )
 

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Stage = Literal["prepare", "plan", "conduct", "analyse", "announce", "evaluate"]
 STAGES: tuple[Stage, ...] = ("prepare", "plan", "conduct", "analyse", "announce", "evaluate")
@@ -202,11 +202,29 @@ class PlanSection(Strict):
 
 
 class GatePolicy(Strict):
-    """Who may sign a stage's gate off, how many must, and within how many days."""
+    """Who may sign a stage's gate off, how many must, and within how many days.
 
-    roles: tuple[Id, ...] = Field(min_length=1)
+    The gate passes when `quorum` different people holding any of `roles` have approved and, for
+    each role in `all_of`, another different person holding it has too. After the due date a
+    holder of an `escalation` role may decide alone.
+    """
+
+    roles: tuple[Id, ...] = ()
     quorum: int = Field(default=1, ge=1)
+    all_of: tuple[Id, ...] = ()
+    escalation: tuple[Id, ...] = ()
     due_days: int = Field(default=5, ge=1)
+    days: Literal["calendar", "working"] = "calendar"
+
+    @model_validator(mode="after")
+    def _someone_decides(self) -> "GatePolicy":
+        if not self.roles and not self.all_of:
+            raise ValueError("expected `roles` or `all_of` to name who approves, found neither")
+        return self
+
+    def named_roles(self) -> tuple[str, ...]:
+        """Every role the policy names, in order, once."""
+        return tuple(dict.fromkeys((*self.roles, *self.all_of, *self.escalation)))
 
 
 class Gates(Strict):
@@ -272,14 +290,48 @@ class Programme(Strict):
     indicators: tuple[Indicator, ...] = ()
 
 
+PUBLIC_KEY = r"^ed25519:[A-Za-z0-9+/]{43}=$"
+
+
+class PublicKey(Strict):
+    """One of an approver's signing keys, valid from a time until it expires or is revoked."""
+
+    id: Id
+    public: str = Field(pattern=PUBLIC_KEY, description="ed25519: and the raw key in base64")
+    valid_from: AwareDatetime
+    valid_until: AwareDatetime | None = None
+    revoked_at: AwareDatetime | None = None
+
+    def in_force(self, moment: datetime) -> bool:
+        """Whether the key may sign at `moment`."""
+        ends = [t for t in (self.valid_until, self.revoked_at) if t is not None]
+        return self.valid_from <= moment and all(moment < t for t in ends)
+
+
 class Approver(Strict):
     id: Id
     name: Bilingual
     roles: tuple[Id, ...] = Field(min_length=1)
+    keys: tuple[PublicKey, ...] = ()
+
+
+class Delegation(Strict):
+    """An approver's authority lent to another for a time (leave, travel); recorded with the registry."""
+
+    delegator: Id
+    delegate: Id
+    starts: AwareDatetime
+    ends: AwareDatetime
+    roles: tuple[Id, ...] = Field(default=(), description="which of the delegator's roles; all if empty")
+    reason: Text
+
+    def in_force(self, moment: datetime) -> bool:
+        return self.starts <= moment < self.ends
 
 
 class ApproversRegistry(Strict):
     approvers: tuple[Approver, ...] = Field(min_length=1)
+    delegations: tuple[Delegation, ...] = ()
 
     def get(self, approver_id: str) -> Approver | None:
         return next((a for a in self.approvers if a.id == approver_id), None)
@@ -306,8 +358,7 @@ def campaign_problems(plan: CampaignPlan) -> list[tuple[Loc, str]]:
         problems.append(
             (
                 ("window", "closes"),
-                f"expected a closing date on or after the opening {plan.window.opens}, "
-                f"found {plan.window.closes}",
+                f"expected a closing date on or after the opening {plan.window.opens}, found {plan.window.closes}",
             )
         )
     first, last = quarter_bounds(plan.quarter)
@@ -315,8 +366,7 @@ def campaign_problems(plan: CampaignPlan) -> list[tuple[Loc, str]]:
         problems.append(
             (
                 ("window", "opens"),
-                f"expected an opening date within {plan.quarter} ({first} to {last}), "
-                f"found {plan.window.opens}",
+                f"expected an opening date within {plan.quarter} ({first} to {last}), found {plan.window.opens}",
             )
         )
     problems += _duplicates(plan.audiences, ("audiences",))
@@ -327,9 +377,7 @@ def campaign_problems(plan: CampaignPlan) -> list[tuple[Loc, str]]:
         loc: Loc = ("instrument", i)
         problems += _duplicates(question.options, (*loc, "options"))
         if question.type in ("single", "multiple") and not question.options:
-            problems.append(
-                ((*loc, "options"), f"expected options for a {question.type} question, found none")
-            )
+            problems.append(((*loc, "options"), f"expected options for a {question.type} question, found none"))
         if question.type not in ("single", "multiple") and question.options:
             problems.append(((*loc, "options"), f"expected no options for a {question.type} question"))
     for i, kpi in enumerate(plan.kpis):
@@ -337,8 +385,7 @@ def campaign_problems(plan: CampaignPlan) -> list[tuple[Loc, str]]:
             problems.append(
                 (
                     ("kpis", i, "audience"),
-                    f"expected one of the campaign's audiences {sorted(audience_ids)}, "
-                    f"found {kpi.audience!r}",
+                    f"expected one of the campaign's audiences {sorted(audience_ids)}, found {kpi.audience!r}",
                 )
             )
         if kpi.measure == "channel-contributions" and kpi.channel not in plan.channels:
@@ -365,5 +412,33 @@ def _duplicates(items: tuple[BaseModel, ...], loc: Loc) -> list[tuple[Loc, str]]
 
 
 def registry_problems(registry: ApproversRegistry) -> list[tuple[Loc, str]]:
-    """Approver ids must be unique."""
-    return _duplicates(registry.approvers, ("approvers",))
+    """Unique approver and key ids; keys that end after they start; delegations between known people."""
+    problems = _duplicates(registry.approvers, ("approvers",))
+    seen_keys: set[str] = set()
+    for i, approver in enumerate(registry.approvers):
+        for k, key in enumerate(approver.keys):
+            loc: Loc = ("approvers", i, "keys", k)
+            if key.id in seen_keys:
+                problems.append(((*loc, "id"), f"expected a unique key id, found {key.id!r} again"))
+            seen_keys.add(key.id)
+            for end in ("valid_until", "revoked_at"):
+                moment = getattr(key, end)
+                if moment is not None and moment <= key.valid_from:
+                    problems.append(((*loc, end), f"expected a time after valid_from {key.valid_from}, found {moment}"))
+    people = {a.id: a for a in registry.approvers}
+    for i, delegation in enumerate(registry.delegations):
+        loc = ("delegations", i)
+        for party in ("delegator", "delegate"):
+            if getattr(delegation, party) not in people:
+                problems.append(((*loc, party), f"expected an approver id, found {getattr(delegation, party)!r}"))
+        if delegation.delegator == delegation.delegate:
+            problems.append(((*loc, "delegate"), "expected someone other than the delegator"))
+        if delegation.ends <= delegation.starts:
+            problems.append(
+                ((*loc, "ends"), f"expected a time after starts {delegation.starts}, found {delegation.ends}")
+            )
+        delegator = people.get(delegation.delegator)
+        lent = set(delegation.roles) - set(delegator.roles if delegator else ())
+        if delegator and lent:
+            problems.append(((*loc, "roles"), f"expected roles {delegation.delegator} holds, found {sorted(lent)}"))
+    return problems

@@ -1,11 +1,15 @@
 """The database engine, from the one setting, and sessions over it."""
 
-from collections.abc import Iterator
+import random
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import Engine, event
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, SQLModel, create_engine
 
 from state.settings import get_settings
@@ -21,7 +25,8 @@ def _engine(url: str) -> Engine:
     """SQLite files get their folder and WAL journaling; other databases a pre-ping pool."""
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30})
+        # isolation_level=None hands transaction control to the "begin" hook below
+        engine = create_engine(url, connect_args={"timeout": 30, "isolation_level": None})
 
         @event.listens_for(engine, "connect")
         def _pragmas(connection, _record):  # type: ignore[no-untyped-def]
@@ -30,6 +35,12 @@ def _engine(url: str) -> Engine:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _immediate(connection):  # type: ignore[no-untyped-def]
+            # Take the write lock when the transaction starts, so two processes deciding the same
+            # gate queue up instead of both reading the same chain head.
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     else:
         engine = create_engine(url, pool_pre_ping=True)
@@ -57,6 +68,24 @@ def reset_tables(engine: Engine | None = None) -> None:
     SQLModel.metadata.drop_all(engine)
     SQLModel.metadata.create_all(engine)
     _created.add(str(engine.url))
+
+
+T = TypeVar("T")
+
+
+def transaction(work: Callable[[Session], T], *, attempts: int = 5) -> T:
+    """Run `work` in its own transaction, again when another writer got to the same chain first."""
+    from state.events import ConcurrentWrite
+
+    for attempt in range(1, attempts + 1):
+        try:
+            with session_scope() as session:
+                return work(session)
+        except (ConcurrentWrite, OperationalError) as error:
+            if attempt == attempts or (isinstance(error, OperationalError) and "locked" not in str(error)):
+                raise
+            time.sleep(random.uniform(0.05, 0.2) * attempt)
+    raise AssertionError("unreachable")
 
 
 @contextmanager

@@ -2,11 +2,11 @@
 
 import hashlib
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, select
 
 from state.tables import Event
@@ -38,9 +38,7 @@ def utc_text(moment: datetime) -> str:
     return as_utc(moment).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def event_hash(
-    campaign_id: str, seq: int, at: datetime, actor: str, type_: str, payload: str, prev: str
-) -> str:
+def event_hash(campaign_id: str, seq: int, at: datetime, actor: str, type_: str, payload: str, prev: str) -> str:
     """The hash that seals an event and links it to the one before."""
     header = canonical([campaign_id, seq, utc_text(at), actor, type_, prev])
     return hashlib.sha256(f"{header}\n{payload}".encode()).hexdigest()
@@ -128,20 +126,62 @@ class GateOpened(Payload):
     TYPE = "gate.opened"
     stage: str
     attempt: int
-    roles: list[str]
-    quorum: int
+    policy: dict[str, Any]  # the plan's GatePolicy for the stage, as it stood when the gate opened
     due_at: datetime
     submitter: str
     outputs_digest: str
 
 
 class GateDecided(Payload):
+    """An approval or rejection, with the signed message that proves who gave it and on what."""
+
     TYPE = "gate.decided"
     stage: str
     attempt: int
     approver: str
     decision: Literal["approve", "reject"]
     text: str
+    principal: str  # whose authority: the approver, or the delegator they stand in for
+    capacity: Literal["role", "delegate", "escalation"]
+    roles: list[str]
+    signed: dict[str, Any]
+    registry_digest: str
+
+
+class WindowExtended(Payload):
+    """The participation window moved to a later closing date by a signed decision at conduct."""
+
+    TYPE = "window.extended"
+    stage: str
+    attempt: int
+    closes: date
+    approver: str
+    reason: str
+    principal: str
+    capacity: Literal["role", "delegate", "escalation"]
+    signed: dict[str, Any]
+    registry_digest: str
+
+
+class GateRefused(Payload):
+    """A decision the engine refused; nothing else changed, but the attempt is on the record."""
+
+    TYPE = "gate.refused"
+    stage: str
+    attempt: int | None
+    approver: str
+    decision: str
+    code: str
+    message: str
+    signed: dict[str, Any] | None
+
+
+class RegistryRecorded(Payload):
+    """The approvers registry as it is in force from this event on (chain `_registry`)."""
+
+    TYPE = "registry.recorded"
+    registry: dict[str, Any]
+    registry_digest: str
 
 
 PAYLOADS: dict[str, type[Payload]] = {
@@ -157,8 +197,13 @@ PAYLOADS: dict[str, type[Payload]] = {
         StageCompleted,
         GateOpened,
         GateDecided,
+        WindowExtended,
+        GateRefused,
+        RegistryRecorded,
     )
 }
+
+REGISTRY_CHAIN = "_registry"
 
 
 def payload_of(event: Event) -> Payload:
@@ -194,7 +239,9 @@ def append(campaign_id: str, payload: Payload, *, actor: str, at: datetime, sess
     session.add(event)
     try:
         session.flush()
-    except IntegrityError as error:
+    except (IntegrityError, OperationalError) as error:
+        if isinstance(error, OperationalError) and "locked" not in str(error):
+            raise
         raise ConcurrentWrite(
             f"campaign {campaign_id}: another process wrote event {seq} first; run the command again"
         ) from error

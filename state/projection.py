@@ -7,9 +7,10 @@ is replayed, so a rebuild yields exactly what was there.
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from stages.plans import STAGES, CampaignPlan
+from stages.gates import Approval, passes
+from stages.plans import STAGES, CampaignPlan, GatePolicy
 from state.events import (
     CampaignStarted,
     ContributionsIngested,
@@ -17,11 +18,13 @@ from state.events import (
     GateOpened,
     Payload,
     PlanRecorded,
+    RegistryRecorded,
     StageCompleted,
     StageFailed,
     StageStarted,
     StageWaiting,
     SubmissionRecorded,
+    WindowExtended,
     as_utc,
     canonical,
     events_of,
@@ -65,6 +68,8 @@ def apply(event: Event, payload: Payload, *, session: Session) -> None:
         )
         session.flush()
         return
+    if isinstance(payload, RegistryRecorded):
+        return  # the registry's own chain: read from the log, it has no campaign to project
     campaign = session.get(CampaignState, event.campaign_id)
     if campaign is None:
         raise LookupError(f"event {event.seq} of {event.campaign_id} precedes its campaign.started")
@@ -129,8 +134,7 @@ def apply(event: Event, payload: Payload, *, session: Session) -> None:
                 stage=payload.stage,
                 attempt=payload.attempt,
                 status="open",
-                roles=",".join(payload.roles),
-                quorum=payload.quorum,
+                policy=canonical(payload.policy),
                 submitter=payload.submitter,
                 outputs_digest=payload.outputs_digest,
                 opened_at=at,
@@ -140,6 +144,16 @@ def apply(event: Event, payload: Payload, *, session: Session) -> None:
         campaign.status, campaign.detail = "awaiting-gate", ""
     elif isinstance(payload, GateDecided):
         _decide(event, payload, campaign, session=session)
+    elif isinstance(payload, WindowExtended):
+        campaign.window_extended = payload.closes.isoformat()
+        gate = open_gate(event.campaign_id, session=session)
+        if gate is not None:
+            # guide 8.1.3: extending reopens collection; conduct runs again once the new window closes
+            gate.status, gate.decided_at = "extended", at
+            session.add(gate)
+            campaign.attempt += 1
+            campaign.status = "pending"
+        campaign.detail = f"window extended to {payload.closes}: {payload.reason}"
     session.add(campaign)
     session.flush()
 
@@ -154,6 +168,9 @@ def _decide(event: Event, payload: GateDecided, campaign: CampaignState, *, sess
             approver=payload.approver,
             decision=payload.decision,
             text=payload.text,
+            principal=payload.principal,
+            capacity=payload.capacity,
+            roles=",".join(payload.roles),
             at=at,
             seq=event.seq,
         )
@@ -167,7 +184,7 @@ def _decide(event: Event, payload: GateDecided, campaign: CampaignState, *, sess
         gate.status, gate.decided_at = "rejected", at
         campaign.attempt += 1
         campaign.status, campaign.detail = "pending", f"rework: {payload.text}"
-    elif len(approvals(gate, session=session)) >= gate.quorum:
+    elif passes(gate_policy(gate), [_approval(d) for d in approvals(gate, session=session)]):
         gate.status, gate.decided_at = "approved", at
         index = STAGES.index(payload.stage)
         if index + 1 == len(STAGES):
@@ -198,8 +215,18 @@ def open_gate(campaign_id: str, *, session: Session) -> Gate | None:
     return session.exec(query).first()
 
 
+def gate_policy(gate: Gate) -> GatePolicy:
+    """The policy the gate opened under."""
+    return GatePolicy.model_validate_json(gate.policy)
+
+
+def _approval(decision: GateDecision) -> Approval:
+    roles = tuple(r for r in decision.roles.split(",") if r)
+    return Approval(principal=decision.principal, roles=roles, capacity=decision.capacity)
+
+
 def approvals(gate: Gate, *, session: Session) -> list[GateDecision]:
-    """The approvals a gate has received, one per approver."""
+    """The approvals a gate has received, one per principal (a delegate stands in for its delegator)."""
     query = select(GateDecision).where(
         GateDecision.campaign_id == gate.campaign_id,
         GateDecision.stage == gate.stage,
@@ -207,8 +234,8 @@ def approvals(gate: Gate, *, session: Session) -> list[GateDecision]:
         GateDecision.decision == "approve",
     )
     seen: dict[str, GateDecision] = {}
-    for decision in session.exec(query):
-        seen.setdefault(decision.approver, decision)
+    for decision in session.exec(query.order_by(col(GateDecision.seq))):
+        seen.setdefault(decision.principal, decision)
     return list(seen.values())
 
 

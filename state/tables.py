@@ -59,6 +59,7 @@ class CampaignState(SQLModel, table=True):
     timezone: str = Field(max_length=64)
     window_opens: str = Field(max_length=10)
     window_closes: str = Field(max_length=10)
+    window_extended: str = Field(default="", max_length=10)  # a later closing date decided at conduct
     stage: str = Field(max_length=20)
     attempt: int = 1
     status: str = Field(max_length=20)  # pending, waiting, failed, awaiting-gate, closed
@@ -101,9 +102,8 @@ class Gate(SQLModel, table=True):
     campaign_id: str = Field(index=True, max_length=80)
     stage: str = Field(max_length=20)
     attempt: int
-    status: str = Field(max_length=20)  # open, approved, rejected
-    roles: str  # comma-separated
-    quorum: int
+    status: str = Field(max_length=20)  # open, approved, rejected, extended
+    policy: str = Field(sa_column=Column(Text, nullable=False))  # the GatePolicy, as JSON
     submitter: str = Field(max_length=80)
     outputs_digest: str = Field(max_length=64)
     opened_at: datetime = Field(sa_column=_utc_column())
@@ -123,6 +123,9 @@ class GateDecision(SQLModel, table=True):
     approver: str = Field(max_length=80)
     decision: str = Field(max_length=10)  # approve, reject
     text: str = ""
+    principal: str = Field(max_length=80)
+    capacity: str = Field(max_length=12)
+    roles: str = ""  # comma-separated
     at: datetime = Field(sa_column=_utc_column())
     seq: int
 

@@ -9,10 +9,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from ruamel.yaml import YAML
 
 from flows.cli import main
 from state.db import get_engine
 from state.settings import PROJECT_ROOT, get_settings
+from state.signing import new_key_pair
 
 # Prefect reads these when it is first imported; one ephemeral server serves the whole session.
 _PREFECT_HOME = tempfile.mkdtemp(prefix="musharaka-prefect-")
@@ -29,11 +31,22 @@ class Workspace:
     plans: Path
     out: Path
     db_url: str
+    keys: dict[str, Path]
 
     def run(self, *args: str, now: str | None = None) -> Result:
         """Invoke the CLI as a user would; `now` fixes the instant the command acts at."""
         argv = (["--now", now] if now else []) + list(args)
         return CliRunner().invoke(main, argv, catch_exceptions=False)
+
+    def key(self, approver: str) -> list[str]:
+        """The `--as` and `--key` arguments with which `approver` signs."""
+        return ["--as", approver, "--key", str(self.keys[approver])]
+
+    def approve(self, campaign: str, stage: str, approver: str, *extra: str, now: str) -> Result:
+        return self.run("approve", campaign, stage, *self.key(approver), *extra, now=now)
+
+    def reject(self, campaign: str, stage: str, approver: str, reason: str, *, now: str) -> Result:
+        return self.run("reject", campaign, stage, *self.key(approver), "--reason", reason, now=now)
 
     def write(self, relative: str, text: str) -> Path:
         path = self.root / relative
@@ -42,11 +55,30 @@ class Workspace:
         return path
 
 
+def give_keys(registry_file: Path, folder: Path, valid_from: str = "2025-01-01T00:00:00+04:00") -> dict[str, Path]:
+    """A key pair for every approver: private keys in `folder` (mode 0600), public ones in the registry."""
+    yaml = YAML()
+    registry = yaml.load(registry_file)
+    folder.mkdir(exist_ok=True)
+    keys = {}
+    for approver in registry["approvers"]:
+        pem, public = new_key_pair(None)
+        path = folder / f"{approver['id']}.pem"
+        path.write_bytes(pem)
+        path.chmod(0o600)
+        approver["keys"] = [{"id": f"{approver['id']}-1", "public": public, "valid_from": valid_from}]
+        keys[approver["id"]] = path
+    with registry_file.open("w", encoding="utf-8") as handle:
+        yaml.dump(registry, handle)
+    return keys
+
+
 @pytest.fixture
 def ws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Workspace]:
     plans = tmp_path / "plans"
     shutil.copytree(PROJECT_ROOT / "plans", plans)
-    workspace = Workspace(tmp_path, plans, tmp_path / "out", f"sqlite:///{tmp_path / 'state.db'}")
+    keys = give_keys(plans / "approvers.yaml", tmp_path / "keys")
+    workspace = Workspace(tmp_path, plans, tmp_path / "out", f"sqlite:///{tmp_path / 'state.db'}", keys)
     monkeypatch.setenv("MUSHARAKA_PLANS_DIR", str(plans))
     monkeypatch.setenv("MUSHARAKA_OUTPUT_DIR", str(workspace.out))
     monkeypatch.setenv("MUSHARAKA_DATABASE_URL", workspace.db_url)

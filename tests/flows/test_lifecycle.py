@@ -22,18 +22,8 @@ def ok(ws: Workspace, *args: str, now: str) -> str:
 
 def to_conduct(ws: Workspace) -> None:
     ok(ws, "start", CAMPAIGN, now="2025-06-15T09:00+04:00")
-    ok(
-        ws,
-        "approve",
-        CAMPAIGN,
-        "prepare",
-        "--as",
-        "dg.planning",
-        "--comment",
-        "go",
-        now="2025-06-16T09:00+04:00",
-    )
-    ok(ws, "approve", CAMPAIGN, "plan", "--as", "dg.planning", now="2025-06-17T09:00+04:00")
+    ok(ws, "approve", CAMPAIGN, "prepare", *ws.key("dg.planning"), "--comment", "go", now="2025-06-16T09:00+04:00")
+    ok(ws, "approve", CAMPAIGN, "plan", *ws.key("dg.planning"), now="2025-06-17T09:00+04:00")
 
 
 def test_campaign_runs_from_plan_file_to_closed(ws: Workspace) -> None:
@@ -45,7 +35,7 @@ def test_campaign_runs_from_plan_file_to_closed(ws: Workspace) -> None:
     ok(ws, "submit", CAMPAIGN, "conduct", str(contributions), now="2025-08-15T08:00+04:00")
     out = ok(ws, "advance", CAMPAIGN, now="2025-08-15T09:00+04:00")
     assert "conduct (attempt 1) awaiting-gate" in out
-    ok(ws, "approve", CAMPAIGN, "conduct", "--as", "dg.planning", now="2025-08-16T09:00+04:00")
+    ok(ws, "approve", CAMPAIGN, "conduct", *ws.key("dg.planning"), now="2025-08-16T09:00+04:00")
     assert "missing: analyse.decision" in status_of(ws)["detail"]
 
     ok(
@@ -57,9 +47,9 @@ def test_campaign_runs_from_plan_file_to_closed(ws: Workspace) -> None:
         now="2025-08-17T09:00+04:00",
     )
     ok(ws, "advance", "--all", now="2025-08-17T09:05+04:00")
-    ok(ws, "approve", CAMPAIGN, "analyse", "--as", "dg.planning", now="2025-08-18T09:00+04:00")
-    ok(ws, "approve", CAMPAIGN, "analyse", "--as", "dir.digital", now="2025-08-18T10:00+04:00")
-    ok(ws, "approve", CAMPAIGN, "announce", "--as", "dg.planning", now="2025-08-19T09:00+04:00")
+    ok(ws, "approve", CAMPAIGN, "analyse", *ws.key("dg.planning"), now="2025-08-18T09:00+04:00")
+    ok(ws, "approve", CAMPAIGN, "analyse", *ws.key("dir.digital"), now="2025-08-18T10:00+04:00")
+    ok(ws, "approve", CAMPAIGN, "announce", *ws.key("dg.planning"), now="2025-08-19T09:00+04:00")
     ok(
         ws,
         "submit",
@@ -69,7 +59,7 @@ def test_campaign_runs_from_plan_file_to_closed(ws: Workspace) -> None:
         now="2025-08-25T09:00+04:00",
     )
     ok(ws, "advance", CAMPAIGN, now="2025-08-25T09:05+04:00")
-    out = ok(ws, "approve", CAMPAIGN, "evaluate", "--as", "dg.planning", now="2025-08-26T09:00+04:00")
+    out = ok(ws, "approve", CAMPAIGN, "evaluate", *ws.key("dg.planning"), now="2025-08-26T09:00+04:00")
     assert f"{CAMPAIGN}: closed" in out
     assert status_of(ws)["status"] == "closed"
 
@@ -99,14 +89,13 @@ def test_campaign_runs_from_plan_file_to_closed(ws: Workspace) -> None:
 
 def test_rejected_gate_sends_stage_back_for_rework(ws: Workspace) -> None:
     ok(ws, "start", CAMPAIGN, now="2025-06-15T09:00+04:00")
-    ok(ws, "approve", CAMPAIGN, "prepare", "--as", "dg.planning", now="2025-06-16T09:00+04:00")
+    ok(ws, "approve", CAMPAIGN, "prepare", *ws.key("dg.planning"), now="2025-06-16T09:00+04:00")
     out = ok(
         ws,
         "reject",
         CAMPAIGN,
         "plan",
-        "--as",
-        "dg.planning",
+        *ws.key("dg.planning"),
         "--reason",
         "budget missing",
         now="2025-06-17T09:00+04:00",
@@ -135,55 +124,41 @@ def test_submitter_may_not_approve_their_own_stage(ws: Workspace) -> None:
     ok(ws, "advance", CAMPAIGN, now="2025-06-15T10:05+04:00")
     before = ws.run("history", CAMPAIGN, "--json").output
 
-    result = ws.run("approve", CAMPAIGN, "prepare", "--as", "dg.planning", now="2025-06-15T11:00+04:00")
+    result = ws.run("approve", CAMPAIGN, "prepare", *ws.key("dg.planning"), now="2025-06-15T11:00+04:00")
     assert result.exit_code == 1
     assert "dg.planning submitted the prepare stage and may not sign off its own gate" in result.stderr
-    assert ws.run("history", CAMPAIGN, "--json").output == before
+    after = json.loads(ws.run("history", CAMPAIGN, "--json").output)
+    [refusal] = after[len(json.loads(before)) :]
+    assert (refusal["type"], refusal["payload"]["code"]) == ("gate.refused", "self-approval")
     assert status_of(ws)["gate"]["approvals"] == []
 
 
 def require_two_for_prepare(ws: Workspace) -> None:
     plan_file = ws.plans / f"campaigns/{CAMPAIGN}.yaml"
     text = plan_file.read_text(encoding="utf-8")
-    text = text.replace(
-        "gates:\n", "gates:\n  prepare:\n    roles: [dg-planning, director]\n    quorum: 2\n", 1
-    )
+    text = text.replace("gates:\n", "gates:\n  prepare:\n    roles: [dg-planning, director]\n    quorum: 2\n", 1)
     plan_file.write_text(text, encoding="utf-8")
 
 
 def test_quorum_of_two_needs_two_different_approvers(ws: Workspace) -> None:
     require_two_for_prepare(ws)
     ok(ws, "start", CAMPAIGN, now="2025-06-15T09:00+04:00")
-    out = ok(ws, "approve", CAMPAIGN, "prepare", "--as", "dg.planning", now="2025-06-15T10:00+04:00")
-    assert "waiting for 1 more approval(s)" in out
+    out = ok(ws, "approve", CAMPAIGN, "prepare", *ws.key("dg.planning"), now="2025-06-15T10:00+04:00")
+    assert "needs 2 of dg-planning|director; approved by dg.planning" in out
     assert status_of(ws)["stage"] == "prepare"
 
-    again = ws.run("approve", CAMPAIGN, "prepare", "--as", "dg.planning", now="2025-06-15T10:30+04:00")
+    again = ws.run("approve", CAMPAIGN, "prepare", *ws.key("dg.planning"), now="2025-06-15T10:30+04:00")
     assert again.exit_code == 1 and "already approved" in again.stderr
 
-    ok(ws, "approve", CAMPAIGN, "prepare", "--as", "dir.communication", now="2025-06-15T11:00+04:00")
+    ok(ws, "approve", CAMPAIGN, "prepare", *ws.key("dir.communication"), now="2025-06-15T11:00+04:00")
     row = status_of(ws)
     assert (row["stage"], row["gate"]["stage"]) == ("plan", "plan")
 
 
-def test_approvals_are_refused_to_those_the_policy_does_not_name(ws: Workspace) -> None:
-    ok(ws, "start", CAMPAIGN, now="2025-06-15T09:00+04:00")
-    cases = {
-        "legal.advisor": "legal.advisor holds roles ['legal']; the prepare gate needs one of ['dg-planning']",
-        "nobody": "'nobody' is not in the approvers registry",
-    }
-    for approver, message in cases.items():
-        result = ws.run("approve", CAMPAIGN, "prepare", "--as", approver, now="2025-06-15T10:00+04:00")
-        assert result.exit_code == 1 and message in result.stderr
-    wrong_stage = ws.run("approve", CAMPAIGN, "plan", "--as", "dg.planning", now="2025-06-15T10:00+04:00")
-    assert wrong_stage.exit_code == 1 and "its open gate is prepare" in wrong_stage.stderr
-    assert status_of(ws)["gate"]["approvals"] == []
-
-
 def test_reject_needs_a_reason(ws: Workspace) -> None:
     ok(ws, "start", CAMPAIGN, now="2025-06-15T09:00+04:00")
-    result = ws.run("reject", CAMPAIGN, "prepare", "--as", "dg.planning", "--reason", "  ")
-    assert result.exit_code == 1 and "a rejection needs a reason" in result.stderr
+    result = ws.run("reject", CAMPAIGN, "prepare", *ws.key("dg.planning"), "--reason", "  ")
+    assert result.exit_code == 1 and "to reject, give a reason" in result.stderr
 
 
 def test_stage_missing_a_human_input_lists_exactly_what(ws: Workspace) -> None:
@@ -208,9 +183,7 @@ def test_bad_contributions_file_names_each_row_and_stores_nothing(ws: Workspace)
     result = ws.run("submit", CAMPAIGN, "conduct", str(ws.write("c.csv", bad)), now="2025-08-15T08:00+04:00")
     assert result.exit_code == 2
     assert "c.csv:2: overall: expected a whole number from 1 to 5, found '7'" in result.stderr
-    assert (
-        "c.csv:2: services-used: expected options among" in result.stderr and "['library']" in result.stderr
-    )
+    assert "c.csv:2: services-used: expected options among" in result.stderr and "['library']" in result.stderr
     assert "c.csv:6: submitted_at: expected an instant inside the window" in result.stderr
     assert ws.run("history", CAMPAIGN, "--json").output == before
 

@@ -7,14 +7,14 @@ from freezegun import freeze_time
 
 from tests.conftest import Workspace
 
-GPA = "moheri-2025-q2-gpa-poll"  # window 2025-05-04 .. 2025-09-30, Asia/Muscat (UTC+4)
+VIDEO = "moheri-2025-q3-video-call"  # window 2025-08-03 .. 2025-09-30, Asia/Muscat (UTC+4)
 
 
 @pytest.mark.parametrize(
     ("instant", "state"),
     [
-        ("2025-05-03T19:59:59Z", "upcoming"),
-        ("2025-05-03T20:00:00Z", "open"),  # midnight of 4 May in Muscat
+        ("2025-08-02T19:59:59Z", "upcoming"),
+        ("2025-08-02T20:00:00Z", "open"),  # midnight of 3 August in Muscat
         ("2025-09-30T19:59:59Z", "open"),  # 23:59:59 on 30 September in Muscat
         ("2025-09-30T20:00:00Z", "closed"),
     ],
@@ -22,7 +22,7 @@ GPA = "moheri-2025-q2-gpa-poll"  # window 2025-05-04 .. 2025-09-30, Asia/Muscat 
 def test_window_state_follows_the_campaign_zone(ws: Workspace, instant: str, state: str) -> None:
     with freeze_time(instant):
         result = ws.run("status", "--json")
-    row = next(r for r in json.loads(result.output) if r["campaign"] == GPA)
+    row = next(r for r in json.loads(result.output) if r["campaign"] == VIDEO)
     assert row["window"]["state"] == state
 
 

@@ -70,9 +70,7 @@ TIMINGS = (
 
 def test_evaluation_counts_reworks_and_keeps_the_lessons() -> None:
     announced = announce.run(announce.Inputs(analyse=ANALYSED), SATISFACTION, NOW)
-    inputs = evaluate.Inputs(
-        conduct=CONDUCTED, analyse=ANALYSED, announce=announced, timings=TIMINGS, lessons=LESSONS
-    )
+    inputs = evaluate.Inputs(conduct=CONDUCTED, analyse=ANALYSED, announce=announced, timings=TIMINGS, lessons=LESSONS)
     outputs = evaluate.run(inputs, SATISFACTION, NOW)
     assert outputs.reworks == 2 and outputs.participants == 4 and outputs.influenced_decision
     assert outputs.lessons.improvements == ("add SMS",)

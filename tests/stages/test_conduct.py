@@ -15,9 +15,7 @@ PLANNED = plan_stage.run(
 )
 
 
-def contribution(
-    audience: str, channel: str = "website", day: int = 10, overall: int = 4
-) -> conduct.Contribution:
+def contribution(audience: str, channel: str = "website", day: int = 10, overall: int = 4) -> conduct.Contribution:
     return conduct.Contribution(
         submitted_at=datetime(2025, 7, day, 21, 30, tzinfo=UTC),
         channel=channel,

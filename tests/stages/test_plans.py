@@ -24,17 +24,13 @@ def test_quarter_bounds(quarter: str, first: date, last: date) -> None:
         ("Asia/Riyadh", datetime(2025, 7, 5, 21, tzinfo=UTC), datetime(2025, 8, 14, 21, tzinfo=UTC)),
     ],
 )
-def test_window_days_are_whole_days_in_the_campaign_zone(
-    zone: str, opens_utc: datetime, closes_utc: datetime
-) -> None:
+def test_window_days_are_whole_days_in_the_campaign_zone(zone: str, opens_utc: datetime, closes_utc: datetime) -> None:
     window = Window(opens=date(2025, 7, 6), closes=date(2025, 8, 14), timezone=zone)
     assert (window.opens_at(), window.closes_at()) == (opens_utc, closes_utc)
 
 
 def test_unknown_time_zone_is_rejected() -> None:
-    with pytest.raises(
-        ValueError, match="expected a time zone name such as Asia/Muscat, found 'Asia/Muskat'"
-    ):
+    with pytest.raises(ValueError, match="expected a time zone name such as Asia/Muscat, found 'Asia/Muskat'"):
         Window(opens=date(2025, 7, 6), closes=date(2025, 8, 14), timezone="Asia/Muskat")
 
 

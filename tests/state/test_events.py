@@ -26,9 +26,7 @@ def snapshot(session: Session) -> dict[str, list[tuple[object, ...]]]:
     tables = {}
     for table in PROJECTIONS:
         rows = session.exec(select(table)).all()
-        dumped = [
-            tuple(sorted((k, str(v)) for k, v in row.model_dump().items() if k != "id")) for row in rows
-        ]
+        dumped = [tuple(sorted((k, str(v)) for k, v in row.model_dump().items() if k != "id")) for row in rows]
         tables[table.__tablename__] = sorted(dumped)  # type: ignore[attr-defined]
     return tables
 
@@ -36,19 +34,18 @@ def snapshot(session: Session) -> dict[str, list[tuple[object, ...]]]:
 def drive(ws: Workspace) -> None:
     """A campaign with approvals, a rejection, a rework and contributions."""
     ws.run("start", CAMPAIGN, now="2025-06-15T09:00+04:00")
-    ws.run("approve", CAMPAIGN, "prepare", "--as", "dg.planning", now="2025-06-16T09:00+04:00")
-    ws.run("approve", CAMPAIGN, "plan", "--as", "dg.planning", now="2025-06-17T09:00+04:00")
+    ws.run("approve", CAMPAIGN, "prepare", *ws.key("dg.planning"), now="2025-06-16T09:00+04:00")
+    ws.run("approve", CAMPAIGN, "plan", *ws.key("dg.planning"), now="2025-06-17T09:00+04:00")
     ws.run("submit", CAMPAIGN, "conduct", str(ws.write("c.csv", CONTRIBUTIONS)), now="2025-08-15T08:00+04:00")
     ws.run("advance", "--all", now="2025-08-15T09:00+04:00")
-    ws.run("approve", CAMPAIGN, "conduct", "--as", "dg.planning", now="2025-08-16T09:00+04:00")
+    ws.run("approve", CAMPAIGN, "conduct", *ws.key("dg.planning"), now="2025-08-16T09:00+04:00")
     ws.run("submit", CAMPAIGN, "analyse", str(ws.write("d.yaml", DECISION)), now="2025-08-17T09:00+04:00")
     ws.run("advance", "--all", now="2025-08-17T09:01+04:00")
     ws.run(
         "reject",
         CAMPAIGN,
         "analyse",
-        "--as",
-        "dir.digital",
+        *ws.key("dir.digital"),
         "--reason",
         "add figures",
         now="2025-08-18T09:00+04:00",
@@ -76,13 +73,12 @@ def test_chain_links_every_event_to_the_one_before(ws: Workspace) -> None:
 
 def test_an_edited_payload_breaks_the_chain_at_that_event(ws: Workspace) -> None:
     drive(ws)
+    last = len(chain_of(ws))
     with get_engine().begin() as connection:
         connection.execute(
-            text("update event set payload = replace(payload, 'add figures', 'fine') where seq = :s"),
-            {"s": len(chain_of(ws))},
+            text("update event set payload = replace(payload, 'add figures', 'fine') where seq = :s"), {"s": last}
         )
-    problems = chain_problems(chain_of(ws))
-    assert problems == [f"event {len(chain_of(ws))}: its content does not match its hash"]
+    assert chain_problems(chain_of(ws)) == [f"event {last}: its content does not match its hash"]
 
 
 def chain_of(ws: Workspace) -> list[Event]:

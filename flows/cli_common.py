@@ -1,0 +1,37 @@
+"""Helpers every CLI module shares: output, running flows in-process, reading a passphrase."""
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from flows import runtime, views
+from state.db import session_scope
+
+
+def emit(data: Any) -> None:
+    """JSON for machines: UTF-8 kept readable, times as ISO 8601."""
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def advance_and_report(campaign_ids: list[str], now: datetime) -> None:
+    """Run the campaigns' lifecycles in this process and say where each one stopped."""
+    runtime.configure_prefect()
+    from flows.lifecycle import advance  # Prefect loads only for commands that run flows
+
+    stops = advance(campaign_ids, now)
+    with session_scope() as session:
+        for campaign_id in stops:
+            click.echo(views.where_it_stands(campaign_id, now=now, session=session))
+
+
+def passphrase(path: Path | None) -> bytes | None:
+    """The passphrase in a file's first line, if a file is given."""
+    if path is None:
+        return None
+    first = path.read_bytes().splitlines()
+    if not first or not first[0]:
+        raise click.BadParameter(f"{path}: expected the passphrase on the first line, found nothing")
+    return first[0]

@@ -1,0 +1,96 @@
+"""Gate decisions as transactions: sign, verify, record, and record refusals too."""
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Literal
+
+from sqlmodel import Session
+
+from flows import engine
+from flows.planfiles import PlanSet
+from state.db import session_scope, transaction
+from state.events import GateRefused, append
+from state.projection import open_gate
+from state.signing import SignedDecision, load_private, sign
+from state.tables import CampaignState, Gate
+
+
+def prepare_signature(
+    campaign_id: str,
+    stage: str,
+    *,
+    decision: Literal["approve", "reject", "extend"],
+    text: str,
+    approver: str,
+    key_path: Path,
+    passphrase: bytes | None,
+    now: datetime,
+    attempt: int | None = None,
+    outputs_digest: str | None = None,
+    closes: date | None = None,
+) -> SignedDecision:
+    """Sign a decision on the gate as it stands (or on the attempt and digest the approver reviewed)."""
+    key = load_private(key_path, passphrase)
+    if attempt is None or outputs_digest is None:
+        with session_scope() as session:
+            current_attempt, current_digest = _current(campaign_id, stage, decision, session=session)
+        attempt = current_attempt if attempt is None else attempt
+        outputs_digest = current_digest if outputs_digest is None else outputs_digest
+    unsigned = SignedDecision(
+        campaign=campaign_id,
+        stage=stage,
+        attempt=attempt,
+        decision=decision,
+        text=text,
+        closes=closes,
+        outputs_digest=outputs_digest,
+        signed_at=now,
+        approver=approver,
+        public_key="",
+    )
+    return sign(unsigned, key)
+
+
+def _current(campaign_id: str, stage: str, decision: str, *, session: Session) -> tuple[int, str]:
+    """The attempt and outputs digest a decision made now is about."""
+    campaign = engine.campaign_state(campaign_id, session=session)
+    gate = open_gate(campaign_id, session=session)
+    if gate is None and decision == "extend" and campaign.stage == stage == "conduct":
+        return campaign.attempt, ""  # the window is still running: nothing to review yet
+    if gate is None or gate.stage != stage:
+        where = f"its open gate is {gate.stage}" if gate else f"it is at {campaign.stage} ({campaign.status})"
+        raise engine.Refused(f"campaign {campaign_id} has no open gate for {stage}; {where}")
+    return gate.attempt, gate.outputs_digest
+
+
+def submit(campaign_id: str, signed: SignedDecision, *, plans: PlanSet, now: datetime) -> Gate | None:
+    """Record a signed decision; a refusal is written to the campaign's log, then raised."""
+    if plans.registry is None:
+        raise engine.Refused("no approvers registry (plans/approvers.yaml) to verify the signature against")
+    registry = plans.registry
+    plan = engine.plan_of(plans, campaign_id)
+    try:
+        return transaction(
+            lambda session: engine.decide(campaign_id, signed, registry=registry, plan=plan, now=now, session=session)
+        )
+    except engine.Refused as refusal:
+        _record_refusal(campaign_id, signed, refusal, now=now)
+        raise
+
+
+def _record_refusal(campaign_id: str, signed: SignedDecision, refusal: engine.Refused, *, now: datetime) -> None:
+    def write(session: Session) -> None:
+        if session.get(CampaignState, campaign_id) is None:
+            return  # nothing to attach the refusal to: the campaign was never started
+        payload = GateRefused(
+            stage=signed.stage,
+            attempt=signed.attempt,
+            approver=signed.approver,
+            decision=signed.decision,
+            code=refusal.code,
+            message=str(refusal),
+            signed=signed.model_dump(mode="json"),
+        )
+        append(campaign_id, payload, actor=signed.approver, at=now, session=session)
+
+    transaction(write)
