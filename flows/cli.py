@@ -133,7 +133,7 @@ def start(now: datetime, campaign_id: str, actor: str | None, no_advance: bool) 
     plans = engine.load_plan_set()
     plan = engine.plan_of(plans, campaign_id)
     with session_scope() as session:
-        engine.start(plan, actor=actor or plan.owner, now=now, session=session)
+        engine.start(plan, actor=actor or plan.owner, registry=plans.registry, now=now, session=session)
     click.echo(f"{campaign_id}: started")
     if not no_advance:
         advance_and_report([campaign_id], now)

@@ -56,7 +56,9 @@ class Demo:
 
     def start(self, campaign_id: str, when: datetime) -> None:
         with session_scope() as session:
-            engine.start(self.plan(campaign_id), actor="planning.team", now=when, session=session)
+            engine.start(
+                self.plan(campaign_id), actor="planning.team", registry=self.plans.registry, now=when, session=session
+            )
         self.advance(campaign_id, when)
 
     def advance(self, campaign_id: str, when: datetime) -> None:

@@ -89,10 +89,19 @@ def plan_json(plan: CampaignPlan) -> dict[str, Any]:
     return dumped
 
 
-def start(plan: CampaignPlan, *, actor: str, now: datetime, session: Session) -> None:
+def start(
+    plan: CampaignPlan,
+    *,
+    actor: str,
+    registry: ApproversRegistry | None = None,
+    now: datetime,
+    session: Session,
+) -> None:
     """Record the campaign's start with the exact plan it starts from."""
     if session.get(CampaignState, plan.id) is not None:
         raise Refused(f"campaign {plan.id!r} has already been started")
+    if registry is not None:
+        record_registry(registry, now=now, session=session)
     body = plan_json(plan)
     append(plan.id, CampaignStarted(plan=body, plan_digest=digest(body)), actor=actor, at=now, session=session)
 
@@ -324,9 +333,9 @@ def _verify(signed: SignedDecision, registry: ApproversRegistry, now: datetime) 
         if not key.in_force(moment):
             raise Refused(
                 f"key {key.id} of {signed.approver} is not in force at the {what} time "
-                f"{moment.isoformat()} (valid from {key.valid_from}"
-                + (f", until {key.valid_until}" if key.valid_until else "")
-                + (f", revoked at {key.revoked_at}" if key.revoked_at else "")
+                f"{moment.isoformat()} (valid from {key.valid_from.isoformat()}"
+                + (f", until {key.valid_until.isoformat()}" if key.valid_until else "")
+                + (f", revoked at {key.revoked_at.isoformat()}" if key.revoked_at else "")
                 + ")",
                 "key-not-in-force",
             )

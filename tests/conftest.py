@@ -42,7 +42,7 @@ class Workspace:
         """The `--as` and `--key` arguments with which `approver` signs."""
         return ["--as", approver, "--key", str(self.keys[approver])]
 
-    def approve(self, campaign: str, stage: str, approver: str, *extra: str, now: str) -> Result:
+    def approve(self, campaign: str, stage: str, approver: str, *extra: str, now: str | None = None) -> Result:
         return self.run("approve", campaign, stage, *self.key(approver), *extra, now=now)
 
     def reject(self, campaign: str, stage: str, approver: str, reason: str, *, now: str) -> Result:
