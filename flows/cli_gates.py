@@ -48,18 +48,17 @@ def signing_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
-def _sign_and_submit(
+def _signature(
     now: datetime,
     campaign_id: str,
     stage: str,
     decision: Decision,
     text: str,
     options: dict[str, Any],
-    *,
-    closes: date | None = None,
-    run_next: bool = True,
-) -> None:
-    signed = decisions.prepare_signature(
+    closes: date | None,
+) -> SignedDecision:
+    """Sign with the key and options the command was given."""
+    return decisions.prepare_signature(
         campaign_id,
         stage,
         decision=decision,
@@ -72,6 +71,20 @@ def _sign_and_submit(
         outputs_digest=options["digest"],
         closes=closes,
     )
+
+
+def _sign_and_submit(
+    now: datetime,
+    campaign_id: str,
+    stage: str,
+    decision: Decision,
+    text: str,
+    options: dict[str, Any],
+    *,
+    closes: date | None = None,
+    run_next: bool = True,
+) -> None:
+    signed = _signature(now, campaign_id, stage, decision, text, options, closes)
     _submit(now, campaign_id, signed, run_next=run_next)
 
 
@@ -157,19 +170,7 @@ def sign(
 
     Example: musharaka sign moheri-2025-q3-satisfaction analyse --decision approve --as dir.digital --key KEY
     """
-    signed = decisions.prepare_signature(
-        campaign_id,
-        stage,
-        decision=decision,
-        text=text,
-        approver=options["approver"],
-        key_path=options["key_path"],
-        passphrase=passphrase(options["passphrase_file"]),
-        now=now,
-        attempt=options["attempt"],
-        outputs_digest=options["digest"],
-        closes=closes.date() if closes else None,
-    )
+    signed = _signature(now, campaign_id, stage, decision, text, options, closes.date() if closes else None)
     body = signed.model_dump_json(indent=2)
     if out:
         out.write_text(body + "\n", encoding="utf-8")
