@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from stages.conduct import Answer, Contribution
 from stages.plans import CampaignPlan, Question
+from state.events import contribution_key
 
 FIXED = ("submitted_at", "channel", "audience")
 
@@ -76,7 +77,7 @@ def read_batch(path: Path, plan: CampaignPlan, closes: datetime) -> Batch:
         problems += found
         if not found and submitted_at:
             contribution = Contribution(submitted_at=submitted_at, channel=channel, audience=audience, answers=answers)
-            key = hashlib.sha256(contribution.model_dump_json().encode()).hexdigest()
+            key = contribution_key(submitted_at, channel, audience, answers)
             rows.append((key, contribution))
     if problems:
         raise ContributionsError(problems)

@@ -38,9 +38,11 @@ from state.events import (
     WindowExtended,
     append,
     as_utc,
+    canonical,
     digest,
     head,
     payload_of,
+    rows_digest,
 )
 from state.projection import approvals, gate_policy, open_gate
 from state.settings import get_settings
@@ -463,33 +465,33 @@ def _ingest(campaign_id: str, path: Path, plan: CampaignPlan, *, actor: str, now
         )
     )
     fresh = {key: row for key, row in batch.rows if key not in existing}  # also folds repeats
-    for key, row in fresh.items():
-        session.add(
-            Contribution(
-                campaign_id=campaign_id,
-                batch=batch.digest,
-                row_key=key,
-                submitted_at=row.submitted_at,
-                channel=row.channel,
-                audience=row.audience,
-                answers=json.dumps(row.answers, ensure_ascii=False),
-            )
-        )
     duplicates = len(batch.rows) - len(fresh)
-    append(
+    event = append(
         campaign_id,
         ContributionsIngested(
-            batch=batch.digest,
             file_name=batch.file_name,
             rows_read=len(batch.rows),
             rows_stored=len(fresh),
             duplicates=duplicates,
             digest=batch.digest,
+            rows_digest=rows_digest(list(fresh)),
         ),
         actor=actor,
         at=now,
         session=session,
     )
+    for key, row in fresh.items():
+        session.add(
+            Contribution(
+                campaign_id=campaign_id,
+                batch=str(event.seq),
+                row_key=key,
+                submitted_at=row.submitted_at,
+                channel=row.channel,
+                audience=row.audience,
+                answers=canonical(row.answers),
+            )
+        )
     return f"{len(batch.rows)} rows read = {len(fresh)} stored + {duplicates} duplicates ({batch.file_name})"
 
 

@@ -28,6 +28,19 @@ def digest(value: Any) -> str:
     return hashlib.sha256(canonical(value).encode()).hexdigest()
 
 
+def contribution_key(submitted_at: datetime, channel: str, audience: str, answers: dict[str, Any]) -> str:
+    """A contribution's stable key: the digest of its content, so the same row is never stored twice
+    and a changed row no longer matches its key."""
+    return digest(
+        {"submitted_at": utc_text(submitted_at), "channel": channel, "audience": audience, "answers": answers}
+    )
+
+
+def rows_digest(keys: list[str]) -> str:
+    """The digest of a batch's stored rows: their keys, sorted, one per line."""
+    return hashlib.sha256("\n".join(sorted(keys)).encode()).hexdigest()
+
+
 def as_utc(moment: datetime) -> datetime:
     """Databases without zone support hand back naive datetimes; everything stored is UTC."""
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
@@ -74,13 +87,15 @@ class SubmissionRecorded(Payload):
 
 
 class ContributionsIngested(Payload):
+    """One ingested file: the rows live in the contribution table, tagged with this event's sequence."""
+
     TYPE = "contributions.ingested"
-    batch: str
     file_name: str
     rows_read: int
     rows_stored: int
     duplicates: int
-    digest: str
+    digest: str  # of the file's bytes
+    rows_digest: str  # of the keys of the rows stored (see `rows_digest`)
 
 
 class StageStarted(Payload):

@@ -19,6 +19,7 @@ class Settings(BaseSettings):
     output_dir: Path = Path("out")
     templates_dir: Path = PROJECT_ROOT / "templates"
     database_url: str = ""
+    engine_key_file: Path = Path("var/engine-key.pem")
     timezone: str = "Asia/Muscat"
     debug: bool = False
 
@@ -27,6 +28,7 @@ class Settings(BaseSettings):
         # Paths are anchored at `home`, never at the current directory.
         self.plans_dir = self.home / self.plans_dir
         self.output_dir = self.home / self.output_dir
+        self.engine_key_file = self.home / self.engine_key_file
         if not self.database_url:
             self.database_url = f"sqlite:///{self.home / 'var' / 'musharaka.db'}"
         return self

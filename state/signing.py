@@ -6,6 +6,7 @@ so a signature cannot be replayed on another gate, attempt or campaign, nor outl
 
 import base64
 import hashlib
+import os
 from datetime import date
 from pathlib import Path
 from typing import Literal
@@ -47,12 +48,7 @@ class SignedDecision(BaseModel):
 
     def verifies(self) -> bool:
         """Whether the signature is this message's, by the private half of `public_key`."""
-        try:
-            key = public_key(self.public_key)
-            key.verify(base64.b64decode(self.signature, validate=True), self.message())
-        except (InvalidSignature, ValueError):
-            return False
-        return True
+        return signature_holds(self.public_key, self.message(), self.signature)
 
 
 def public_text(key: Ed25519PublicKey) -> str:
@@ -111,3 +107,27 @@ def sign(decision: SignedDecision, key: Ed25519PrivateKey) -> SignedDecision:
 def fingerprint(public: str) -> str:
     """A short, stable name for a public key."""
     return hashlib.sha256(public.encode()).hexdigest()[:16]
+
+
+def engine_key(path: Path) -> Ed25519PrivateKey:
+    """The engine's own signing key (for checkpoints and bundles), made on first use, owner-only."""
+    if not path.exists():
+        pem, _ = new_key_pair(None)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(pem)
+    return load_private(path, None)
+
+
+def sign_bytes(key: Ed25519PrivateKey, message: bytes) -> str:
+    return base64.b64encode(key.sign(message)).decode()
+
+
+def signature_holds(public: str, message: bytes, signature: str) -> bool:
+    """Whether `signature` is the holder of `public`'s signature over `message`."""
+    try:
+        public_key(public).verify(base64.b64decode(signature, validate=True), message)
+    except (InvalidSignature, ValueError):
+        return False
+    return True

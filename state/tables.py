@@ -39,7 +39,7 @@ class Contribution(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     campaign_id: str = Field(index=True, max_length=80)
-    batch: str = Field(max_length=64)
+    batch: str = Field(max_length=64)  # the sequence number of its contributions.ingested event
     row_key: str = Field(max_length=64)
     submitted_at: datetime = Field(sa_column=_utc_column())
     channel: str = Field(max_length=40)

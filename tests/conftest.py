@@ -73,16 +73,27 @@ def give_keys(registry_file: Path, folder: Path, valid_from: str = "2025-01-01T0
     return keys
 
 
-@pytest.fixture
-def ws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Workspace]:
-    plans = tmp_path / "plans"
-    shutil.copytree(PROJECT_ROOT / "plans", plans)
-    keys = give_keys(plans / "approvers.yaml", tmp_path / "keys")
-    workspace = Workspace(tmp_path, plans, tmp_path / "out", f"sqlite:///{tmp_path / 'state.db'}", keys)
+def make_workspace(root: Path, monkeypatch: pytest.MonkeyPatch, database: Path | None = None) -> Workspace:
+    """A workspace in `root`: its plans (copied once, with keys) and output there, the database at `database`."""
+    plans = root / "plans"
+    if plans.exists():
+        keys = {path.stem: path for path in (root / "keys").glob("*.pem")}
+    else:
+        shutil.copytree(PROJECT_ROOT / "plans", plans)
+        keys = give_keys(plans / "approvers.yaml", root / "keys")
+    url = f"sqlite:///{database or root / 'state.db'}"
+    workspace = Workspace(root, plans, root / "out", url, keys)
     monkeypatch.setenv("MUSHARAKA_PLANS_DIR", str(plans))
     monkeypatch.setenv("MUSHARAKA_OUTPUT_DIR", str(workspace.out))
-    monkeypatch.setenv("MUSHARAKA_DATABASE_URL", workspace.db_url)
+    monkeypatch.setenv("MUSHARAKA_DATABASE_URL", url)
+    monkeypatch.setenv("MUSHARAKA_ENGINE_KEY_FILE", str(root / "engine-key.pem"))
     get_settings.cache_clear()
+    return workspace
+
+
+@pytest.fixture
+def ws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Workspace]:
+    workspace = make_workspace(tmp_path, monkeypatch)
     yield workspace
     get_engine(workspace.db_url).dispose()
     get_settings.cache_clear()

@@ -1,0 +1,178 @@
+"""The auditor's commands: verify, checkpoint, export a bundle, replay to an instant, rebuild projections."""
+
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+from sqlmodel import col, select
+
+from flows import bundle, engine
+from flows.cli_common import emit
+from state.audit import Checkpoint, checkpoint_problems, file_reader, heads, row_batches, verify
+from state.db import session_scope
+from state.events import events_of
+from state.projection import rebuild
+from state.replay import campaign_at
+from state.settings import get_settings
+from state.signing import engine_key, public_text, sign_bytes
+from state.tables import Contribution, Event
+
+
+@click.group()
+def audit() -> None:
+    """Verify the log, file checkpoints, export bundles for auditors."""
+
+
+def _fail(problems: list[str], what: str) -> None:
+    for problem in problems:
+        click.echo(problem, err=True)
+    click.echo(f"{what}: {len(problems)} problem(s)", err=True)
+    sys.exit(1)
+
+
+@audit.command("verify")
+@click.option("--campaign", help="Only this campaign (and the registry chain).")
+@click.option(
+    "--checkpoint",
+    "checkpoint_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Also detect truncation and rewriting since this checkpoint.",
+)
+@click.option("--engine-key", help="The engine's public key the checkpoint or bundle must be signed with.")
+@click.option(
+    "--bundle",
+    "bundle_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Verify an exported bundle, offline, instead of the database.",
+)
+def verify_command(
+    campaign: str | None, checkpoint_file: Path | None, engine_key: str | None, bundle_dir: Path | None
+) -> None:
+    """Recompute every hash, link and signature; check contributions and documents against their digests.
+
+    Example: musharaka audit verify --checkpoint checkpoint-2025-09-30.json
+    """
+    if bundle_dir is not None:
+        problems = bundle.verify_bundle(bundle_dir, engine_key)
+        if problems:
+            _fail(problems, f"bundle {bundle_dir}")
+        click.echo(f"ok: bundle {bundle_dir} verifies")
+        return
+    with session_scope() as session:
+        query = select(Event)
+        rows = select(Contribution)
+        if campaign:
+            engine.campaign_state(campaign, session=session)
+            query = query.where(col(Event.campaign_id).in_([campaign, "_registry"]))
+            rows = rows.where(Contribution.campaign_id == campaign)
+        events = list(session.exec(query))
+        findings = verify(events, batches=row_batches(session.exec(rows)), document=file_reader())
+    problems = [str(f) for f in findings]
+    if checkpoint_file is not None:
+        checkpoint = Checkpoint.model_validate_json(checkpoint_file.read_bytes())
+        problems += checkpoint_problems(checkpoint, events, engine_key)
+    if problems:
+        _fail(problems, "audit")
+    chains = len({e.campaign_id for e in events})
+    click.echo(f"ok: {len(events)} events in {chains} chains verify; contributions and documents match")
+
+
+@audit.command("checkpoint")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write here (default: stdout).")
+@click.pass_obj
+def checkpoint_command(now: datetime, out: Path | None) -> None:
+    """The heads of every chain, signed with the engine's key: file it outside the database.
+
+    Example: musharaka audit checkpoint --out /secure/checkpoint-$(date +%F).json
+    """
+    key = engine_key(get_settings().engine_key_file)
+    with session_scope() as session:
+        found = heads(events_of(session=session))
+    checkpoint = Checkpoint(created_at=now, heads=found, public_key=public_text(key.public_key()))
+    signed = checkpoint.model_copy(update={"signature": sign_bytes(key, checkpoint.message())})
+    body = signed.model_dump_json(indent=2)
+    if out:
+        out.write_text(body + "\n", encoding="utf-8")
+        click.echo(f"checkpoint of {len(found)} chains written to {out}; engine key {signed.public_key}")
+    else:
+        click.echo(body)
+
+
+@audit.command("export")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--campaign", "campaigns", multiple=True, help="A campaign to include (repeatable).")
+@click.option("--all", "everything", is_flag=True, help="Every campaign.")
+@click.pass_obj
+def export_command(now: datetime, folder: Path, campaigns: tuple[str, ...], everything: bool) -> None:
+    """A self-contained bundle an auditor can verify offline (`audit verify --bundle`).
+
+    Example: musharaka audit export --campaign moheri-2025-q3-satisfaction bundle/
+    """
+    if not campaigns and not everything:
+        raise click.UsageError("name campaigns with --campaign, or pass --all")
+    if folder.exists() and any(folder.iterdir()):
+        raise click.BadParameter(f"{folder} is not empty: choose a new folder for the bundle")
+    with session_scope() as session:
+        for campaign in campaigns:
+            engine.campaign_state(campaign, session=session)
+        count = bundle.export(folder, list(campaigns) or None, now=now, session=session)
+    click.echo(f"{count} events exported to {folder}; verify with: musharaka audit verify --bundle {folder}")
+
+
+@click.command()
+@click.argument("campaign_id")
+@click.option("--at", "at_text", required=True, metavar="ISO-TIME", help="The instant, with its offset.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def replay(campaign_id: str, at_text: str, as_json: bool) -> None:
+    """The campaign as it stood at an instant, rebuilt from its events alone.
+
+    Example: musharaka replay moheri-2025-q3-satisfaction --at 2025-08-01T12:00+04:00
+    """
+    try:
+        at = datetime.fromisoformat(at_text)
+    except ValueError:
+        raise click.BadParameter(f"expected ISO 8601 such as 2025-08-01T12:00+04:00, found {at_text!r}") from None
+    if at.tzinfo is None:
+        raise click.BadParameter(f"expected a time with its UTC offset, found {at_text!r}")
+    with session_scope() as session:
+        engine.campaign_state(campaign_id, session=session)
+        view = campaign_at(campaign_id, at.astimezone(UTC), session=session)
+    if view is None:
+        raise engine.Refused(f"campaign {campaign_id} had not started at {at.isoformat()}")
+    if as_json:
+        emit(view.model_dump(mode="json"))
+        return
+    closes = view.window_extended_to or view.window_closes
+    click.echo(f"{campaign_id} at {at.isoformat()} ({view.events} events)")
+    click.echo(
+        f"  stage {view.stage}, attempt {view.attempt}, {view.status}{': ' + view.detail if view.detail else ''}"
+    )
+    extended = f" (extended from {view.window_closes})" if view.window_extended_to else ""
+    click.echo(f"  window {view.window_opens} to {closes}{extended}; contributions {view.contributions}")
+    for gate in view.gates:
+        click.echo(f"  gate {gate.stage} attempt {gate.attempt}: {gate.status}")
+        for d in gate.decisions:
+            behalf = f" for {d.principal}" if d.principal != d.approver else ""
+            click.echo(f"    {d.at.isoformat()} {d.decision} by {d.approver}{behalf}{': ' + d.why if d.why else ''}")
+    roles = "; ".join(f"{a.id} {','.join(a.roles)} keys {','.join(a.keys_in_force) or '-'}" for a in view.approvers)
+    click.echo(f"  registry {view.registry_digest and view.registry_digest[:12]}: {roles}")
+
+
+@click.group()
+def state() -> None:
+    """The state database's projections."""
+
+
+@state.command("rebuild")
+def rebuild_command() -> None:
+    """Drop every projection and replay the whole log into them.
+
+    Example: musharaka state rebuild
+    """
+    with session_scope() as session:
+        count = rebuild(session=session)
+    click.echo(f"projections rebuilt from {count} events")
+
+
+COMMANDS = {c.name: c for c in (audit, replay, state) if c.name}

@@ -1,0 +1,236 @@
+"""Audit, without trusting the operator: every hash, link and signature recomputed; rows and documents
+checked against the digests the log sealed; checkpoints of the chain heads signed by the engine's key.
+
+The same checks run on the database and on an exported bundle: both hand over `Event` rows.
+"""
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from pydantic import BaseModel, ValidationError
+
+from stages.plans import ApproversRegistry
+from state.events import (
+    GENESIS,
+    REGISTRY_CHAIN,
+    ContributionsIngested,
+    GateDecided,
+    RegistryRecorded,
+    StageCompleted,
+    WindowExtended,
+    as_utc,
+    canonical,
+    contribution_key,
+    event_hash,
+    payload_of,
+    rows_digest,
+)
+from state.signing import SignedDecision, signature_holds
+from state.tables import Contribution, Event
+
+
+@dataclass(frozen=True)
+class Finding:
+    """The first thing wrong in one chain: which event, and what."""
+
+    campaign: str
+    seq: int
+    what: str
+
+    def __str__(self) -> str:
+        return f"{self.campaign} event {self.seq}: {self.what}"
+
+
+@dataclass(frozen=True)
+class Batch:
+    """A contribution batch as stored: its rows' keys as recomputed from their content, and as stored."""
+
+    recomputed: dict[str, str]  # stored row key -> key recomputed from the row's content
+    ids: dict[str, int]  # stored row key -> row id, to name a changed row
+
+
+def row_batches(rows: Iterable[Contribution]) -> dict[tuple[str, str], Batch]:
+    """Group stored contributions by (campaign, batch) and recompute each row's key from its content."""
+    batches: dict[tuple[str, str], Batch] = {}
+    for row in rows:
+        batch = batches.setdefault((row.campaign_id, row.batch), Batch({}, {}))
+        answers = json.loads(row.answers)
+        batch.recomputed[row.row_key] = contribution_key(as_utc(row.submitted_at), row.channel, row.audience, answers)
+        batch.ids[row.row_key] = row.id or 0
+    return batches
+
+
+def verify(
+    events: Iterable[Event],
+    *,
+    batches: dict[tuple[str, str], Batch] | None = None,
+    document: Callable[[str], bytes | None] | None = None,
+) -> list[Finding]:
+    """Check every chain; the first broken event of each chain that has one.
+
+    `batches` are the stored contributions (None: not checked); `document(path)` returns a stage
+    document's bytes or None when it is gone (None: documents not checked).
+    """
+    chains: dict[str, list[Event]] = {}
+    for event in events:
+        chains.setdefault(event.campaign_id, []).append(event)
+    registries = _registries(chains.get(REGISTRY_CHAIN, []))
+    findings = []
+    for campaign in sorted(chains):
+        chain = sorted(chains[campaign], key=lambda e: e.seq)
+        found = _first_problem(campaign, chain, registries, batches, document)
+        if found:
+            findings.append(found)
+    if batches is not None:
+        sealed = {(e.campaign_id, str(e.seq)) for c in chains.values() for e in c if e.type == "contributions.ingested"}
+        broken = {f.campaign for f in findings}  # a broken chain explains its orphans; name its first event only
+        for campaign, batch in sorted(set(batches) - sealed):
+            if campaign not in broken:
+                findings.append(Finding(campaign, 0, f"contribution rows of batch {batch} match no ingestion event"))
+    return findings
+
+
+def _registries(chain: list[Event]) -> dict[str, ApproversRegistry]:
+    registries = {}
+    for event in chain:
+        try:
+            payload = payload_of(event)
+        except (ValidationError, KeyError):
+            continue  # reported when the registry chain itself is verified
+        if isinstance(payload, RegistryRecorded):
+            registries[payload.registry_digest] = ApproversRegistry.model_validate(payload.registry)
+    return registries
+
+
+def _first_problem(
+    campaign: str,
+    chain: list[Event],
+    registries: dict[str, ApproversRegistry],
+    batches: dict[tuple[str, str], Batch] | None,
+    document: Callable[[str], bytes | None] | None,
+) -> Finding | None:
+    prev, expected = GENESIS, 1
+    for event in chain:
+        if event.seq > expected:
+            return Finding(campaign, expected, f"missing: the sequence jumps from {expected - 1} to {event.seq}")
+        if event.seq < expected:
+            return Finding(campaign, event.seq, "appears twice or out of order")
+        if event.prev_hash != prev:
+            return Finding(
+                campaign, event.seq, "does not link to the event before it (an event was deleted, inserted or moved)"
+            )
+        recomputed = event_hash(campaign, event.seq, event.at, event.actor, event.type, event.payload, event.prev_hash)
+        if recomputed != event.hash:
+            return Finding(campaign, event.seq, "its payload, actor, time or type does not match its hash")
+        problem = _content_problem(event, registries, batches, document)
+        if problem:
+            return Finding(campaign, event.seq, problem)
+        prev, expected = event.hash, event.seq + 1
+    return None
+
+
+def _content_problem(
+    event: Event,
+    registries: dict[str, ApproversRegistry],
+    batches: dict[tuple[str, str], Batch] | None,
+    document: Callable[[str], bytes | None] | None,
+) -> str | None:
+    try:
+        payload = payload_of(event)
+    except (ValidationError, KeyError) as error:
+        return f"its payload is not a valid {event.type}: {error.__class__.__name__}"
+    if isinstance(payload, GateDecided | WindowExtended):
+        return _signature_problem(event, payload, registries)
+    if isinstance(payload, ContributionsIngested) and batches is not None:
+        batch = batches.get((event.campaign_id, str(event.seq)), Batch({}, {}))
+        changed = sorted(batch.ids[k] for k, again in batch.recomputed.items() if k != again)
+        if changed:
+            return f"contribution row {changed[0]} of this batch was changed after it was stored"
+        if len(batch.recomputed) != payload.rows_stored or rows_digest(list(batch.recomputed)) != payload.rows_digest:
+            return (
+                f"this batch stored {payload.rows_stored} rows; {len(batch.recomputed)} are there now "
+                "and their keys do not match the sealed digest (rows deleted, added or replaced)"
+            )
+    if isinstance(payload, StageCompleted) and document is not None:
+        for doc in payload.documents:
+            data = document(doc.path)
+            if data is None:
+                return f"its {doc.lang} document {doc.path} is missing"
+            if hashlib.sha256(data).hexdigest() != doc.digest:
+                return f"its {doc.lang} document {doc.path} was changed after it was recorded"
+    return None
+
+
+def _signature_problem(
+    event: Event, payload: GateDecided | WindowExtended, registries: dict[str, ApproversRegistry]
+) -> str | None:
+    signed = SignedDecision.model_validate(payload.signed)
+    decision = "extend" if isinstance(payload, WindowExtended) else payload.decision
+    claims = (signed.campaign, signed.stage, signed.attempt, signed.decision, signed.approver)
+    if claims != (event.campaign_id, payload.stage, payload.attempt, decision, payload.approver):
+        return "the recorded decision differs from what was signed"
+    if not signed.verifies():
+        return f"the signature of {signed.approver} does not verify"
+    registry = registries.get(payload.registry_digest)
+    if registry is None:
+        return f"it cites registry {payload.registry_digest[:12]}, which the log does not hold"
+    approver = registry.get(signed.approver)
+    key = next((k for k in approver.keys if k.public == signed.public_key), None) if approver else None
+    if key is None or not key.in_force(signed.signed_at):
+        return f"the signing key was not a key of {signed.approver} in force in the cited registry"
+    return None
+
+
+class Checkpoint(BaseModel):
+    """The heads of every chain at an instant, signed with the engine's key, to be filed elsewhere."""
+
+    created_at: datetime
+    heads: dict[str, tuple[int, str]]  # chain -> (sequence, hash) of its newest event
+    public_key: str
+    signature: str = ""
+
+    def message(self) -> bytes:
+        return canonical(self.model_dump(mode="json", exclude={"signature"})).encode()
+
+    def verifies(self) -> bool:
+        return signature_holds(self.public_key, self.message(), self.signature)
+
+
+def heads(events: Iterable[Event]) -> dict[str, tuple[int, str]]:
+    """Each chain's newest event: sequence and hash."""
+    newest: dict[str, tuple[int, str]] = {}
+    for event in events:
+        if event.campaign_id not in newest or event.seq > newest[event.campaign_id][0]:
+            newest[event.campaign_id] = (event.seq, event.hash)
+    return newest
+
+
+def checkpoint_problems(checkpoint: Checkpoint, events: Iterable[Event], engine_key: str | None) -> list[str]:
+    """What the log lost or rewrote since the checkpoint was taken."""
+    if not checkpoint.verifies():
+        return ["the checkpoint's own signature does not verify: it was altered"]
+    if engine_key and checkpoint.public_key != engine_key:
+        return [f"the checkpoint is signed by {checkpoint.public_key}, not the engine key {engine_key}"]
+    stored = {(e.campaign_id, e.seq): e.hash for e in events}
+    problems = []
+    for chain, (seq, sealed) in sorted(checkpoint.heads.items()):
+        found = stored.get((chain, seq))
+        if found is None:
+            problems.append(f"{chain} event {seq}: in the checkpoint but gone from the log (truncated)")
+        elif found != sealed:
+            problems.append(f"{chain} event {seq}: differs from the checkpoint (the chain was rewritten)")
+    return problems
+
+
+def file_reader(root: Path | None = None) -> Callable[[str], bytes | None]:
+    """Read documents by their recorded path, or by that path's last two parts under `root` (bundles)."""
+
+    def read(path: str) -> bytes | None:
+        target = Path(path) if root is None else root / Path(path).parent.name / Path(path).name
+        return target.read_bytes() if target.is_file() else None
+
+    return read
