@@ -47,13 +47,24 @@ def as_utc(moment: datetime) -> datetime:
 
 
 def utc_text(moment: datetime) -> str:
-    """One exact text form for an instant, used inside hashes."""
-    return as_utc(moment).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """One exact text form for an instant, used inside hashes: 2025-06-15T05:00:00.000000Z."""
+    return as_utc(moment).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+
+
+_json_text = json.encoder.encode_basestring  # how canonical() writes a string (ensure_ascii=False)
 
 
 def event_hash(campaign_id: str, seq: int, at: datetime, actor: str, type_: str, payload: str, prev: str) -> str:
-    """The hash that seals an event and links it to the one before."""
-    header = canonical([campaign_id, seq, utc_text(at), actor, type_, prev])
+    """The hash that seals an event and links it to the one before.
+
+    It covers the canonical JSON of [campaign, seq, time, actor, type, previous hash], a newline and the
+    payload. The header is written directly rather than through json.dumps: verification does this for
+    every event, and the result is byte for byte the same (tests/state/test_events.py).
+    """
+    header = (
+        f"[{_json_text(campaign_id)},{seq},{_json_text(utc_text(at))},{_json_text(actor)},"
+        f"{_json_text(type_)},{_json_text(prev)}]"
+    )
     return hashlib.sha256(f"{header}\n{payload}".encode()).hexdigest()
 
 

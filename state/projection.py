@@ -4,10 +4,12 @@
 is replayed, so a rebuild yields exactly what was there.
 """
 
+from collections.abc import Iterable
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
 from stages.gates import Approval, passes
 from stages.plans import STAGES, CampaignPlan, GatePolicy
@@ -41,12 +43,100 @@ from state.tables import (
 )
 
 
+class Store(Protocol):
+    """Where projections are read and written: the database, or memory while replaying."""
+
+    def campaign(self, campaign_id: str) -> CampaignState | None: ...
+    def run(self, campaign_id: str, stage: str, attempt: int) -> StageRun | None: ...
+    def gate(self, campaign_id: str) -> Gate | None: ...
+    def approvals(self, gate: Gate) -> list[GateDecision]: ...
+    def add(self, row: SQLModel) -> None: ...
+    def changed(self, row: SQLModel) -> None: ...
+
+
+class SessionStore:
+    """Projections in the database, read and written through the caller's session."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def campaign(self, campaign_id: str) -> CampaignState | None:
+        return self.session.get(CampaignState, campaign_id)
+
+    def run(self, campaign_id: str, stage: str, attempt: int) -> StageRun | None:
+        query = select(StageRun).where(
+            StageRun.campaign_id == campaign_id, StageRun.stage == stage, StageRun.attempt == attempt
+        )
+        return self.session.exec(query).first()
+
+    def gate(self, campaign_id: str) -> Gate | None:
+        return open_gate(campaign_id, session=self.session)
+
+    def approvals(self, gate: Gate) -> list[GateDecision]:
+        return approvals(gate, session=self.session)
+
+    def add(self, row: SQLModel) -> None:
+        self.session.add(row)
+        self.session.flush()
+
+    def changed(self, row: SQLModel) -> None:
+        self.session.add(row)
+
+
+class MemoryStore:
+    """Projections built in memory, for replaying many events at once; `rows()` hands them over."""
+
+    def __init__(self) -> None:
+        self.campaigns: dict[str, CampaignState] = {}
+        self.runs: dict[tuple[str, str, int], StageRun] = {}
+        self.open_gates: dict[str, Gate] = {}
+        self.decisions: dict[tuple[str, str, int], list[GateDecision]] = {}
+        self.added: list[SQLModel] = []
+
+    def campaign(self, campaign_id: str) -> CampaignState | None:
+        return self.campaigns.get(campaign_id)
+
+    def run(self, campaign_id: str, stage: str, attempt: int) -> StageRun | None:
+        return self.runs.get((campaign_id, stage, attempt))
+
+    def gate(self, campaign_id: str) -> Gate | None:
+        gate = self.open_gates.get(campaign_id)
+        return gate if gate is not None and gate.status == "open" else None
+
+    def approvals(self, gate: Gate) -> list[GateDecision]:
+        seen: dict[str, GateDecision] = {}
+        for decision in self.decisions.get((gate.campaign_id, gate.stage, gate.attempt), []):
+            if decision.decision == "approve":
+                seen.setdefault(decision.principal, decision)
+        return list(seen.values())
+
+    def add(self, row: SQLModel) -> None:
+        self.added.append(row)
+        if isinstance(row, CampaignState):
+            self.campaigns[row.campaign_id] = row
+        elif isinstance(row, StageRun):
+            self.runs[(row.campaign_id, row.stage, row.attempt)] = row
+        elif isinstance(row, Gate):
+            self.open_gates[row.campaign_id] = row
+        elif isinstance(row, GateDecision):
+            self.decisions.setdefault((row.campaign_id, row.stage, row.attempt), []).append(row)
+
+    def changed(self, row: SQLModel) -> None:
+        pass  # the object in memory is the projection
+
+
 def apply(event: Event, payload: Payload, *, session: Session) -> None:
-    """Fold one event into the projections."""
+    """Fold one event into the projections in the database."""
+    project(event, payload, SessionStore(session))
+    session.flush()
+
+
+def project(event: Event, payload: Payload, store: Store) -> None:
+    """Fold one event into the projections of `store`."""
     at = as_utc(event.at)
     if isinstance(payload, CampaignStarted):
         plan = CampaignPlan.model_validate(payload.plan)
-        session.add(
+        store.add(
             CampaignState(
                 campaign_id=event.campaign_id,
                 title_en=plan.title.en,
@@ -66,11 +156,10 @@ def apply(event: Event, payload: Payload, *, session: Session) -> None:
                 last_hash=event.hash,
             )
         )
-        session.flush()
         return
     if isinstance(payload, RegistryRecorded):
         return  # the registry's own chain: read from the log, it has no campaign to project
-    campaign = session.get(CampaignState, event.campaign_id)
+    campaign = store.campaign(event.campaign_id)
     if campaign is None:
         raise LookupError(f"event {event.seq} of {event.campaign_id} precedes its campaign.started")
     campaign.updated_at, campaign.last_seq, campaign.last_hash = at, event.seq, event.hash
@@ -81,7 +170,7 @@ def apply(event: Event, payload: Payload, *, session: Session) -> None:
         campaign.window_opens = plan.window.opens.isoformat()
         campaign.window_closes = plan.window.closes.isoformat()
     elif isinstance(payload, SubmissionRecorded):
-        session.add(
+        store.add(
             Submission(
                 campaign_id=event.campaign_id,
                 stage=payload.stage,
@@ -96,21 +185,24 @@ def apply(event: Event, payload: Payload, *, session: Session) -> None:
     elif isinstance(payload, ContributionsIngested):
         pass  # the rows live in the contribution table; the event seals the batch
     elif isinstance(payload, StageStarted):
-        run = _run(event.campaign_id, payload.stage, payload.attempt, session=session)
+        run = store.run(event.campaign_id, payload.stage, payload.attempt)
         if run is None:
-            run = StageRun(
-                campaign_id=event.campaign_id,
-                stage=payload.stage,
-                attempt=payload.attempt,
-                status="started",
-                submitter=payload.submitter,
-                started_at=at,
+            store.add(
+                StageRun(
+                    campaign_id=event.campaign_id,
+                    stage=payload.stage,
+                    attempt=payload.attempt,
+                    status="started",
+                    submitter=payload.submitter,
+                    started_at=at,
+                )
             )
-        run.status, run.submitter, run.detail, run.started_at = "started", payload.submitter, "", at
-        session.add(run)
+        else:
+            run.status, run.submitter, run.detail, run.started_at = "started", payload.submitter, "", at
+            store.changed(run)
         campaign.status, campaign.detail = "running", ""
     elif isinstance(payload, StageWaiting | StageFailed):
-        run = _require_run(event, payload.stage, payload.attempt, session=session)
+        run = _require_run(event, payload.stage, payload.attempt, store)
         if isinstance(payload, StageWaiting):
             run.status, campaign.status = "waiting", "waiting"
             until = payload.until.astimezone(ZoneInfo(campaign.timezone))
@@ -119,16 +211,16 @@ def apply(event: Event, payload: Payload, *, session: Session) -> None:
             run.status, campaign.status = "failed", "failed"
             run.detail = "missing: " + "; ".join(payload.missing)
         campaign.detail = run.detail
-        session.add(run)
+        store.changed(run)
     elif isinstance(payload, StageCompleted):
-        run = _require_run(event, payload.stage, payload.attempt, session=session)
+        run = _require_run(event, payload.stage, payload.attempt, store)
         run.status, run.finished_at, run.detail = "completed", at, ""
         run.outputs = canonical(payload.outputs)
         run.outputs_digest = payload.outputs_digest
         run.documents = canonical([d.model_dump() for d in payload.documents])
-        session.add(run)
+        store.changed(run)
     elif isinstance(payload, GateOpened):
-        session.add(
+        store.add(
             Gate(
                 campaign_id=event.campaign_id,
                 stage=payload.stage,
@@ -143,24 +235,23 @@ def apply(event: Event, payload: Payload, *, session: Session) -> None:
         )
         campaign.status, campaign.detail = "awaiting-gate", ""
     elif isinstance(payload, GateDecided):
-        _decide(event, payload, campaign, session=session)
+        _decide(event, payload, campaign, store)
     elif isinstance(payload, WindowExtended):
         campaign.window_extended = payload.closes.isoformat()
-        gate = open_gate(event.campaign_id, session=session)
+        gate = store.gate(event.campaign_id)
         if gate is not None:
             # guide 8.1.3: extending reopens collection; conduct runs again once the new window closes
             gate.status, gate.decided_at = "extended", at
-            session.add(gate)
+            store.changed(gate)
             campaign.attempt += 1
             campaign.status = "pending"
         campaign.detail = f"window extended to {payload.closes}: {payload.reason}"
-    session.add(campaign)
-    session.flush()
+    store.changed(campaign)
 
 
-def _decide(event: Event, payload: GateDecided, campaign: CampaignState, *, session: Session) -> None:
+def _decide(event: Event, payload: GateDecided, campaign: CampaignState, store: Store) -> None:
     at = as_utc(event.at)
-    session.add(
+    store.add(
         GateDecision(
             campaign_id=event.campaign_id,
             stage=payload.stage,
@@ -175,8 +266,7 @@ def _decide(event: Event, payload: GateDecided, campaign: CampaignState, *, sess
             seq=event.seq,
         )
     )
-    session.flush()
-    gate = open_gate(event.campaign_id, session=session)
+    gate = store.gate(event.campaign_id)
     if gate is None or (gate.stage, gate.attempt) != (payload.stage, payload.attempt):
         raise LookupError(f"event {event.seq}: no open gate for {payload.stage} {payload.attempt}")
     if payload.decision == "reject":
@@ -184,7 +274,7 @@ def _decide(event: Event, payload: GateDecided, campaign: CampaignState, *, sess
         gate.status, gate.decided_at = "rejected", at
         campaign.attempt += 1
         campaign.status, campaign.detail = "pending", f"rework: {payload.text}"
-    elif passes(gate_policy(gate), [_approval(d) for d in approvals(gate, session=session)]):
+    elif passes(gate_policy(gate), [_approval(d) for d in store.approvals(gate)]):
         gate.status, gate.decided_at = "approved", at
         index = STAGES.index(payload.stage)
         if index + 1 == len(STAGES):
@@ -192,18 +282,11 @@ def _decide(event: Event, payload: GateDecided, campaign: CampaignState, *, sess
         else:
             campaign.stage, campaign.attempt = STAGES[index + 1], 1
             campaign.status, campaign.detail = "pending", ""
-    session.add(gate)
+    store.changed(gate)
 
 
-def _run(campaign_id: str, stage: str, attempt: int, *, session: Session) -> StageRun | None:
-    query = select(StageRun).where(
-        StageRun.campaign_id == campaign_id, StageRun.stage == stage, StageRun.attempt == attempt
-    )
-    return session.exec(query).first()
-
-
-def _require_run(event: Event, stage: str, attempt: int, *, session: Session) -> StageRun:
-    run = _run(event.campaign_id, stage, attempt, session=session)
+def _require_run(event: Event, stage: str, attempt: int, store: Store) -> StageRun:
+    run = store.run(event.campaign_id, stage, attempt)
     if run is None:
         raise LookupError(f"event {event.seq}: {stage} attempt {attempt} was never started")
     return run
@@ -239,12 +322,19 @@ def approvals(gate: Gate, *, session: Session) -> list[GateDecision]:
     return list(seen.values())
 
 
+def replay(events: Iterable[Event]) -> MemoryStore:
+    """The projections of `events`, built in memory."""
+    store = MemoryStore()
+    for event in events:
+        project(event, payload_of(event), store)
+    return store
+
+
 def rebuild(*, session: Session) -> int:
     """Drop every projection and replay the whole log into them; returns the events replayed."""
     for table in PROJECTIONS:
         session.execute(delete(table))
-    session.flush()
     events = events_of(session=session)
-    for event in events:
-        apply(event, payload_of(event), session=session)
+    session.add_all(replay(events).added)
+    session.flush()
     return len(events)

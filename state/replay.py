@@ -4,13 +4,12 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy.pool import StaticPool
-from sqlmodel import Session, SQLModel, col, create_engine, select
+from sqlmodel import Session, col, select
 
 from stages.plans import ApproversRegistry
 from state.events import REGISTRY_CHAIN, ContributionsIngested, RegistryRecorded, as_utc, payload_of
-from state.projection import apply
-from state.tables import CampaignState, Event, Gate, GateDecision
+from state.projection import MemoryStore, replay
+from state.tables import Event, Gate
 
 
 class DecisionView(BaseModel):
@@ -71,18 +70,14 @@ def campaign_at(campaign_id: str, at: datetime, *, session: Session) -> Campaign
     mine = [e for e in upto if e.campaign_id == campaign_id]
     if not mine:
         return None
-    scratch = create_engine("sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False})
-    SQLModel.metadata.create_all(scratch)
-    with Session(scratch) as replica:
-        contributions = 0
-        for event in mine:
-            payload = payload_of(event)
-            apply(event, payload, session=replica)
-            if isinstance(payload, ContributionsIngested):
-                contributions += payload.rows_stored
-        state = replica.get(CampaignState, campaign_id)
-        assert state is not None
-        gates = [_gate_view(gate, replica) for gate in replica.exec(select(Gate).order_by(col(Gate.id)))]
+    store = replay(mine)
+    state = store.campaigns[campaign_id]
+    contributions = sum(
+        payload.rows_stored
+        for event in mine
+        if event.type == "contributions.ingested" and isinstance(payload := payload_of(event), ContributionsIngested)
+    )
+    gates = [_gate_view(row, store) for row in store.added if isinstance(row, Gate)]
     registries = [
         p for e in upto if e.campaign_id == REGISTRY_CHAIN and isinstance(p := payload_of(e), RegistryRecorded)
     ]
@@ -109,12 +104,8 @@ def campaign_at(campaign_id: str, at: datetime, *, session: Session) -> Campaign
     )
 
 
-def _gate_view(gate: Gate, session: Session) -> GateView:
-    decisions = session.exec(
-        select(GateDecision)
-        .where(GateDecision.stage == gate.stage, GateDecision.attempt == gate.attempt)
-        .order_by(col(GateDecision.seq))
-    )
+def _gate_view(gate: Gate, store: MemoryStore) -> GateView:
+    decisions = store.decisions.get((gate.campaign_id, gate.stage, gate.attempt), [])
     return GateView(
         stage=gate.stage,
         attempt=gate.attempt,

@@ -1,5 +1,6 @@
 """The event log: hash-chained, append-only, and the projections are exactly its replay."""
 
+import hashlib
 from datetime import UTC, datetime
 
 import pytest
@@ -10,7 +11,9 @@ from sqlmodel import Session, select
 from state.db import get_engine, session_scope
 from state.events import (
     GENESIS,
+    canonical,
     chain_problems,
+    event_hash,
     events_of,
 )
 from state.projection import rebuild
@@ -102,3 +105,13 @@ def test_the_database_refuses_a_second_event_with_the_same_sequence(ws: Workspac
     )
     with pytest.raises(IntegrityError), session_scope() as session:
         session.add(fork)
+
+
+@pytest.mark.parametrize(
+    "actor", ["dg.planning", 'quote " and \\ backslash', "عربي", "tab\there", "\u2028 line separator"]
+)
+def test_event_hash_covers_exactly_the_canonical_header(actor: str) -> None:
+    at = datetime(2025, 6, 15, 5, 0, 0, 123456, tzinfo=UTC)
+    header = canonical(["campaign", 7, "2025-06-15T05:00:00.123456Z", actor, "gate.decided", "p" * 64])
+    expected = hashlib.sha256(f"{header}\n{{}}".encode()).hexdigest()
+    assert event_hash("campaign", 7, at, actor, "gate.decided", "{}", "p" * 64) == expected

@@ -1,0 +1,268 @@
+"""Verifying and replaying 100,000 events, against a bare SHA-256 loop over the same bytes, in one run.
+
+    .venv/bin/python bench/bench_audit.py [--events 100000] [--database sqlite:///var/bench.db]
+
+It writes a synthetic log (campaigns of 26 events each: the six stages, their gates and signed
+approvals, an ingestion) with real hashes and Ed25519 signatures, then times:
+  baseline   SHA-256 over exactly the bytes each event hash covers, in a bare loop;
+  hashes and links   the chain alone: every event hash recomputed and every link checked;
+  verify     `state.audit.verify` on the events, in memory (hashes, links, signatures);
+  verify-db  `musharaka audit verify`'s work end to end: read the log from the database and verify;
+  replay     `state.projection.rebuild`: drop the projections and replay the log into them.
+Peak memory is the process's maximum resident set size.
+"""
+
+import argparse
+import hashlib
+import json
+import resource
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import insert
+from sqlmodel import Session, select
+
+from stages.plans import STAGES
+from state.audit import verify
+from state.db import get_engine, reset_tables
+from state.events import (
+    GENESIS,
+    REGISTRY_CHAIN,
+    canonical,
+    chain_problems,
+    digest,
+    event_hash,
+    utc_text,
+)
+from state.projection import rebuild
+from state.signing import SignedDecision, new_key_pair, sign
+from state.tables import Event
+from tests.stages.plans_fixture import SATISFACTION
+
+T0 = datetime(2025, 1, 1, 8, tzinfo=UTC)
+
+
+def synthetic_log(total: int) -> list[dict[str, Any]]:
+    """Rows for the event table: one registry version, then campaigns until `total` events."""
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    pem, public = new_key_pair(None)
+    key = load_pem_private_key(pem, password=None)
+    registry = {
+        "approvers": [
+            {
+                "id": "dg.planning",
+                "name": {"ar": "م", "en": "DG"},
+                "roles": ["dg-planning"],
+                "keys": [
+                    {
+                        "id": "k1",
+                        "public": public,
+                        "valid_from": "2024-01-01T00:00:00Z",
+                        "valid_until": None,
+                        "revoked_at": None,
+                    }
+                ],
+            },
+            {"id": "planning.team", "name": {"ar": "ف", "en": "Team"}, "roles": ["campaign-team"], "keys": []},
+        ],
+        "delegations": [],
+    }
+    registry_digest = digest(registry)
+    rows: list[dict[str, Any]] = []
+
+    def chain(campaign: str, items: list[tuple[str, str, dict[str, Any]]]) -> None:
+        prev = GENESIS
+        for seq, (actor, kind, payload) in enumerate(items, start=1):
+            at = T0 + timedelta(minutes=len(rows))
+            body = canonical(payload)
+            own = event_hash(campaign, seq, at, actor, kind, body, prev)
+            rows.append(
+                {
+                    "campaign_id": campaign,
+                    "seq": seq,
+                    "at": at,
+                    "actor": actor,
+                    "type": kind,
+                    "payload": body,
+                    "prev_hash": prev,
+                    "hash": own,
+                }
+            )
+            prev = own
+
+    chain(REGISTRY_CHAIN, [("engine", "registry.recorded", {"registry": registry, "registry_digest": registry_digest})])
+    plan = SATISFACTION.model_dump(mode="json")
+    policy = SATISFACTION.gates.default.model_dump(mode="json")
+    outputs = {"note": "x" * 600, "counts": {str(i): i for i in range(40)}}
+    number = 0
+    while len(rows) < total:
+        number += 1
+        campaign = f"bench-{number:06d}"
+        items: list[tuple[str, str, dict[str, Any]]] = [
+            ("planning.team", "campaign.started", {"plan": {**plan, "id": campaign}, "plan_digest": "p" * 64})
+        ]
+        for stage in STAGES:
+            items.append(
+                (
+                    "planning.team",
+                    "stage.started",
+                    {"stage": stage, "attempt": 1, "submitter": "planning.team", "plan_digest": "p" * 64},
+                )
+            )
+            items.append(
+                (
+                    "planning.team",
+                    "stage.completed",
+                    {
+                        "stage": stage,
+                        "attempt": 1,
+                        "outputs": outputs,
+                        "outputs_digest": digest(outputs),
+                        "documents": [],
+                    },
+                )
+            )
+            items.append(
+                (
+                    "engine",
+                    "gate.opened",
+                    {
+                        "stage": stage,
+                        "attempt": 1,
+                        "policy": policy,
+                        "due_at": "2025-02-01T00:00:00Z",
+                        "submitter": "planning.team",
+                        "outputs_digest": digest(outputs),
+                    },
+                )
+            )
+            signed = sign(
+                SignedDecision(
+                    campaign=campaign,
+                    stage=stage,
+                    attempt=1,
+                    decision="approve",
+                    text="ok",
+                    outputs_digest=digest(outputs),
+                    signed_at=T0,
+                    approver="dg.planning",
+                    public_key="",
+                ),
+                key,  # type: ignore[arg-type]
+            )
+            items.append(
+                (
+                    "dg.planning",
+                    "gate.decided",
+                    {
+                        "stage": stage,
+                        "attempt": 1,
+                        "approver": "dg.planning",
+                        "decision": "approve",
+                        "text": "ok",
+                        "principal": "dg.planning",
+                        "capacity": "role",
+                        "roles": ["dg-planning"],
+                        "signed": signed.model_dump(mode="json"),
+                        "registry_digest": registry_digest,
+                    },
+                )
+            )
+        items.insert(
+            10,
+            (
+                "planning.team",
+                "contributions.ingested",
+                {
+                    "file_name": "c.csv",
+                    "rows_read": 0,
+                    "rows_stored": 0,
+                    "duplicates": 0,
+                    "digest": "d" * 64,
+                    "rows_digest": hashlib.sha256(b"").hexdigest(),
+                },
+            ),
+        )
+        chain(campaign, items)
+    return rows[:total] if len(rows) == total else rows
+
+
+def covered_bytes(event: Event) -> bytes:
+    """Exactly what an event's hash covers (see state.events.event_hash)."""
+    header = canonical([event.campaign_id, event.seq, utc_text(event.at), event.actor, event.type, event.prev_hash])
+    return f"{header}\n{event.payload}".encode()
+
+
+def timed(work: Any) -> tuple[float, Any]:
+    start = time.perf_counter()
+    result = work()
+    return time.perf_counter() - start, result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--database", default=f"sqlite:///{Path('var/bench-audit.db').resolve()}")
+    args = parser.parse_args()
+    engine = get_engine(args.database)
+    reset_tables(engine)
+    build_time, rows = timed(lambda: synthetic_log(args.events))
+    with engine.begin() as connection:
+        for start in range(0, len(rows), 10_000):
+            connection.execute(insert(Event), rows[start : start + 10_000])
+    with Session(engine) as session:
+        events = list(session.exec(select(Event)))
+    payload = [covered_bytes(e) for e in events]
+    baseline, _ = timed(lambda: [hashlib.sha256(b).hexdigest() for b in payload])
+    verify_time, findings = timed(lambda: verify(events))
+    assert findings == [], findings[:3]
+    chains: dict[str, list[Event]] = {}
+    for event in events:
+        chains.setdefault(event.campaign_id, []).append(event)
+    chain_time, broken = timed(lambda: [p for c in chains.values() for p in chain_problems(c)])
+    assert broken == []
+    signed = [
+        SignedDecision.model_validate(json.loads(e.payload)["signed"]) for e in events if e.type == "gate.decided"
+    ]
+    signature_time, valid = timed(lambda: [d.verifies() for d in signed])
+    assert all(valid)
+
+    def from_database() -> list[Any]:
+        with Session(engine) as session:
+            return verify(list(session.exec(select(Event))))
+
+    verify_db, _ = timed(from_database)
+
+    def replay() -> int:
+        with Session(engine) as session:
+            count = rebuild(session=session)
+            session.commit()
+            return count
+
+    replay_time, replayed = timed(replay)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"events            {len(events):>10,}   (generated in {build_time:.1f} s)")
+    print(f"baseline SHA-256  {baseline:>10.3f} s   1.00x")
+    measured = (
+        ("hashes and links", chain_time),
+        ("verify", verify_time),
+        ("verify from db", verify_db),
+        ("replay", replay_time),
+    )
+    for name, seconds in measured:
+        print(f"{name:<17} {seconds:>10.3f} s  {seconds / baseline:>5.2f}x")
+    print(
+        f"signatures        {len(signed):>10,}   {signature_time:.3f} s, {len(signed) / signature_time:,.0f} a second"
+    )
+    print(f"replayed events   {replayed:>10,}")
+    print(f"peak memory       {peak:>10.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
