@@ -152,10 +152,10 @@ def verify_bundle(folder: Path, engine_public: str | None = None) -> list[str]:
     if problems:
         return problems
     events = [_event(line) for line in (folder / "events.jsonl").read_text(encoding="utf-8").splitlines() if line]
-    batches = {
-        tuple(name.split(":", 1)): Batch({k: k for k in keys}, {k: i for i, k in enumerate(keys, start=1)})
-        for name, keys in json.loads((folder / "contributions.json").read_text(encoding="utf-8")).items()
-    }
+    batches: dict[str, dict[str, Batch]] = {}
+    for name, keys in json.loads((folder / "contributions.json").read_text(encoding="utf-8")).items():
+        campaign, batch = name.split(":", 1)
+        batches.setdefault(campaign, {})[batch] = Batch({k: k for k in keys}, {k: i for i, k in enumerate(keys, 1)})
     findings: list[Finding] = verify(events, batches=batches, document=file_reader(folder / "documents"))
     problems = [str(f) for f in findings]
     stated = {k: tuple(v) for k, v in json.loads((folder / "heads.json").read_text(encoding="utf-8")).items()}

@@ -236,3 +236,7 @@ def demo(reset: bool) -> None:
     from flows.demo import run_demo
 
     run_demo(reset=reset, echo=click.echo)
+
+
+if __name__ == "__main__":
+    main()

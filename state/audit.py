@@ -6,18 +6,22 @@ The same checks run on the database and on an exported bundle: both hand over `E
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import groupby
 from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
+from sqlmodel import Session
+from sqlmodel import select as sqlselect
 
 from stages.plans import ApproversRegistry
 from state.events import (
     GENESIS,
     REGISTRY_CHAIN,
     ContributionsIngested,
+    EventRow,
     GateDecided,
     RegistryRecorded,
     StageCompleted,
@@ -28,6 +32,7 @@ from state.events import (
     event_hash,
     payload_of,
     rows_digest,
+    stream_events,
 )
 from state.signing import SignedDecision, signature_holds
 from state.tables import Contribution, Event
@@ -53,48 +58,94 @@ class Batch:
     ids: dict[str, int]  # stored row key -> row id, to name a changed row
 
 
-def row_batches(rows: Iterable[Contribution]) -> dict[tuple[str, str], Batch]:
-    """Group stored contributions by (campaign, batch) and recompute each row's key from its content."""
-    batches: dict[tuple[str, str], Batch] = {}
+EventLike = Event | EventRow
+Batches = dict[str, Batch]  # batch id (the ingestion event's sequence) -> its rows
+
+
+def row_batches(rows: Iterable[Contribution]) -> dict[str, Batches]:
+    """Group stored contributions by campaign and batch, and recompute each row's key from its content."""
+    campaigns: dict[str, Batches] = {}
     for row in rows:
-        batch = batches.setdefault((row.campaign_id, row.batch), Batch({}, {}))
+        batch = campaigns.setdefault(row.campaign_id, {}).setdefault(row.batch, Batch({}, {}))
         answers = json.loads(row.answers)
         batch.recomputed[row.row_key] = contribution_key(as_utc(row.submitted_at), row.channel, row.audience, answers)
         batch.ids[row.row_key] = row.id or 0
-    return batches
+    return campaigns
 
 
 def verify(
-    events: Iterable[Event],
+    events: Iterable[EventLike],
     *,
-    batches: dict[tuple[str, str], Batch] | None = None,
+    batches: dict[str, Batches] | None = None,
     document: Callable[[str], bytes | None] | None = None,
 ) -> list[Finding]:
-    """Check every chain; the first broken event of each chain that has one.
-
-    `batches` are the stored contributions (None: not checked); `document(path)` returns a stage
-    document's bytes or None when it is gone (None: documents not checked).
-    """
-    chains: dict[str, list[Event]] = {}
+    """Check every chain of events held in memory (see `verify_chains`)."""
+    chains: dict[str, list[EventLike]] = {}
     for event in events:
         chains.setdefault(event.campaign_id, []).append(event)
     registries = _registries(chains.get(REGISTRY_CHAIN, []))
+    ordered = ((c, sorted(chains[c], key=lambda e: e.seq)) for c in sorted(chains))
+    lookup = None if batches is None else (lambda campaign: batches.get(campaign, {}))
+    return verify_chains(ordered, registries, lookup, document)
+
+
+def verify_chains(
+    chains: Iterable[tuple[str, Sequence[EventLike]]],
+    registries: dict[str, ApproversRegistry],
+    batches: Callable[[str], Batches] | None,
+    document: Callable[[str], bytes | None] | None,
+) -> list[Finding]:
+    """The first broken event of each chain that has one; chains come in sequence order, one at a time.
+
+    `batches(campaign)` gives the stored contributions (None: not checked); `document(path)` gives a
+    stage document's bytes or None when it is gone (None: documents not checked).
+    """
     findings = []
-    for campaign in sorted(chains):
-        chain = sorted(chains[campaign], key=lambda e: e.seq)
-        found = _first_problem(campaign, chain, registries, batches, document)
+    for campaign, chain in chains:
+        stored = batches(campaign) if batches is not None else None
+        found = _first_problem(campaign, chain, registries, stored, document)
         if found:
-            findings.append(found)
-    if batches is not None:
-        sealed = {(e.campaign_id, str(e.seq)) for c in chains.values() for e in c if e.type == "contributions.ingested"}
-        broken = {f.campaign for f in findings}  # a broken chain explains its orphans; name its first event only
-        for campaign, batch in sorted(set(batches) - sealed):
-            if campaign not in broken:
+            findings.append(found)  # a broken chain explains its orphan rows: name its first event only
+        elif stored is not None:
+            sealed = {str(e.seq) for e in chain if e.type == "contributions.ingested"}
+            for batch in sorted(set(stored) - sealed):
                 findings.append(Finding(campaign, 0, f"contribution rows of batch {batch} match no ingestion event"))
     return findings
 
 
-def _registries(chain: list[Event]) -> dict[str, ApproversRegistry]:
+def stored_chains(
+    session: Session, campaign: str | None = None
+) -> tuple[list[EventRow], Iterator[tuple[str, list[EventRow]]]]:
+    """The registry chain, and every campaign chain streamed from the database one at a time."""
+    registry = list(stream_events(session, only=REGISTRY_CHAIN))
+    rows = stream_events(session, only=campaign, exclude=REGISTRY_CHAIN)
+    return registry, ((c, list(group)) for c, group in groupby(rows, key=lambda e: e.campaign_id))
+
+
+def verify_database(
+    session: Session, campaign: str | None = None, document: Callable[[str], bytes | None] | None = None
+) -> tuple[list[Finding], int, int]:
+    """Verify the stored log chain by chain (memory bounded by the largest campaign): findings, events, chains."""
+    registry, chains = stored_chains(session, campaign)
+    registries = _registries(registry)
+    counted = {"events": len(registry), "chains": 1 if registry else 0}
+
+    def counting() -> Iterator[tuple[str, list[EventRow]]]:
+        for name, chain in chains:
+            counted["events"] += len(chain)
+            counted["chains"] += 1
+            yield name, chain
+
+    def batches(name: str) -> Batches:
+        query = sqlselect(Contribution).where(Contribution.campaign_id == name)
+        return row_batches(session.exec(query)).get(name, {})
+
+    findings = verify_chains([(REGISTRY_CHAIN, registry)], registries, None, None) if registry else []
+    findings += verify_chains(counting(), registries, batches, document)
+    return findings, counted["events"], counted["chains"]
+
+
+def _registries(chain: Sequence[EventLike]) -> dict[str, ApproversRegistry]:
     registries = {}
     for event in chain:
         try:
@@ -108,9 +159,9 @@ def _registries(chain: list[Event]) -> dict[str, ApproversRegistry]:
 
 def _first_problem(
     campaign: str,
-    chain: list[Event],
+    chain: Sequence[EventLike],
     registries: dict[str, ApproversRegistry],
-    batches: dict[tuple[str, str], Batch] | None,
+    batches: Batches | None,
     document: Callable[[str], bytes | None] | None,
 ) -> Finding | None:
     prev, expected = GENESIS, 1
@@ -137,9 +188,9 @@ CHECKED = {"gate.decided", "window.extended", "contributions.ingested", "stage.c
 
 
 def _content_problem(
-    event: Event,
+    event: EventLike,
     registries: dict[str, ApproversRegistry],
-    batches: dict[tuple[str, str], Batch] | None,
+    batches: Batches | None,
     document: Callable[[str], bytes | None] | None,
 ) -> str | None:
     if event.type not in CHECKED:
@@ -151,7 +202,7 @@ def _content_problem(
     if isinstance(payload, GateDecided | WindowExtended):
         return _signature_problem(event, payload, registries)
     if isinstance(payload, ContributionsIngested) and batches is not None:
-        batch = batches.get((event.campaign_id, str(event.seq)), Batch({}, {}))
+        batch = batches.get(str(event.seq), Batch({}, {}))
         changed = sorted(batch.ids[k] for k, again in batch.recomputed.items() if k != again)
         if changed:
             return f"contribution row {changed[0]} of this batch was changed after it was stored"
@@ -171,7 +222,7 @@ def _content_problem(
 
 
 def _signature_problem(
-    event: Event, payload: GateDecided | WindowExtended, registries: dict[str, ApproversRegistry]
+    event: EventLike, payload: GateDecided | WindowExtended, registries: dict[str, ApproversRegistry]
 ) -> str | None:
     signed = SignedDecision.model_validate(payload.signed)
     decision = "extend" if isinstance(payload, WindowExtended) else payload.decision
@@ -205,7 +256,7 @@ class Checkpoint(BaseModel):
         return signature_holds(self.public_key, self.message(), self.signature)
 
 
-def heads(events: Iterable[Event]) -> dict[str, tuple[int, str]]:
+def heads(events: Iterable[EventLike]) -> dict[str, tuple[int, str]]:
     """Each chain's newest event: sequence and hash."""
     newest: dict[str, tuple[int, str]] = {}
     for event in events:
@@ -214,13 +265,14 @@ def heads(events: Iterable[Event]) -> dict[str, tuple[int, str]]:
     return newest
 
 
-def checkpoint_problems(checkpoint: Checkpoint, events: Iterable[Event], engine_key: str | None) -> list[str]:
+def checkpoint_problems(
+    checkpoint: Checkpoint, stored: dict[tuple[str, int], str], engine_key: str | None
+) -> list[str]:
     """What the log lost or rewrote since the checkpoint was taken."""
     if not checkpoint.verifies():
         return ["the checkpoint's own signature does not verify: it was altered"]
     if engine_key and checkpoint.public_key != engine_key:
         return [f"the checkpoint is signed by {checkpoint.public_key}, not the engine key {engine_key}"]
-    stored = {(e.campaign_id, e.seq): e.hash for e in events}
     problems = []
     for chain, (seq, sealed) in sorted(checkpoint.heads.items()):
         found = stored.get((chain, seq))

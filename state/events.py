@@ -2,10 +2,12 @@
 
 import hashlib
 import json
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, NamedTuple, Protocol
 
 from pydantic import BaseModel, ConfigDict
+from sqlalchemy import select as select_core
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, select
 
@@ -232,9 +234,43 @@ PAYLOADS: dict[str, type[Payload]] = {
 REGISTRY_CHAIN = "_registry"
 
 
-def payload_of(event: Event) -> Payload:
+class Stored(Protocol):
+    """Anything that carries an event's type and payload: a table row, or a row read for audit."""
+
+    @property
+    def type(self) -> str: ...
+    @property
+    def payload(self) -> str: ...
+
+
+def payload_of(event: Stored) -> Payload:
     """The typed payload of a stored event."""
     return PAYLOADS[event.type].model_validate_json(event.payload)
+
+
+class EventRow(NamedTuple):
+    """An event as read for audit and replay: the stored columns, without ORM bookkeeping."""
+
+    campaign_id: str
+    seq: int
+    at: datetime
+    actor: str
+    type: str
+    payload: str
+    prev_hash: str
+    hash: str
+
+
+def stream_events(session: Session, *, only: str | None = None, exclude: str | None = None) -> Iterator[EventRow]:
+    """Events in log order, read in slices so that a long log never sits in memory whole."""
+    table = Event.__table__  # type: ignore[attr-defined]
+    query = select_core(*(table.c[name] for name in EventRow._fields)).order_by(table.c.campaign_id, table.c.seq)
+    if only is not None:
+        query = query.where(table.c.campaign_id == only)
+    if exclude is not None:
+        query = query.where(table.c.campaign_id != exclude)
+    result = session.connection().execution_options(yield_per=5000).execute(query)
+    return (EventRow(*row) for row in result)
 
 
 def head(campaign_id: str, *, session: Session) -> Event | None:

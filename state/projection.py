@@ -16,6 +16,7 @@ from stages.plans import STAGES, CampaignPlan, GatePolicy
 from state.events import (
     CampaignStarted,
     ContributionsIngested,
+    EventRow,
     GateDecided,
     GateOpened,
     Payload,
@@ -29,8 +30,8 @@ from state.events import (
     WindowExtended,
     as_utc,
     canonical,
-    events_of,
     payload_of,
+    stream_events,
 )
 from state.tables import (
     PROJECTIONS,
@@ -87,6 +88,7 @@ class MemoryStore:
     """Projections built in memory, for replaying many events at once; `rows()` hands them over."""
 
     def __init__(self) -> None:
+        self.events = 0
         self.campaigns: dict[str, CampaignState] = {}
         self.runs: dict[tuple[str, str, int], StageRun] = {}
         self.open_gates: dict[str, Gate] = {}
@@ -131,7 +133,7 @@ def apply(event: Event, payload: Payload, *, session: Session) -> None:
     session.flush()
 
 
-def project(event: Event, payload: Payload, store: Store) -> None:
+def project(event: Event | EventRow, payload: Payload, store: Store) -> None:
     """Fold one event into the projections of `store`."""
     at = as_utc(event.at)
     if isinstance(payload, CampaignStarted):
@@ -249,7 +251,7 @@ def project(event: Event, payload: Payload, store: Store) -> None:
     store.changed(campaign)
 
 
-def _decide(event: Event, payload: GateDecided, campaign: CampaignState, store: Store) -> None:
+def _decide(event: Event | EventRow, payload: GateDecided, campaign: CampaignState, store: Store) -> None:
     at = as_utc(event.at)
     store.add(
         GateDecision(
@@ -285,7 +287,7 @@ def _decide(event: Event, payload: GateDecided, campaign: CampaignState, store: 
     store.changed(gate)
 
 
-def _require_run(event: Event, stage: str, attempt: int, store: Store) -> StageRun:
+def _require_run(event: Event | EventRow, stage: str, attempt: int, store: Store) -> StageRun:
     run = store.run(event.campaign_id, stage, attempt)
     if run is None:
         raise LookupError(f"event {event.seq}: {stage} attempt {attempt} was never started")
@@ -322,11 +324,12 @@ def approvals(gate: Gate, *, session: Session) -> list[GateDecision]:
     return list(seen.values())
 
 
-def replay(events: Iterable[Event]) -> MemoryStore:
+def replay(events: Iterable[Event | EventRow]) -> MemoryStore:
     """The projections of `events`, built in memory."""
     store = MemoryStore()
     for event in events:
         project(event, payload_of(event), store)
+        store.events += 1
     return store
 
 
@@ -334,7 +337,7 @@ def rebuild(*, session: Session) -> int:
     """Drop every projection and replay the whole log into them; returns the events replayed."""
     for table in PROJECTIONS:
         session.execute(delete(table))
-    events = events_of(session=session)
-    session.add_all(replay(events).added)
+    store = replay(stream_events(session))
+    session.add_all(store.added)
     session.flush()
-    return len(events)
+    return store.events
