@@ -65,8 +65,8 @@ def export(folder: Path, campaigns: list[str] | None, *, now: datetime, session:
         payload = payload_of(event)
         if isinstance(payload, StageCompleted):
             for document in payload.documents:
-                source = Path(document.path)
-                target = folder / "documents" / source.parent.name / source.name
+                source = rendering.document_path(document.path)
+                target = folder / "documents" / document.path
                 target.parent.mkdir(parents=True, exist_ok=True)
                 if source.is_file():
                     shutil.copyfile(source, target)
@@ -128,18 +128,18 @@ def _seal(folder: Path, now: datetime) -> None:
     (folder / MANIFEST).write_text(canonical(body), encoding="utf-8")
 
 
-def verify_bundle(folder: Path, engine_public: str | None = None) -> list[str]:
-    """Everything wrong with a bundle, checked with nothing but its own files."""
+def verify_bundle(folder: Path, engine_public: str | None = None) -> tuple[list[str], str]:
+    """Everything wrong with a bundle, checked with nothing but its own files; and the key that sealed it."""
     try:
         manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
         signature = manifest.pop("signature")
     except (OSError, ValueError, KeyError) as error:
-        return [f"{MANIFEST}: unreadable ({error.__class__.__name__}): the bundle is incomplete or altered"]
+        return [f"{MANIFEST}: unreadable ({error.__class__.__name__}): the bundle is incomplete or altered"], ""
     public = str(manifest.get("public_key", ""))
     if not signature_holds(public, canonical(manifest).encode(), signature):
-        return [f"{MANIFEST}: its signature does not verify: the manifest was altered"]
+        return [f"{MANIFEST}: its signature does not verify: the manifest was altered"], public
     if engine_public and public != engine_public:
-        return [f"{MANIFEST}: signed by {public}, not the engine key {engine_public}"]
+        return [f"{MANIFEST}: signed by {public}, not the engine key {engine_public}"], public
     problems = []
     actual = _digests(folder)
     for name in sorted(set(manifest["files"]) | set(actual)):
@@ -150,7 +150,7 @@ def verify_bundle(folder: Path, engine_public: str | None = None) -> list[str]:
         elif actual[name] != manifest["files"][name]:
             problems.append(f"{name}: its bytes differ from the manifest")
     if problems:
-        return problems
+        return problems, public
     events = [_event(line) for line in (folder / "events.jsonl").read_text(encoding="utf-8").splitlines() if line]
     batches: dict[str, dict[str, Batch]] = {}
     for name, keys in json.loads((folder / "contributions.json").read_text(encoding="utf-8")).items():
@@ -161,4 +161,4 @@ def verify_bundle(folder: Path, engine_public: str | None = None) -> list[str]:
     stated = {k: tuple(v) for k, v in json.loads((folder / "heads.json").read_text(encoding="utf-8")).items()}
     if stated != heads(events):
         problems.append("heads.json does not match the last event of each chain")
-    return problems
+    return problems, public

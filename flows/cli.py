@@ -19,7 +19,7 @@ from flows.contributions import ContributionsError
 from flows.planfiles import PlanError, load_plans
 from stages.plans import STAGES, ApproversRegistry, CampaignPlan, Programme, Stage
 from state.db import session_scope
-from state.events import ConcurrentWrite
+from state.events import ConcurrentWrite, OutOfOrder
 from state.settings import get_settings
 from state.signing import KeyFileError
 
@@ -32,6 +32,9 @@ class Cli(click.Group):
             return super().invoke(ctx)
         except KeyFileError as error:
             click.echo(f"key: {error}", err=True)
+            sys.exit(2)
+        except OutOfOrder as error:
+            click.echo(f"refused: {error}", err=True)
             sys.exit(2)
         except (PlanError, ContributionsError) as error:
             for problem in error.problems:

@@ -54,15 +54,21 @@ def verify_command(
     Example: musharaka audit verify --checkpoint checkpoint-2025-09-30.json
     """
     if bundle_dir is not None:
-        problems = bundle.verify_bundle(bundle_dir, engine_key)
+        problems, sealer = bundle.verify_bundle(bundle_dir, engine_key)
         if problems:
             _fail(problems, f"bundle {bundle_dir}")
-        click.echo(f"ok: bundle {bundle_dir} verifies")
+        click.echo(f"ok: bundle {bundle_dir} verifies; sealed by engine key {sealer}")
+        if not engine_key:
+            click.echo(
+                "note: anyone can seal a bundle with a key of their own: compare this key with the engine key "
+                "the operator filed, or pass --engine-key to require it",
+                err=True,
+            )
         return
     with session_scope() as session:
         if campaign:
             engine.campaign_state(campaign, session=session)
-        findings, events, chains = verify_database(session, campaign, document=file_reader())
+        findings, events, chains = verify_database(session, campaign, document=file_reader(get_settings().output_dir))
         problems = [str(f) for f in findings]
         if checkpoint_file is not None:
             checkpoint = Checkpoint.model_validate_json(checkpoint_file.read_bytes())

@@ -13,6 +13,7 @@ from sqlmodel import select
 
 from flows import decisions, engine, views
 from flows.cli_common import advance_and_report, emit, passphrase
+from flows.documents import document_path
 from stages.plans import STAGES
 from state.db import session_scope
 from state.events import as_utc
@@ -222,7 +223,7 @@ def review(now: datetime, campaign_id: str, stage: str, as_json: bool) -> None:
             )
         ).one()
     documents = [
-        {**document, "intact": views.file_digest(Path(document["path"])) == document["digest"]}
+        {**document, "intact": views.file_digest(document_path(document["path"])) == document["digest"]}
         for document in json.loads(run.documents or "[]")
     ]
     if as_json:
@@ -238,7 +239,7 @@ def review(now: datetime, campaign_id: str, stage: str, as_json: bool) -> None:
     click.echo(f"  may decide now  {', '.join(view.may_decide) or 'nobody in the registry'}")
     for document in documents:
         state = "ok" if document["intact"] else "CHANGED SINCE IT WAS RECORDED"
-        click.echo(f"  read            {document['path']} ({document['lang']}, {state})")
+        click.echo(f"  read            {document_path(document['path'])} ({document['lang']}, {state})")
     click.echo(f"Sign: musharaka approve {campaign_id} {stage} --as YOU --key KEY --digest {gate.outputs_digest}")
 
 

@@ -7,13 +7,14 @@ campaign's time zone. One bad row rejects the whole file, with every bad row nam
 import csv
 import hashlib
 import io
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from stages.conduct import Answer, Contribution
-from stages.plans import CampaignPlan, Question
+from stages.plans import CampaignPlan, Question, Window
 from state.events import contribution_key
 
 FIXED = ("submitted_at", "channel", "audience")
@@ -36,8 +37,8 @@ class ContributionsError(Exception):
         self.problems = problems
 
 
-def read_batch(path: Path, plan: CampaignPlan, closes: datetime) -> Batch:
-    """Parse and check every row against the plan's instrument, channels, audiences and window."""
+def read_batch(path: Path, plan: CampaignPlan, window: Window) -> Batch:
+    """Parse and check every row against the plan's instrument, channels and audiences, and the window."""
     data = path.read_bytes()
     try:
         text = data.decode("utf-8-sig")
@@ -55,8 +56,8 @@ def read_batch(path: Path, plan: CampaignPlan, closes: datetime) -> Batch:
         problems.append(f"{path}:1: header: expected question ids {sorted(questions)}, found {unknown}")
     if problems:
         raise ContributionsError(problems)
-    zone = ZoneInfo(plan.window.timezone)
-    opens = plan.window.opens_at()
+    zone = ZoneInfo(window.timezone)
+    opens, closes = window.opens_at(), window.closes_at()
     audiences = {a.id for a in plan.audiences}
     rows: list[tuple[str, Contribution]] = []
     for line, row in enumerate(reader, start=2):
@@ -120,6 +121,8 @@ def _answer(question: Question, value: str, where: str, found: list[str]) -> Ans
         try:
             number = float(value)
         except ValueError:
+            number = math.nan
+        if not math.isfinite(number):
             found.append(f"{field}: expected a number, found {value!r}")
             return None
         if question.type == "likert" and (number != int(number) or not 1 <= number <= question.scale):

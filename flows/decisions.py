@@ -91,6 +91,7 @@ def _record_refusal(campaign_id: str, signed: SignedDecision, refusal: engine.Re
             message=str(refusal),
             signed=signed.model_dump(mode="json"),
         )
-        append(campaign_id, payload, actor=signed.approver, at=now, session=session)
+        # the engine records it: the named approver is only what the refused file claims
+        append(campaign_id, payload, actor="engine", at=now, session=session)
 
     transaction(write)

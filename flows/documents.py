@@ -83,13 +83,27 @@ def write_documents(
     attempt: int,
     now: datetime,
 ) -> list[Document]:
-    """Render the stage's documents in every language, write them, and return their digests."""
-    folder = get_settings().output_dir / campaign_id
+    """Render the stage's documents in every language, write them, and return their digests.
+
+    Each file is named by its own digest and recorded relative to the output folder, so no run ever
+    overwrites another's document (two databases, two attempts, two racing runs) and the folder can move.
+    """
+    root = get_settings().output_dir
+    folder = root / campaign_id
     folder.mkdir(parents=True, exist_ok=True)
     documents = []
     for lang in LANGS:
         data = render(stage, outputs, plan, attempt=attempt, lang=lang, now=now).encode()
-        path = folder / f"{stage}-{attempt}.{lang}.html"
-        path.write_bytes(data)
-        documents.append(Document(lang=lang, path=str(path), digest=hashlib.sha256(data).hexdigest()))
+        sha = hashlib.sha256(data).hexdigest()
+        path = folder / f"{stage}-{attempt}.{lang}.{sha[:12]}.html"
+        if not path.exists():
+            partial = path.with_suffix(".part")
+            partial.write_bytes(data)
+            partial.replace(path)  # whole or not at all
+        documents.append(Document(lang=lang, path=path.relative_to(root).as_posix(), digest=sha))
     return documents
+
+
+def document_path(recorded: str) -> Path:
+    """Where a recorded document is: paths are relative to the output folder."""
+    return get_settings().output_dir / recorded

@@ -19,7 +19,7 @@ from stages.common import MissingInputs, NotYet, StageModel
 from stages.conduct import Contribution as StageContribution
 from stages.evaluate import StageTiming
 from stages.gates import NoAuthority, authority, due_at
-from stages.plans import STAGES, ApproversRegistry, Bilingual, CampaignPlan, GatePolicy, Stage
+from stages.plans import STAGES, ApproversRegistry, Bilingual, CampaignPlan, GatePolicy, Stage, Window
 from stages.registry import MODULES
 from state.events import (
     REGISTRY_CHAIN,
@@ -47,9 +47,10 @@ from state.events import (
 from state.projection import approvals, gate_policy, open_gate
 from state.settings import get_settings
 from state.signing import SignedDecision, fingerprint
-from state.tables import CampaignState, Contribution, Gate, StageRun, Submission
+from state.tables import CampaignState, Contribution, Event, Gate, StageRun, Submission
 
-RUNNABLE = ("pending", "failed", "waiting")
+# "running" is runnable too: a run that died between its start and its outcome is picked up again
+RUNNABLE = ("pending", "running", "failed", "waiting")
 
 
 class Refused(Exception):
@@ -111,10 +112,23 @@ def start(
 def record_plan_if_changed(
     plan: CampaignPlan, campaign: CampaignState, *, actor: str, now: datetime, session: Session
 ) -> None:
-    """A plan edited since it was last recorded (say, reworked after a rejection) is logged again."""
+    """A plan edited since it was last recorded (say, reworked after a rejection) is logged again.
+
+    Once conduct has begun the window is fixed: only a signed extension moves it.
+    """
     body = plan_json(plan)
-    if digest(body) != campaign.plan_digest:
-        append(plan.id, PlanRecorded(plan=body, plan_digest=digest(body)), actor=actor, at=now, session=session)
+    if digest(body) == campaign.plan_digest:
+        return
+    recorded = (campaign.window_opens, campaign.window_closes, campaign.timezone)
+    edited = (plan.window.opens.isoformat(), plan.window.closes.isoformat(), plan.window.timezone)
+    if STAGES.index(campaign.stage) >= STAGES.index("conduct") and edited != recorded:
+        raise Refused(
+            f"campaign {plan.id}: the plan file's window {edited[0]}..{edited[1]} ({edited[2]}) differs from the "
+            f"recorded {recorded[0]}..{recorded[1]} ({recorded[2]}); once conduct has begun the window moves only "
+            "by a signed extension (musharaka extend): restore the window in the plan file",
+            "window-fixed",
+        )
+    append(plan.id, PlanRecorded(plan=body, plan_digest=digest(body)), actor=actor, at=now, session=session)
 
 
 @dataclass(frozen=True)
@@ -209,7 +223,6 @@ def finish_stage(
         session=session,
     )
     policy = job.plan.gates.for_stage(job.stage)
-    run = _stage_run(job.campaign_id, job.stage, job.attempt, session=session)
     append(
         job.campaign_id,
         GateOpened(
@@ -217,7 +230,7 @@ def finish_stage(
             attempt=job.attempt,
             policy=policy.model_dump(mode="json"),
             due_at=due_at(now, policy, job.plan.window.timezone),
-            submitter=run.submitter,
+            submitter=_submitter(job.campaign_id, job.stage, job.plan, session=session),
             outputs_digest=outputs_digest,
         ),
         actor="engine",
@@ -434,6 +447,11 @@ def submit_file(
     if campaign.status == "closed":
         raise Refused(f"campaign {campaign_id} is closed")
     if stage == "conduct":
+        if campaign.stage == "conduct" and campaign.status == "awaiting-gate":
+            raise Refused(
+                f"the conduct gate of {campaign_id} is open: its outputs were computed from the contributions "
+                "so far and are under review; to collect more, extend the window (musharaka extend)"
+            )
         return _ingest(campaign_id, path, plan, actor=actor, now=now, session=session)
     model: type[BaseModel] | None = getattr(MODULES[stage], "Submitted", None)
     if model is None:
@@ -454,8 +472,12 @@ def submit_file(
 
 def _ingest(campaign_id: str, path: Path, plan: CampaignPlan, *, actor: str, now: datetime, session: Session) -> str:
     campaign = campaign_state(campaign_id, session=session)
-    extended = date.fromisoformat(campaign.window_extended) if campaign.window_extended else None
-    batch = read_batch(path, plan, plan.window.closes_at(extended))
+    recorded = Window(  # the window on record (with any signed extension), not whatever the plan file says now
+        opens=date.fromisoformat(campaign.window_opens),
+        closes=date.fromisoformat(campaign.window_extended or campaign.window_closes),
+        timezone=campaign.timezone,
+    )
+    batch = read_batch(path, plan, recorded)
     keys = [key for key, _ in batch.rows]
     existing = set(
         session.exec(
@@ -496,9 +518,18 @@ def _ingest(campaign_id: str, path: Path, plan: CampaignPlan, *, actor: str, now
 
 
 def _submitter(campaign_id: str, stage: str, plan: CampaignPlan, *, session: Session) -> str:
-    """Who answers for a stage run: the last person to submit a file for it, else the owner."""
-    last = _latest_submission(campaign_id, stage, session=session)
-    return last.actor if last else plan.owner
+    """Who answers for a stage: the last person to submit anything for it (a file, or contributions at
+    conduct), else the plan's owner. Asked when the gate opens, so a late submission counts too."""
+    kinds = ["submission.recorded", "contributions.ingested"] if stage == "conduct" else ["submission.recorded"]
+    query = (
+        select(Event)
+        .where(Event.campaign_id == campaign_id, col(Event.type).in_(kinds))
+        .order_by(col(Event.seq).desc())
+    )
+    for event in session.exec(query):
+        if event.type == "contributions.ingested" or json.loads(event.payload)["stage"] == stage:
+            return event.actor
+    return plan.owner
 
 
 def _latest_submission(campaign_id: str, stage: str, *, session: Session) -> Submission | None:

@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from stages.plans import (
     STAGES,
@@ -204,7 +204,7 @@ def _cross_checks(plans: PlanSet, parsed: dict[Path, _Parsed]) -> list[Problem]:
                         source.path,
                         source.tree,
                         ("campaigns", i, "quarter"),
-                        f"expected {plan.quarter} as the campaign's plan says, found {entry.get('quarter')}",
+                        f"expected {listed.quarter} as the campaign's plan says, found {entry.get('quarter')}",
                     )
                 )
     return problems
@@ -238,6 +238,9 @@ def _read_yaml(path: Path, model: type[BaseModel]) -> tuple[Any, list[Problem]]:
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         reason = error.problem or "malformed YAML"
         return None, [Problem(path, line, column, "(yaml)", f"expected valid YAML, {reason}")]
+    except (YAMLError, AssertionError) as error:  # ruamel asserts on unsupported %YAML versions
+        reason = str(error).splitlines()[0] if str(error) else error.__class__.__name__
+        return None, [Problem(path, 1, 1, "(yaml)", f"expected valid YAML, {reason}")]
     if tree is None:
         return None, [Problem(path, 1, 1, "(file)", f"expected {what}, found an empty file")]
     if not isinstance(tree, dict):

@@ -7,8 +7,8 @@ The same checks run on the database and on an exported bundle: both hand over `E
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from itertools import groupby
 from pathlib import Path
 
@@ -16,19 +16,24 @@ from pydantic import BaseModel, ValidationError
 from sqlmodel import Session
 from sqlmodel import select as sqlselect
 
-from stages.plans import ApproversRegistry
+from stages.gates import NoAuthority, authority
+from stages.plans import ApproversRegistry, CampaignPlan, GatePolicy
 from state.events import (
     GENESIS,
     REGISTRY_CHAIN,
+    CampaignStarted,
     ContributionsIngested,
     EventRow,
     GateDecided,
+    GateOpened,
+    PlanRecorded,
     RegistryRecorded,
     StageCompleted,
     WindowExtended,
     as_utc,
     canonical,
     contribution_key,
+    digest,
     event_hash,
     payload_of,
     rows_digest,
@@ -165,6 +170,7 @@ def _first_problem(
     document: Callable[[str], bytes | None] | None,
 ) -> Finding | None:
     prev, expected = GENESIS, 1
+    context = _Context()
     for event in chain:
         if event.seq > expected:
             return Finding(campaign, expected, f"missing: the sequence jumps from {expected - 1} to {event.seq}")
@@ -177,14 +183,31 @@ def _first_problem(
         recomputed = event_hash(campaign, event.seq, event.at, event.actor, event.type, event.payload, event.prev_hash)
         if recomputed != event.hash:
             return Finding(campaign, event.seq, "its payload, actor, time or type does not match its hash")
-        problem = _content_problem(event, registries, batches, document)
+        problem = _content_problem(event, registries, batches, document, context)
         if problem:
             return Finding(campaign, event.seq, problem)
         prev, expected = event.hash, event.seq + 1
     return None
 
 
-CHECKED = {"gate.decided", "window.extended", "contributions.ingested", "stage.completed", "registry.recorded"}
+CHECKED = {
+    "gate.decided",
+    "window.extended",
+    "contributions.ingested",
+    "stage.completed",
+    "registry.recorded",
+    "gate.opened",
+    "campaign.started",
+    "plan.recorded",
+}
+
+
+@dataclass
+class _Context:
+    """What the chain has said so far that later decisions are checked against."""
+
+    gates: dict[tuple[str, int], tuple[GatePolicy, datetime]] = field(default_factory=dict)
+    conduct_policy: GatePolicy | None = None
 
 
 def _content_problem(
@@ -192,6 +215,7 @@ def _content_problem(
     registries: dict[str, ApproversRegistry],
     batches: Batches | None,
     document: Callable[[str], bytes | None] | None,
+    context: _Context,
 ) -> str | None:
     if event.type not in CHECKED:
         return None  # the hash already seals it, and nothing outside the log refers to it
@@ -199,8 +223,14 @@ def _content_problem(
         payload = payload_of(event)
     except (ValidationError, KeyError) as error:
         return f"its payload is not a valid {event.type}: {error.__class__.__name__}"
+    if isinstance(payload, CampaignStarted | PlanRecorded):
+        context.conduct_policy = CampaignPlan.model_validate(payload.plan).gates.for_stage("conduct")
+    if isinstance(payload, GateOpened):
+        context.gates[(payload.stage, payload.attempt)] = (GatePolicy.model_validate(payload.policy), payload.due_at)
+    if isinstance(payload, RegistryRecorded) and digest(payload.registry) != payload.registry_digest:
+        return "the registry it records does not match its digest"
     if isinstance(payload, GateDecided | WindowExtended):
-        return _signature_problem(event, payload, registries)
+        return _signature_problem(event, payload, registries, context)
     if isinstance(payload, ContributionsIngested) and batches is not None:
         batch = batches.get(str(event.seq), Batch({}, {}))
         changed = sorted(batch.ids[k] for k, again in batch.recomputed.items() if k != again)
@@ -222,12 +252,20 @@ def _content_problem(
 
 
 def _signature_problem(
-    event: EventLike, payload: GateDecided | WindowExtended, registries: dict[str, ApproversRegistry]
+    event: EventLike,
+    payload: GateDecided | WindowExtended,
+    registries: dict[str, ApproversRegistry],
+    context: _Context,
 ) -> str | None:
+    """The recorded decision is exactly what was signed, by a key in force, with the authority it claims."""
     signed = SignedDecision.model_validate(payload.signed)
-    decision = "extend" if isinstance(payload, WindowExtended) else payload.decision
-    claims = (signed.campaign, signed.stage, signed.attempt, signed.decision, signed.approver)
-    if claims != (event.campaign_id, payload.stage, payload.attempt, decision, payload.approver):
+    recorded: tuple[str, str, date | None] = (
+        ("extend", payload.reason, payload.closes)
+        if isinstance(payload, WindowExtended)
+        else (payload.decision, payload.text, signed.closes)
+    )
+    claims = (signed.campaign, signed.stage, signed.attempt, signed.approver, signed.decision, signed.text.strip())
+    if (*claims, signed.closes) != (event.campaign_id, payload.stage, payload.attempt, payload.approver, *recorded):
         return "the recorded decision differs from what was signed"
     if not signed.verifies():
         return f"the signature of {signed.approver} does not verify"
@@ -238,6 +276,21 @@ def _signature_problem(
     key = next((k for k in approver.keys if k.public == signed.public_key), None) if approver else None
     if key is None or not key.in_force(signed.signed_at):
         return f"the signing key was not a key of {signed.approver} in force in the cited registry"
+    gate = context.gates.get((payload.stage, payload.attempt))
+    policy, due = gate if gate else (context.conduct_policy, datetime.max.replace(tzinfo=UTC))
+    if policy is None:
+        return "it decides a gate the log never opened"
+    try:
+        power = authority(registry, signed.approver, policy, now=as_utc(event.at), due=as_utc(due))
+    except NoAuthority as error:
+        return f"the cited registry gave no authority for it: {error}"
+    roles = list(power.roles) if isinstance(payload, GateDecided) else None
+    recorded_roles = payload.roles if isinstance(payload, GateDecided) else None
+    if (power.principal, power.capacity, roles) != (payload.principal, payload.capacity, recorded_roles):
+        return (
+            f"it records {payload.approver} deciding as {payload.capacity} for {payload.principal}; the cited "
+            f"registry gives {power.capacity} for {power.principal}"
+        )
     return None
 
 
@@ -283,11 +336,11 @@ def checkpoint_problems(
     return problems
 
 
-def file_reader(root: Path | None = None) -> Callable[[str], bytes | None]:
-    """Read documents by their recorded path, or by that path's last two parts under `root` (bundles)."""
+def file_reader(root: Path) -> Callable[[str], bytes | None]:
+    """Read documents by their recorded path, relative to `root` (the output folder, or a bundle's)."""
 
     def read(path: str) -> bytes | None:
-        target = Path(path) if root is None else root / Path(path).parent.name / Path(path).name
+        target = root / path
         return target.read_bytes() if target.is_file() else None
 
     return read

@@ -20,6 +20,10 @@ class ConcurrentWrite(Exception):
     """Another process appended to the same campaign first; nothing of this attempt was kept."""
 
 
+class OutOfOrder(ValueError):
+    """An event dated before the chain's newest one: the log is in time order, so replay can trust it."""
+
+
 def canonical(value: Any) -> str:
     """Canonical JSON: sorted keys, no spaces, UTF-8 text kept as is."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -269,7 +273,7 @@ def stream_events(session: Session, *, only: str | None = None, exclude: str | N
         query = query.where(table.c.campaign_id == only)
     if exclude is not None:
         query = query.where(table.c.campaign_id != exclude)
-    result = session.connection().execution_options(yield_per=5000).execute(query)
+    result = session.execute(query.execution_options(yield_per=5000))  # this statement only, not the session
     return (EventRow(*row) for row in result)
 
 
@@ -288,6 +292,11 @@ def append(campaign_id: str, payload: Payload, *, actor: str, at: datetime, sess
     prev = last.hash if last else GENESIS
     body = canonical(payload.model_dump(mode="json"))
     at = as_utc(at)
+    if last is not None and at < as_utc(last.at):
+        raise OutOfOrder(
+            f"{campaign_id}: the log already holds an event at {as_utc(last.at).isoformat()}; a new one cannot be "
+            f"dated earlier ({at.isoformat()}): check --now"
+        )
     event = Event(
         campaign_id=campaign_id,
         seq=seq,

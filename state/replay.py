@@ -66,6 +66,7 @@ def campaign_at(campaign_id: str, at: datetime, *, session: Session) -> Campaign
             .order_by(col(Event.campaign_id), col(Event.seq))
         )
     )
+    # the log is in time order within each chain (append refuses backdating): replay a prefix of it
     upto = [e for e in events if as_utc(e.at) <= at]
     mine = [e for e in upto if e.campaign_id == campaign_id]
     if not mine:

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import stat
 from datetime import datetime
 from pathlib import Path
@@ -510,4 +511,5 @@ def test_review_shows_what_is_signed(ws: Workspace) -> None:
     result = ws.run("review", CAMPAIGN, "prepare", now="2025-06-15T10:00+04:00")
     assert result.exit_code == 0, result.stderr
     assert gate(ws)["outputs_digest"] in result.output
-    assert "prepare-1.ar.html (ar, ok)" in result.output and "may decide now  dg.planning" in result.output
+    assert re.search(r"prepare-1\.ar\.[0-9a-f]{12}\.html \(ar, ok\)", result.output), result.output
+    assert "may decide now  dg.planning" in result.output

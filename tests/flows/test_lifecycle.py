@@ -2,7 +2,6 @@
 
 import itertools
 import json
-from pathlib import Path
 
 from tests.conftest import Workspace
 from tests.flows.samples import CAMPAIGN, CONTRIBUTIONS, DECISION, LESSONS
@@ -82,7 +81,7 @@ def test_campaign_runs_from_plan_file_to_closed(ws: Workspace) -> None:
         "students": 3,
     }
     for document in completed[3]["documents"]:
-        html = Path(document["path"]).read_text(encoding="utf-8")
+        html = (ws.out / document["path"]).read_text(encoding="utf-8")
         assert ('dir="rtl"' in html) == (document["lang"] == "ar")
         assert "Simplify the document-upload step" in html or "تبسيط خطوة رفع المستندات" in html
 

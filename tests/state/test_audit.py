@@ -5,6 +5,7 @@ import sqlite3
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -146,7 +147,7 @@ def test_a_deleted_contribution_row_is_named_at_its_batch(rogue: Workspace) -> N
 def test_a_changed_document_is_named_at_its_stage(rogue: Workspace) -> None:
     seq = seq_of(rogue, "stage.completed")
     [(payload,)] = rows(rogue, "select payload from event where campaign_id = ? and seq = ?", CAMPAIGN, seq)
-    document = Path(json.loads(str(payload))["documents"][0]["path"])
+    document = rogue.out / json.loads(str(payload))["documents"][0]["path"]
     original = document.read_bytes()
     try:
         document.write_bytes(original.replace(b"<h2>", b"<h2>!", 1))
@@ -156,34 +157,70 @@ def test_a_changed_document_is_named_at_its_stage(rogue: Workspace) -> None:
         document.write_bytes(original)
 
 
-def rehash_from(ws: Workspace, seq: int) -> None:
+def rehash_from(ws: Workspace, seq: int, campaign: str = CAMPAIGN) -> None:
     """What a rogue with the database (but no private key) can do: recompute every hash from `seq` on."""
-    chain = rows(ws, "select seq, at, actor, type, payload from event where campaign_id = ? order by seq", CAMPAIGN)
-    [(prev,)] = rows(ws, "select hash from event where campaign_id = ? and seq = ?", CAMPAIGN, seq - 1)
+    chain = rows(ws, "select seq, at, actor, type, payload from event where campaign_id = ? order by seq", campaign)
+    found = rows(ws, "select hash from event where campaign_id = ? and seq = ?", campaign, seq - 1)
+    prev = str(found[0][0]) if found else "0" * 64
     for number, at, actor, kind, payload in chain:
-        if int(number) < seq:  # type: ignore[call-overload]
+        if int(str(number)) < seq:
             continue
         moment = datetime.fromisoformat(str(at))
-        new = event_hash(CAMPAIGN, int(number), moment, str(actor), str(kind), str(payload), str(prev))  # type: ignore[call-overload]
+        new = event_hash(campaign, int(str(number)), moment, str(actor), str(kind), str(payload), prev)
         sql(
             ws,
             "update event set prev_hash = ?, hash = ? where campaign_id = ? and seq = ?",
             prev,
             new,
-            CAMPAIGN,
+            campaign,
             number,
         )
         prev = new
 
 
+def rewrite_payload(ws: Workspace, campaign: str, seq: int, change: Any) -> None:
+    """Edit an event's payload as a rogue would, then recompute the chain's hashes from it on."""
+    [(payload,)] = rows(ws, "select payload from event where campaign_id = ? and seq = ?", campaign, seq)
+    body = json.loads(str(payload))
+    change(body)
+    forged = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    sql(ws, "update event set payload = ? where campaign_id = ? and seq = ?", forged, campaign, seq)
+    rehash_from(ws, seq, campaign)
+
+
+def test_a_rewritten_extension_date_is_named(rogue: Workspace) -> None:
+    [(seq,)] = rows(rogue, "select seq from event where campaign_id = ? and type = 'window.extended'", VIDEO)
+    rewrite_payload(rogue, VIDEO, int(str(seq)), lambda body: body.update(closes="2025-12-31"))
+    result = rogue.run("audit", "verify")
+    assert result.exit_code == 1
+    assert f"{VIDEO} event {seq}: the recorded decision differs from what was signed" in result.stderr
+
+
+def test_a_decision_claiming_authority_it_did_not_have_is_named(rogue: Workspace) -> None:
+    seq = seq_of(rogue, "gate.decided")
+    rewrite_payload(rogue, CAMPAIGN, seq, lambda body: body.update(capacity="escalation"))
+    verify_names(rogue, seq, "the cited registry gives role for dg.planning")
+
+
+def test_a_rewritten_registry_is_named(rogue: Workspace) -> None:
+    def promote(body: dict[str, Any]) -> None:
+        team = next(a for a in body["registry"]["approvers"] if a["id"] == "planning.team")
+        team["roles"].append("dg-planning")
+
+    rewrite_payload(rogue, "_registry", 1, promote)
+    result = rogue.run("audit", "verify")
+    assert result.exit_code == 1
+    assert "_registry event 1: the registry it records does not match its digest" in result.stderr
+
+
+def forge_text(body: dict[str, Any]) -> None:
+    """The recorded text and the signed text alike: only the signature can tell."""
+    body["text"] = body["signed"]["text"] = "approved without reading"
+
+
 def test_a_rewritten_decision_fails_its_signature_even_when_rehashed(rogue: Workspace) -> None:
     seq = seq_of(rogue, "gate.decided")
-    [(payload,)] = rows(rogue, "select payload from event where campaign_id = ? and seq = ?", CAMPAIGN, seq)
-    body = json.loads(str(payload))
-    body["text"] = body["signed"]["text"] = "approved without reading"
-    forged = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    sql(rogue, "update event set payload = ? where campaign_id = ? and seq = ?", forged, CAMPAIGN, seq)
-    rehash_from(rogue, seq)
+    rewrite_payload(rogue, CAMPAIGN, seq, forge_text)
     verify_names(rogue, seq, "the signature of dg.planning does not verify")
 
 

@@ -1,0 +1,124 @@
+"""The record stays honest: who submitted what, when things happened, what evidence a gate saw."""
+
+import json
+from datetime import datetime
+
+import pytest
+
+from flows import engine
+from state.db import session_scope
+from state.settings import get_settings
+from tests.conftest import Workspace
+from tests.flows.samples import CAMPAIGN, CONTRIBUTIONS
+
+GPA = "moheri-2025-q2-gpa-poll"
+
+
+def ok(ws: Workspace, *args: str, now: str) -> str:
+    result = ws.run(*args, now=now)
+    assert result.exit_code == 0, f"{args}: {result.output}{result.stderr}"
+    return result.output
+
+
+def test_a_late_submission_makes_its_author_the_submitter(ws: Workspace) -> None:
+    plan = ws.plans / f"campaigns/{CAMPAIGN}.yaml"
+    lines = plan.read_text(encoding="utf-8").splitlines()
+    plan.write_text("\n".join(x for x in lines if "institutional_readiness:" not in x) + "\n", encoding="utf-8")
+    ok(ws, "start", CAMPAIGN, now="2025-06-15T09:00+04:00")  # prepare fails: an answer is missing
+    answers = ws.write("answers.yaml", "institutional_readiness: ready\n")
+    ok(ws, "submit", CAMPAIGN, "prepare", str(answers), "--as", "dg.planning", now="2025-06-15T10:00+04:00")
+    ok(ws, "advance", CAMPAIGN, now="2025-06-15T10:05+04:00")
+    result = ws.approve(CAMPAIGN, "prepare", "dg.planning", now="2025-06-15T11:00+04:00")
+    assert result.exit_code == 1 and "dg.planning submitted the prepare stage" in result.stderr
+
+
+def to_conduct(ws: Workspace) -> None:
+    ok(ws, "start", CAMPAIGN, now="2025-06-15T09:00+04:00")
+    ws.approve(CAMPAIGN, "prepare", "dg.planning", now="2025-06-16T09:00+04:00")
+    ws.approve(CAMPAIGN, "plan", "dg.planning", now="2025-06-17T09:00+04:00")
+
+
+def test_whoever_submits_the_contributions_answers_for_conduct(ws: Workspace) -> None:
+    to_conduct(ws)
+    path = str(ws.write("c.csv", CONTRIBUTIONS))
+    ok(ws, "submit", CAMPAIGN, "conduct", path, "--as", "dg.planning", now="2025-08-15T08:00+04:00")
+    ok(ws, "advance", CAMPAIGN, now="2025-08-15T09:00+04:00")
+    result = ws.approve(CAMPAIGN, "conduct", "dg.planning", now="2025-08-16T09:00+04:00")
+    assert result.exit_code == 1 and "dg.planning submitted the conduct stage" in result.stderr
+
+
+def test_no_contributions_are_taken_while_the_conduct_gate_reviews_them(ws: Workspace) -> None:
+    to_conduct(ws)
+    ok(ws, "submit", CAMPAIGN, "conduct", str(ws.write("c.csv", CONTRIBUTIONS)), now="2025-08-15T08:00+04:00")
+    ok(ws, "advance", CAMPAIGN, now="2025-08-15T09:00+04:00")
+    more = CONTRIBUTIONS.replace("2025-07-06T00:00:00+04:00", "2025-07-06T00:00:01+04:00")
+    result = ws.run("submit", CAMPAIGN, "conduct", str(ws.write("more.csv", more)), now="2025-08-15T10:00+04:00")
+    assert result.exit_code == 1 and "the conduct gate of" in result.stderr and "extend the window" in result.stderr
+
+
+def test_the_window_cannot_be_moved_by_editing_the_plan_once_conduct_began(ws: Workspace) -> None:
+    to_conduct(ws)
+    plan = ws.plans / f"campaigns/{CAMPAIGN}.yaml"
+    plan.write_text(plan.read_text(encoding="utf-8").replace("closes: 2025-08-14", "closes: 2025-12-31"), "utf-8")
+    result = ws.run("advance", CAMPAIGN, now="2025-08-15T09:00+04:00")
+    assert result.exit_code == 1 and "moves only by a signed extension" in result.stderr
+    late = CONTRIBUTIONS.replace("2025-08-14T23:59:59+04:00", "2025-09-01T10:00:00+04:00")
+    refused = ws.run("submit", CAMPAIGN, "conduct", str(ws.write("late.csv", late)), now="2025-09-02T08:00+04:00")
+    assert refused.exit_code == 2 and "c.csv" not in refused.stderr and "inside the window" in refused.stderr
+
+
+def test_an_event_cannot_be_dated_before_the_last_one(ws: Workspace) -> None:
+    ok(ws, "start", CAMPAIGN, now="2025-06-17T09:00+04:00")
+    result = ws.approve(CAMPAIGN, "prepare", "dg.planning", now="2025-06-16T12:00+04:00")
+    assert result.exit_code == 2 and "cannot be dated earlier" in result.stderr
+
+
+def test_a_stage_run_that_died_midway_is_picked_up_again(ws: Workspace) -> None:
+    ok(ws, "start", CAMPAIGN, "--no-advance", now="2025-06-15T09:00+04:00")
+    plans = engine.load_plan_set()
+    with session_scope() as session:  # a run that recorded its start and then died
+        job = engine.begin_stage(CAMPAIGN, plans, now=datetime.fromisoformat("2025-06-15T09:01+04:00"), session=session)
+        assert job is not None
+    out = ok(ws, "advance", CAMPAIGN, now="2025-06-15T09:30+04:00")
+    assert "prepare (attempt 1) awaiting-gate" in out
+
+
+def test_non_numbers_in_number_answers_are_refused(ws: Workspace) -> None:
+    to_conduct(ws)
+    bad = CONTRIBUTIONS.replace("students,5,", "students,nan,", 1)
+    result = ws.run("submit", CAMPAIGN, "conduct", str(ws.write("nan.csv", bad)), now="2025-08-15T08:00+04:00")
+    assert result.exit_code == 2 and "overall: expected a number, found 'nan'" in result.stderr
+
+
+def test_an_unsupported_yaml_version_is_a_located_problem(ws: Workspace) -> None:
+    (ws.plans / "campaigns/odd.yaml").write_text("%YAML 1.3\n---\nid: x\n", encoding="utf-8")
+    result = ws.run("validate", str(ws.plans))
+    assert result.exit_code == 2 and "odd.yaml:1:1: (yaml): expected valid YAML" in result.stderr
+
+
+def test_documents_of_two_databases_never_overwrite_each_other(ws: Workspace) -> None:
+    ok(ws, "start", CAMPAIGN, now="2025-06-15T09:00+04:00")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MUSHARAKA_DATABASE_URL", f"sqlite:///{ws.root / 'other.db'}")
+        get_settings.cache_clear()
+        ok(ws, "start", CAMPAIGN, now="2025-07-01T09:00+04:00")  # same output folder, other content
+    get_settings.cache_clear()
+    result = ws.run("audit", "verify")
+    assert result.exit_code == 0, result.stderr
+    assert len(list((ws.out / CAMPAIGN).glob("prepare-1.en.*.html"))) == 2
+
+
+def test_a_refused_decision_is_recorded_by_the_engine_not_its_claimed_author(ws: Workspace) -> None:
+    ok(ws, "start", CAMPAIGN, now="2025-06-15T09:00+04:00")
+    ws.run(
+        "approve",
+        CAMPAIGN,
+        "prepare",
+        "--as",
+        "dg.planning",
+        "--key",
+        str(ws.keys["legal.advisor"]),
+        now="2025-06-15T10:00+04:00",
+    )
+    last = json.loads(ws.run("history", CAMPAIGN, "--json").output)[-1]
+    assert (last["type"], last["actor"], last["payload"]["approver"]) == ("gate.refused", "engine", "dg.planning")
