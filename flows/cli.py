@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from sqlalchemy.exc import SQLAlchemyError
 
 from flows import cli_audit, cli_gates, engine, views
-from flows.cli_common import advance_and_report, emit
+from flows.cli_common import advance_and_report, emit, parse_instant
 from flows.contributions import ContributionsError
 from flows.planfiles import PlanError, load_plans
 from stages.plans import STAGES, ApproversRegistry, CampaignPlan, Programme, Stage
@@ -67,15 +67,7 @@ class Cli(click.Group):
 
 def _now(value: str | None) -> datetime:
     """The instant the command acts at: `--now` if given (for replaying a schedule), else the clock."""
-    if value is None:
-        return datetime.now(UTC)
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"expected ISO 8601 such as 2025-07-01T09:00+04:00, found {value!r}") from None
-    if moment.tzinfo is None:
-        raise click.BadParameter(f"expected a time with its UTC offset (e.g. +04:00), found {value!r}")
-    return moment.astimezone(UTC)
+    return datetime.now(UTC) if value is None else parse_instant(value)
 
 
 @click.group(cls=Cli, commands={**cli_gates.COMMANDS, **cli_audit.COMMANDS})

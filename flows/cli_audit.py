@@ -1,14 +1,14 @@
 """The auditor's commands: verify, checkpoint, export a bundle, replay to an instant, rebuild projections."""
 
 import sys
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import click
 from sqlmodel import Session, select
 
 from flows import bundle, engine
-from flows.cli_common import emit
+from flows.cli_common import emit, parse_instant
 from state.audit import Checkpoint, checkpoint_problems, file_reader, heads, verify_database
 from state.db import session_scope
 from state.events import events_of
@@ -139,15 +139,10 @@ def replay(campaign_id: str, at_text: str, as_json: bool) -> None:
 
     Example: musharaka replay moheri-2025-q3-satisfaction --at 2025-08-01T12:00+04:00
     """
-    try:
-        at = datetime.fromisoformat(at_text)
-    except ValueError:
-        raise click.BadParameter(f"expected ISO 8601 such as 2025-08-01T12:00+04:00, found {at_text!r}") from None
-    if at.tzinfo is None:
-        raise click.BadParameter(f"expected a time with its UTC offset, found {at_text!r}")
+    at = parse_instant(at_text)
     with session_scope() as session:
         engine.campaign_state(campaign_id, session=session)
-        view = campaign_at(campaign_id, at.astimezone(UTC), session=session)
+        view = campaign_at(campaign_id, at, session=session)
     if view is None:
         raise engine.Refused(f"campaign {campaign_id} had not started at {at.isoformat()}")
     if as_json:

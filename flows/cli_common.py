@@ -1,7 +1,7 @@
 """Helpers every CLI module shares: output, running flows in-process, reading a passphrase."""
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -35,3 +35,14 @@ def passphrase(path: Path | None) -> bytes | None:
     if not first or not first[0]:
         raise click.BadParameter(f"{path}: expected the passphrase on the first line, found nothing")
     return first[0]
+
+
+def parse_instant(value: str) -> datetime:
+    """An ISO 8601 instant with its UTC offset, as UTC; a usage error naming what was wrong otherwise."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"expected ISO 8601 such as 2025-07-01T09:00+04:00, found {value!r}") from None
+    if moment.tzinfo is None:
+        raise click.BadParameter(f"expected a time with its UTC offset (e.g. +04:00), found {value!r}")
+    return moment.astimezone(UTC)

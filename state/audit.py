@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 from itertools import groupby
 from pathlib import Path
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 from sqlmodel import Session
 from sqlmodel import select as sqlselect
 
@@ -31,7 +31,6 @@ from state.events import (
     StageCompleted,
     WindowExtended,
     as_utc,
-    canonical,
     contribution_key,
     digest,
     event_hash,
@@ -39,7 +38,7 @@ from state.events import (
     rows_digest,
     stream_events,
 )
-from state.signing import SignedDecision, signature_holds
+from state.signing import SignedDecision, SignedMessage
 from state.tables import Contribution, Event
 
 
@@ -294,19 +293,11 @@ def _signature_problem(
     return None
 
 
-class Checkpoint(BaseModel):
+class Checkpoint(SignedMessage):
     """The heads of every chain at an instant, signed with the engine's key, to be filed elsewhere."""
 
     created_at: datetime
     heads: dict[str, tuple[int, str]]  # chain -> (sequence, hash) of its newest event
-    public_key: str
-    signature: str = ""
-
-    def message(self) -> bytes:
-        return canonical(self.model_dump(mode="json", exclude={"signature"})).encode()
-
-    def verifies(self) -> bool:
-        return signature_holds(self.public_key, self.message(), self.signature)
 
 
 def heads(events: Iterable[EventLike]) -> dict[str, tuple[int, str]]:

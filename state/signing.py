@@ -25,20 +25,11 @@ class KeyFileError(Exception):
     """A private key file that cannot be used; the message says why."""
 
 
-class SignedDecision(BaseModel):
-    """What an approver signs, and the signature."""
+class SignedMessage(BaseModel):
+    """A message and its Ed25519 signature by the holder of `public_key`: every field but the
+    signature is signed, as canonical JSON."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-    campaign: str
-    stage: str
-    attempt: int
-    decision: Literal["approve", "reject", "extend"]
-    text: str
-    closes: date | None = None  # the new closing date, for an extension
-    outputs_digest: str
-    signed_at: AwareDatetime
-    approver: str
     public_key: str
     signature: str = ""
 
@@ -49,6 +40,20 @@ class SignedDecision(BaseModel):
     def verifies(self) -> bool:
         """Whether the signature is this message's, by the private half of `public_key`."""
         return signature_holds(self.public_key, self.message(), self.signature)
+
+
+class SignedDecision(SignedMessage):
+    """What an approver signs, and the signature."""
+
+    campaign: str
+    stage: str
+    attempt: int
+    decision: Literal["approve", "reject", "extend"]
+    text: str
+    closes: date | None = None  # the new closing date, for an extension
+    outputs_digest: str
+    signed_at: AwareDatetime
+    approver: str
 
 
 def public_text(key: Ed25519PublicKey) -> str:
