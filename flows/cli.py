@@ -41,7 +41,11 @@ class Cli(click.Group):
                 click.echo(str(problem), err=True)
             click.echo(f"{len(error.problems)} problem(s); nothing was changed.", err=True)
             sys.exit(2)
-        except (engine.Refused, ConcurrentWrite) as error:
+        except engine.Refused as error:
+            code = f" ({error.code})" if error.code != "refused" else ""
+            click.echo(f"refused{code}: {error}", err=True)
+            sys.exit(1)
+        except ConcurrentWrite as error:
             click.echo(f"refused: {error}", err=True)
             sys.exit(1)
         except SQLAlchemyError as error:
@@ -218,7 +222,10 @@ def history(campaign_id: str, as_json: bool) -> None:
         emit([entry.model_dump(mode="json") for entry in entries])
     else:
         for entry in entries:
-            click.echo(f"{entry.seq:>4}  {entry.local_time}  {entry.actor:<18} {entry.type:<22} {entry.summary}")
+            click.echo(
+                f"{entry.seq:>4}  {entry.local_time}  {entry.actor:<18} {entry.type:<22} {entry.hash[:12]}  "
+                f"{entry.summary}"
+            )
 
 
 @main.command()

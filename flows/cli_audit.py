@@ -5,6 +5,7 @@ from datetime import datetime
 from pathlib import Path
 
 import click
+from pydantic import ValidationError
 from sqlmodel import Session, select
 
 from flows import bundle, engine
@@ -71,7 +72,12 @@ def verify_command(
         findings, events, chains = verify_database(session, campaign, document=file_reader(get_settings().output_dir))
         problems = [str(f) for f in findings]
         if checkpoint_file is not None:
-            checkpoint = Checkpoint.model_validate_json(checkpoint_file.read_bytes())
+            try:
+                checkpoint = Checkpoint.model_validate_json(checkpoint_file.read_bytes())
+            except ValidationError:
+                raise click.BadParameter(
+                    f"{checkpoint_file}: expected a checkpoint written by `musharaka audit checkpoint`"
+                ) from None
             problems += checkpoint_problems(checkpoint, _hashes(session, checkpoint), engine_key)
     if problems:
         _fail(problems, "audit")
@@ -154,14 +160,20 @@ def replay(campaign_id: str, at_text: str, as_json: bool) -> None:
         f"  stage {view.stage}, attempt {view.attempt}, {view.status}{': ' + view.detail if view.detail else ''}"
     )
     extended = f" (extended from {view.window_closes})" if view.window_extended_to else ""
-    click.echo(f"  window {view.window_opens} to {closes}{extended}; contributions {view.contributions}")
+    click.echo(
+        f"  window {view.window_opens} to {closes}{extended}, {view.window_state} then; "
+        f"contributions {view.contributions}"
+    )
     for gate in view.gates:
         click.echo(f"  gate {gate.stage} attempt {gate.attempt}: {gate.status}")
         for d in gate.decisions:
             behalf = f" for {d.principal}" if d.principal != d.approver else ""
             click.echo(f"    {d.at.isoformat()} {d.decision} by {d.approver}{behalf}{': ' + d.why if d.why else ''}")
-    roles = "; ".join(f"{a.id} {','.join(a.roles)} keys {','.join(a.keys_in_force) or '-'}" for a in view.approvers)
-    click.echo(f"  registry {view.registry_digest and view.registry_digest[:12]}: {roles}")
+    click.echo(f"  approvers registry {view.registry_digest and view.registry_digest[:12]} in force:")
+    for a in view.approvers:
+        click.echo(f"    {a.id:<20} roles {','.join(a.roles):<34} keys {','.join(a.keys_in_force) or '-'}")
+    for lent in view.delegations:
+        click.echo(f"    delegation {lent['delegator']} -> {lent['delegate']} until {lent['ends']}: {lent['reason']}")
 
 
 @click.group()

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
@@ -14,6 +15,7 @@ from sqlmodel import select
 from flows import decisions, engine, views
 from flows.cli_common import advance_and_report, emit, passphrase
 from flows.documents import document_path
+from flows.planfiles import PlanError
 from stages.plans import STAGES
 from state.db import session_scope
 from state.events import as_utc
@@ -49,6 +51,14 @@ def signing_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
+def _full_digest(value: str | None) -> str | None:
+    if value is not None and not re.fullmatch(r"[0-9a-f]{64}", value):
+        raise click.BadParameter(
+            f"--digest: expected the full 64-character outputs digest that `musharaka review` prints, found {value!r}"
+        )
+    return value
+
+
 def _signature(
     now: datetime,
     campaign_id: str,
@@ -69,7 +79,7 @@ def _signature(
         passphrase=passphrase(options["passphrase_file"]),
         now=now,
         attempt=options["attempt"],
-        outputs_digest=options["digest"],
+        outputs_digest=_full_digest(options["digest"]),
         closes=closes,
     )
 
@@ -99,7 +109,16 @@ def _submit(now: datetime, campaign_id: str, signed: SignedDecision, *, run_next
         f"(signed with key {fingerprint(signed.public_key)})" + (" — gate passed" if passed else "")
     )
     if (passed or signed.decision == "extend") and run_next:
-        advance_and_report([campaign_id], now)
+        try:
+            advance_and_report([campaign_id], now)
+        except (engine.Refused, PlanError) as error:
+            # the decision stands: it is recorded and signed; only the follow-up run could not start
+            details = "\n".join(str(p) for p in error.problems) if isinstance(error, PlanError) else str(error)
+            click.echo(
+                f"{campaign_id}: the decision is recorded, but the next stage did not run:\n{details}\n"
+                f"Put that right, then: musharaka advance {campaign_id}",
+                err=True,
+            )
     else:
         with session_scope() as session:
             click.echo(views.where_it_stands(campaign_id, now=now, session=session))

@@ -4,6 +4,7 @@ These functions take a session and `now`, and never commit: the flow task or CLI
 them owns the transaction. Prefect is not imported here.
 """
 
+import difflib
 import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -14,7 +15,7 @@ from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
 from flows.contributions import read_batch
-from flows.planfiles import PlanError, PlanSet, load_model_file, load_plans
+from flows.planfiles import PlanError, PlanSet, load_model_file, load_plans, locate
 from stages.common import MissingInputs, NotYet, StageModel
 from stages.conduct import Contribution as StageContribution
 from stages.evaluate import StageTiming
@@ -83,7 +84,10 @@ def plan_of(plans: PlanSet, campaign_id: str) -> CampaignPlan:
 def campaign_state(campaign_id: str, *, session: Session) -> CampaignState:
     campaign = session.get(CampaignState, campaign_id)
     if campaign is None:
-        raise Refused(f"campaign {campaign_id!r} has not been started (musharaka start {campaign_id})")
+        started = list(session.exec(select(CampaignState.campaign_id)))
+        close = difflib.get_close_matches(campaign_id, started, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else " (musharaka status lists the campaigns)"
+        raise Refused(f"no started campaign has the id {campaign_id!r}{hint}")
     return campaign
 
 
@@ -317,8 +321,8 @@ def _decidable(campaign_id: str, signed: SignedDecision, plan: CampaignPlan, *, 
         )
     if signed.outputs_digest != gate.outputs_digest:
         raise Refused(
-            f"the signature covers outputs {signed.outputs_digest[:12]}, but the {gate.stage} outputs are "
-            f"now {gate.outputs_digest[:12]}: review them again (musharaka review) and sign anew",
+            f"the signature covers outputs {signed.outputs_digest}, but the {gate.stage} outputs are "
+            f"now {gate.outputs_digest}: review them again (musharaka review) and sign anew",
             "stale-digest",
         )
     return Decidable(
@@ -459,6 +463,10 @@ def submit_file(
     instance, problems = load_model_file(path, model)
     if instance is None:
         raise PlanError(problems)
+    check = getattr(MODULES[stage], "submission_problems", None)
+    found = check(instance, plan) if check else []
+    if found:
+        raise PlanError([locate(path, loc, message) for loc, message in found])
     content = instance.model_dump(mode="json")
     append(
         campaign_id,
@@ -467,7 +475,9 @@ def submit_file(
         at=now,
         session=session,
     )
-    return f"{stage} submission recorded ({path.name})"
+    later = STAGES.index(stage) > STAGES.index(campaign.stage)
+    when = f"; it will be used when the campaign reaches {stage}" if later else ""
+    return f"{stage} submission recorded ({path.name}){when}"
 
 
 def _ingest(campaign_id: str, path: Path, plan: CampaignPlan, *, actor: str, now: datetime, session: Session) -> str:

@@ -259,6 +259,12 @@ def _describe(model: type[BaseModel]) -> str:
     return described.get(model, f"a {model.__name__.lower()} file")
 
 
+def locate(path: Path, loc: Loc, message: str) -> Problem:
+    """A problem found after validation (say, against a plan), located in the file it came from."""
+    tree, _ = _read_yaml(path, BaseModel)
+    return _locate(path, tree, loc, message)
+
+
 def load_model_file(path: Path, model: type[BaseModel]) -> tuple[BaseModel | None, list[Problem]]:
     """Read one YAML (or JSON) file into `model`, with located problems when it does not fit."""
     tree, problems = _read_yaml(path, model)

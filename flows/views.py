@@ -238,7 +238,7 @@ def summarize(event: Event) -> str:
         case "stage.started":
             return f"{p['stage']} attempt {p['attempt']} started (submitter {p['submitter']})"
         case "stage.waiting":
-            return f"{p['stage']} waits: {p['reason']} until {p['until']}"
+            return f"{p['stage']} waits: {p['reason']} (until {p['until']})"
         case "stage.failed":
             return f"{p['stage']} cannot finish; missing: " + "; ".join(p["missing"])
         case "stage.completed":

@@ -1,5 +1,6 @@
 """Stage 4, analyse (guide 8.1.4): results per question, and a clear decision formally taken."""
 
+import difflib
 from collections import Counter
 from datetime import datetime
 
@@ -8,7 +9,7 @@ from pydantic import Field
 from stages import conduct
 from stages.common import MissingInputs, StageModel, activity
 from stages.conduct import Contribution
-from stages.plans import Bilingual, CampaignPlan, DecisionMethod, Question, QuestionType, Strict
+from stages.plans import Bilingual, CampaignPlan, DecisionMethod, Loc, Question, QuestionType, Strict
 
 ACTIVITIES = (
     activity("Apply the planned analysis method and tools", "تطبيق منهجية التحليل وأدواته المخططة"),
@@ -64,6 +65,23 @@ class Outputs(StageModel):
     kpis: tuple[conduct.KpiProgress, ...]
     decision_method: DecisionMethod
     decision: Decision
+
+
+def submission_problems(decision: Decision, plan: CampaignPlan) -> list[tuple[Loc, str]]:
+    """A decision's impact must name the plan's own audiences."""
+    audiences = sorted(a.id for a in plan.audiences)
+    problems: list[tuple[Loc, str]] = []
+    for i, impact in enumerate(decision.impact):
+        if impact.audience not in audiences:
+            close = difflib.get_close_matches(impact.audience, audiences, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            problems.append(
+                (
+                    ("impact", i, "audience"),
+                    f"expected one of the plan's audiences {audiences}{hint}, found {impact.audience!r}",
+                )
+            )
+    return problems
 
 
 def run(inputs: Inputs, plan: CampaignPlan, now: datetime) -> Outputs:

@@ -63,7 +63,7 @@ def run(inputs: Inputs, plan: CampaignPlan, now: datetime) -> Outputs:
     opens_at, closes_at = plan.window.opens_at(), plan.window.closes_at(closes)
     if now < opens_at:
         window = f"{plan.window.opens} to {closes}"
-        raise NotYet(f"the participation window ({window}) has not opened yet", closes_at)
+        raise NotYet(f"the participation window ({window}) has not opened yet", opens_at)
     if now < closes_at:
         raise NotYet("the participation window is open", closes_at)
     contributions = inputs.contributions

@@ -1,15 +1,15 @@
 """Replay: a campaign as it stood at any instant, rebuilt from its events alone."""
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
-from stages.plans import ApproversRegistry
+from stages.plans import ApproversRegistry, Window
 from state.events import REGISTRY_CHAIN, ContributionsIngested, RegistryRecorded, as_utc, payload_of
 from state.projection import MemoryStore, replay
-from state.tables import Event, Gate
+from state.tables import CampaignState, Event, Gate
 
 
 class DecisionView(BaseModel):
@@ -50,6 +50,7 @@ class CampaignAt(BaseModel):
     window_opens: str
     window_closes: str
     window_extended_to: str | None
+    window_state: str  # upcoming, open or closed at that instant
     contributions: int
     gates: list[GateView]
     registry_digest: str | None
@@ -97,12 +98,22 @@ def campaign_at(campaign_id: str, at: datetime, *, session: Session) -> Campaign
         window_opens=state.window_opens,
         window_closes=state.window_closes,
         window_extended_to=state.window_extended or None,
+        window_state=_window_state(state, at),
         contributions=contributions,
         gates=gates,
         registry_digest=registry.registry_digest if registry else None,
         approvers=approvers,
         delegations=delegations,
     )
+
+
+def _window_state(state: CampaignState, at: datetime) -> str:
+    window = Window(
+        opens=date.fromisoformat(state.window_opens),
+        closes=date.fromisoformat(state.window_extended or state.window_closes),
+        timezone=state.timezone,
+    )
+    return "upcoming" if at < window.opens_at() else "open" if at < window.closes_at() else "closed"
 
 
 def _gate_view(gate: Gate, store: MemoryStore) -> GateView:

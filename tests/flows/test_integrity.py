@@ -122,3 +122,47 @@ def test_a_refused_decision_is_recorded_by_the_engine_not_its_claimed_author(ws:
     )
     last = json.loads(ws.run("history", CAMPAIGN, "--json").output)[-1]
     assert (last["type"], last["actor"], last["payload"]["approver"]) == ("gate.refused", "engine", "dg.planning")
+
+
+def test_a_decision_naming_an_audience_the_plan_lacks_is_refused_at_submission(ws: Workspace) -> None:
+    ok(ws, "start", CAMPAIGN, "--no-advance", now="2025-06-15T09:00+04:00")
+    decision = ws.write(
+        "d.yaml",
+        "summary: {ar: ق, en: D}\nrationale: {ar: م, en: R}\nnot_adopted: {ar: ل, en: N}\n"
+        "based_on_contributions: true\nimpact:\n  - {audience: researchrs, impact: faster}\n",
+    )
+    result = ws.run("submit", CAMPAIGN, "analyse", str(decision), now="2025-06-15T10:00+04:00")
+    assert result.exit_code == 2
+    assert "d.yaml:6:" in result.stderr and "impact.0.audience" in result.stderr
+    assert "did you mean 'researchers'?" in result.stderr
+
+
+def test_a_mistyped_campaign_id_gets_a_suggestion(ws: Workspace) -> None:
+    ok(ws, "start", CAMPAIGN, "--no-advance", now="2025-06-15T09:00+04:00")
+    result = ws.run("history", "moheri-2025-q3-satisfacton")
+    assert result.exit_code == 1 and f"did you mean '{CAMPAIGN}'?" in result.stderr
+
+
+def test_a_shortened_digest_is_refused_before_signing(ws: Workspace) -> None:
+    ok(ws, "start", CAMPAIGN, now="2025-06-15T09:00+04:00")
+    result = ws.approve(CAMPAIGN, "prepare", "dg.planning", "--digest", "476e81265add", now="2025-06-15T10:00+04:00")
+    assert result.exit_code == 2 and "the full 64-character outputs digest" in result.stderr
+
+
+def test_a_file_that_is_not_a_checkpoint_is_a_bad_argument(ws: Workspace) -> None:
+    ok(ws, "start", CAMPAIGN, "--no-advance", now="2025-06-15T09:00+04:00")
+    result = ws.run("audit", "verify", "--checkpoint", str(ws.write("x.json", "{}")))
+    assert result.exit_code == 2 and "expected a checkpoint written by `musharaka audit checkpoint`" in result.stderr
+
+
+def test_an_approval_stands_when_the_next_stage_cannot_start(ws: Workspace) -> None:
+    to_conduct(ws)
+    ok(ws, "submit", CAMPAIGN, "conduct", str(ws.write("c.csv", CONTRIBUTIONS)), now="2025-08-15T08:00+04:00")
+    ok(ws, "advance", CAMPAIGN, now="2025-08-15T09:00+04:00")
+    plan = ws.plans / f"campaigns/{CAMPAIGN}.yaml"
+    plan.write_text(plan.read_text(encoding="utf-8").replace("closes: 2025-08-14", "closes: 2025-12-31"), "utf-8")
+    result = ws.approve(CAMPAIGN, "conduct", "dg.planning", now="2025-08-16T09:00+04:00")
+    assert result.exit_code == 0, result.stderr
+    assert "gate passed" in result.output
+    assert "the decision is recorded, but the next stage did not run" in result.stderr
+    assert "moves only by a signed extension" in result.stderr

@@ -27,17 +27,20 @@ def contribution(audience: str, channel: str = "website", day: int = 10, overall
 SAMPLE = (contribution("students"), contribution("students", "e-survey", 11), contribution("researchers"))
 
 
+OPENS = datetime(2025, 7, 5, 20, 0, tzinfo=UTC)  # midnight starting 6 July, Muscat time
+
+
 @pytest.mark.parametrize(
-    ("now", "reason"),
+    ("now", "reason", "until"),
     [
-        (datetime(2025, 7, 5, 19, 59, tzinfo=UTC), r"\(2025-07-06 to 2025-08-14\) has not opened yet"),
-        (CLOSES - timedelta(seconds=1), "window is open"),
+        (OPENS - timedelta(seconds=1), r"\(2025-07-06 to 2025-08-14\) has not opened yet", OPENS),
+        (CLOSES - timedelta(seconds=1), "window is open", CLOSES),
     ],
 )
-def test_stage_waits_until_the_window_has_closed(now: datetime, reason: str) -> None:
+def test_stage_waits_until_the_window_has_closed(now: datetime, reason: str, until: datetime) -> None:
     with pytest.raises(NotYet, match=reason) as wait:
         conduct.run(conduct.Inputs(plan=PLANNED, contributions=SAMPLE), SATISFACTION, now)
-    assert wait.value.until == CLOSES
+    assert wait.value.until == until
 
 
 def test_at_the_closing_instant_contributions_are_counted() -> None:

@@ -287,7 +287,8 @@ def test_replay_shows_the_window_before_and_after_an_extension(rogue: Workspace)
     before = replayed(rogue, (moment - timedelta(seconds=1)).isoformat(), VIDEO)
     after = replayed(rogue, moment.isoformat(), VIDEO)
     assert before["window_extended_to"] is None and after["window_extended_to"] == "2025-10-15"
-    assert "until 2025-10-01 00:00 +04" in before["detail"] and "until 2025-10-16 00:00 +04" in after["detail"]
+    assert (before["window_closes"], before["window_state"]) == ("2025-09-30", "open")
+    assert "until 2025-10-16 00:00 +04" in after["detail"]
 
 
 def test_replay_before_the_start_is_refused(rogue: Workspace) -> None:
