@@ -57,6 +57,9 @@ class Cli(click.Group):
             sys.exit(1)
         except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
             raise
+        except BrokenPipeError:  # the reader (say, `| head`) has what it wanted
+            sys.stderr.close()
+            sys.exit(0)
         except Exception as error:
             if get_settings().debug:
                 raise

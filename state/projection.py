@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete
+from sqlalchemy import delete, insert
 from sqlmodel import Session, SQLModel, col, select
 
 from stages.gates import Approval, passes
@@ -338,6 +338,10 @@ def rebuild(*, session: Session) -> int:
     for table in PROJECTIONS:
         session.execute(delete(table))
     store = replay(stream_events(session))
-    session.add_all(store.added)
-    session.flush()
+    by_table: dict[type[SQLModel], list[dict[str, object]]] = {}
+    for row in store.added:
+        by_table.setdefault(type(row), []).append(row.model_dump(exclude={"id"}))  # the database numbers them
+    for table, rows in by_table.items():  # one bulk insert a table: the rows are new, nothing to track
+        for start in range(0, len(rows), 5000):
+            session.execute(insert(table), rows[start : start + 5000])
     return store.events
