@@ -72,8 +72,7 @@ class HistoryEntry(BaseModel):
 
 
 def _window(opens: date, closes: date, zone: str, now: datetime) -> WindowView:
-    window = Window(opens=opens, closes=closes, timezone=zone)
-    state = "upcoming" if now < window.opens_at() else "open" if now < window.closes_at() else "closed"
+    state = Window(opens=opens, closes=closes, timezone=zone).state_at(now)
     return WindowView(opens=opens, closes=closes, timezone=zone, state=state)
 
 

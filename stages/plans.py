@@ -98,6 +98,10 @@ class Window(Strict):
         """The first instant after the window (midnight after the closing day), in UTC."""
         return local_midnight((closes or self.closes) + timedelta(days=1), self.timezone)
 
+    def state_at(self, moment: datetime) -> Literal["upcoming", "open", "closed"]:
+        """Whether the window is still to come, open or over at `moment`."""
+        return "upcoming" if moment < self.opens_at() else "open" if moment < self.closes_at() else "closed"
+
 
 def local_midnight(day: date, zone: str) -> datetime:
     """Midnight at the start of `day` in `zone`, as a UTC instant."""

@@ -113,7 +113,7 @@ def _window_state(state: CampaignState, at: datetime) -> str:
         closes=date.fromisoformat(state.window_extended or state.window_closes),
         timezone=state.timezone,
     )
-    return "upcoming" if at < window.opens_at() else "open" if at < window.closes_at() else "closed"
+    return window.state_at(at)
 
 
 def _gate_view(gate: Gate, store: MemoryStore) -> GateView:
