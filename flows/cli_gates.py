@@ -10,7 +10,6 @@ from typing import Any, Literal
 
 import click
 from pydantic import ValidationError
-from sqlmodel import select
 
 from flows import decisions, engine, views
 from flows.cli_common import advance_and_report, emit, passphrase
@@ -19,10 +18,8 @@ from flows.planfiles import PlanError
 from stages.plans import STAGES
 from state.db import session_scope
 from state.events import as_utc
-from state.projection import open_gate
 from state.settings import get_settings
 from state.signing import SignedDecision, fingerprint, new_key_pair
-from state.tables import StageRun
 
 Decision = Literal["approve", "reject", "extend"]
 
@@ -229,18 +226,9 @@ def review(now: datetime, campaign_id: str, stage: str, as_json: bool) -> None:
     """
     plans = engine.load_plan_set()
     with session_scope() as session:
-        campaign = engine.campaign_state(campaign_id, session=session)
-        gate = open_gate(campaign_id, session=session)
-        if gate is None or gate.stage != stage:
-            raise engine.Refused(
-                f"campaign {campaign_id} has no open gate for {stage}; it is at {campaign.stage} ({campaign.status})"
-            )
+        gate = decisions.gate_to_decide(campaign_id, stage, session=session)
         view = views.gate_view(gate, now, session=session, registry=plans.registry)
-        run = session.exec(
-            select(StageRun).where(
-                StageRun.campaign_id == campaign_id, StageRun.stage == stage, StageRun.attempt == gate.attempt
-            )
-        ).one()
+        run = engine.stage_run(campaign_id, stage, gate.attempt, session=session)
     documents = [
         {**document, "intact": views.file_digest(document_path(document["path"])) == document["digest"]}
         for document in json.loads(run.documents or "[]")

@@ -51,15 +51,26 @@ def prepare_signature(
     return sign(unsigned, key)
 
 
-def _current(campaign_id: str, stage: str, decision: str, *, session: Session) -> tuple[int, str]:
-    """The attempt and outputs digest a decision made now is about."""
+def gate_to_decide(campaign_id: str, stage: str, *, session: Session) -> Gate:
+    """The campaign's open gate for `stage`, or a refusal saying where the campaign is instead."""
     campaign = engine.campaign_state(campaign_id, session=session)
     gate = open_gate(campaign_id, session=session)
-    if gate is None and decision == "extend" and campaign.stage == stage == "conduct":
-        return campaign.attempt, ""  # the window is still running: nothing to review yet
     if gate is None or gate.stage != stage:
         where = f"its open gate is {gate.stage}" if gate else f"it is at {campaign.stage} ({campaign.status})"
         raise engine.Refused(f"campaign {campaign_id} has no open gate for {stage}; {where}")
+    return gate
+
+
+def _current(campaign_id: str, stage: str, decision: str, *, session: Session) -> tuple[int, str]:
+    """The attempt and outputs digest a decision made now is about."""
+    campaign = engine.campaign_state(campaign_id, session=session)
+    if (
+        decision == "extend"
+        and campaign.stage == stage == "conduct"
+        and open_gate(campaign_id, session=session) is None
+    ):
+        return campaign.attempt, ""  # the window is still running: nothing to review yet
+    gate = gate_to_decide(campaign_id, stage, session=session)
     return gate.attempt, gate.outputs_digest
 
 

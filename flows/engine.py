@@ -45,7 +45,7 @@ from state.events import (
     payload_of,
     rows_digest,
 )
-from state.projection import approvals, gate_policy, open_gate
+from state.projection import SessionStore, approvals, gate_policy, open_gate
 from state.settings import get_settings
 from state.signing import SignedDecision, fingerprint
 from state.tables import CampaignState, Contribution, Event, Gate, StageRun, Submission
@@ -558,11 +558,9 @@ def _submitted(campaign_id: str, stage: Stage, *, session: Session) -> Any:
     return MODULES[stage].Submitted.model_validate_json(last.content)
 
 
-def _stage_run(campaign_id: str, stage: str, attempt: int, *, session: Session) -> StageRun:
-    query = select(StageRun).where(
-        StageRun.campaign_id == campaign_id, StageRun.stage == stage, StageRun.attempt == attempt
-    )
-    run = session.exec(query).first()
+def stage_run(campaign_id: str, stage: str, attempt: int, *, session: Session) -> StageRun:
+    """One attempt's run; a run the log never started is a bug, not a user's mistake."""
+    run = SessionStore(session).run(campaign_id, stage, attempt)
     if run is None:
         raise LookupError(f"{campaign_id}: {stage} attempt {attempt} has no run")
     return run
@@ -575,7 +573,7 @@ def approved_outputs(campaign_id: str, stage: Stage, *, session: Session) -> Sta
     ).first()
     if gate is None:
         raise LookupError(f"{campaign_id}: {stage} has no approved gate")
-    run = _stage_run(campaign_id, stage, gate.attempt, session=session)
+    run = stage_run(campaign_id, stage, gate.attempt, session=session)
     outputs: StageModel = MODULES[stage].Outputs.model_validate_json(run.outputs or "{}")
     return outputs
 
