@@ -1,7 +1,7 @@
 """Audit bundles: a self-contained folder an auditor verifies offline, with no database.
 
-events.jsonl (the chains, the registry's included), heads.json, contributions.json (each batch's row
-keys and sealed digest), keys.json (every public key each registry version held), documents/,
+events.jsonl (the chains, the registry's included), heads.json, contributions.json (each batch's rows as
+`key digest` lines and its quarantined rows), keys.json (every public key each registry version held), documents/,
 report.en.html and report.ar.html, and manifest.json: every file's SHA-256, signed with the engine key.
 """
 
@@ -17,11 +17,11 @@ from sqlmodel import Session, col, select
 
 from flows import documents as rendering
 from flows.views import summarize
-from state.audit import Batch, Finding, file_reader, heads, verify
+from state.audit import Batch, Finding, file_reader, heads, row_batches, verify
 from state.events import REGISTRY_CHAIN, RegistryRecorded, StageCompleted, canonical, payload_of, utc_text
 from state.settings import get_settings
 from state.signing import engine_key, public_text, sign_bytes, signature_holds
-from state.tables import CampaignState, Contribution, Event
+from state.tables import CampaignState, Contribution, Event, QuarantinedRow
 
 MANIFEST = "manifest.json"
 
@@ -56,9 +56,12 @@ def export(folder: Path, campaigns: list[str] | None, *, now: datetime, session:
     (folder / "events.jsonl").write_text("".join(_line(e) + "\n" for e in events), encoding="utf-8")
     (folder / "heads.json").write_text(canonical(heads(events)), encoding="utf-8")
     rows = session.exec(select(Contribution).where(col(Contribution.campaign_id).in_(chosen)))
-    batches: dict[str, list[str]] = {}
-    for row in rows:
-        batches.setdefault(f"{row.campaign_id}:{row.batch}", []).append(row.row_key)
+    held = session.exec(select(QuarantinedRow).where(col(QuarantinedRow.campaign_id).in_(chosen)))
+    batches = {
+        f"{campaign}:{name}": {"rows": batch.lines, "quarantined": batch.quarantine}
+        for campaign, named in row_batches(rows, held).items()
+        for name, batch in named.items()
+    }
     (folder / "contributions.json").write_text(canonical(batches), encoding="utf-8")
     (folder / "keys.json").write_text(canonical(_keys(events)), encoding="utf-8")
     for event in events:
@@ -155,7 +158,7 @@ def verify_bundle(folder: Path, engine_public: str | None = None) -> tuple[list[
     batches: dict[str, dict[str, Batch]] = {}
     for name, keys in json.loads((folder / "contributions.json").read_text(encoding="utf-8")).items():
         campaign, batch = name.split(":", 1)
-        batches.setdefault(campaign, {})[batch] = Batch({k: k for k in keys}, {k: i for i, k in enumerate(keys, 1)})
+        batches.setdefault(campaign, {})[batch] = Batch(keys["rows"], [], keys["quarantined"])
     findings: list[Finding] = verify(events, batches=batches, document=file_reader(folder / "documents"))
     problems = [str(f) for f in findings]
     stated = {k: tuple(v) for k, v in json.loads((folder / "heads.json").read_text(encoding="utf-8")).items()}

@@ -13,10 +13,10 @@ import click
 from pydantic import BaseModel
 from sqlalchemy.exc import SQLAlchemyError
 
-from flows import cli_audit, cli_gates, engine, views
+from flows import cli_audit, cli_contributions, cli_gates, engine, views
 from flows.cli_common import advance_and_report, emit, parse_instant
-from flows.contributions import ContributionsError
 from flows.planfiles import PlanError, load_plans
+from flows.sources import UnreadableFile
 from stages.plans import STAGES, ApproversRegistry, CampaignPlan, Programme, Stage
 from state.db import session_scope
 from state.events import ConcurrentWrite, OutOfOrder
@@ -36,7 +36,7 @@ class Cli(click.Group):
         except OutOfOrder as error:
             click.echo(f"refused: {error}", err=True)
             sys.exit(2)
-        except (PlanError, ContributionsError) as error:
+        except (PlanError, UnreadableFile) as error:
             for problem in error.problems:
                 click.echo(str(problem), err=True)
             click.echo(f"{len(error.problems)} problem(s); nothing was changed.", err=True)
@@ -77,7 +77,7 @@ def _now(value: str | None) -> datetime:
     return datetime.now(UTC) if value is None else parse_instant(value)
 
 
-@click.group(cls=Cli, commands={**cli_gates.COMMANDS, **cli_audit.COMMANDS})
+@click.group(cls=Cli, commands={**cli_gates.COMMANDS, **cli_audit.COMMANDS, **cli_contributions.COMMANDS})
 @click.option("--now", "now_text", metavar="ISO-TIME", help="Act as at this instant (default: the clock).")
 @click.pass_context
 def main(ctx: click.Context, now_text: str | None) -> None:

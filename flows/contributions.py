@@ -1,131 +1,641 @@
-"""Reading a simple contributions CSV: `submitted_at, channel, audience`, then one column per question id.
+"""Turning an exported file into contributions: columns mapped onto the plan, cells checked, people pseudonymised.
 
-Multi-select answers list option ids separated by `|`. A timestamp without a zone is read in the
-campaign's time zone. One bad row rejects the whole file, with every bad row named.
+Work is column-wise, one chunk of rows at a time (pandas), so a national campaign's million rows are
+read in bounded memory. A row that cannot be taken is quarantined with its row number and reasons;
+nothing is dropped silently. Values that identify people never leave this module raw.
 """
 
-import csv
 import hashlib
-import io
-import math
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from pathlib import Path
-from zoneinfo import ZoneInfo
+import hmac
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
 
-from stages.conduct import Answer, Contribution
+import numpy as np
+import pandas as pd
+
+from flows.sources import Export, Tool, UnreadableFile
 from stages.plans import CampaignPlan, Question, Window
-from state.events import contribution_key
 
-FIXED = ("submitted_at", "channel", "audience")
+# Arabic-Indic and Eastern Arabic-Indic digits, and the Arabic decimal and thousands separators
+DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹٫٬", "01234567890123456789.,")
+
+# headers that identify a person, whatever the tool (compared case- and space-insensitively)
+IDENTITY = {
+    "email": (
+        "email",
+        "e-mail",
+        "email address",
+        "e-mail address",
+        "البريد الإلكتروني",
+        "البريد الالكتروني",
+        "البريد",
+    ),
+    "national-id": ("national id", "civil id", "civil number", "id number", "الرقم المدني", "رقم الهوية", "الهوية"),
+    "phone": ("phone", "phone number", "mobile", "mobile number", "رقم الهاتف", "الهاتف", "رقم الجوال", "الجوال"),
+    "other": (
+        "name",
+        "full name",
+        "first name",
+        "last name",
+        "ip address",
+        "الاسم",
+        "الاسم الكامل",
+        "الاسم الأول",
+        "اسم العائلة",
+    ),
+}
+# which identity makes the participant's pseudonym, most reliable first
+PARTICIPANT_ORDER = ("email", "national-id", "phone")
+
+
+class ContributionsError(UnreadableFile):
+    """The file cannot be taken at all; `problems` names the file, row or header, and what was found."""
+
+
+def norm(text: str) -> str:
+    """How headers, titles and option labels are compared: case- and whitespace-insensitively."""
+    return " ".join(str(text).split()).casefold()
 
 
 @dataclass(frozen=True)
-class Batch:
-    """A file's contributions, each with a stable key, and the digest of the whole file."""
-
-    file_name: str
-    digest: str
-    rows: list[tuple[str, Contribution]]
+class QuestionColumns:
+    question: Question
+    columns: tuple[int, ...]  # one column, or SurveyMonkey's one column per option
+    sublabels: tuple[str, ...] = ()
 
 
-class ContributionsError(Exception):
-    """The file cannot be ingested; `problems` names every row and column at fault."""
+@dataclass
+class Layout:
+    """Which column of the file holds what the campaign keeps."""
 
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("\n".join(problems))
-        self.problems = problems
-
-
-def read_batch(path: Path, plan: CampaignPlan, window: Window) -> Batch:
-    """Parse and check every row against the plan's instrument, channels and audiences, and the window."""
-    data = path.read_bytes()
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise ContributionsError([f"{path}: expected UTF-8 CSV text, found byte 0x{data[error.start]:02x}"]) from None
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = reader.fieldnames or []
-    questions = {q.id: q for q in plan.instrument}
-    missing = [c for c in FIXED if c not in header]
-    unknown = [c for c in header if c not in FIXED and c not in questions]
-    problems = []
-    if missing:
-        problems.append(f"{path}:1: header: expected columns {list(FIXED)}, missing {missing}")
-    if unknown:
-        problems.append(f"{path}:1: header: expected question ids {sorted(questions)}, found {unknown}")
-    if problems:
-        raise ContributionsError(problems)
-    zone = ZoneInfo(window.timezone)
-    opens, closes = window.opens_at(), window.closes_at()
-    audiences = {a.id for a in plan.audiences}
-    rows: list[tuple[str, Contribution]] = []
-    for line, row in enumerate(reader, start=2):
-        where = f"{path}:{line}"
-        found: list[str] = []
-        submitted_at = _instant(row.get("submitted_at") or "", zone, where, found)
-        if submitted_at and not opens <= submitted_at < closes:
-            found.append(
-                f"{where}: submitted_at: expected an instant inside the window "
-                f"[{opens.isoformat()}, {closes.isoformat()}), found {row['submitted_at']}"
-            )
-        channel, audience = (row.get("channel") or "").strip(), (row.get("audience") or "").strip()
-        if channel not in plan.channels:
-            found.append(f"{where}: channel: expected one of {list(plan.channels)}, found {channel!r}")
-        if audience not in audiences:
-            found.append(f"{where}: audience: expected one of {sorted(audiences)}, found {audience!r}")
-        answers = {qid: _answer(questions[qid], (row.get(qid) or "").strip(), where, found) for qid in questions}
-        problems += found
-        if not found and submitted_at:
-            contribution = Contribution(submitted_at=submitted_at, channel=channel, audience=audience, answers=answers)
-            key = contribution_key(submitted_at, channel, audience, answers)
-            rows.append((key, contribution))
-    if problems:
-        raise ContributionsError(problems)
-    if not rows:
-        raise ContributionsError([f"{path}: expected at least one contribution row, found none"])
-    return Batch(path.name, hashlib.sha256(data).hexdigest(), rows)
+    tool: Tool
+    header: list[str]
+    times: tuple[int, ...]  # the time columns; a row's first non-empty one is its time
+    response_id: int | None
+    channel: int | None
+    audience: int | None
+    identity: dict[int, str]  # column -> kind (email, national-id, phone, other)
+    segments: dict[str, int]  # segment id -> column
+    questions: list[QuestionColumns]
+    ignored: list[str] = field(default_factory=list)
 
 
-def _instant(value: str, zone: ZoneInfo, where: str, found: list[str]) -> datetime | None:
-    try:
-        moment = datetime.fromisoformat(value.strip())
-    except ValueError:
-        found.append(
-            f"{where}: submitted_at: expected an ISO 8601 time such as 2025-07-06T09:30:00+04:00, found {value!r}"
+def layout(export: Export, plan: CampaignPlan) -> Layout:
+    """Map the file's header onto the plan; a required question with no column refuses the whole file."""
+    header, tool, path = export.header, export.tool, export.path
+    names = [norm(h) for h in header]
+    taken: set[int] = set()
+
+    def find(*candidates: str) -> int | None:
+        wanted = {norm(c) for c in candidates}
+        return next((i for i, n in enumerate(names) if n in wanted and i not in taken), None)
+
+    times = tuple(c for c in (find(name) for name in tool.times) if c is not None)
+    if not times:
+        raise ContributionsError(
+            [f"{path}:1: header: expected a time column ({' or '.join(tool.times)}) as {tool.label} writes, found none"]
         )
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=zone)  # the form's own zone, from the plan
-    return moment.astimezone(UTC)
+    taken.update(times)
+    response_id = find(*tool.ids) if tool.ids else None
+    if response_id is not None:
+        taken.add(response_id)
+    channel = find("channel") if tool.name in ("csv", "jsonl") else None
+    audience = find("audience") if tool.name in ("csv", "jsonl") else None
+    taken.update(c for c in (channel, audience) if c is not None)
+
+    identity: dict[int, str] = {}
+    extra = {norm(h) for h in (*plan.ingest.identity, *tool.identity)}
+    for i, name in enumerate(names):
+        kind = next((k for k, headers in IDENTITY.items() if name in {norm(h) for h in headers}), None)
+        if kind is None and name in extra:
+            kind = "email" if "mail" in name else "other"
+        if kind is not None and i not in taken:
+            identity[i] = kind
+            taken.add(i)
+
+    segments: dict[str, int] = {}
+    for segment in plan.ingest.segments:
+        column = find(*segment.columns, segment.id)
+        if column is not None:
+            segments[segment.id] = column
+            taken.add(column)
+
+    questions = [_question_columns(q, export, names, taken) for q in plan.instrument]
+    missing = [q for q, found in zip(plan.instrument, questions, strict=True) if found is None and q.required]
+    if missing:
+        raise ContributionsError(
+            [
+                f"{path}:1: header: expected a column for question {q.id!r} (titled {q.title.en!r} or {q.title.ar!r}, "
+                f"or one of its `columns`), found none among {header}"
+                for q in missing
+            ]
+        )
+    metadata = {norm(m) for m in tool.metadata}
+    prefixes = tuple(norm(p) for p in tool.metadata_prefixes)
+    mapped = [found for found in questions if found is not None]
+    owned = {norm(header[c]) for found in mapped for c in found.columns}
+    ignored = []
+    for i, name in enumerate(names):
+        if i in taken or name in metadata or (prefixes and name.startswith(prefixes)) or not name:
+            continue
+        if "/" in name and name.split("/")[0] in owned:  # KoboToolbox's one 1/0 column per option
+            continue
+        ignored.append(header[i])
+    return Layout(tool, header, times, response_id, channel, audience, identity, segments, mapped, ignored)
 
 
-def _answer(question: Question, value: str, where: str, found: list[str]) -> Answer:
-    field = f"{where}: {question.id}"
-    if not value:
-        if question.required:
-            found.append(f"{field}: expected an answer (the question is required), found none")
+def _question_columns(question: Question, export: Export, names: list[str], taken: set[int]) -> QuestionColumns | None:
+    """The column(s) of a question: its `columns`, its id, or its title in either language."""
+    wanted = [norm(c) for c in question.columns] or [
+        norm(question.id),
+        norm(question.title.en),
+        norm(question.title.ar),
+    ]
+    column = next((i for i, n in enumerate(names) if n in wanted and i not in taken), None)
+    if column is None and export.tool.name == "odk":  # ODK Central joins group names on: g1-q2
+        column = next((i for i, n in enumerate(names) if i not in taken and n.endswith("-" + norm(question.id))), None)
+    if column is None and export.tool.name == "ms-forms":  # a repeated title gets a number: Name2
+        column = next(
+            (
+                i
+                for i, n in enumerate(names)
+                if i not in taken and n.rstrip("0123456789") in wanted and n[-1:].isdigit()
+            ),
+            None,
+        )
+    if column is None:
         return None
-    options = [o.id for o in question.options]
+    taken.add(column)
+    if export.tool.name != "surveymonkey":
+        return QuestionColumns(question, (column,))
+    # SurveyMonkey: a question spanning several columns has its text in the first only; the second
+    # header row names each column's option (or `Response`, `Open-Ended Response`)
+    columns = [column]
+    while columns[-1] + 1 < len(export.header) and not export.header[columns[-1] + 1].strip():
+        columns.append(columns[-1] + 1)
+    taken.update(columns)
+    sublabels = tuple(export.sublabels[c] if c < len(export.sublabels) else "" for c in columns)
+    return QuestionColumns(question, tuple(columns), sublabels)
+
+
+@dataclass(frozen=True)
+class Context:
+    """What checking a row needs beyond the row: the plan, the window on record, and defaults."""
+
+    plan: CampaignPlan
+    window: Window
+    channel: str | None  # the channel of rows whose file names none
+    secret: bytes
+
+
+@dataclass
+class Prepared:
+    """One chunk's rows, ready to store, and the rows quarantined with their reasons."""
+
+    rows: pd.DataFrame  # row, key, digest, submitted_at, channel, audience, participant, segments, answers
+    quarantined: list[dict[str, Any]]  # row, key, reasons, cells
+
+
+def default_channel(plan: CampaignPlan, given: str | None, export: Export, found: Layout) -> str | None:
+    """`--channel`, else the plan's `ingest.channel`, else the campaign's only channel; the file's own column wins."""
+    channel = given or plan.ingest.channel or (plan.channels[0] if len(plan.channels) == 1 else None)
+    if channel is not None and channel not in plan.channels:
+        raise ContributionsError(
+            [f"--channel: expected one of the campaign's channels {list(plan.channels)}, found {channel!r}"]
+        )
+    if channel is None and found.channel is None:
+        raise ContributionsError(
+            [
+                f"{export.path}: channel: the file has no channel column and the campaign has several channels "
+                f"{list(plan.channels)}; give --channel or set `ingest.channel` in the plan"
+            ]
+        )
+    if (
+        found.audience is None
+        and plan.ingest.audience is None
+        and plan.ingest.audience_question is None
+        and len(plan.audiences) > 1
+    ):
+        raise ContributionsError(
+            [
+                f"{export.path}: audience: the file has no audience column and the campaign has several audiences; "
+                "set `ingest.audience` or `ingest.audience_question` in the plan"
+            ]
+        )
+    return channel
+
+
+def prepare(chunk: pd.DataFrame, first_row: int, found: Layout, context: Context) -> Prepared:
+    """Check and normalise one chunk of cells (all text) into rows to store and rows to quarantine.
+
+    Each column is worked once per distinct value (pandas.factorize), so a million rows with a few
+    hundred distinct answers cost a few hundred checks, and the stored JSON is assembled column-wise.
+    """
+    plan, tool = context.plan, found.tool
+    n = len(chunk)
+    problems: dict[str, np.ndarray] = {}  # field -> message per row (None where fine)
+
+    submitted = _instants(_first_filled(chunk, found.times), tool, context.window, problems, tool.times[0])
+    channel = _channel(chunk, found, context, problems)
+    values: dict[str, np.ndarray] = {}
+    fragments: dict[str, np.ndarray] = {}
+    for mapped in found.questions:
+        qid = mapped.question.id
+        values[qid], fragments[qid], problems[qid] = _answers(chunk, mapped, tool)
+    audience = _audience(chunk, found, plan, values, problems)
+
+    bad = np.zeros(n, dtype=bool)
+    for messages in problems.values():
+        bad |= messages != None  # noqa: E711  (elementwise over an object array)
+    pseudonyms = {c: _pseudonyms(chunk[c], kind, context.secret) for c, kind in found.identity.items()}
+    participant = _participant(found, pseudonyms, n)
+    keys = _response_keys(chunk, found)
+    rows = np.arange(first_row, first_row + n)
+    quarantined = _quarantined(chunk, found, problems, pseudonyms, keys, rows, bad) if bad.any() else []
+
+    good = ~bad
+    picked = [column[good].tolist() for _, column in sorted(fragments.items())]
+    answers = (
+        ["{" + ",".join(parts) + "}" for parts in zip(*picked, strict=True)] if picked else ["{}"] * int(good.sum())
+    )
+    parts_of_segments = []
+    for segment, column in sorted(found.segments.items()):
+        codes, uniques = pd.factorize(chunk[column].astype(str).str.strip())
+        texts = _object([f"{json.dumps(segment)}:{json.dumps(u or None, ensure_ascii=False)}" for u in uniques])
+        parts_of_segments.append(texts[codes][good].tolist())
+    segments = ["{" + ",".join(parts) + "}" for parts in zip(*parts_of_segments, strict=True)]
+    if not parts_of_segments:
+        segments = ["{}"] * len(answers)
+    moments = submitted[good]
+    micros = moments.astype("int64").tolist()
+    channels, audiences, people = channel[good].tolist(), audience[good].tolist(), participant[good].tolist()
+    digests = _object(
+        [
+            _digest(f"{m}\x1f{c}\x1f{a}\x1f{p}\x1f{g}\x1f{t}")
+            for m, c, a, p, g, t in zip(micros, channels, audiences, people, segments, answers, strict=True)
+        ]
+    )
+    stored: dict[str, Any] = {
+        "row": rows[good],
+        "submitted_at": moments,
+        "channel": channels,
+        "audience": audiences,
+        "participant": people,
+        "segments": segments,
+        "answers": answers,
+    }
+    own = keys[good] if keys is not None else None
+    stored["digest"] = digests
+    stored["key"] = digests if own is None else np.where(own != "", own, digests)
+    return Prepared(pd.DataFrame(stored), quarantined)
+
+
+def _object(items: list[Any] | np.ndarray) -> np.ndarray:
+    array = np.empty(len(items), dtype=object)
+    array[:] = items
+    return array
+
+
+def _quarantined(
+    chunk: pd.DataFrame,
+    found: Layout,
+    problems: dict[str, np.ndarray],
+    pseudonyms: dict[int, np.ndarray],
+    keys: np.ndarray | None,
+    rows: np.ndarray,
+    bad: np.ndarray,
+) -> list[dict[str, Any]]:
+    """The bad rows with their reasons, and their cells as read (people's data pseudonymised)."""
+    names = _cell_names(found.header)
+    held = []
+    for position in map(int, np.flatnonzero(bad)):
+        reasons = [str(m[position]) for m in problems.values() if m[position] is not None]
+        cells = {
+            names[c]: (pseudonyms[c][position] if c in pseudonyms else str(chunk.iat[position, c]))
+            for c in range(len(names))
+        }
+        cells_text = json.dumps(cells, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        key = keys[position] if keys is not None and keys[position] else _digest(cells_text)
+        held.append({"row": int(rows[position]), "key": key, "reasons": "\n".join(reasons), "cells": cells_text})
+    return held
+
+
+def _cell_names(header: list[str]) -> list[str]:
+    """Names for a quarantined row's cells: the header, made unique (blank and repeated headers happen)."""
+    names: list[str] = []
+    for i, name in enumerate(header):
+        name = name or f"column {i + 1}"
+        names.append(name if name not in names else f"{name} ({i + 1})")
+    return names
+
+
+def _first_filled(chunk: pd.DataFrame, columns: tuple[int, ...]) -> pd.Series:
+    """Per row, the first of the columns that is not empty (KoboToolbox: `end`, else `_submission_time`)."""
+    cells = chunk[columns[0]].astype(str).str.strip()
+    for column in columns[1:]:
+        cells = cells.where(cells != "", chunk[column].astype(str).str.strip())
+    return cells
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+ZONED = re.compile(r"(?:[zZ]|[+-]\d{2}:?\d{2})$")
+ZONED_LINE = re.compile(r"(?:[zZ]|[+-]\d{2}:?\d{2})$", re.MULTILINE)
+ARABIC_DIGIT = re.compile("[٠-٩۰-۹]")
+
+
+def _instants(cells: pd.Series, tool: Tool, window: Window, problems: dict[str, np.ndarray], name: str) -> np.ndarray:
+    """Times as UTC instants (naive datetime64 in UTC): zone-less ones in the form's zone (UTC where the
+    tool writes UTC); a time that cannot be read, or lies outside the window, is the row's problem."""
+    raw = cells.astype(str).str.strip()
+    whole = "\n".join(raw.tolist())  # one scan of the chunk finds out whether the per-row work is needed
+    if ARABIC_DIGIT.search(whole):
+        raw = raw.str.translate(DIGITS)
+    zoned = raw.str.contains(ZONED) if ZONED_LINE.search(whole) else pd.Series(False, index=raw.index)
+    result = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[us, UTC]")
+    if zoned.any():
+        result = result.fillna(pd.to_datetime(raw.where(zoned), utc=True, errors="coerce", format="ISO8601"))
+    pending = ~zoned & (raw != "")
+    naive = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[us]")
+    for form in (*tool.formats, "ISO8601"):
+        if not pending.any():
+            break
+        parsed = pd.to_datetime(raw.where(pending), errors="coerce", format=form)
+        naive = naive.fillna(parsed)
+        pending &= parsed.isna()
+    zone = "UTC" if tool.naive == "utc" else window.timezone
+    localised = naive.dt.tz_localize(zone, ambiguous="NaT", nonexistent="NaT").dt.tz_convert("UTC")
+    result = result.fillna(localised).dt.as_unit("us")
+    messages = np.full(len(raw), None, dtype=object)
+    unreadable = result.isna().to_numpy()
+    if unreadable.any():
+        example = (tool.formats[0] if tool.formats else "%Y-%m-%dT%H:%M:%S%z").replace("%", "")
+        messages[unreadable] = [
+            f"{name}: expected a date and time ({example}), found {value!r}" for value in cells[unreadable]
+        ]
+    opens, closes = pd.Timestamp(window.opens_at()), pd.Timestamp(window.closes_at())
+    outside = ~unreadable & ((result < opens) | (result >= closes)).to_numpy()
+    if outside.any():
+        messages[outside] = [
+            f"{name}: expected a time inside the participation window {window.opens} to {window.closes} "
+            f"({window.timezone}), found {value!r}"
+            for value in cells[outside]
+        ]
+    problems[name] = messages
+    return result.dt.tz_localize(None).to_numpy(dtype="datetime64[us]")
+
+
+def _by_value(cells: pd.Series, resolve: Any) -> tuple[np.ndarray, list[Any]]:
+    """`resolve` applied once per distinct cell: the codes of each row, and the results per distinct value."""
+    codes, uniques = pd.factorize(cells)
+    return codes, [resolve(value) for value in uniques]
+
+
+def _channel(chunk: pd.DataFrame, found: Layout, context: Context, problems: dict[str, np.ndarray]) -> np.ndarray:
+    n = len(chunk)
+    problems["channel"] = np.full(n, None, dtype=object)
+    if found.channel is None:
+        return np.full(n, context.channel, dtype=object)
+    channels = list(context.plan.channels)
+
+    def check(value: str) -> tuple[str, str | None]:
+        channel = value.strip() or context.channel or ""
+        return channel, None if channel in channels else f"channel: expected one of {channels}, found {value!r}"
+
+    codes, results = _by_value(chunk[found.channel].astype(str), check)
+    problems["channel"] = _object([r[1] for r in results])[codes]
+    return _object([r[0] for r in results])[codes]
+
+
+def _audience(
+    chunk: pd.DataFrame,
+    found: Layout,
+    plan: CampaignPlan,
+    values: dict[str, np.ndarray],
+    problems: dict[str, np.ndarray],
+) -> np.ndarray:
+    n = len(chunk)
+    ids = sorted(a.id for a in plan.audiences)
+    problems["audience"] = np.full(n, None, dtype=object)
+    if found.audience is not None:
+        names = {norm(a.id): a.id for a in plan.audiences}
+        names.update({norm(a.name.en): a.id for a in plan.audiences})
+        names.update({norm(a.name.ar): a.id for a in plan.audiences})
+        codes, results = _by_value(chunk[found.audience].astype(str), lambda v: (names.get(norm(v)), v))
+        audience, cells, where = (
+            _object([r[0] for r in results])[codes],
+            _object([r[1] for r in results])[codes],
+            "audience",
+        )
+    elif plan.ingest.audience_question is not None:
+        where = plan.ingest.audience_question
+        audience = values.get(where, np.full(n, None, dtype=object))
+        cells = np.where(audience == None, "", audience)  # noqa: E711
+    else:
+        return np.full(n, plan.ingest.audience or ids[0], dtype=object)
+    wrong = audience == None  # noqa: E711
+    if wrong.any():
+        problems["audience"][wrong] = [
+            f"{where}: expected one of the audiences {ids}, found {v!r}" for v in cells[wrong]
+        ]
+    return np.where(wrong, "", audience)
+
+
+def _answers(chunk: pd.DataFrame, mapped: QuestionColumns, tool: Tool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One question's answers: the typed values, their JSON text as stored, and each row's problem (or None)."""
+    question = mapped.question
+    if len(mapped.columns) > 1 or (mapped.sublabels and question.type == "multiple"):
+        cells = _joined(chunk, mapped)
+        separator = "\x1f"
+    else:
+        cells = chunk[mapped.columns[0]].astype(str)
+        separator = tool.separator
+    codes, results = _by_value(cells, _resolver(question, separator))
+    typed = _object([r[0] for r in results])
+    key = json.dumps(question.id, ensure_ascii=False)
+    texts = _object([f"{key}:{json.dumps(r[0], ensure_ascii=False)}" for r in results])
+    messages = _object([r[1] for r in results])
+    return typed[codes], texts[codes], messages[codes]
+
+
+def _joined(chunk: pd.DataFrame, mapped: QuestionColumns) -> pd.Series:
+    """SurveyMonkey's columns of one question as one cell: the options chosen, joined by \\x1f."""
+    parts = []
+    for column, label in zip(mapped.columns, mapped.sublabels, strict=True):
+        cells = chunk[column].astype(str).str.strip()
+        chosen = label if label and norm(label) not in ("response", "open-ended response") else None
+        parts.append(cells.where(cells == "", chosen if chosen else cells))
+    joined = parts[0]
+    for part in parts[1:]:
+        joined = joined + "\x1f" + part
+    return joined.str.strip("\x1f").str.replace(r"\x1f+", "\x1f", regex=True)
+
+
+Answer = str | float | list[str] | None
+
+
+def _resolver(question: Question, separator: str) -> Any:
+    """A function from one cell's text to (answer, problem), built once per question and chunk."""
+    field = question.id
+    if question.type in ("single", "multiple"):
+        lookup = _options(question)
     if question.type == "single":
-        if value not in options:
-            found.append(f"{field}: expected one of {options}, found {value!r}")
-        return value
+
+        def single(value: str) -> tuple[Answer, str | None]:
+            text = value.strip()
+            if not text:
+                return None, _required(question)
+            chosen = lookup.get(norm(text))
+            if chosen is None:
+                return None, f"{field}: expected one of {[o.id for o in question.options]}, found {text!r}"
+            return chosen, None
+
+        return single
     if question.type == "multiple":
-        chosen = [v.strip() for v in value.split("|") if v.strip()]
-        wrong = [v for v in chosen if v not in options]
-        if wrong:
-            found.append(f"{field}: expected options among {options}, found {wrong}")
-        return chosen
+        order = {o.id: i for i, o in enumerate(question.options)}
+
+        def multiple(value: str) -> tuple[Answer, str | None]:
+            text = value.strip().strip(";" if separator == ";" else "").strip()
+            if not text:
+                return None, _required(question)
+            chosen = _split(text, separator, lookup)
+            if chosen is None:
+                pieces = [p.strip() for p in text.split(separator) if p.strip()]
+                unknown = [p for p in pieces if norm(p) not in lookup]
+                return (
+                    None,
+                    f"{field}: expected options among {[o.id for o in question.options]}, found {unknown or [text]}",
+                )
+            return sorted(set(chosen), key=order.__getitem__), None
+
+        return multiple
     if question.type in ("likert", "number"):
-        try:
-            number = float(value)
-        except ValueError:
-            number = math.nan
-        if not math.isfinite(number):
-            found.append(f"{field}: expected a number, found {value!r}")
-            return None
-        if question.type == "likert" and (number != int(number) or not 1 <= number <= question.scale):
-            found.append(f"{field}: expected a whole number from 1 to {question.scale}, found {value!r}")
+
+        def number(value: str) -> tuple[Answer, str | None]:
+            text = value.strip().translate(DIGITS).replace(",", "") if value.strip() else ""
+            if not text:
+                return None, _required(question)
+            try:
+                figure = float(text)
+            except ValueError:
+                return None, f"{field}: expected a number, found {value.strip()!r}"
+            if figure != figure or figure in (float("inf"), float("-inf")):
+                return None, f"{field}: expected a number, found {value.strip()!r}"
+            if question.type == "likert" and (figure != int(figure) or not 1 <= figure <= question.scale):
+                return None, f"{field}: expected a whole number from 1 to {question.scale}, found {value.strip()!r}"
+            low, high = question.minimum, question.maximum
+            if (low is not None and figure < low) or (high is not None and figure > high):
+                return None, f"{field}: expected a number from {low} to {high}, found {value.strip()!r}"
+            return figure, None
+
         return number
-    return value
+
+    def text(value: str) -> tuple[Answer, str | None]:
+        stripped = value.strip()
+        return (stripped, None) if stripped else (None, _required(question))
+
+    return text
+
+
+def _required(question: Question) -> str | None:
+    return f"{question.id}: expected an answer (the question is required), found none" if question.required else None
+
+
+def _options(question: Question) -> dict[str, str]:
+    """Every way a file may write an option (its id, its English or Arabic label) -> the option id."""
+    lookup: dict[str, str] = {}
+    for option in question.options:
+        for name in (option.id, option.label.en, option.label.ar):
+            lookup.setdefault(norm(name), option.id)
+    return lookup
+
+
+def _split(text: str, separator: str, lookup: dict[str, str]) -> list[str] | None:
+    """Split a multiple-choice cell against the known options, so an option containing the separator
+    (Google Forms joins with ", ", and labels have commas) is still one option; None if no split fits."""
+    whole = lookup.get(norm(text))
+    if whole is not None:
+        return [whole]
+    pieces = text.split(separator) if separator.strip() or separator == "\x1f" else text.split()
+
+    @cache
+    def from_piece(start: int) -> tuple[str, ...] | None:
+        if start == len(pieces):
+            return ()
+        for end in range(len(pieces), start, -1):  # the longest option first
+            chosen = lookup.get(norm(separator.join(pieces[start:end])))
+            if chosen is not None:
+                rest = from_piece(end)
+                if rest is not None:
+                    return (chosen, *rest)
+        return None
+
+    found = from_piece(0)
+    return list(found) if found is not None else None
+
+
+def _pseudonyms(cells: pd.Series, kind: str, secret: bytes) -> np.ndarray:
+    """HMAC-SHA256 of each normalised value under the secret: the same person, the same pseudonym."""
+
+    keyed = hmac.new(secret, digestmod=hashlib.sha256)
+
+    def one(value: str) -> str:
+        text = value.strip()
+        if not text or text.casefold() == "anonymous":  # Microsoft Forms' word for "not collected"
+            return ""
+        if kind == "email":
+            text = text.casefold()
+        elif kind == "phone":
+            text = re.sub(r"\D", "", text.translate(DIGITS), flags=re.ASCII)
+        elif kind == "national-id":
+            text = text.translate(DIGITS).replace(" ", "").upper()
+        mac = keyed.copy()
+        mac.update(f"{kind}:{text}".encode())
+        return mac.hexdigest()
+
+    codes, results = _by_value(cells.astype(str), one)
+    return _object(results)[codes]
+
+
+def _participant(found: Layout, pseudonyms: dict[int, np.ndarray], n: int) -> np.ndarray:
+    """The person's pseudonym, from the most reliable identity the row has; "" when it has none."""
+    participant = np.full(n, "", dtype=object)
+    for kind in reversed(PARTICIPANT_ORDER):
+        for column, column_kind in found.identity.items():
+            if column_kind == kind:
+                values = pseudonyms[column]
+                participant = np.where(values != "", values, participant)
+    return participant
+
+
+def _response_keys(chunk: pd.DataFrame, found: Layout) -> np.ndarray | None:
+    """The tool's own response ids as row keys (`tool:id`, hashed when longer than a key may be)."""
+    if found.response_id is None:
+        return None
+    prefix = found.tool.name + ":"
+
+    def key(value: str) -> str:
+        text = value.strip()
+        return "" if not text else (prefix + text if len(prefix + text) <= 64 else _digest(prefix + text))
+
+    codes, results = _by_value(chunk[found.response_id].astype(str), key)
+    return _object(results)[codes]
+
+
+def chunks_of(export: Export) -> Iterator[tuple[int, pd.DataFrame]]:
+    """Each chunk with the row number of its first row."""
+    row = export.first_row
+    for chunk in export.chunks:
+        yield row, chunk
+        row += len(chunk)
+
+
+def quarantine_line(record: dict[str, Any]) -> str:
+    """A quarantined row's line in the batch's quarantine digest."""
+    return f"{record['key']} {record['row']} {_digest(record['reasons'] + chr(31) + record['cells'])}"

@@ -14,18 +14,16 @@ from typing import Any
 from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
-from flows.contributions import read_batch
 from flows.planfiles import PlanError, PlanSet, load_model_file, load_plans, locate
 from stages.common import MissingInputs, NotYet, StageModel
 from stages.conduct import Contribution as StageContribution
 from stages.evaluate import StageTiming
 from stages.gates import NoAuthority, authority, due_at
-from stages.plans import STAGES, ApproversRegistry, Bilingual, CampaignPlan, GatePolicy, Stage, Window
+from stages.plans import STAGES, ApproversRegistry, Bilingual, CampaignPlan, GatePolicy, Stage
 from stages.registry import MODULES
 from state.events import (
     REGISTRY_CHAIN,
     CampaignStarted,
-    ContributionsIngested,
     Document,
     GateDecided,
     GateOpened,
@@ -39,11 +37,9 @@ from state.events import (
     WindowExtended,
     append,
     as_utc,
-    canonical,
     digest,
     head,
     payload_of,
-    rows_digest,
 )
 from state.projection import SessionStore, approvals, gate_policy, open_gate
 from state.settings import get_settings
@@ -451,12 +447,9 @@ def submit_file(
     if campaign.status == "closed":
         raise Refused(f"campaign {campaign_id} is closed")
     if stage == "conduct":
-        if campaign.stage == "conduct" and campaign.status == "awaiting-gate":
-            raise Refused(
-                f"the conduct gate of {campaign_id} is open: its outputs were computed from the contributions "
-                "so far and are under review; to collect more, extend the window (musharaka extend)"
-            )
-        return _ingest(campaign_id, path, plan, actor=actor, now=now, session=session)
+        from flows.ingestion import ingest  # ingestion builds on this module's rules
+
+        return str(ingest(campaign_id, path, plans=plans, actor=actor, now=now, session=session))
     model: type[BaseModel] | None = getattr(MODULES[stage], "Submitted", None)
     if model is None:
         raise Refused(f"the {stage} stage takes no submitted file: everything it needs is computed")
@@ -478,53 +471,6 @@ def submit_file(
     later = STAGES.index(stage) > STAGES.index(campaign.stage)
     when = f"; it will be used when the campaign reaches {stage}" if later else ""
     return f"{stage} submission recorded ({path.name}){when}"
-
-
-def _ingest(campaign_id: str, path: Path, plan: CampaignPlan, *, actor: str, now: datetime, session: Session) -> str:
-    campaign = campaign_state(campaign_id, session=session)
-    recorded = Window(  # the window on record (with any signed extension), not whatever the plan file says now
-        opens=date.fromisoformat(campaign.window_opens),
-        closes=date.fromisoformat(campaign.window_extended or campaign.window_closes),
-        timezone=campaign.timezone,
-    )
-    batch = read_batch(path, plan, recorded)
-    keys = [key for key, _ in batch.rows]
-    existing = set(
-        session.exec(
-            select(Contribution.row_key).where(
-                Contribution.campaign_id == campaign_id, col(Contribution.row_key).in_(keys)
-            )
-        )
-    )
-    fresh = {key: row for key, row in batch.rows if key not in existing}  # also folds repeats
-    duplicates = len(batch.rows) - len(fresh)
-    event = append(
-        campaign_id,
-        ContributionsIngested(
-            file_name=batch.file_name,
-            rows_read=len(batch.rows),
-            rows_stored=len(fresh),
-            duplicates=duplicates,
-            digest=batch.digest,
-            rows_digest=rows_digest(list(fresh)),
-        ),
-        actor=actor,
-        at=now,
-        session=session,
-    )
-    for key, row in fresh.items():
-        session.add(
-            Contribution(
-                campaign_id=campaign_id,
-                batch=str(event.seq),
-                row_key=key,
-                submitted_at=row.submitted_at,
-                channel=row.channel,
-                audience=row.audience,
-                answers=canonical(row.answers),
-            )
-        )
-    return f"{len(batch.rows)} rows read = {len(fresh)} stored + {duplicates} duplicates ({batch.file_name})"
 
 
 def _submitter(campaign_id: str, stage: str, plan: CampaignPlan, *, session: Session) -> str:

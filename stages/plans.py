@@ -120,6 +120,11 @@ class Question(Strict):
     options: tuple[Option, ...] = ()
     scale: int = Field(default=5, ge=2, le=11, description="points on a likert scale")
     required: bool = True
+    columns: tuple[str, ...] = Field(
+        default=(), description="headers that hold this question in exported files, when they differ from its title"
+    )
+    minimum: float | None = Field(default=None, description="the smallest answer a number question accepts")
+    maximum: float | None = Field(default=None, description="the largest answer a number question accepts")
 
 
 class Kpi(Strict):
@@ -131,6 +136,33 @@ class Kpi(Strict):
     target: float = Field(gt=0)
     audience: Id | None = None
     channel: Channel | None = None
+
+
+class Segment(Strict):
+    """A participant field kept for cross-tabs (governorate, age band…), read from the named columns."""
+
+    id: Id
+    columns: tuple[Text, ...] = Field(min_length=1, description="headers that hold it, in any language")
+
+
+class IngestSection(Strict):
+    """How exported files map onto the campaign: channel and audience of rows, the form's zone, people's data."""
+
+    channel: Channel | None = Field(default=None, description="the channel of rows whose file names none")
+    audience: Id | None = Field(default=None, description="the audience of every row, when the form asks none")
+    audience_question: Id | None = Field(
+        default=None, description="a single-choice question whose option ids are audience ids"
+    )
+    timezone: str | None = Field(default=None, description="the form's zone for times written without one")
+    identity: tuple[Text, ...] = Field(
+        default=(), description="more headers that identify people: pseudonymised, never stored raw"
+    )
+    segments: tuple[Segment, ...] = ()
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        return None if value is None else Window._known_zone(value)
 
 
 class Readiness(Strict):
@@ -267,6 +299,7 @@ class CampaignPlan(Strict):
     prepare: PrepareSection
     plan: PlanSection = PlanSection()
     gates: Gates
+    ingest: IngestSection = IngestSection()
 
 
 class ProgrammeEntry(Strict):
@@ -384,6 +417,7 @@ def campaign_problems(plan: CampaignPlan) -> list[tuple[Loc, str]]:
             problems.append(((*loc, "options"), f"expected options for a {question.type} question, found none"))
         if question.type not in ("single", "multiple") and question.options:
             problems.append(((*loc, "options"), f"expected no options for a {question.type} question"))
+    problems += _ingest_problems(plan)
     for i, kpi in enumerate(plan.kpis):
         if kpi.measure == "audience-contributions" and kpi.audience not in audience_ids:
             problems.append(
@@ -397,6 +431,61 @@ def campaign_problems(plan: CampaignPlan) -> list[tuple[Loc, str]]:
                 (
                     ("kpis", i, "channel"),
                     f"expected one of the campaign's channels {list(plan.channels)}, found {kpi.channel!r}",
+                )
+            )
+    return problems
+
+
+def _ingest_problems(plan: CampaignPlan) -> list[tuple[Loc, str]]:
+    """The ingest section must name the plan's own channels, audiences and questions."""
+    ingest = plan.ingest
+    problems: list[tuple[Loc, str]] = []
+    audience_ids = sorted(a.id for a in plan.audiences)
+    questions = {q.id: q for q in plan.instrument}
+    if ingest.channel is not None and ingest.channel not in plan.channels:
+        problems.append(
+            (
+                ("ingest", "channel"),
+                f"expected one of the campaign's channels {list(plan.channels)}, found {ingest.channel!r}",
+            )
+        )
+    if ingest.audience is not None and ingest.audience not in audience_ids:
+        problems.append(
+            (("ingest", "audience"), f"expected one of the audiences {audience_ids}, found {ingest.audience!r}")
+        )
+    if ingest.audience is not None and ingest.audience_question is not None:
+        problems.append(
+            (("ingest", "audience_question"), "expected either `audience` or `audience_question`, found both")
+        )
+    if ingest.audience_question is not None:
+        question = questions.get(ingest.audience_question)
+        if question is None or question.type != "single":
+            problems.append(
+                (
+                    ("ingest", "audience_question"),
+                    f"expected the id of a single-choice question, found {ingest.audience_question!r}",
+                )
+            )
+        else:
+            strays = sorted({o.id for o in question.options} - set(audience_ids))
+            if strays:
+                problems.append(
+                    (
+                        ("ingest", "audience_question"),
+                        f"expected options that are audience ids {audience_ids}, found {strays}",
+                    )
+                )
+    problems += _duplicates(ingest.segments, ("ingest", "segments"))
+    for i, question in enumerate(plan.instrument):
+        if question.type != "number" and (question.minimum is not None or question.maximum is not None):
+            problems.append(
+                ((("instrument", i, "minimum")), f"expected a range only on a number question, found {question.type}")
+            )
+        if question.minimum is not None and question.maximum is not None and question.maximum < question.minimum:
+            problems.append(
+                (
+                    ("instrument", i, "maximum"),
+                    f"expected at least the minimum {question.minimum}, found {question.maximum}",
                 )
             )
     return problems

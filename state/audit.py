@@ -5,7 +5,6 @@ The same checks run on the database and on an exported bundle: both hand over `E
 """
 
 import hashlib
-import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -31,15 +30,16 @@ from state.events import (
     StageCompleted,
     WindowExtended,
     as_utc,
-    contribution_key,
     digest,
     event_hash,
     payload_of,
+    row_content,
     rows_digest,
     stream_events,
+    text_digest,
 )
 from state.signing import SignedDecision, SignedMessage
-from state.tables import Contribution, Event
+from state.tables import Contribution, Event, QuarantinedRow
 
 
 @dataclass(frozen=True)
@@ -54,26 +54,31 @@ class Finding:
         return f"{self.campaign} event {self.seq}: {self.what}"
 
 
-@dataclass(frozen=True)
+@dataclass
 class Batch:
-    """A contribution batch as stored: its rows' keys as recomputed from their content, and as stored."""
+    """A contribution batch as stored: one line per row and per quarantined row, as its digests cover them."""
 
-    recomputed: dict[str, str]  # stored row key -> key recomputed from the row's content
-    ids: dict[str, int]  # stored row key -> row id, to name a changed row
+    lines: list[str] = field(default_factory=list)  # `key digest` per stored row, the digest as stored
+    changed: list[int] = field(default_factory=list)  # ids of rows whose content no longer matches their digest
+    quarantine: list[str] = field(default_factory=list)  # `key row digest` per quarantined row, recomputed
 
 
 EventLike = Event | EventRow
 Batches = dict[str, Batch]  # batch id (the ingestion event's sequence) -> its rows
 
 
-def row_batches(rows: Iterable[Contribution]) -> dict[str, Batches]:
-    """Group stored contributions by campaign and batch, and recompute each row's key from its content."""
+def row_batches(rows: Iterable[Contribution], quarantined: Iterable[QuarantinedRow] = ()) -> dict[str, Batches]:
+    """Group stored contributions by campaign and batch, and recompute each row's digest from its content."""
     campaigns: dict[str, Batches] = {}
     for row in rows:
-        batch = campaigns.setdefault(row.campaign_id, {}).setdefault(row.batch, Batch({}, {}))
-        answers = json.loads(row.answers)
-        batch.recomputed[row.row_key] = contribution_key(as_utc(row.submitted_at), row.channel, row.audience, answers)
-        batch.ids[row.row_key] = row.id or 0
+        batch = campaigns.setdefault(row.campaign_id, {}).setdefault(row.batch, Batch())
+        content = row_content(row.submitted_at, row.channel, row.audience, row.participant, row.segments, row.answers)
+        if text_digest(content) != row.digest:
+            batch.changed.append(row.id or 0)
+        batch.lines.append(f"{row.row_key} {row.digest}")
+    for held in quarantined:
+        batch = campaigns.setdefault(held.campaign_id, {}).setdefault(held.batch, Batch())
+        batch.quarantine.append(f"{held.row_key} {held.row} {text_digest(held.reasons + chr(31) + held.cells)}")
     return campaigns
 
 
@@ -141,8 +146,9 @@ def verify_database(
             yield name, chain
 
     def batches(name: str) -> Batches:
-        query = sqlselect(Contribution).where(Contribution.campaign_id == name)
-        return row_batches(session.exec(query)).get(name, {})
+        rows = session.exec(sqlselect(Contribution).where(Contribution.campaign_id == name))
+        held = session.exec(sqlselect(QuarantinedRow).where(QuarantinedRow.campaign_id == name))
+        return row_batches(rows, held).get(name, {})
 
     findings = verify_chains([(REGISTRY_CHAIN, registry)], registries, None, None) if registry else []
     findings += verify_chains(counting(), registries, batches, document)
@@ -231,14 +237,20 @@ def _content_problem(
     if isinstance(payload, GateDecided | WindowExtended):
         return _signature_problem(event, payload, registries, context)
     if isinstance(payload, ContributionsIngested) and batches is not None:
-        batch = batches.get(str(event.seq), Batch({}, {}))
-        changed = sorted(batch.ids[k] for k, again in batch.recomputed.items() if k != again)
-        if changed:
-            return f"contribution row {changed[0]} of this batch was changed after it was stored"
-        if len(batch.recomputed) != payload.rows_stored or rows_digest(list(batch.recomputed)) != payload.rows_digest:
+        batch = batches.get(str(event.seq), Batch())
+        if batch.changed:
+            return f"contribution row {min(batch.changed)} of this batch was changed after it was stored"
+        if len(batch.lines) != payload.rows_stored or rows_digest(batch.lines) != payload.rows_digest:
             return (
-                f"this batch stored {payload.rows_stored} rows; {len(batch.recomputed)} are there now "
-                "and their keys do not match the sealed digest (rows deleted, added or replaced)"
+                f"this batch stored {payload.rows_stored} rows; {len(batch.lines)} are there now "
+                "and they do not match the sealed digest (rows deleted, added or replaced)"
+            )
+        if len(batch.quarantine) != payload.rows_quarantined or (
+            rows_digest(batch.quarantine) != payload.quarantine_digest
+        ):
+            return (
+                f"this batch quarantined {payload.rows_quarantined} rows; {len(batch.quarantine)} are there now "
+                "and they do not match the sealed digest (quarantined rows deleted, added or changed)"
             )
     if isinstance(payload, StageCompleted) and document is not None:
         for doc in payload.documents:

@@ -3,7 +3,7 @@
 import hashlib
 import json
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, ClassVar, Literal, NamedTuple, Protocol
 
 from pydantic import BaseModel, ConfigDict
@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 from state.tables import Event
 
 GENESIS = "0" * 64
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class ConcurrentWrite(Exception):
@@ -34,17 +35,24 @@ def digest(value: Any) -> str:
     return hashlib.sha256(canonical(value).encode()).hexdigest()
 
 
-def contribution_key(submitted_at: datetime, channel: str, audience: str, answers: dict[str, Any]) -> str:
-    """A contribution's stable key: the digest of its content, so the same row is never stored twice
-    and a changed row no longer matches its key."""
-    return digest(
-        {"submitted_at": utc_text(submitted_at), "channel": channel, "audience": audience, "answers": answers}
-    )
+def rows_digest(lines: list[str]) -> str:
+    """The digest of a batch's stored rows: one line per row (`key digest`), sorted."""
+    return hashlib.sha256("\n".join(sorted(lines)).encode()).hexdigest()
 
 
-def rows_digest(keys: list[str]) -> str:
-    """The digest of a batch's stored rows: their keys, sorted, one per line."""
-    return hashlib.sha256("\n".join(sorted(keys)).encode()).hexdigest()
+def row_content(
+    submitted_at: datetime, channel: str, audience: str, participant: str, segments: str, answers: str
+) -> str:
+    """The text a contribution row's digest covers: every stored field, the time in UTC microseconds.
+
+    Ingestion builds the same text column-wise (flows/contributions.py); `audit verify` rebuilds it per row.
+    """
+    micros = (as_utc(submitted_at) - EPOCH) // timedelta(microseconds=1)
+    return "\x1f".join((str(micros), channel, audience, participant, segments, answers))
+
+
+def text_digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def as_utc(moment: datetime) -> datetime:
@@ -112,7 +120,11 @@ class ContributionsIngested(Payload):
     rows_stored: int
     duplicates: int
     digest: str  # of the file's bytes
-    rows_digest: str  # of the keys of the rows stored (see `rows_digest`)
+    rows_digest: str  # of the rows stored: `key digest` per row (see `rows_digest`)
+    source: str = "csv"  # the tool that exported the file
+    rows_quarantined: int = 0  # rows kept aside with their reasons (table quarantined_row)
+    quarantine_digest: str = ""  # of the quarantined rows: `key row digest-of-reasons-and-cells` per row
+    columns_ignored: list[str] = []  # headers of the file that no question, segment or field uses
 
 
 class StageStarted(Payload):

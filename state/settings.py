@@ -20,6 +20,10 @@ class Settings(BaseSettings):
     templates_dir: Path = PROJECT_ROOT / "templates"
     database_url: str = ""
     engine_key_file: Path = Path("var/engine-key.pem")
+    # the secret of the keyed hash that pseudonymises people's e-mails, phones and ids; when empty,
+    # a random one is made on first use in `pseudonym_key_file` (owner-only)
+    pseudonym_key: str = ""
+    pseudonym_key_file: Path = Path("var/pseudonym.key")
     timezone: str = "Asia/Muscat"
     debug: bool = False
 
@@ -29,6 +33,7 @@ class Settings(BaseSettings):
         self.plans_dir = self.home / self.plans_dir
         self.output_dir = self.home / self.output_dir
         self.engine_key_file = self.home / self.engine_key_file
+        self.pseudonym_key_file = self.home / self.pseudonym_key_file
         if not self.database_url:
             self.database_url = f"sqlite:///{self.home / 'var' / 'musharaka.db'}"
         return self

@@ -125,6 +125,24 @@ def engine_key(path: Path) -> Ed25519PrivateKey:
     return load_private(path, None)
 
 
+def pseudonym_secret(path: Path, configured: str = "") -> bytes:
+    """The secret of the keyed hash that pseudonymises people: the configured one, else a file made once.
+
+    Losing it only means the same person gets a new pseudonym; it never reveals anyone.
+    """
+    if configured:
+        return configured.encode()
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process made it first
+            return path.read_bytes().strip()
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(base64.b64encode(os.urandom(32)))
+    return path.read_bytes().strip()
+
+
 def sign_bytes(key: Ed25519PrivateKey, message: bytes) -> str:
     return base64.b64encode(key.sign(message)).decode()
 

@@ -45,6 +45,28 @@ class Contribution(SQLModel, table=True):
     channel: str = Field(max_length=40)
     audience: str = Field(max_length=80)
     answers: str = Field(sa_column=Column(Text, nullable=False))
+    participant: str = Field(default="", max_length=64)  # keyed pseudonym of the person; "" when the source names none
+    segments: str = Field(default="{}", sa_column=Column(Text, nullable=False))  # canonical JSON {segment id: value}
+    source: str = Field(default="csv", max_length=20)  # the tool the row came from (google-forms, kobo, pabulib, ...)
+    digest: str = Field(default="", max_length=64)  # SHA-256 of the row's content (`state.events.row_content`)
+
+
+class QuarantinedRow(SQLModel, table=True):
+    """A row of an ingested file that could not be taken, kept with its reasons (never dropped silently).
+
+    `cells` holds the row as read, with every column that identifies a person already pseudonymised.
+    """
+
+    __tablename__ = "quarantined_row"
+    __table_args__ = (UniqueConstraint("campaign_id", "row_key", name="uq_quarantined_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: str = Field(index=True, max_length=80)
+    batch: str = Field(max_length=64)  # the sequence number of its contributions.ingested event
+    row_key: str = Field(max_length=64)
+    row: int  # the row's line in the file (or sheet row), as the person who exported it sees it
+    reasons: str = Field(sa_column=Column(Text, nullable=False))  # "field: expected …, found …", one per line
+    cells: str = Field(sa_column=Column(Text, nullable=False))  # canonical JSON {header: value}
 
 
 class CampaignState(SQLModel, table=True):

@@ -63,8 +63,10 @@ def test_the_window_cannot_be_moved_by_editing_the_plan_once_conduct_began(ws: W
     result = ws.run("advance", CAMPAIGN, now="2025-08-15T09:00+04:00")
     assert result.exit_code == 1 and "moves only by a signed extension" in result.stderr
     late = CONTRIBUTIONS.replace("2025-08-14T23:59:59+04:00", "2025-09-01T10:00:00+04:00")
-    refused = ws.run("submit", CAMPAIGN, "conduct", str(ws.write("late.csv", late)), now="2025-09-02T08:00+04:00")
-    assert refused.exit_code == 2 and "c.csv" not in refused.stderr and "inside the window" in refused.stderr
+    taken = ws.run("submit", CAMPAIGN, "conduct", str(ws.write("late.csv", late)), now="2025-09-02T08:00+04:00")
+    assert taken.exit_code == 0 and "5 rows read = 4 stored + 1 quarantined" in taken.output
+    held = ws.run("contributions", CAMPAIGN, "--quarantined").output
+    assert "late.csv:6: submitted_at: expected a time inside the participation window 2025-07-06 to 2025-08-14" in held
 
 
 def test_an_event_cannot_be_dated_before_the_last_one(ws: Workspace) -> None:
@@ -83,11 +85,13 @@ def test_a_stage_run_that_died_midway_is_picked_up_again(ws: Workspace) -> None:
     assert "prepare (attempt 1) awaiting-gate" in out
 
 
-def test_non_numbers_in_number_answers_are_refused(ws: Workspace) -> None:
+def test_non_numbers_in_number_answers_are_quarantined(ws: Workspace) -> None:
     to_conduct(ws)
     bad = CONTRIBUTIONS.replace("students,5,", "students,nan,", 1)
     result = ws.run("submit", CAMPAIGN, "conduct", str(ws.write("nan.csv", bad)), now="2025-08-15T08:00+04:00")
-    assert result.exit_code == 2 and "overall: expected a number, found 'nan'" in result.stderr
+    assert result.exit_code == 0 and "5 rows read = 4 stored + 1 quarantined" in result.output
+    held = ws.run("contributions", CAMPAIGN, "--quarantined").output
+    assert "nan.csv:2: overall: expected a number, found 'nan'" in held
 
 
 def test_an_unsupported_yaml_version_is_a_located_problem(ws: Workspace) -> None:

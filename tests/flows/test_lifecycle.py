@@ -174,26 +174,26 @@ def test_stage_missing_a_human_input_lists_exactly_what(ws: Workspace) -> None:
     assert status_of(ws)["status"] == "awaiting-gate"
 
 
-def test_bad_contributions_file_names_each_row_and_stores_nothing(ws: Workspace) -> None:
+def test_bad_contribution_rows_are_quarantined_with_their_row_and_reason(ws: Workspace) -> None:
     to_conduct(ws)
     bad = CONTRIBUTIONS.replace("5,admission|scholarships,easy", "7,admission|library,easy")
     bad = bad.replace("2025-08-14T23:59:59+04:00", "2025-08-15T00:00:00+04:00")
-    before = ws.run("history", CAMPAIGN, "--json").output
-    result = ws.run("submit", CAMPAIGN, "conduct", str(ws.write("c.csv", bad)), now="2025-08-15T08:00+04:00")
-    assert result.exit_code == 2
-    assert "c.csv:2: overall: expected a whole number from 1 to 5, found '7'" in result.stderr
-    assert "c.csv:2: services-used: expected options among" in result.stderr and "['library']" in result.stderr
-    assert "c.csv:6: submitted_at: expected an instant inside the window" in result.stderr
-    assert ws.run("history", CAMPAIGN, "--json").output == before
+    out = ok(ws, "submit", CAMPAIGN, "conduct", str(ws.write("c.csv", bad)), now="2025-08-15T08:00+04:00")
+    assert "5 rows read = 3 stored + 2 quarantined + 0 duplicates" in out
+    held = ok(ws, "contributions", CAMPAIGN, "--quarantined", now="2025-08-15T08:01+04:00")
+    assert "c.csv:2: overall: expected a whole number from 1 to 5, found '7'" in held
+    assert "c.csv:2: services-used: expected options among" in held and "['library']" in held
+    assert "c.csv:6: submitted_at: expected a time inside the participation window 2025-07-06 to 2025-08-14" in held
+    assert "2 row(s) quarantined" in held
 
 
 def test_resubmitting_the_same_contributions_adds_nothing(ws: Workspace) -> None:
     to_conduct(ws)
     path = str(ws.write("c.csv", CONTRIBUTIONS))
-    assert "5 rows read = 5 stored + 0 duplicates" in ok(
+    assert "5 rows read = 5 stored + 0 quarantined + 0 duplicates" in ok(
         ws, "submit", CAMPAIGN, "conduct", path, now="2025-08-15T08:00+04:00"
     )
-    assert "5 rows read = 0 stored + 5 duplicates" in ok(
+    assert "5 rows read = 0 stored + 0 quarantined + 5 duplicates" in ok(
         ws, "submit", CAMPAIGN, "conduct", path, now="2025-08-15T08:01+04:00"
     )
 

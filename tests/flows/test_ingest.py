@@ -1,0 +1,221 @@
+"""Ingesting what the tools ministries use export: every source with its quirks, nothing duplicated or lost,
+no one's e-mail or phone number stored."""
+
+import json
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Workspace
+from tests.flows import exports
+from tests.flows.exports import CAMPAIGN, GOOGLE_ROWS
+from tests.flows.test_lifecycle import ok, to_conduct
+
+NOW = "2025-08-15T08:00+04:00"
+
+
+@pytest.fixture
+def conduct(ws: Workspace) -> Workspace:
+    """The satisfaction survey set up for real exports, collecting."""
+    exports.prepare_plan(ws)
+    to_conduct(ws)
+    return ws
+
+
+def stored(ws: Workspace) -> list[dict[str, object]]:
+    """The contribution rows as the database holds them."""
+    with sqlite3.connect(ws.db_url.removeprefix("sqlite:///")) as db:
+        db.row_factory = sqlite3.Row
+        rows = db.execute("select * from contribution order by submitted_at").fetchall()
+    return [
+        {**dict(r), "answers": json.loads(r["answers"]), "segments": json.loads(r["segments"])} for r in rows
+    ]
+
+
+def ingest(ws: Workspace, path: Path, *extra: str, now: str = NOW) -> str:
+    return ok(ws, "ingest", CAMPAIGN, str(path), *extra, now=now)
+
+
+def test_google_forms_csv_is_read_with_its_quirks(conduct: Workspace) -> None:
+    out = ingest(conduct, exports.google_forms(conduct))
+    assert "4 rows read = 4 stored + 0 quarantined + 0 duplicates (google.csv, Google Forms (CSV))" in out
+    rows = stored(conduct)
+    first, second = rows[0], rows[1]
+    # 7/6/2025 9:03:45 in the form's zone (Muscat, +04:00) is 05:03:45 UTC
+    assert str(first["submitted_at"]).startswith("2025-07-06 05:03:45")
+    # "Scholarships, grants and loans" has a comma, yet is one option
+    assert first["answers"]["services-used"] == ["admission", "scholarships"]
+    assert (first["channel"], first["audience"], first["source"]) == ("e-survey", "students", "google-forms")
+    assert first["segments"] == {"governorate": "Muscat"}
+    # Arabic labels and an Arabic-Indic digit
+    assert second["answers"] == {
+        "ease": "acceptable",
+        "improve": "أتمنى تبسيط رفع المستندات",
+        "overall": 4.0,
+        "role": "researchers",
+        "services-used": ["equivalency"],
+    }
+    assert second["audience"] == "researchers"
+    assert len({r["participant"] for r in rows}) == 4 and all(len(str(r["participant"])) == 64 for r in rows)
+
+
+def test_reingesting_a_file_adds_nothing(conduct: Workspace) -> None:
+    path = exports.google_forms(conduct)
+    ingest(conduct, path)
+    out = ingest(conduct, path, now="2025-08-15T08:05+04:00")
+    assert "4 rows read = 0 stored + 0 quarantined + 4 duplicates" in out
+    assert len(stored(conduct)) == 4
+
+
+SOURCES: dict[str, tuple[Callable[[Workspace], Path], str, int]] = {
+    "ms-forms": (exports.ms_forms, "Microsoft Forms (XLSX)", 2),
+    "kobo": (exports.kobo, "KoboToolbox (CSV)", 2),
+    "odk": (exports.odk, "ODK Central (CSV)", 1),
+    "surveymonkey": (exports.surveymonkey, "SurveyMonkey (CSV, two header rows)", 2),
+    "jsonl": (exports.json_lines, "JSON Lines (one object per response)", 2),
+}
+
+
+@pytest.mark.parametrize("source", sorted(SOURCES))
+def test_every_source_is_detected_stored_and_not_duplicated(conduct: Workspace, source: str) -> None:
+    make, label, count = SOURCES[source]
+    path = make(conduct)
+    out = ingest(conduct, path)
+    assert f"{count} rows read = {count} stored + 0 quarantined + 0 duplicates ({path.name}, {label})" in out
+    again = ingest(conduct, path, now="2025-08-15T08:05+04:00")
+    assert f"{count} rows read = 0 stored + 0 quarantined + {count} duplicates" in again
+    assert {r["source"] for r in stored(conduct)} == {source}
+
+
+def test_microsoft_forms_choices_ending_in_a_semicolon_and_its_ids(conduct: Workspace) -> None:
+    ingest(conduct, exports.ms_forms(conduct))
+    rows = stored(conduct)
+    assert rows[0]["answers"]["services-used"] == ["admission", "scholarships"]
+    assert rows[0]["row_key"] == "ms-forms:1"
+    assert str(rows[0]["submitted_at"]).startswith("2025-07-06 05:03:45")
+    assert rows[1]["participant"] == ""  # "anonymous" is no one in particular
+
+
+def test_kobo_takes_the_device_time_with_its_offset_else_the_server_time_in_utc(conduct: Workspace) -> None:
+    out = ingest(conduct, exports.kobo(conduct))
+    assert "columns not used" not in out  # the 1/0 option columns and the _ columns are the tool's own
+    first, second = stored(conduct)
+    assert str(first["submitted_at"]).startswith("2025-07-08 06:15:30.123")
+    assert str(second["submitted_at"]).startswith("2025-07-09 14:20:00")
+    assert first["answers"]["services-used"] == ["admission", "research-funding"]
+    assert first["row_key"] == "kobo:6f1c2a7e-1d7b-4c55-9f0e-1b2a3c4d5e6f"
+    assert first["segments"] == {"governorate": "Muscat"}
+
+
+def test_odk_group_prefixes_and_utc_times(conduct: Workspace) -> None:
+    ingest(conduct, exports.odk(conduct))
+    (row,) = stored(conduct)
+    assert row["answers"]["services-used"] == ["admission", "scholarships"]
+    assert row["answers"]["improve"] == "Chat support"
+    assert str(row["submitted_at"]).startswith("2025-07-10 06:15:30.123")
+
+
+def test_surveymonkey_columns_per_option_make_one_answer(conduct: Workspace) -> None:
+    ingest(conduct, exports.surveymonkey(conduct))
+    first, second = stored(conduct)
+    assert first["answers"]["services-used"] == ["admission", "scholarships"]
+    assert second["answers"]["services-used"] == ["research-funding"]
+    assert second["answers"]["improve"] == "Faster replies"
+    # 07/11/2025 09:15:01 AM in Muscat
+    assert str(first["submitted_at"]).startswith("2025-07-11 05:15:01")
+
+
+def test_bad_rows_are_quarantined_with_row_numbers_and_reasons(conduct: Workspace) -> None:
+    bad = [
+        ["7/8/2025 10:00:00", "a@example.om", "7", "Unified admission", "Easy", "", "Students", "Muscat"],
+        ["7/9/2025 10:00:00", "b@example.om", "4", "Library", "Easy", "", "Students", "Muscat"],
+        ["yesterday", "c@example.om", "4", "Unified admission", "Easy", "", "Students", "Muscat"],
+        ["8/15/2025 0:00:00", "d@example.om", "4", "Unified admission", "Easy", "", "Students", "Muscat"],
+        ["7/10/2025 10:00:00", "e@example.om", "4", "Unified admission", "", "", "Students", "Muscat"],
+        ["7/11/2025 10:00:00", "f@example.om", "4", "Unified admission", "Easy", "", "Visitors", "Muscat"],
+    ]
+    path = exports.google_forms(conduct, [*GOOGLE_ROWS, *bad], name="with-bad-rows.csv")
+    out = ingest(conduct, path)
+    assert "10 rows read = 4 stored + 6 quarantined + 0 duplicates" in out
+    held = ok(conduct, "contributions", CAMPAIGN, "--quarantined", now=NOW)
+    assert "with-bad-rows.csv:6: overall: expected a whole number from 1 to 5, found '7'" in held
+    assert "with-bad-rows.csv:7: services-used: expected options among" in held and "['Library']" in held
+    assert "with-bad-rows.csv:8: Timestamp: expected a date and time (m/d/Y H:M:S), found 'yesterday'" in held
+    assert (
+        "with-bad-rows.csv:9: Timestamp: expected a time inside the participation window 2025-07-06 to 2025-08-14 "
+        "(Asia/Muscat), found '8/15/2025 0:00:00'" in held
+    )
+    assert "with-bad-rows.csv:10: ease: expected an answer (the question is required), found none" in held
+    assert "with-bad-rows.csv:11: role: expected one of" in held and "found 'Visitors'" in held
+    assert "6 row(s) quarantined" in held
+    again = ingest(conduct, path, now="2025-08-15T08:05+04:00")
+    assert "10 rows read = 0 stored + 0 quarantined + 10 duplicates" in again
+    listing = json.loads(ok(conduct, "contributions", CAMPAIGN, "--quarantined", "--json", now=NOW))
+    assert [item["row"] for item in listing] == [6, 7, 8, 9, 10, 11]
+    assert listing[0]["cells"]["Email Address"] != "a@example.om" and len(listing[0]["cells"]["Email Address"]) == 64
+
+
+def test_no_raw_email_or_phone_reaches_the_database_file(conduct: Workspace) -> None:
+    rows = [row[:] for row in GOOGLE_ROWS]
+    rows.append(["7/12/2025 10:00:00", "quarantined.person@example.om", "9", "Library", "Easy", "", "Students", ""])
+    path = exports.google_forms(conduct, rows, name="people.csv")
+    text = path.read_text(encoding="utf-8-sig").replace("Governorate", "Civil number").replace("Muscat", "96551234")
+    text = text.replace('"Email Address"', "Email Address")
+    path.write_text(text, encoding="utf-8")
+    ingest(conduct, path)
+    ingest(conduct, exports.surveymonkey(conduct))
+    ingest(conduct, exports.ms_forms(conduct))
+    database = Path(conduct.db_url.removeprefix("sqlite:///"))
+    with sqlite3.connect(database) as db:
+        db.execute("pragma wal_checkpoint(full)")
+    data = b"".join(p.read_bytes() for p in database.parent.glob(database.name + "*"))
+    for raw in ("Salim.AlHarthi@example.om", "salim.alharthi", "quarantined.person", "96551234", "mona@example.om",
+                "Salim Al Harthi", "192.0.2.10", "Al Said"):  # fmt: skip
+        assert raw.encode() not in data, raw
+    # the same person, in two tools, is the same pseudonym
+    people = [r["participant"] for r in stored(conduct)]
+    assert len(people) - len(set(people)) >= 1
+
+
+def test_a_file_no_tool_wrote_is_refused_whole(conduct: Workspace) -> None:
+    path = conduct.write("export.csv", "when,what\n2025-07-08,hello\n")
+    before = conduct.run("history", CAMPAIGN, "--json").output
+    result = conduct.run("ingest", CAMPAIGN, str(path), now=NOW)
+    assert result.exit_code == 2
+    assert f"{path}:1: header: expected the columns of a known tool" in result.stderr
+    assert "--source" in result.stderr and "nothing was changed" in result.stderr
+    assert conduct.run("history", CAMPAIGN, "--json").output == before
+
+
+def test_a_file_missing_a_required_question_is_refused_whole(conduct: Workspace) -> None:
+    text = exports.google_forms(conduct).read_text(encoding="utf-8-sig").replace(exports.EASE, "Ease?")
+    path = conduct.write("renamed.csv", text)
+    result = conduct.run("ingest", CAMPAIGN, str(path), now=NOW)
+    assert result.exit_code == 2
+    assert f"{path}:1: header: expected a column for question 'ease'" in result.stderr
+    assert stored(conduct) == []
+
+
+def test_semicolon_separated_generic_csv_with_arabic_digits_in_dates(conduct: Workspace) -> None:
+    text = (
+        "submitted_at;channel;audience;overall;services-used;ease;improve\r\n"
+        "٢٠٢٥-٠٧-١٥T10:00:00+04:00;website;students;٥;admission|equivalency;easy;\r\n"
+    )
+    path = conduct.write("semicolons.csv", text)
+    assert "1 rows read = 1 stored" in ingest(conduct, path)
+    (row,) = stored(conduct)
+    assert str(row["submitted_at"]).startswith("2025-07-15 06:00:00")
+    assert row["answers"]["overall"] == 5.0 and row["channel"] == "website"
+
+
+def test_audit_verify_names_a_changed_quarantined_row(conduct: Workspace) -> None:
+    bad = [["7/8/2025 10:00:00", "a@example.om", "7", "Unified admission", "Easy", "", "Students", "Muscat"]]
+    ingest(conduct, exports.google_forms(conduct, [*GOOGLE_ROWS, *bad]))
+    assert conduct.run("audit", "verify").exit_code == 0
+    with sqlite3.connect(conduct.db_url.removeprefix("sqlite:///")) as db:
+        db.execute("update quarantined_row set reasons = 'nothing wrong'")
+    result = conduct.run("audit", "verify")
+    assert result.exit_code == 1
+    assert "quarantined 1 rows; 1 are there now and they do not match the sealed digest" in result.output
