@@ -12,7 +12,6 @@ Peak memory is that of `musharaka ingest` run as a process of its own on a fresh
 
 import argparse
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -205,7 +204,10 @@ def ingest_once(path: Path, plans_dir: Path, url: str) -> float:
 
 
 def command_peak(path: Path, plans_dir: Path, folder: Path) -> float:
-    """`musharaka start` then `musharaka ingest` on a fresh database; the ingest process's peak RSS in MB."""
+    """`musharaka start` then `musharaka ingest` on a fresh database: the ingest command's own peak RSS in MB.
+
+    GNU time forks the command from a small process, so the peak is the command's alone (a child forked
+    straight from this process would count this process's pages too)."""
     env = {
         **os.environ,
         "MUSHARAKA_DATABASE_URL": f"sqlite:///{folder / 'peak.db'}",
@@ -213,13 +215,24 @@ def command_peak(path: Path, plans_dir: Path, folder: Path) -> float:
         "MUSHARAKA_OUTPUT_DIR": str(folder / "out"),
         "MUSHARAKA_PSEUDONYM_KEY_FILE": str(folder / "pseudonym.key"),
     }
-    cli = [sys.executable, "-c", "from flows.cli import main; main()"]
-    now = ["--now", "2025-06-20T12:00+04:00"]
-    subprocess.run([*cli, *now, "start", CAMPAIGN, "--no-advance"], env=env, check=True, capture_output=True)
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    subprocess.run([*cli, "--now", "2025-10-01T12:00+04:00", "ingest", CAMPAIGN, str(path)], env=env, check=True)
-    after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return max(before, after) / 1024
+    cli = [sys.executable, "-m", "flows.cli"]
+    subprocess.run(
+        [*cli, "--now", "2025-06-20T12:00+04:00", "start", CAMPAIGN, "--no-advance"],
+        env=env,
+        check=True,
+        capture_output=True,
+        cwd=ROOT,
+    )
+    timed = subprocess.run(
+        ["/usr/bin/time", "-f", "%M", *cli, "--now", "2025-10-01T12:00+04:00", "ingest", CAMPAIGN, str(path)],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    print(f"  {timed.stdout.strip()}")
+    return int(timed.stderr.strip().splitlines()[-1]) / 1024
 
 
 def main() -> None:

@@ -116,11 +116,13 @@ def ingest(
     for first, chunk in chunks_of(export):
         prepared = prepare(chunk, first, found, context)
         rows = prepared.rows
-        fresh = ~rows["key"].isin(stored_keys) & ~rows["key"].duplicated()
+        fresh = []  # a key seen before, in the database or earlier in this file, is a duplicate
+        for key in rows["key"].tolist():
+            fresh.append(key not in stored_keys)
+            stored_keys.add(key)
         new = rows[fresh]
         read += len(chunk)
         duplicates += len(rows) - len(new)
-        stored_keys.update(new["key"])
         if len(new):
             moments = utc_column(new["submitted_at"].to_numpy(dtype="datetime64[us]"), connection.dialect.name)
             bulk_insert(
