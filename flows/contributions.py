@@ -158,6 +158,8 @@ def _question_columns(question: Question, export: Export, names: list[str], take
     column = next((i for i, n in enumerate(names) if n in wanted and i not in taken), None)
     if column is None and export.tool.name == "odk":  # ODK Central joins group names on: g1-q2
         column = next((i for i, n in enumerate(names) if i not in taken and n.endswith("-" + norm(question.id))), None)
+    if column is None and export.tool.name == "pabulib" and question.type == "ballot":
+        column = next((i for i, n in enumerate(names) if n == "vote" and i not in taken), None)
     if column is None and export.tool.name == "ms-forms":  # a repeated title gets a number: Name2
         column = next(
             (
@@ -483,7 +485,7 @@ Answer = str | float | list[str] | None
 def _resolver(question: Question, separator: str) -> Any:
     """A function from one cell's text to (answer, problem), built once per question and chunk."""
     field = question.id
-    if question.type in ("single", "multiple"):
+    if question.type in ("single", "multiple", "ballot"):
         lookup = _options(question)
     if question.type == "single":
 
@@ -515,6 +517,8 @@ def _resolver(question: Question, separator: str) -> Any:
             return sorted(set(chosen), key=order.__getitem__), None
 
         return multiple
+    if question.type == "ballot":
+        return _ballot_resolver(question, lookup)
     if question.type in ("likert", "number"):
 
         def number(value: str) -> tuple[Answer, str | None]:
@@ -541,6 +545,35 @@ def _resolver(question: Question, separator: str) -> Any:
         return (stripped, None) if stripped else (None, _required(question))
 
     return text
+
+
+def _ballot_resolver(question: Question, lookup: dict[str, str]) -> Any:
+    """A participatory-budget ballot: `p1,p2` (approval, ordinal: in the voter's order) or `p1:3,p2:2`
+    (cumulative, scoring) -> a list of project ids, or {project id: points}."""
+
+    def ballot(value: str) -> tuple[Answer | dict[str, float], str | None]:
+        text = value.strip()
+        if not text:
+            return None, _required(question)
+        chosen: list[str] = []
+        points: dict[str, float] = {}
+        for piece in (p.strip() for p in text.split(",") if p.strip()):
+            project, _, given = piece.partition(":")
+            known = lookup.get(norm(project))
+            if known is None:
+                return (
+                    None,
+                    f"{question.id}: expected projects among {[o.id for o in question.options]}, found {project!r}",
+                )
+            chosen.append(known)
+            if given:
+                try:
+                    points[known] = float(given.translate(DIGITS))
+                except ValueError:
+                    return None, f"{question.id}: expected points as a number, found {given!r}"
+        return (points if points else chosen), None
+
+    return ballot
 
 
 def _required(question: Question) -> str | None:

@@ -102,6 +102,13 @@ TOOLS: dict[str, Tool] = {
             metadata=("Collector ID", "Start Date", "Custom Data 1"),
             identity=("IP Address", "Email Address", "First Name", "Last Name"),
         ),
+        Tool(
+            "pabulib",
+            "Pabulib (.pb)",
+            ids=("voter_id",),
+            times=("voted_at",),
+            separator=",",
+        ),
         Tool("csv", "CSV (submitted_at, channel, audience, then questions)", times=("submitted_at",)),
         Tool("jsonl", "JSON Lines (one object per response)", times=("submitted_at",)),
     )
@@ -138,6 +145,8 @@ def open_export(path: Path, source: str | None = None) -> Export:
         return _xlsx(path, source)
     if suffix in (".jsonl", ".ndjson"):
         return _jsonl(path)
+    if suffix == ".pb" or source == "pabulib":
+        return _pabulib(path)
     return _csv(path, source)
 
 
@@ -307,6 +316,54 @@ def _jsonl(path: Path) -> Export:
             yield pd.DataFrame(batch, columns=range(len(header)), dtype=object)
 
     return Export(path, TOOLS["jsonl"], header, first_row=1, size=path.stat().st_size, chunks=chunks())
+
+
+def _pabulib(path: Path) -> Export:
+    """A participatory budget's votes: one row per voter, the ballot as `project` or `project:points` joined
+    with `,`. The file records no time per vote: every vote is dated by META `date_end` (else `date_begin`),
+    the close of voting, at midnight in the form's zone."""
+    from stages.pabulib import PbError, parse
+
+    try:
+        instance = parse(path.read_bytes().decode("utf-8-sig"), str(path))
+    except UnicodeDecodeError as error:
+        raise UnreadableFile([f"{path}: expected UTF-8 text, found byte 0x{error.object[error.start]:02x}"]) from None
+    except PbError as error:
+        raise UnreadableFile([str(error)]) from None
+    when = _pb_date(instance.meta.get("date_end") or instance.meta.get("date_begin") or "")
+    if when is None:
+        raise UnreadableFile(
+            [f"{path}: META date_end: expected the date voting closed (e.g. 2020-06-30 or 30.06.2020), found none"]
+        )
+    segments = sorted({key for vote in instance.votes for key in vote.segments})
+    header = ["voter_id", "voted_at", "vote", *segments]
+    rows = [
+        [
+            vote.voter_id,
+            when,
+            ",".join(f"{project}:{points:g}" for project, points in zip(vote.ballot, vote.points, strict=True))
+            if vote.points
+            else ",".join(vote.ballot),
+            *(vote.segments.get(key, "") for key in segments),
+        ]
+        for vote in instance.votes
+    ]
+    chunks = (
+        pd.DataFrame(rows[i : i + CHUNK_ROWS], columns=range(len(header)), dtype=object)
+        for i in range(0, len(rows), CHUNK_ROWS)
+    )
+    return Export(path, TOOLS["pabulib"], header, first_row=1, size=path.stat().st_size, chunks=chunks)
+
+
+def _pb_date(text: str) -> str | None:
+    """A META date as ISO 8601 (`2020-06-30`, `30.06.2020` and `30/06/2020` are seen in real files)."""
+    text = text.strip().split(" ")[0]
+    for form in ("%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y", "%Y.%m.%d"):
+        try:
+            return datetime.strptime(text, form).date().isoformat()
+        except ValueError:
+            continue
+    return None
 
 
 def _record(path: Path, number: int, line: bytes) -> dict[str, Any]:
