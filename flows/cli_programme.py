@@ -1,13 +1,18 @@
-"""The programme seen from outside: UN e-participation evidence and the calendar export."""
+"""The programme seen from outside: UN e-participation evidence, the calendar export, PDF documents."""
 
+import json
 from datetime import datetime
 from pathlib import Path
 
 import click
+from sqlmodel import col, select
 
-from flows import engine, evidence, ics
+from flows import engine, evidence, ics, views
 from flows.cli_common import emit
+from flows.documents import document_path, write_pdf
+from stages.plans import STAGES
 from state.db import session_scope
+from state.tables import StageRun
 
 
 @click.command("un-evidence")
@@ -56,4 +61,39 @@ def calendar(now: datetime, target: Path, lang: str) -> None:
     click.echo(f"{target}: {events} event(s)")
 
 
-COMMANDS: dict[str, click.Command] = {"un-evidence": un_evidence, "calendar": calendar}
+@click.command("pdf")
+@click.argument("campaign_id")
+@click.option("--stage", type=click.Choice(STAGES), help="Only this stage's documents (default: every stage's).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Write here (default: beside the HTML).")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_obj
+def pdf(now: datetime, campaign_id: str, stage: str | None, out: Path | None, as_json: bool) -> None:
+    """A4 PDFs of a campaign's recorded documents, Arabic and English, each checked against its digest first.
+
+    Example: musharaka pdf moheri-2025-q3-satisfaction --stage analyse
+    """
+    with session_scope() as session:
+        engine.campaign_state(campaign_id, session=session)
+        query = select(StageRun).where(StageRun.campaign_id == campaign_id, col(StageRun.documents).is_not(None))
+        runs = [r for r in session.exec(query.order_by(col(StageRun.id))) if stage in (None, r.stage)]
+    documents = [d for run in runs for d in json.loads(run.documents or "[]")]
+    if not documents:
+        raise engine.Refused(f"{campaign_id} has no recorded {stage or 'stage'} documents yet")
+    changed = [d["path"] for d in documents if views.file_digest(document_path(d["path"])) != d["digest"]]
+    if changed:
+        raise engine.Refused(f"documents missing or changed since they were recorded: {', '.join(changed)}")
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for document in documents:
+        source = document_path(document["path"])
+        target = (out or source.parent) / (source.name.removesuffix(".html") + ".pdf")
+        write_pdf(source, target)
+        written.append({"lang": document["lang"], "html": str(source), "pdf": str(target)})
+    if as_json:
+        emit(written)
+    else:
+        click.echo("\n".join(row["pdf"] for row in written))
+
+
+COMMANDS: dict[str, click.Command] = {"un-evidence": un_evidence, "calendar": calendar, "pdf": pdf}
