@@ -42,6 +42,7 @@ PLAN = {
     "kind": "survey",
     "owner": "planning.team",
     "quarter": "2025-Q3",
+    "sector": "education",
     "window": {"opens": "2025-07-01", "closes": "2025-09-30", "timezone": "Asia/Muscat"},
     "audiences": [
         {"id": "students", "name": {"ar": "الطلبة", "en": "Students"}},

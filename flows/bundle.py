@@ -18,7 +18,15 @@ from sqlmodel import Session, col, select
 from flows import documents as rendering
 from flows.views import summarize
 from state.audit import Batch, Finding, file_reader, heads, row_batches, verify
-from state.events import REGISTRY_CHAIN, RegistryRecorded, StageCompleted, canonical, payload_of, utc_text
+from state.events import (
+    REGISTRY_CHAIN,
+    RegistryRecorded,
+    StageCompleted,
+    as_utc,
+    canonical,
+    payload_of,
+    utc_text,
+)
 from state.settings import get_settings
 from state.signing import engine_key, public_text, sign_bytes, signature_holds
 from state.tables import CampaignState, Contribution, Event, QuarantinedRow
@@ -98,7 +106,7 @@ def _report(events: list[Event], lang: str, now: datetime) -> str:
         {
             "campaign": e.campaign_id,
             "seq": e.seq,
-            "at": e.at.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z") if e.at.tzinfo else utc_text(e.at),
+            "at": as_utc(e.at).astimezone(zone).strftime("%Y-%m-%d %H:%M %Z"),
             "actor": e.actor,
             "what": summarize(e),
             "hash": e.hash[:12],

@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 from ruamel.yaml import YAML
 
 from stages.common import StageModel
@@ -30,7 +31,14 @@ def environment(templates_dir: Path) -> Environment:
         lstrip_blocks=True,
     )
     env.filters["local"] = _local_time
+    env.filters["css_string"] = css_string
     return env
+
+
+def css_string(value: str) -> Markup:
+    """A quoted CSS string (for the printed page header): quotes, backslashes and `<` escaped."""
+    escaped = "".join(c if c.isalnum() or c in " -—·:,()'." else f"\\{ord(c):x} " for c in value)
+    return Markup(f'"{escaped}"')
 
 
 @lru_cache
@@ -107,3 +115,17 @@ def write_documents(
 def document_path(recorded: str) -> Path:
     """Where a recorded document is: paths are relative to the output folder."""
     return get_settings().output_dir / recorded
+
+
+def write_pdf(html_file: Path, pdf_file: Path) -> None:
+    """An A4 PDF of a document, laid out by WeasyPrint with its print styles (Arabic shaped by pango).
+
+    Imported here: WeasyPrint loads the system's pango when imported, and only this needs it.
+    """
+    try:
+        import weasyprint
+    except OSError as error:
+        raise RuntimeError(f"PDF needs the pango library (Debian: libpango-1.0-0): {error}") from None
+    partial = pdf_file.with_name(pdf_file.name + ".part")
+    weasyprint.HTML(filename=str(html_file)).write_pdf(partial)
+    partial.replace(pdf_file)  # whole or not at all

@@ -14,6 +14,22 @@ Stage = Literal["prepare", "plan", "conduct", "analyse", "announce", "evaluate"]
 STAGES: tuple[Stage, ...] = ("prepare", "plan", "conduct", "analyse", "announce", "evaluate")
 
 Level = Literal["information", "consultation", "decision-making"]
+LEVELS: tuple[Level, ...] = ("information", "consultation", "decision-making")
+# The sectors the UN e-participation survey asks about (guide section 9), and a few more a ministry names.
+Sector = Literal[
+    "education",
+    "health",
+    "finance",
+    "social-welfare",
+    "labour",
+    "environment",
+    "justice",
+    "transport",
+    "housing",
+    "culture",
+    "economy",
+    "other",
+]
 Kind = Literal[
     "survey",
     "public-consultation",
@@ -285,6 +301,7 @@ class CampaignPlan(Strict):
     id: Id
     title: Bilingual
     level: Level
+    sector: Sector
     kind: Kind
     owner: Id
     quarter: str = Field(pattern=QUARTER.pattern)
