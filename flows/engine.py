@@ -619,6 +619,7 @@ def _inputs(
     if stage == "announce":
         return module.Inputs(
             analyse=approved_outputs(cid, "analyse", session=session),
+            conduct=approved_outputs(cid, "conduct", session=session),
             next_topics=_next_topics(plan, plans, session=session),
         )
     return module.Inputs(
