@@ -2,6 +2,7 @@
 
 from datetime import datetime
 from typing import cast
+from zoneinfo import ZoneInfo
 
 import click
 
@@ -9,6 +10,7 @@ from flows import engine, outcomes, runtime
 from flows.cli_common import emit
 from stages import followup
 from state.db import session_scope
+from state.settings import get_settings
 
 
 @click.command("follow-up")
@@ -119,10 +121,11 @@ def kpis_command(now: datetime, period: str, as_json: bool, html: bool) -> None:
         emit(report.model_dump(mode="json"))
         return
     click.echo(f"{report.title.en} — {report.period}")
-    click.echo(f"{'#':<3}{'indicator':<72}{'target':>8}{'actual':>8}{'gap':>6}")
+    click.echo(f"{'#':<3}{'indicator':<84}{'target':>8}{'actual':>8}{'gap':>6}")
     for k in report.indicators:
-        click.echo(f"{k.number:<3}{k.name.en:<72}{k.target_text:>8}{k.actual_text:>8}{k.gap_text:>6}")
-    click.echo(f"\nProgramme status as of {report.status_as_of.isoformat(timespec='minutes')}:")
+        click.echo(f"{k.number:<3}{k.name.en:<84}{k.target_text:>8}{k.actual_text:>8}{k.gap_text:>6}")
+    as_of = report.status_as_of.astimezone(ZoneInfo(get_settings().timezone))
+    click.echo(f"\nProgramme status as of {as_of:%Y-%m-%d %H:%M %Z}:")
     for line in report.status:
         click.echo(f"  {line.quarter}  {line.topic.en:<62} {line.status.en}")
 

@@ -4,7 +4,7 @@ import json
 from pathlib import Path
 
 from tests.conftest import Workspace
-from tests.flows.samples import CAMPAIGN, CONTRIBUTIONS, DECISION
+from tests.flows.samples import CAMPAIGN, CONTRIBUTIONS, DECISION, LESSONS
 from tests.flows.test_lifecycle import ok
 
 SOURCE = f"campaigns/{CAMPAIGN}.yaml"
@@ -175,3 +175,53 @@ def test_follow_up_rules_after_the_decision(ws: Workspace) -> None:
     assert history() == before + 1
     shown = ok(ws, "decisions", now=now)
     assert "h1-a" in shown and "dropped" in shown and "superseded by the national portal" in shown
+
+
+def closed_without_or_with_lessons(ws: Workspace, campaign: str, lessons: str | None) -> None:
+    add_campaign(ws, campaign, "2025-Q1", "2025-01-05", "2025-01-20")
+    to_analysed(ws, campaign, "2025-01-05", "2025-01-20")
+    if lessons is not None:  # written while the announcement is reviewed; the evaluation runs on approval
+        ok(ws, "submit", campaign, "evaluate", str(ws.write("lessons.yaml", lessons)), now="2025-01-22T08:00+04:00")
+    ok(ws, "approve", campaign, "announce", *ws.key("dg.planning"), now="2025-01-22T09:00+04:00")
+    ok(ws, "approve", campaign, "evaluate", *ws.key("dg.planning"), now="2025-01-24T09:00+04:00")
+
+
+def evaluate_document(ws: Workspace, campaign: str, lang: str) -> str:
+    history = json.loads(ok(ws, "history", campaign, "--json", now="2025-02-01T09:00+04:00"))
+    done = [e["payload"] for e in history if e["type"] == "stage.completed" and e["payload"]["stage"] == "evaluate"]
+    path = next(d["path"] for d in done[-1]["documents"] if d["lang"] == lang)
+    return (ws.out / path).read_text(encoding="utf-8")
+
+
+def test_evaluation_without_answers_completes_and_marks_the_gaps(ws: Workspace) -> None:
+    closed_without_or_with_lessons(ws, "h1-a", None)
+    english = evaluate_document(ws, "h1-a", "en")
+    assert "Questions still unanswered" in english and "Not answered yet" in english
+    assert "Did contributions influence the decision: Yes" in english
+    assert json.loads(ok(ws, "lessons", "--json", now="2025-02-01T09:00+04:00")) == []
+
+
+def test_lessons_of_an_approved_evaluation_can_be_cited_by_a_later_plan(ws: Workspace) -> None:
+    closed_without_or_with_lessons(ws, "h1-a", LESSONS)
+    assert "Questions still unanswered" not in evaluate_document(ws, "h1-a", "en")
+    register = json.loads(ok(ws, "lessons", "--json", now="2025-02-01T09:00+04:00"))
+    assert [(e["id"], e["text"]) for e in register] == [
+        ("h1-a.improvement-1", "Add an SMS channel for parents."),
+        ("h1-a.lesson-1", "Avoid the examination period."),
+    ]
+    add_campaign(ws, "h1-b", "2025-Q2", "2025-04-06", "2025-04-24")
+    plan_file = ws.plans / "campaigns/h1-b.yaml"
+    text = plan_file.read_text(encoding="utf-8")
+    plan_file.write_text(text.replace("\nplan:\n", "\nplan:\n  cites_lessons: [h1-a.lesson-2]\n", 1), "utf-8")
+    refused = ws.run("start", "h1-b", now="2025-04-01T09:00+04:00")
+    assert refused.exit_code == 1 and "found 'h1-a.lesson-2'" in refused.stderr
+    plan_file.write_text(text.replace("\nplan:\n", "\nplan:\n  cites_lessons: [h1-a.lesson-1]\n", 1), "utf-8")
+    ok(ws, "start", "h1-b", now="2025-04-01T09:00+04:00")
+    ok(ws, "approve", "h1-b", "prepare", *ws.key("dg.planning"), now="2025-04-01T09:30+04:00")
+    history = json.loads(ok(ws, "history", "h1-b", "--json", now="2025-04-01T10:00+04:00"))
+    plan_done = next(
+        e["payload"] for e in history if e["type"] == "stage.completed" and e["payload"]["stage"] == "plan"
+    )
+    assert plan_done["outputs"]["cited_lessons"] == {"h1-a.lesson-1": "Avoid the examination period."}
+    english = next(d["path"] for d in plan_done["documents"] if d["lang"] == "en")
+    assert "Avoid the examination period." in (ws.out / english).read_text(encoding="utf-8")
