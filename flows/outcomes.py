@@ -258,10 +258,17 @@ def _started(session: Session) -> dict[str, datetime]:
     return {c.campaign_id: as_utc(c.started_at) for c in session.exec(select(CampaignState))}
 
 
-def status_lines(plans: PlanSet, programme: Programme, moment: datetime, *, session: Session) -> list[StatusLine]:
+def status_lines(
+    plans: PlanSet,
+    programme: Programme,
+    moment: datetime,
+    *,
+    session: Session,
+    every: dict[str, measures.Facts] | None = None,
+) -> list[StatusLine]:
     """The programme table: topic, audience, channels, tools, quarter and status at `moment`, in words."""
     words = labels(get_settings().templates_dir)
-    every = facts(session=session)
+    every = facts(session=session) if every is None else every
     started = _started(session)
     windows = _windows(session, moment)
     lines = []
@@ -300,6 +307,7 @@ def kpi_report(plans: PlanSet, period_text: str, *, now: datetime, session: Sess
     programme = plans.programmes[0]
     period = measures.parse_period(period_text, get_settings().timezone)
     moment = min(now, period.ends)  # the status as the half-year ended, or now if it has not yet
+    every = facts(session=session)
     return KpiReport(
         programme=programme.id,
         ministry=programme.ministry,
@@ -308,8 +316,8 @@ def kpi_report(plans: PlanSet, period_text: str, *, now: datetime, session: Sess
         starts=period.starts,
         ends=period.ends,
         status_as_of=moment,
-        indicators=measures.kpi_table(programme, list(facts(session=session).values()), period),
-        status=status_lines(plans, programme, moment, session=session),
+        indicators=measures.kpi_table(programme, list(every.values()), period),
+        status=status_lines(plans, programme, moment, session=session, every=every),
     )
 
 
