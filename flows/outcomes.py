@@ -171,6 +171,8 @@ def lessons_register(*, session: Session) -> list[Lesson]:
     """The lessons and improvement proposals of every approved evaluation, oldest first."""
     entries = []
     for cid, (gate, outputs) in _approved_outputs(session, "evaluate").items():
+        if isinstance(outputs.get("lessons"), dict):  # evaluations recorded before the answers were split out
+            outputs = {**outputs, **outputs["lessons"]}
         for kind, key in (("lesson", "lessons"), ("improvement", "improvements")):
             for n, text in enumerate(outputs.get(key) or (), 1):
                 entries.append(
