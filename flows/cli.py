@@ -13,7 +13,7 @@ import click
 from pydantic import BaseModel
 from sqlalchemy.exc import SQLAlchemyError
 
-from flows import cli_audit, cli_contributions, cli_gates, cli_programme, engine, views
+from flows import cli_audit, cli_contributions, cli_gates, cli_outcomes, cli_programme, engine, views
 from flows.cli_common import advance_and_report, emit, parse_instant
 from flows.planfiles import PlanError, load_plans
 from flows.sources import UnreadableFile
@@ -79,7 +79,13 @@ def _now(value: str | None) -> datetime:
 
 @click.group(
     cls=Cli,
-    commands={**cli_gates.COMMANDS, **cli_audit.COMMANDS, **cli_contributions.COMMANDS, **cli_programme.COMMANDS},
+    commands={
+        **cli_gates.COMMANDS,
+        **cli_audit.COMMANDS,
+        **cli_contributions.COMMANDS,
+        **cli_programme.COMMANDS,
+        **cli_outcomes.COMMANDS,
+    },
 )
 @click.option("--now", "now_text", metavar="ISO-TIME", help="Act as at this instant (default: the clock).")
 @click.pass_context

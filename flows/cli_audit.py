@@ -169,6 +169,9 @@ def replay(campaign_id: str, at_text: str, as_json: bool) -> None:
         for d in gate.decisions:
             behalf = f" for {d.principal}" if d.principal != d.approver else ""
             click.echo(f"    {d.at.isoformat()} {d.decision} by {d.approver}{behalf}{': ' + d.why if d.why else ''}")
+    for u in view.decision_updates:
+        note = f": {u['note']}" if u["note"] else ""
+        click.echo(f"  decision {u['status']} {u['percent']}% on {u['at'].isoformat()}{note}")
     click.echo(f"  approvers registry {view.registry_digest and view.registry_digest[:12]} in force:")
     for a in view.approvers:
         click.echo(f"    {a.id:<20} roles {','.join(a.roles):<34} keys {','.join(a.keys_in_force) or '-'}")

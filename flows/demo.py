@@ -18,8 +18,9 @@ from zoneinfo import ZoneInfo
 from ruamel.yaml import YAML
 from sqlmodel import func, select
 
-from flows import decisions, engine, runtime, views
+from flows import decisions, engine, outcomes, runtime, views
 from flows.planfiles import PlanSet
+from stages import followup
 from stages.plans import STAGES, CampaignPlan, Question, Stage
 from state.db import get_engine, reset_tables, session_scope
 from state.projection import open_gate
@@ -172,12 +173,35 @@ class Demo:
             revised = self.write_yaml(f"{campaign_id}-decision-2.yaml", _decision(plan, revised=True))
             self.submit(campaign_id, "analyse", revised, day)
             self.advance(campaign_id, day)
-        day = self.approve_through(campaign_id, "announce", day)
+        day = self.approve_through(campaign_id, "analyse", day)
+        # the team writes its lessons while the announcement is reviewed: evaluate runs on its approval
         lessons = self.write_yaml(f"{campaign_id}-lessons.yaml", _lessons())
-        day += timedelta(days=10)
-        self.submit(campaign_id, "evaluate", lessons, day)
-        self.advance(campaign_id, day)
-        self.approve_through(campaign_id, "evaluate", day)
+        self.submit(campaign_id, "evaluate", lessons, day + timedelta(hours=2))
+        day = self.approve_through(campaign_id, "announce", day + timedelta(hours=2))
+        self.approve_through(campaign_id, "evaluate", day + timedelta(days=7))
+
+    def follow_up(
+        self,
+        campaign_id: str,
+        when: datetime,
+        status: followup.Status,
+        percent: int | None,
+        note: str,
+        evidence: str | None = None,
+    ) -> None:
+        """An implementation update of the campaign's decision, and its "you said, we did" page."""
+        with session_scope() as session:
+            problems = outcomes.record_update(
+                campaign_id,
+                followup.Update(status, percent, note, evidence),
+                actor="planning.team",
+                now=when,
+                session=session,
+            )
+            assert not problems, problems
+            session.flush()
+            view = outcomes.decisions(session=session, campaign_id=campaign_id)[0]
+        outcomes.write_you_said_we_did(view, now=when)
 
     def extend(self, campaign_id: str, closes: str, reason: str, when: datetime) -> None:
         """A signed extension of the window while it runs, as `musharaka extend` does."""
@@ -329,9 +353,21 @@ def run_demo(*, reset: bool, echo: Callable[[str], None]) -> None:
             ("2025-09-30", "Reach more students and parents after the diploma results"),
         )
         demo.run_to_conduct("moheri-2025-q3-video-call", at("2025-07-20"), 140, at("2025-09-15"))
+    chatbot, satisfaction = "moheri-2025-q1-chatbot-name", "moheri-2025-q3-satisfaction"
+    demo.follow_up(chatbot, at("2025-03-16"), "planned", None, "Name and persona handed to the portal team")
+    demo.follow_up(chatbot, at("2025-04-06"), "in-progress", 60, "Chatbot renamed in the test environment")
+    demo.follow_up(
+        chatbot,
+        at("2025-05-11"),
+        "implemented",
+        None,
+        "The chatbot answers under its new name",
+        "https://www.moheri.gov.om/",
+    )
+    demo.follow_up(satisfaction, at("2025-09-18"), "in-progress", 40, "Upload step redesigned; testing with students")
     with session_scope() as session:
         rows = views.status_rows(plans, now=AS_OF, session=session)
     echo(f"\nProgramme status as of {AS_OF:%Y-%m-%d %H:%M} Muscat time:\n")
     echo(views.status_table(rows))
     echo(f"\nDocuments: {settings.output_dir}/<campaign>/   Demo inputs: {folder}/")
-    echo("Next: musharaka history moheri-2025-q3-satisfaction")
+    echo("Next: musharaka history moheri-2025-q3-satisfaction; musharaka decisions; musharaka kpis --period 2025-H1")

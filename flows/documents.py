@@ -61,11 +61,13 @@ def render(
     attempt: int,
     lang: str,
     now: datetime,
+    piece: str | None = None,
 ) -> str:
-    """One stage document in one language."""
+    """One stage document in one language (or one of the stage's other `DOCUMENTS`, the `piece`)."""
     settings = get_settings()
     words = labels(settings.templates_dir)
-    template = environment(settings.templates_dir).get_template(f"{stage}.html.j2")
+    name = f"{stage}-{piece}" if piece else stage
+    template = environment(settings.templates_dir).get_template(f"{name}.html.j2")
     context: dict[str, Any] = {
         "lang": lang,
         "dir": "rtl" if lang == "ar" else "ltr",
@@ -100,10 +102,12 @@ def write_documents(
     folder = root / campaign_id
     folder.mkdir(parents=True, exist_ok=True)
     documents = []
-    for lang in LANGS:
-        data = render(stage, outputs, plan, attempt=attempt, lang=lang, now=now).encode()
+    pieces: tuple[str | None, ...] = (None, *getattr(MODULES[stage], "DOCUMENTS", ()))
+    for piece, lang in ((piece, lang) for piece in pieces for lang in LANGS):
+        data = render(stage, outputs, plan, attempt=attempt, lang=lang, now=now, piece=piece).encode()
         sha = hashlib.sha256(data).hexdigest()
-        path = folder / f"{stage}-{attempt}.{lang}.{sha[:12]}.html"
+        name = f"{stage}-{piece}" if piece else stage
+        path = folder / f"{name}-{attempt}.{lang}.{sha[:12]}.html"
         if not path.exists():
             partial = path.with_suffix(".part")
             partial.write_bytes(data)

@@ -19,6 +19,7 @@ from stages.common import MissingInputs, NotYet, StageModel
 from stages.conduct import Contribution as StageContribution
 from stages.evaluate import StageTiming
 from stages.gates import NoAuthority, authority, due_at
+from stages.plan import unknown_lessons
 from stages.plans import STAGES, ApproversRegistry, Bilingual, CampaignPlan, GatePolicy, Stage
 from stages.registry import MODULES
 from state.events import (
@@ -103,6 +104,9 @@ def start(
     """Record the campaign's start with the exact plan it starts from."""
     if session.get(CampaignState, plan.id) is not None:
         raise Refused(f"campaign {plan.id!r} has already been started")
+    unknown = unknown_lessons(plan, lessons_by_id(session=session))
+    if unknown:
+        raise Refused(f"campaign {plan.id}: " + "; ".join(unknown), "unknown-lesson")
     if registry is not None:
         record_registry(registry, now=now, session=session)
     body = plan_json(plan)
@@ -549,7 +553,9 @@ def _inputs(
     if stage == "prepare":
         return module.Inputs(submitted=_submitted(cid, "prepare", session=session))
     if stage == "plan":
-        return module.Inputs(prepare=approved_outputs(cid, "prepare", session=session))
+        return module.Inputs(
+            prepare=approved_outputs(cid, "prepare", session=session), lessons=lessons_by_id(session=session)
+        )
     if stage == "conduct":
         return module.Inputs(
             plan=approved_outputs(cid, "plan", session=session),
@@ -565,6 +571,7 @@ def _inputs(
     if stage == "announce":
         return module.Inputs(
             analyse=approved_outputs(cid, "analyse", session=session),
+            conduct=approved_outputs(cid, "conduct", session=session),
             next_topics=_next_topics(plan, plans, session=session),
         )
     return module.Inputs(
@@ -591,6 +598,13 @@ def _next_topics(plan: CampaignPlan, plans: PlanSet, *, session: Session) -> tup
             ):
                 topics.append(other.title)
     return tuple(topics)
+
+
+def lessons_by_id(*, session: Session) -> dict[str, str]:
+    """The lessons register as id -> text: what plans may cite (see flows/outcomes.py)."""
+    from flows.outcomes import lessons_register  # outcomes builds on this module
+
+    return {entry.id: entry.text for entry in lessons_register(session=session)}
 
 
 def timings(campaign_id: str, *, session: Session) -> tuple[StageTiming, ...]:

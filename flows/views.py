@@ -255,6 +255,9 @@ def summarize(event: Event) -> str:
             return f"window extended to {p['closes']} by {p['approver']}: {p['reason']}"
         case "gate.refused":
             return f"REFUSED {p['decision']} of {p['stage']} by {p['approver']} ({p['code']}): {p['message']}"
+        case "decision.updated":
+            link = f" ({p['evidence']})" if p["evidence"] else ""
+            return f"decision {p['status']} {p['percent']}%" + (f": {p['note']}" if p["note"] else "") + link
         case "registry.recorded":
             return f"approvers registry {p['registry_digest'][:12]} in force"
     return event.type

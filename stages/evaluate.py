@@ -2,11 +2,9 @@
 
 from datetime import datetime
 
-from pydantic import Field
-
 from stages import analyse, announce, conduct
-from stages.common import MissingInputs, StageModel, activity
-from stages.plans import CampaignPlan, Strict
+from stages.common import StageModel, activity
+from stages.plans import Bilingual, CampaignPlan, Strict, Text
 
 ACTIVITIES = (
     activity("Was the method complete and understood by staff?", "هل كانت المنهجية مكتملة ومفهومة للموظفين؟"),
@@ -21,17 +19,27 @@ ACTIVITIES = (
 
 
 class Lessons(Strict):
-    """The team's answers to the guide's evaluation questions."""
+    """The team's answers to the guide's evaluation questions; any may be left out and submitted later."""
 
-    method_understood: str = Field(min_length=1)
-    participation_drivers: str = Field(min_length=1)
-    channels_served: str = Field(min_length=1)
-    contributions_useful: str = Field(min_length=1)
-    lessons: tuple[str, ...] = Field(min_length=1)
-    improvements: tuple[str, ...] = Field(min_length=1)
+    method_understood: Text | None = None
+    participation_drivers: Text | None = None
+    channels_served: Text | None = None
+    contributions_useful: Text | None = None
+    lessons: tuple[Text, ...] = ()
+    improvements: tuple[Text, ...] = ()
 
 
 Submitted = Lessons
+
+# The team's answers, each with the guide's question it answers; figures answer the others in part.
+TEAM_QUESTIONS: dict[str, Bilingual] = {
+    "method_understood": ACTIVITIES[0],
+    "participation_drivers": ACTIVITIES[1],
+    "channels_served": ACTIVITIES[2],
+    "contributions_useful": ACTIVITIES[3],
+    "lessons": ACTIVITIES[4],
+    "improvements": ACTIVITIES[4],
+}
 
 
 class StageTiming(StageModel):
@@ -49,6 +57,8 @@ class Inputs(StageModel):
 
 
 class Outputs(StageModel):
+    """The campaign's own figures beside the team's answers; `unanswered` names what the team has not said."""
+
     participants: int
     kpis: tuple[conduct.KpiProgress, ...]
     by_channel: dict[str, int]
@@ -56,18 +66,25 @@ class Outputs(StageModel):
     influenced_decision: bool
     timings: tuple[StageTiming, ...]
     reworks: int
-    lessons: Lessons
+    answers: dict[str, str | None]  # the team's answer per question id of TEAM_QUESTIONS (None: not answered)
+    lessons: tuple[str, ...]
+    improvements: tuple[str, ...]
+    unanswered: tuple[str, ...]
 
 
 def run(inputs: Inputs, plan: CampaignPlan, now: datetime) -> Outputs:
-    """Put the figures beside the team's answers; the lessons cannot be computed, so they are required."""
-    if inputs.lessons is None:
-        raise MissingInputs(
-            [
-                "evaluate.lessons: the team's answers to the guide's evaluation questions, "
-                "lessons and improvement proposals (submit a lessons file)"
-            ]
-        )
+    """Answer what the figures can; mark what only the team can answer and has not, rather than stop.
+
+    The evaluation is the last stage: holding it open for an answer nobody writes would keep the
+    campaign, its figures and its lessons out of the programme's record, so the gaps go to the gate.
+    """
+    team = inputs.lessons or Lessons()
+    answers = {
+        key: getattr(team, key)
+        for key in ("method_understood", "participation_drivers", "channels_served", "contributions_useful")
+    }
+    unanswered = [key for key, answer in answers.items() if answer is None]
+    unanswered += [key for key in ("lessons", "improvements") if not getattr(team, key)]
     return Outputs(
         participants=inputs.conduct.total,
         kpis=inputs.conduct.kpis,
@@ -76,5 +93,8 @@ def run(inputs: Inputs, plan: CampaignPlan, now: datetime) -> Outputs:
         influenced_decision=inputs.analyse.decision.based_on_contributions,
         timings=inputs.timings,
         reworks=sum(t.attempts - 1 for t in inputs.timings),
-        lessons=inputs.lessons,
+        answers=answers,
+        lessons=team.lessons,
+        improvements=team.improvements,
+        unanswered=tuple(unanswered),
     )

@@ -2,6 +2,8 @@
 
 from datetime import date, datetime
 
+from pydantic import Field
+
 from stages import prepare
 from stages.common import MissingInputs, StageModel, activity, blank
 from stages.plans import (
@@ -46,6 +48,7 @@ REQUIRED = {
 
 class Inputs(StageModel):
     prepare: prepare.Outputs
+    lessons: dict[str, str] = Field(default_factory=dict)  # the lessons register: id -> lesson or improvement proposal
 
 
 class Outputs(StageModel):
@@ -73,12 +76,23 @@ class Outputs(StageModel):
     window_closes: date
     timezone: str
     questions: int
+    cited_lessons: dict[str, str] = Field(default_factory=dict)  # id -> text, from the lessons register
+
+
+def unknown_lessons(plan: CampaignPlan, register: dict[str, str]) -> list[str]:
+    """The plan's cited lesson ids the register does not hold, each as what was expected and found."""
+    return [
+        f"plan.cites_lessons: expected an id from the lessons register (musharaka lessons), found {cited!r}"
+        for cited in plan.plan.cites_lessons
+        if cited not in register
+    ]
 
 
 def run(inputs: Inputs, plan: CampaignPlan, now: datetime) -> Outputs:
     """Assemble the implementation plan; fail listing each answer the plan file still lacks."""
     section = plan.plan
     missing = [f"plan.{name}: {what}" for name, what in REQUIRED.items() if _absent(getattr(section, name))]
+    missing += unknown_lessons(plan, inputs.lessons)
     if missing:
         raise MissingInputs(missing)
     assert section.budget and section.slogan and section.detailed_objective
@@ -106,6 +120,7 @@ def run(inputs: Inputs, plan: CampaignPlan, now: datetime) -> Outputs:
         window_closes=plan.window.closes,
         timezone=plan.window.timezone,
         questions=len(plan.instrument),
+        cited_lessons={cited: inputs.lessons[cited] for cited in section.cites_lessons},
     )
 
 

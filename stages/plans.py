@@ -251,6 +251,9 @@ class PlanSection(Strict):
     reach: tuple[str, ...] = ()
     analysis_method: str | None = None
     results_communication: str | None = None
+    cites_lessons: tuple[Id, ...] = Field(
+        default=(), description="ids from the lessons register (musharaka lessons) this plan builds on"
+    )
 
 
 class GatePolicy(Strict):

@@ -228,6 +228,16 @@ class RegistryRecorded(Payload):
     registry_digest: str
 
 
+class DecisionUpdated(Payload):
+    """A step in carrying out the campaign's approved decision: planned, in progress, implemented or dropped."""
+
+    TYPE = "decision.updated"
+    status: Literal["planned", "in-progress", "implemented", "dropped"]
+    percent: int
+    note: str
+    evidence: str | None = None
+
+
 PAYLOADS: dict[str, type[Payload]] = {
     cls.TYPE: cls
     for cls in (
@@ -244,6 +254,7 @@ PAYLOADS: dict[str, type[Payload]] = {
         WindowExtended,
         GateRefused,
         RegistryRecorded,
+        DecisionUpdated,
     )
 }
 

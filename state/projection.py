@@ -1,4 +1,5 @@
-"""Projections of the event log: campaign status, stage runs, gates, decisions and submissions.
+"""Projections of the event log: campaign status, stage runs, gates, decisions, submissions and
+the follow-up of approved decisions.
 
 `apply` is the only code that writes projections, both when an event is appended and when the log
 is replayed, so a rebuild yields exactly what was there.
@@ -16,6 +17,7 @@ from stages.plans import STAGES, CampaignPlan, GatePolicy
 from state.events import (
     CampaignStarted,
     ContributionsIngested,
+    DecisionUpdated,
     EventRow,
     GateDecided,
     GateOpened,
@@ -36,6 +38,7 @@ from state.events import (
 from state.tables import (
     PROJECTIONS,
     CampaignState,
+    DecisionUpdate,
     Event,
     Gate,
     GateDecision,
@@ -238,6 +241,19 @@ def project(event: Event | EventRow, payload: Payload, store: Store) -> None:
         campaign.status, campaign.detail = "awaiting-gate", ""
     elif isinstance(payload, GateDecided):
         _decide(event, payload, campaign, store)
+    elif isinstance(payload, DecisionUpdated):
+        store.add(
+            DecisionUpdate(
+                campaign_id=event.campaign_id,
+                seq=event.seq,
+                at=at,
+                actor=event.actor,
+                status=payload.status,
+                percent=payload.percent,
+                note=payload.note,
+                evidence=payload.evidence or "",
+            )
+        )
     elif isinstance(payload, WindowExtended):
         campaign.window_extended = payload.closes.isoformat()
         gate = store.gate(event.campaign_id)

@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 from stages.plans import ApproversRegistry, Window
 from state.events import REGISTRY_CHAIN, ContributionsIngested, RegistryRecorded, as_utc, payload_of
 from state.projection import MemoryStore, replay
-from state.tables import CampaignState, Event, Gate
+from state.tables import CampaignState, DecisionUpdate, Event, Gate
 
 
 class DecisionView(BaseModel):
@@ -53,6 +53,7 @@ class CampaignAt(BaseModel):
     window_state: str  # upcoming, open or closed at that instant
     contributions: int
     gates: list[GateView]
+    decision_updates: list[dict[str, Any]]  # the decision's follow-up up to then
     registry_digest: str | None
     approvers: list[ApproverView]
     delegations: list[dict[str, Any]]
@@ -101,6 +102,11 @@ def campaign_at(campaign_id: str, at: datetime, *, session: Session) -> Campaign
         window_state=_window_state(state, at),
         contributions=contributions,
         gates=gates,
+        decision_updates=[
+            {"at": row.at, "status": row.status, "percent": row.percent, "note": row.note, "evidence": row.evidence}
+            for row in store.added
+            if isinstance(row, DecisionUpdate)
+        ],
         registry_digest=registry.registry_digest if registry else None,
         approvers=approvers,
         delegations=delegations,

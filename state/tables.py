@@ -1,6 +1,6 @@
 """The tables: the append-only event log, the contributions, and the projections of the log.
 
-Projections (campaign, stage run, gate, gate decision, submission) hold nothing the events do not:
+Projections (campaign, stage run, gate, gate decision, submission, decision update) hold nothing the events do not:
 `state.projection.rebuild` drops and replays them.
 """
 
@@ -170,4 +170,20 @@ class Submission(SQLModel, table=True):
     seq: int
 
 
-PROJECTIONS: tuple[type[SQLModel], ...] = (CampaignState, StageRun, Gate, GateDecision, Submission)
+class DecisionUpdate(SQLModel, table=True):
+    """One implementation update of a campaign's approved decision (the follow-up after the campaign)."""
+
+    __tablename__ = "decision_update"
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: str = Field(index=True, max_length=80)
+    seq: int
+    at: datetime = Field(sa_column=_utc_column())
+    actor: str = Field(max_length=80)
+    status: str = Field(max_length=20)  # planned, in-progress, implemented, dropped
+    percent: int = 0
+    note: str = ""
+    evidence: str = ""
+
+
+PROJECTIONS: tuple[type[SQLModel], ...] = (CampaignState, StageRun, Gate, GateDecision, Submission, DecisionUpdate)

@@ -73,11 +73,29 @@ def test_evaluation_counts_reworks_and_keeps_the_lessons() -> None:
     inputs = evaluate.Inputs(conduct=CONDUCTED, analyse=ANALYSED, announce=announced, timings=TIMINGS, lessons=LESSONS)
     outputs = evaluate.run(inputs, SATISFACTION, NOW)
     assert outputs.reworks == 2 and outputs.participants == 4 and outputs.influenced_decision
-    assert outputs.lessons.improvements == ("add SMS",)
+    assert outputs.improvements == ("add SMS",) and outputs.unanswered == ()
+    assert outputs.answers["channels_served"] == "website"
 
 
-def test_evaluation_needs_the_teams_lessons() -> None:
+def test_evaluation_without_answers_completes_with_the_figures_and_names_the_gaps() -> None:
     announced = announce.run(announce.Inputs(analyse=ANALYSED), SATISFACTION, NOW)
     inputs = evaluate.Inputs(conduct=CONDUCTED, analyse=ANALYSED, announce=announced, timings=TIMINGS)
-    with pytest.raises(MissingInputs, match=r"evaluate\.lessons"):
-        evaluate.run(inputs, SATISFACTION, NOW)
+    outputs = evaluate.run(inputs, SATISFACTION, NOW)
+    assert outputs.participants == 4 and outputs.influenced_decision and outputs.reworks == 2
+    assert outputs.by_channel == CONDUCTED.by_channel and outputs.kpis == CONDUCTED.kpis
+    assert outputs.unanswered == (
+        "method_understood",
+        "participation_drivers",
+        "channels_served",
+        "contributions_useful",
+        "lessons",
+        "improvements",
+    )
+
+
+def test_evaluation_with_some_answers_names_only_the_rest() -> None:
+    announced = announce.run(announce.Inputs(analyse=ANALYSED), SATISFACTION, NOW)
+    partial = evaluate.Lessons(channels_served="website", lessons=("avoid exams",))
+    inputs = evaluate.Inputs(conduct=CONDUCTED, analyse=ANALYSED, announce=announced, timings=TIMINGS, lessons=partial)
+    outputs = evaluate.run(inputs, SATISFACTION, NOW)
+    assert outputs.unanswered == ("method_understood", "participation_drivers", "contributions_useful", "improvements")

@@ -1,0 +1,168 @@
+"""The half-year KPI report over 1,000 campaigns, against reading the log once, in one run.
+
+    .venv/bin/python bench/bench_kpis.py [--campaigns 1000] [--database sqlite:///var/bench-kpis.db]
+
+It writes a synthetic log shaped like real campaigns (start; each of the six stages started,
+completed and approved, the analyse outputs carrying a decision; two or three follow-up updates),
+hashed and chained as `state.events.append` does, inserted in bulk; the projections are then built
+by `state.projection.rebuild`, the function `append` projects with. It times:
+  baseline   reading every event's payload from the database once (what any report from the log costs);
+  kpis       `flows.outcomes.kpi_report` for 2025-H1, in process (the indicators and the status table);
+  command    `musharaka kpis --period 2025-H1 --json`, a process of its own (start-up included).
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import insert
+from sqlmodel import Session
+
+from flows import engine as rules
+from flows import outcomes
+from stages.plans import STAGES
+from state.db import get_engine, reset_tables
+from state.events import GENESIS, canonical, digest, event_hash, stream_events
+from state.projection import rebuild
+from state.tables import Event
+from tests.stages.plans_fixture import SATISFACTION
+
+T0 = datetime(2025, 1, 1, 8, tzinfo=UTC)
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def synthetic_log(campaigns: int) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    plan = SATISFACTION.model_dump(mode="json")
+    policy = {"roles": ["dg-planning"], "quorum": 1, "all_of": [], "escalation": [], "due_days": 5, "days": "calendar"}
+    for number in range(1, campaigns + 1):
+        campaign = f"bench-{number:05d}"
+        decision = {
+            "summary": {"ar": "قرار", "en": "A decision"},
+            "rationale": {"ar": "مبررات", "en": "Reasons"},
+            "not_adopted": {"ar": "لا", "en": "Not all"},
+            "based_on_contributions": number % 4 != 0,
+            "impact": [],
+            "expected_impact": None,
+        }
+        items: list[tuple[str, str, dict[str, Any]]] = [
+            ("planning.team", "campaign.started", {"plan": {**plan, "id": campaign}, "plan_digest": "p" * 64})
+        ]
+        for stage in STAGES:
+            outputs: dict[str, Any] = {"note": "x" * 600}
+            if stage == "analyse":
+                outputs = {**outputs, "total": 120, "decision": decision}
+            started = {"stage": stage, "attempt": 1, "submitter": "planning.team", "plan_digest": "p" * 64}
+            items.append(("planning.team", "stage.started", started))
+            completed = {
+                "stage": stage,
+                "attempt": 1,
+                "outputs": outputs,
+                "outputs_digest": digest(outputs),
+                "documents": [],
+            }
+            items.append(("planning.team", "stage.completed", completed))
+            opened = {
+                "stage": stage,
+                "attempt": 1,
+                "policy": policy,
+                "due_at": "2025-12-01T00:00:00Z",
+                "submitter": "planning.team",
+                "outputs_digest": digest(outputs),
+            }
+            items.append(("engine", "gate.opened", opened))
+            decided = {
+                "stage": stage,
+                "attempt": 1,
+                "approver": "dg.planning",
+                "decision": "approve",
+                "text": "ok",
+                "principal": "dg.planning",
+                "capacity": "role",
+                "roles": ["dg-planning"],
+                "signed": {"note": "a signature, verified by audit and not by the report"},
+                "registry_digest": "r" * 64,
+            }
+            items.append(("dg.planning", "gate.decided", decided))
+        updates = [("planned", 0, "handed over"), ("in-progress", 50, "half done")]
+        if number % 3:
+            updates.append(("implemented", 100, "done"))
+        for status, percent, note in updates:
+            items.append(
+                (
+                    "planning.team",
+                    "decision.updated",
+                    {"status": status, "percent": percent, "note": note, "evidence": None},
+                )
+            )
+        prev = GENESIS
+        for seq, (actor, kind, payload) in enumerate(items, start=1):
+            at = T0 + timedelta(minutes=len(rows) // 4)
+            body = canonical(payload)
+            own = event_hash(campaign, seq, at, actor, kind, body, prev)
+            rows.append(
+                {
+                    "campaign_id": campaign,
+                    "seq": seq,
+                    "at": at,
+                    "actor": actor,
+                    "type": kind,
+                    "payload": body,
+                    "prev_hash": prev,
+                    "hash": own,
+                }
+            )
+            prev = own
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--campaigns", type=int, default=1000)
+    parser.add_argument("--database", default=f"sqlite:///{ROOT / 'var' / 'bench-kpis.db'}")
+    args = parser.parse_args()
+    os.environ["MUSHARAKA_DATABASE_URL"] = args.database
+    db = get_engine(args.database)
+    reset_tables(db)
+    rows = synthetic_log(args.campaigns)
+    with Session(db) as session:
+        for start in range(0, len(rows), 5000):
+            session.execute(insert(Event), rows[start : start + 5000])
+        rebuild(session=session)
+        session.commit()
+    plans = rules.load_plan_set(ROOT / "plans")
+    now = datetime(2025, 7, 1, 4, tzinfo=UTC)
+
+    with Session(db) as session:
+        began = time.perf_counter()
+        read = sum(len(row.payload) for row in stream_events(session))
+        baseline = time.perf_counter() - began
+    with Session(db) as session:
+        began = time.perf_counter()
+        report = outcomes.kpi_report(plans, "2025-H1", now=now, session=session)
+        in_process = time.perf_counter() - began
+    env = {**os.environ, "MUSHARAKA_PLANS_DIR": str(ROOT / "plans")}
+    began = time.perf_counter()
+    subprocess.run(
+        [str(ROOT / ".venv/bin/musharaka"), "--now", now.isoformat(), "kpis", "--period", "2025-H1", "--json"],
+        check=True,
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
+    command = time.perf_counter() - began
+    figures = [(k.target_text, k.actual_text, k.gap_text) for k in report.indicators]
+    print(f"{len(rows):,} events, {args.campaigns:,} campaigns ({read / 1e6:.1f} MB of payloads); table {figures}")
+    print(f"| baseline: read every event's payload once | {baseline:.3f} | 1.00x |")
+    print(f"| `kpi_report` for 2025-H1, in process | {in_process:.3f} | {in_process / baseline:.1f}x |")
+    print(f"| `musharaka kpis --period 2025-H1 --json`, its own process | {command:.3f} | {command / baseline:.1f}x |")
+
+
+if __name__ == "__main__":
+    main()
