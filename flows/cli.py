@@ -13,13 +13,14 @@ import click
 from pydantic import BaseModel
 from sqlalchemy.exc import SQLAlchemyError
 
-from flows import cli_audit, cli_gates, engine, views
+from flows import cli_audit, cli_db, cli_gates, engine, views
 from flows.cli_common import advance_and_report, emit, parse_instant
 from flows.contributions import ContributionsError
 from flows.planfiles import PlanError, load_plans
 from stages.plans import STAGES, ApproversRegistry, CampaignPlan, Programme, Stage
 from state.db import session_scope
 from state.events import ConcurrentWrite, OutOfOrder
+from state.migrate import SchemaOutOfDate
 from state.settings import get_settings
 from state.signing import KeyFileError
 
@@ -46,6 +47,9 @@ class Cli(click.Group):
             click.echo(f"refused{code}: {error}", err=True)
             sys.exit(1)
         except ConcurrentWrite as error:
+            click.echo(f"refused: {error}", err=True)
+            sys.exit(1)
+        except SchemaOutOfDate as error:
             click.echo(f"refused: {error}", err=True)
             sys.exit(1)
         except SQLAlchemyError as error:
@@ -77,7 +81,7 @@ def _now(value: str | None) -> datetime:
     return datetime.now(UTC) if value is None else parse_instant(value)
 
 
-@click.group(cls=Cli, commands={**cli_gates.COMMANDS, **cli_audit.COMMANDS})
+@click.group(cls=Cli, commands={**cli_gates.COMMANDS, **cli_audit.COMMANDS, **cli_db.COMMANDS})
 @click.option("--now", "now_text", metavar="ISO-TIME", help="Act as at this instant (default: the clock).")
 @click.pass_context
 def main(ctx: click.Context, now_text: str | None) -> None:
