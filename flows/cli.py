@@ -13,7 +13,7 @@ import click
 from pydantic import BaseModel
 from sqlalchemy.exc import SQLAlchemyError
 
-from flows import cli_audit, cli_db, cli_gates, engine, views
+from flows import cli_audit, cli_db, cli_gates, cli_schedule, engine, views
 from flows.cli_common import advance_and_report, emit, parse_instant
 from flows.contributions import ContributionsError
 from flows.planfiles import PlanError, load_plans
@@ -81,7 +81,7 @@ def _now(value: str | None) -> datetime:
     return datetime.now(UTC) if value is None else parse_instant(value)
 
 
-@click.group(cls=Cli, commands={**cli_gates.COMMANDS, **cli_audit.COMMANDS, **cli_db.COMMANDS})
+@click.group(cls=Cli, commands={**cli_gates.COMMANDS, **cli_audit.COMMANDS, **cli_db.COMMANDS, **cli_schedule.COMMANDS})
 @click.option("--now", "now_text", metavar="ISO-TIME", help="Act as at this instant (default: the clock).")
 @click.pass_context
 def main(ctx: click.Context, now_text: str | None) -> None:

@@ -304,6 +304,12 @@ def active_campaigns(*, session: Session) -> list[str]:
     return sorted(session.exec(query))
 
 
+def runnable_campaigns(runnable: tuple[str, ...], *, session: Session) -> list[str]:
+    """Campaigns a lifecycle run can move now: a decided gate, a retry, a wait to check again."""
+    query = select(CampaignState.campaign_id).where(col(CampaignState.status).in_(runnable))
+    return sorted(session.exec(query))
+
+
 def file_digest(path: Path) -> str:
     """SHA-256 of a file's bytes, or empty when it is gone."""
     return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else ""
