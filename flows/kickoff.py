@@ -26,7 +26,8 @@ def quarter_of(moment: datetime, zone: str) -> str:
 
 def planned_for(plans: PlanSet, quarter: str) -> list[str]:
     """The campaigns every programme plans for `quarter`, in the programmes' order."""
-    return [entry.campaign for programme in plans.programmes for entry in programme.campaigns if entry.quarter == quarter]
+    entries = [entry for programme in plans.programmes for entry in programme.campaigns]
+    return [entry.campaign for entry in entries if entry.quarter == quarter]
 
 
 @task(name="campaigns-to-start", cache_policy=NO_CACHE)
