@@ -12,13 +12,14 @@ from typing import Any, cast
 import click
 from pydantic import BaseModel
 from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session
 
 from flows import cli_audit, cli_db, cli_gates, cli_schedule, engine, views
 from flows.cli_common import advance_and_report, emit, parse_instant
 from flows.contributions import ContributionsError
 from flows.planfiles import PlanError, load_plans
 from stages.plans import STAGES, ApproversRegistry, CampaignPlan, Programme, Stage
-from state.db import session_scope
+from state.db import session_scope, transaction
 from state.events import ConcurrentWrite, OutOfOrder
 from state.migrate import SchemaOutOfDate
 from state.settings import get_settings
@@ -200,8 +201,9 @@ def submit(now: datetime, campaign_id: str, stage: str, file: Path, actor: str |
     """
     plans = engine.load_plan_set()
     plan = engine.plan_of(plans, campaign_id)
-    with session_scope() as session:
-        message = engine.submit_file(
+
+    def record(session: Session) -> str:
+        return engine.submit_file(
             campaign_id,
             cast(Stage, stage),  # click.Choice(STAGES) has checked it
             file,
@@ -210,6 +212,9 @@ def submit(now: datetime, campaign_id: str, stage: str, file: Path, actor: str |
             now=now,
             session=session,
         )
+
+    # a flow or an approval appending to the same campaign at the same moment: take the next turn
+    message = transaction(record)
     click.echo(f"{campaign_id}: {message}")
     click.echo(f"next: musharaka advance {campaign_id}")
 

@@ -30,21 +30,24 @@ POSTGRES_ADMIN_URL = os.environ.get("MUSHARAKA_TEST_POSTGRES", "")
 _created_databases: list[str] = []
 
 
+MACHINE_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
 def fresh_postgres_database() -> str:
-    """A new, empty database on the PostgreSQL server the suite runs against; its URL."""
+    """A new, empty database on the PostgreSQL server the suite runs against (else the machine's); its URL."""
     name = f"musharaka_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    admin = create_engine(POSTGRES_ADMIN_URL or MACHINE_POSTGRES, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
     _created_databases.append(name)
-    return POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    return (POSTGRES_ADMIN_URL or MACHINE_POSTGRES).rsplit("/", 1)[0] + f"/{name}"
 
 
 def drop_postgres_database(url: str) -> None:
     name = url.rsplit("/", 1)[1]
     get_engine(url).dispose()
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    admin = create_engine(POSTGRES_ADMIN_URL or MACHINE_POSTGRES, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
@@ -57,7 +60,7 @@ def _drop_leftover_databases() -> Iterator[None]:
     """Databases made outside the `ws` fixture (module-scoped workspaces) are dropped at the end."""
     yield
     for name in list(_created_databases):
-        drop_postgres_database(POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}")
+        drop_postgres_database((POSTGRES_ADMIN_URL or MACHINE_POSTGRES).rsplit("/", 1)[0] + f"/{name}")
 
 
 @dataclass
