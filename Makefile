@@ -27,7 +27,8 @@ lint: $(STAMP)
 clean:
 	rm -rf $(VENV) var out
 
-# The same suite with each test on a fresh database of the machine's PostgreSQL server.
+# The same suite with each test on a fresh database of the machine's PostgreSQL server (the server
+# tests, which already run on PostgreSQL, ran in `make test`).
 POSTGRES_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 test-postgres: $(STAMP)
-	MUSHARAKA_TEST_POSTGRES=$(POSTGRES_TEST_URL) $(BIN)/python -m pytest
+	MUSHARAKA_TEST_POSTGRES=$(POSTGRES_TEST_URL) $(BIN)/python -m pytest -m "not server"

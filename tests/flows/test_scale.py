@@ -18,6 +18,8 @@ from tests.conftest import Workspace, drop_postgres_database, fresh_postgres_dat
 from tests.flows.prefect_server import MUSHARAKA, PREFECT, PrefectServer, prefect_server
 from tests.flows.samples import CAMPAIGN, CONTRIBUTIONS
 
+pytestmark = pytest.mark.server
+
 NOW = "2025-08-16T09:00+04:00"
 RUN_ID = re.compile(r"flow run ([0-9a-f-]{36})")
 

@@ -5,12 +5,16 @@ import json
 import re
 from pathlib import Path
 
+import pytest
+
 from flows import engine
 from state.db import session_scope
 from state.events import chain_problems, events_of
 from tests.conftest import Workspace
 from tests.flows.prefect_server import MUSHARAKA, prefect_server
 from tests.flows.samples import CAMPAIGN
+
+pytestmark = pytest.mark.server
 
 
 def test_an_approval_runs_the_next_stage_on_a_worker_through_the_deployment(ws: Workspace, tmp_path: Path) -> None:
