@@ -12,14 +12,26 @@ from typing import Any, cast
 import click
 from pydantic import BaseModel
 from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session
 
-from flows import cli_audit, cli_contributions, cli_gates, cli_outcomes, cli_programme, engine, views
+from flows import (
+    cli_audit,
+    cli_contributions,
+    cli_db,
+    cli_gates,
+    cli_outcomes,
+    cli_programme,
+    cli_schedule,
+    engine,
+    views,
+)
 from flows.cli_common import advance_and_report, emit, parse_instant
 from flows.planfiles import PlanError, load_plans
 from flows.sources import UnreadableFile
 from stages.plans import STAGES, ApproversRegistry, CampaignPlan, Programme, Stage
-from state.db import session_scope
+from state.db import session_scope, transaction
 from state.events import ConcurrentWrite, OutOfOrder
+from state.migrate import SchemaOutOfDate
 from state.settings import get_settings
 from state.signing import KeyFileError
 
@@ -46,6 +58,9 @@ class Cli(click.Group):
             click.echo(f"refused{code}: {error}", err=True)
             sys.exit(1)
         except ConcurrentWrite as error:
+            click.echo(f"refused: {error}", err=True)
+            sys.exit(1)
+        except SchemaOutOfDate as error:
             click.echo(f"refused: {error}", err=True)
             sys.exit(1)
         except SQLAlchemyError as error:
@@ -85,6 +100,8 @@ def _now(value: str | None) -> datetime:
         **cli_contributions.COMMANDS,
         **cli_programme.COMMANDS,
         **cli_outcomes.COMMANDS,
+        **cli_db.COMMANDS,
+        **cli_schedule.COMMANDS,
     },
 )
 @click.option("--now", "now_text", metavar="ISO-TIME", help="Act as at this instant (default: the clock).")
@@ -205,8 +222,9 @@ def submit(now: datetime, campaign_id: str, stage: str, file: Path, actor: str |
     """
     plans = engine.load_plan_set()
     plan = engine.plan_of(plans, campaign_id)
-    with session_scope() as session:
-        message = engine.submit_file(
+
+    def record(session: Session) -> str:
+        return engine.submit_file(
             campaign_id,
             cast(Stage, stage),  # click.Choice(STAGES) has checked it
             file,
@@ -215,6 +233,9 @@ def submit(now: datetime, campaign_id: str, stage: str, file: Path, actor: str |
             now=now,
             session=session,
         )
+
+    # a flow or an approval appending to the same campaign at the same moment: take the next turn
+    message = transaction(record)
     click.echo(f"{campaign_id}: {message}")
     click.echo(f"next: musharaka advance {campaign_id}")
 

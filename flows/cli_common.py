@@ -17,8 +17,13 @@ def emit(data: Any) -> None:
 
 
 def advance_and_report(campaign_ids: list[str], now: datetime) -> None:
-    """Run the campaigns' lifecycles in this process and say where each one stopped."""
+    """Run the campaigns' lifecycles in this process and say where each one stopped; with a Prefect
+    server configured, submit them to the lifecycle deployment for the workers instead."""
     runtime.configure_prefect()
+    if runtime.server_configured():
+        for campaign_id, run_id in runtime.submit_lifecycles(campaign_ids, now).items():
+            click.echo(f"{campaign_id}: submitted to the {runtime.LIFECYCLE_DEPLOYMENT} deployment (flow run {run_id})")
+        return
     from flows.lifecycle import advance  # Prefect loads only for commands that run flows
 
     stops = advance(campaign_ids, now)

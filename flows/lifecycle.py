@@ -94,14 +94,15 @@ def advance(campaign_ids: list[str], now: datetime) -> dict[str, str]:
         return {campaign_id: lifecycle(campaign_id, now) for campaign_id in campaign_ids}
 
 
-@task(name="active-campaigns", cache_policy=NO_CACHE)
-def active_campaigns() -> list[str]:
+@task(name="runnable-campaigns", cache_policy=NO_CACHE)
+def runnable_campaigns() -> list[str]:
     with session_scope() as session:
-        return views.active_campaigns(session=session)
+        return views.runnable_campaigns(engine.RUNNABLE, session=session)
 
 
 @flow(name="advance-all", flow_run_name="advance-all")
 def advance_all(now: datetime | None = None) -> dict[str, str]:
-    """Every started, open campaign as far as its gates allow: the scheduled sweep after approvals."""
+    """Every campaign that can move (not at an open gate, not closed) as far as its gates allow:
+    the scheduled sweep that picks up decided gates. Campaigns at an open gate cost no flow run."""
     moment = now or datetime.now(UTC)  # a scheduled run reads the clock here, at the edge
-    return {campaign_id: lifecycle(campaign_id, moment) for campaign_id in active_campaigns()}
+    return {campaign_id: lifecycle(campaign_id, moment) for campaign_id in runnable_campaigns()}

@@ -4,6 +4,7 @@ Every problem names `file:line:column: field.path: what was expected, what was f
 """
 
 import difflib
+import hashlib
 import re
 import types
 import typing
@@ -101,20 +102,17 @@ def load_plans(paths: Iterable[Path], registry_fallback: Path | None = None) -> 
     parsed: dict[Path, _Parsed] = {}
     for path in files:
         model = kind_of(path)
-        tree, found = _read_yaml(path, model)
-        problems += found
+        checked = _checked_file(path, model)
+        tree = checked.tree
+        problems += checked.problems
         if tree is None:
-            if model is CampaignPlan:
-                # an unparseable plan still declares its id, so the programme does not report it twice
-                plans.declared.update(_ID_LINE.findall(path.read_bytes().decode("utf-8", "replace")))
+            plans.declared.update(checked.declared)
             continue
         parsed[path] = _Parsed(path, tree)
-        if model is CampaignPlan and isinstance(tree.get("id"), str):
-            plans.declared.add(tree["id"])
-        instance, found = _validate(path, tree, model)
-        problems += found
+        plans.declared.update(checked.declared)
+        instance = checked.instance
         if isinstance(instance, CampaignPlan):
-            found = [_locate(path, tree, loc, msg) for loc, msg in campaign_problems(instance)]
+            found = list(checked.own)
             problems += found
             if instance.id in plans.campaigns:
                 problems.append(
@@ -131,12 +129,61 @@ def load_plans(paths: Iterable[Path], registry_fallback: Path | None = None) -> 
         elif isinstance(instance, Programme):
             plans.programmes.append(instance)
         elif isinstance(instance, ApproversRegistry):
-            found = [_locate(path, tree, loc, msg) for loc, msg in registry_problems(instance)]
+            found = list(checked.own)
             problems += found
             if not found:
                 plans.registry = instance
     problems += _cross_checks(plans, parsed)
     return plans, problems
+
+
+@dataclass(frozen=True)
+class _Checked:
+    """One file read and validated on its own: what `load_plans` needs before the cross-checks."""
+
+    tree: Any
+    problems: tuple[Problem, ...]  # reading and validating
+    instance: BaseModel | None
+    own: tuple[Problem, ...]  # the model's own rules (campaign_problems, registry_problems)
+    declared: tuple[str, ...]  # campaign ids the file declares, valid or not
+
+
+# Every stage run loads the plans; parsing and validating a file costs tens of milliseconds, so each
+# file's result is kept, keyed by its path and a digest of its bytes (a modification time alone misses
+# an edit of the same size within the filesystem's timestamp tick). Models are frozen: sharing is safe.
+_CHECKED: dict[tuple[Path, type[BaseModel]], tuple[str, _Checked]] = {}
+
+
+def _checked_file(path: Path, model: type[BaseModel]) -> _Checked:
+    try:
+        key = hashlib.blake2b(path.read_bytes(), digest_size=16).hexdigest()
+    except OSError:
+        key = ""  # unreadable: _read_yaml reports it, and nothing is kept
+    hit = _CHECKED.get((path, model))
+    if key and hit is not None and hit[0] == key:
+        return hit[1]
+    checked = _check_file(path, model)
+    if key:
+        _CHECKED[(path, model)] = (key, checked)
+    return checked
+
+
+def _check_file(path: Path, model: type[BaseModel]) -> _Checked:
+    tree, found = _read_yaml(path, model)
+    if tree is None:
+        declared: tuple[str, ...] = ()
+        if model is CampaignPlan and path.exists():
+            # an unparseable plan still declares its id, so the programme does not report it twice
+            declared = tuple(_ID_LINE.findall(path.read_bytes().decode("utf-8", "replace")))
+        return _Checked(None, tuple(found), None, (), declared)
+    declared = (tree["id"],) if model is CampaignPlan and isinstance(tree.get("id"), str) else ()
+    instance, invalid = _validate(path, tree, model)
+    own: list[Problem] = []
+    if isinstance(instance, CampaignPlan):
+        own = [_locate(path, tree, loc, msg) for loc, msg in campaign_problems(instance)]
+    elif isinstance(instance, ApproversRegistry):
+        own = [_locate(path, tree, loc, msg) for loc, msg in registry_problems(instance)]
+    return _Checked(tree, tuple(found + invalid), instance, tuple(own), declared)
 
 
 def _cross_checks(plans: PlanSet, parsed: dict[Path, _Parsed]) -> list[Problem]:

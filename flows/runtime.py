@@ -1,6 +1,7 @@
 """Prefect's defaults for this engine's in-process runs, set before Prefect is first imported."""
 
 import os
+from datetime import datetime
 
 from state.settings import get_settings
 
@@ -22,3 +23,32 @@ def configure_prefect() -> None:
     home = get_settings().home / "var" / "prefect"
     home.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("PREFECT_HOME", str(home))
+
+
+LIFECYCLE_DEPLOYMENT = "lifecycle/lifecycle"  # flow name / deployment name in prefect.yaml
+
+
+def server_configured() -> bool:
+    """Whether Prefect points at a server (PREFECT_API_URL): then runs go to its workers, not in-process."""
+    from prefect.settings import get_current_settings
+
+    return get_current_settings().api.url is not None
+
+
+def submit_lifecycles(campaign_ids: list[str], now: datetime) -> dict[str, str]:
+    """One run of the lifecycle deployment per campaign, for a worker to pick up; their flow-run ids.
+
+    Each run acts at `now`, as the in-process run would; the command does not wait for it.
+    """
+    from prefect.deployments import run_deployment
+
+    submitted = {}
+    for campaign_id in campaign_ids:
+        run = run_deployment(
+            LIFECYCLE_DEPLOYMENT,
+            parameters={"campaign_id": campaign_id, "now": now},
+            timeout=0,
+            flow_run_name=f"lifecycle-{campaign_id}",
+        )
+        submitted[campaign_id] = str(run.id)  # type: ignore[union-attr]  # called from sync code: a FlowRun
+    return submitted

@@ -14,7 +14,7 @@ from stages.gates import NoAuthority, authority
 from stages.plans import ApproversRegistry, GatePolicy, Window
 from state.events import as_utc, events_of, payload_of
 from state.projection import approvals, gate_policy, open_gate
-from state.tables import CampaignState, Event, Gate
+from state.tables import CampaignState, Event, Gate, GateDecision
 
 
 class OpenGate(BaseModel):
@@ -76,11 +76,19 @@ def _window(opens: date, closes: date, zone: str, now: datetime) -> WindowView:
     return WindowView(opens=opens, closes=closes, timezone=zone, state=state)
 
 
-def gate_view(gate: Gate, now: datetime, *, session: Session, registry: ApproversRegistry | None = None) -> OpenGate:
+def gate_view(
+    gate: Gate,
+    now: datetime,
+    *,
+    session: Session,
+    registry: ApproversRegistry | None = None,
+    approved_by: list[str] | None = None,
+) -> OpenGate:
+    """The gate as a reader sees it; `approved_by` when the caller has read the approvals already."""
     policy = gate_policy(gate)
     due = as_utc(gate.due_at)
     overdue = gate.status == "open" and now >= due
-    done = [a.principal for a in approvals(gate, session=session)]
+    done = approved_by if approved_by is not None else [a.principal for a in approvals(gate, session=session)]
     return OpenGate(
         stage=gate.stage,
         attempt=gate.attempt,
@@ -130,8 +138,12 @@ def status_rows(plans: PlanSet, *, now: datetime, session: Session) -> list[Stat
     """Started campaigns from the projections, then programme campaigns not yet started."""
     rows = []
     started = {c.campaign_id: c for c in session.exec(select(CampaignState))}
+    # Three queries whatever the number of campaigns: the states, the open gates, their approvals.
+    gates = {g.campaign_id: g for g in session.exec(select(Gate).where(Gate.status == "open"))}
+    approved = _approvals_of_open_gates(session)
     for campaign in started.values():
-        gate = open_gate(campaign.campaign_id, session=session)
+        gate = gates.get(campaign.campaign_id)
+        done = approved.get((gate.campaign_id, gate.stage, gate.attempt), []) if gate else []
         rows.append(
             StatusRow(
                 campaign=campaign.campaign_id,
@@ -141,7 +153,7 @@ def status_rows(plans: PlanSet, *, now: datetime, session: Session) -> list[Stat
                 attempt=campaign.attempt,
                 status=campaign.status,
                 detail=campaign.detail,
-                gate=gate_view(gate, now, session=session, registry=plans.registry) if gate else None,
+                gate=gate_view(gate, now, session=session, registry=plans.registry, approved_by=done) if gate else None,
                 window=_window(
                     date.fromisoformat(campaign.window_opens),
                     date.fromisoformat(campaign.window_extended or campaign.window_closes),
@@ -170,6 +182,27 @@ def status_rows(plans: PlanSet, *, now: datetime, session: Session) -> list[Stat
             )
         )
     return sorted(rows, key=lambda r: (r.quarter, r.campaign))
+
+
+def _approvals_of_open_gates(session: Session) -> dict[tuple[str, str, int], list[str]]:
+    """Per open gate, its approving principals in signing order, once each (as `approvals` reads them)."""
+    query = (
+        select(GateDecision)
+        .join(
+            Gate,
+            (col(Gate.campaign_id) == col(GateDecision.campaign_id))
+            & (col(Gate.stage) == col(GateDecision.stage))
+            & (col(Gate.attempt) == col(GateDecision.attempt)),
+        )
+        .where(Gate.status == "open", GateDecision.decision == "approve")
+        .order_by(col(GateDecision.campaign_id), col(GateDecision.seq))
+    )
+    found: dict[tuple[str, str, int], list[str]] = {}
+    for decision in session.exec(query):
+        principals = found.setdefault((decision.campaign_id, decision.stage, decision.attempt), [])
+        if decision.principal not in principals:
+            principals.append(decision.principal)
+    return found
 
 
 def status_table(rows: list[StatusRow]) -> str:
@@ -304,6 +337,12 @@ def where_it_stands(campaign_id: str, *, now: datetime, session: Session) -> str
 def active_campaigns(*, session: Session) -> list[str]:
     """Campaigns that could still move: started and not closed."""
     query = select(CampaignState.campaign_id).where(CampaignState.status != "closed")
+    return sorted(session.exec(query))
+
+
+def runnable_campaigns(runnable: tuple[str, ...], *, session: Session) -> list[str]:
+    """Campaigns a lifecycle run can move now: a decided gate, a retry, a wait to check again."""
+    query = select(CampaignState.campaign_id).where(col(CampaignState.status).in_(runnable))
     return sorted(session.exec(query))
 
 

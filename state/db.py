@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Connection, Engine, Table, event
 from sqlalchemy.exc import OperationalError
-from sqlmodel import Session, SQLModel, create_engine
+from sqlmodel import Session, create_engine
 
+from state import migrate
 from state.settings import get_settings
 
 if TYPE_CHECKING:
@@ -51,27 +52,23 @@ def _engine(url: str) -> Engine:
     return engine
 
 
-_created: set[str] = set()
+_checked: set[str] = set()
 
 
 def create_tables(engine: Engine | None = None) -> None:
-    """Create any missing table (the event log and its projections), once per engine."""
-    import state.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
-
+    """Check the schema once per engine: an empty database is migrated to head, an old one refused."""
     engine = engine or get_engine()
-    if str(engine.url) not in _created:
-        SQLModel.metadata.create_all(engine)
-        _created.add(str(engine.url))
+    key = engine.url.render_as_string(hide_password=False)
+    if key not in _checked:
+        migrate.ensure_current(engine)
+        _checked.add(key)
 
 
 def reset_tables(engine: Engine | None = None) -> None:
-    """Drop every table and create them empty: the whole state is gone."""
-    import state.tables  # noqa: F401
-
+    """Drop every table and build them empty from the migrations: the whole state is gone."""
     engine = engine or get_engine()
-    SQLModel.metadata.drop_all(engine)
-    SQLModel.metadata.create_all(engine)
-    _created.add(str(engine.url))
+    migrate.reset(engine)
+    _checked.add(engine.url.render_as_string(hide_password=False))
 
 
 T = TypeVar("T")

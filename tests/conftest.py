@@ -3,6 +3,7 @@
 import os
 import shutil
 import tempfile
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 from ruamel.yaml import YAML
+from sqlalchemy import create_engine, text
 
 from flows.cli import main
 from state.db import get_engine
@@ -22,6 +24,44 @@ os.environ["PREFECT_HOME"] = _PREFECT_HOME
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "CRITICAL")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
+
+# `MUSHARAKA_TEST_POSTGRES=postgresql+psycopg://postgres@127.0.0.1:5432/test make test-postgres` runs the
+# suite again with each workspace on a fresh PostgreSQL database of that server (dropped afterwards).
+POSTGRES_ADMIN_URL = os.environ.get("MUSHARAKA_TEST_POSTGRES", "")
+_created_databases: list[str] = []
+
+
+MACHINE_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def fresh_postgres_database() -> str:
+    """A new, empty database on the PostgreSQL server the suite runs against (else the machine's); its URL."""
+    name = f"musharaka_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_ADMIN_URL or MACHINE_POSTGRES, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    _created_databases.append(name)
+    return (POSTGRES_ADMIN_URL or MACHINE_POSTGRES).rsplit("/", 1)[0] + f"/{name}"
+
+
+def drop_postgres_database(url: str) -> None:
+    name = url.rsplit("/", 1)[1]
+    get_engine(url).dispose()
+    admin = create_engine(POSTGRES_ADMIN_URL or MACHINE_POSTGRES, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+    if name in _created_databases:
+        _created_databases.remove(name)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_leftover_databases() -> Iterator[None]:
+    """Databases made outside the `ws` fixture (module-scoped workspaces) are dropped at the end."""
+    yield
+    for name in list(_created_databases):
+        drop_postgres_database((POSTGRES_ADMIN_URL or MACHINE_POSTGRES).rsplit("/", 1)[0] + f"/{name}")
 
 
 @dataclass
@@ -82,7 +122,10 @@ def make_workspace(root: Path, monkeypatch: pytest.MonkeyPatch, database: Path |
     else:
         shutil.copytree(PROJECT_ROOT / "plans", plans)
         keys = give_keys(plans / "approvers.yaml", root / "keys")
-    url = f"sqlite:///{database or root / 'state.db'}"
+    if database is None and POSTGRES_ADMIN_URL:
+        url = fresh_postgres_database()
+    else:
+        url = f"sqlite:///{database or root / 'state.db'}"
     workspace = Workspace(root, plans, root / "out", url, keys)
     monkeypatch.setenv("MUSHARAKA_PLANS_DIR", str(plans))
     monkeypatch.setenv("MUSHARAKA_OUTPUT_DIR", str(workspace.out))
@@ -97,4 +140,6 @@ def ws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Workspace]:
     workspace = make_workspace(tmp_path, monkeypatch)
     yield workspace
     get_engine(workspace.db_url).dispose()
+    if workspace.db_url.startswith("postgresql"):
+        drop_postgres_database(workspace.db_url)
     get_settings.cache_clear()

@@ -24,7 +24,8 @@ def golden(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     with pytest.MonkeyPatch.context() as patch:
         from tests.conftest import make_workspace
 
-        ws = make_workspace(root, patch)
+        # a SQLite file on every pass: the tampering tests below edit it, and copy it, as a file
+        ws = make_workspace(root, patch, database=root / "state.db")
         drive(ws)
         ws.run("start", VIDEO, now="2025-07-20T09:00+04:00")
         ws.approve(VIDEO, "prepare", "dg.planning", now="2025-07-21T09:00+04:00")

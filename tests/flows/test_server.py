@@ -1,0 +1,49 @@
+"""On a real Prefect server: an approval through the CLI runs the next stage through the lifecycle
+deployment and a worker, and the campaign moves in our database."""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from flows import engine
+from state.db import session_scope
+from state.events import chain_problems, events_of
+from tests.conftest import Workspace
+from tests.flows.prefect_server import MUSHARAKA, prefect_server
+from tests.flows.samples import CAMPAIGN
+
+pytestmark = pytest.mark.server
+
+
+def test_an_approval_runs_the_next_stage_on_a_worker_through_the_deployment(ws: Workspace, tmp_path: Path) -> None:
+    assert ws.run("start", CAMPAIGN, now="2025-06-15T09:00+04:00").exit_code == 0  # in-process: prepare
+    musharaka_env = {
+        "MUSHARAKA_DATABASE_URL": ws.db_url,
+        "MUSHARAKA_PLANS_DIR": str(ws.plans),
+        "MUSHARAKA_OUTPUT_DIR": str(ws.out),
+        "MUSHARAKA_ENGINE_KEY_FILE": str(ws.root / "engine-key.pem"),
+    }
+    with prefect_server(tmp_path / "prefect", musharaka_env) as server:
+        approved = server.run(
+            MUSHARAKA, "--now", "2025-06-16T09:00+04:00", "approve", CAMPAIGN, "prepare", *ws.key("dg.planning")
+        )
+        assert "gate passed" in approved.stdout
+        submitted = re.search(r"lifecycle/lifecycle deployment \(flow run ([0-9a-f-]{36})\)", approved.stdout)
+        assert submitted, approved.stdout
+
+        run = server.wait_for_run(submitted.group(1), timeout=240)
+        assert run["state_type"] == "COMPLETED", server.log_tail("worker-0")
+        assert run["work_pool_name"] == "musharaka"
+
+        status = json.loads(server.run(MUSHARAKA, "status", "--json").stdout)
+        row = next(r for r in status if r["campaign"] == CAMPAIGN)
+        assert (row["stage"], row["status"]) == ("plan", "awaiting-gate")
+
+    with session_scope() as session:
+        events = events_of(CAMPAIGN, session=session)
+        assert chain_problems(events) == []
+        campaign = engine.campaign_state(CAMPAIGN, session=session)
+    assert (campaign.stage, campaign.status) == ("plan", "awaiting-gate")
+    assert [e.type for e in events].count("stage.completed") == 2  # prepare in-process, plan on the worker

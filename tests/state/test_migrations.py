@@ -1,0 +1,87 @@
+"""The migrations build exactly the tables the models describe, on SQLite and on PostgreSQL; the engine
+upgrades an empty database by itself and refuses one at another revision until `musharaka db upgrade`."""
+
+import json
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine, create_engine, text
+from sqlmodel import SQLModel
+
+import state.tables  # noqa: F401  (the models under comparison)
+from state import migrate
+from tests.conftest import Workspace
+from tests.flows.samples import CAMPAIGN
+
+PG_ADMIN = os.environ.get("MUSHARAKA_TEST_POSTGRES") or "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_engine(request: pytest.FixtureRequest, tmp_path) -> Iterator[Engine]:  # type: ignore[no-untyped-def]
+    if request.param == "sqlite":
+        engine = create_engine(f"sqlite:///{tmp_path / 'empty.db'}")
+        yield engine
+        engine.dispose()
+        return
+    name = f"musharaka_mig_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    engine = create_engine(PG_ADMIN.rsplit("/", 1)[0] + f"/{name}")
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def test_the_migrations_create_exactly_the_tables_the_models_describe(empty_engine: Engine) -> None:
+    migrate.upgrade(empty_engine)
+    with empty_engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        differences = compare_metadata(context, SQLModel.metadata)
+    # A change to state/tables.py without a migration in state/migrations/versions shows up here.
+    assert differences == []
+    assert migrate.revision(empty_engine).up_to_date
+
+
+def test_a_column_the_migrations_lack_is_reported_as_a_difference(empty_engine: Engine) -> None:
+    migrate.upgrade(empty_engine)
+    with empty_engine.begin() as connection:
+        connection.execute(text("ALTER TABLE gate DROP COLUMN decided_at"))
+    with empty_engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
+    assert [(d[0], d[2], d[3].name) for d in differences] == [("add_column", "gate", "decided_at")]
+
+
+def test_an_empty_database_is_brought_to_the_latest_revision_on_first_use(ws: Workspace) -> None:
+    assert ws.run("start", CAMPAIGN, "--no-advance", now="2025-06-15T09:00+04:00").exit_code == 0
+    result = ws.run("db", "check", "--json")
+    assert result.exit_code == 0
+    assert json.loads(result.output) == {"current": migrate.head(), "head": migrate.head(), "up_to_date": True}
+
+
+def test_a_database_from_before_migrations_is_refused_until_db_upgrade_adopts_it(ws: Workspace) -> None:
+    engine = create_engine(ws.db_url)
+    SQLModel.metadata.create_all(engine)  # how databases were made before the schema had revisions
+    engine.dispose()
+
+    refused = ws.run("status")
+    assert refused.exit_code == 1
+    assert "schema revision none" in refused.output
+    assert "musharaka db upgrade" in refused.output
+    check = ws.run("db", "check")
+    assert check.exit_code == 1
+    assert "needs upgrade" in check.output
+
+    upgraded = ws.run("db", "upgrade")
+    assert upgraded.exit_code == 0, upgraded.output
+    assert f"upgraded: revision none -> {migrate.head()}" in upgraded.output
+    assert ws.run("db", "upgrade").output.strip() == f"up to date: revision {migrate.head()}"
+    assert ws.run("start", CAMPAIGN, "--no-advance", now="2025-06-15T09:00+04:00").exit_code == 0
