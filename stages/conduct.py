@@ -4,7 +4,7 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime
 
 import pandas as pd
-from pydantic import ConfigDict
+from pydantic import ConfigDict, Field
 
 from stages import frame
 from stages import plan as plan_stage
@@ -30,7 +30,7 @@ class Contribution(StageModel):
     channel: str
     audience: str
     answers: dict[str, Answer]
-    segments: dict[str, str] = {}
+    segments: dict[str, str] = Field(default_factory=dict)
 
 
 def frame_of(contributions: Iterable[Contribution]) -> pd.DataFrame:
@@ -107,7 +107,9 @@ def _counts(values: pd.Series) -> dict[str, int]:
     return {k.strftime("%Y-%m-%d") if isinstance(k, pd.Timestamp) else str(k): int(v) for k, v in counts.items()}
 
 
-def _progress(plan: CampaignPlan, total: int, by_audience: dict[str, int], by_channel: dict[str, int]) -> list[KpiProgress]:
+def _progress(
+    plan: CampaignPlan, total: int, by_audience: dict[str, int], by_channel: dict[str, int]
+) -> list[KpiProgress]:
     progress = []
     for kpi in plan.kpis:
         if kpi.measure == "contributions":

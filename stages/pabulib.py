@@ -70,7 +70,9 @@ def parse(text: str, source: str) -> PbInstance:
         first = cells[0].strip()
         if len(cells) == 1 and first in SECTIONS:
             if current is not None and SECTIONS.index(first) <= SECTIONS.index(current):
-                raise PbError(f"{source} line {line}: expected the sections META, PROJECTS, VOTES in order, found {first}")
+                raise PbError(
+                    f"{source} line {line}: expected the sections META, PROJECTS, VOTES in order, found {first}"
+                )
             current, expect_header = first, True
             continue
         if current is None:
@@ -92,7 +94,8 @@ def parse(text: str, source: str) -> PbInstance:
     vote_type = meta.get("vote_type", "")
     if vote_type not in ("approval", "ordinal", "cumulative", "scoring", "choose-1"):
         raise PbError(
-            f"{source}, META vote_type: expected approval, ordinal, cumulative, scoring or choose-1, found {vote_type!r}"
+            f"{source}, META vote_type: expected approval, ordinal, cumulative, scoring or choose-1, "
+            f"found {vote_type!r}"
         )
     projects = tuple(_project(line, row, source) for line, row in sections["PROJECTS"])
     known = {p.id for p in projects}
