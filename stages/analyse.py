@@ -135,11 +135,6 @@ class BudgetResult(StageModel):
     outcome: tuple[str, ...]  # funded under the plan's rule
 
 
-class Term(StageModel):
-    term: str
-    count: int  # answers that use it
-
-
 class TextResult(StageModel):
     id: str
     title: Bilingual
@@ -150,8 +145,8 @@ class TextResult(StageModel):
     repeated_texts: int  # distinct texts given more than once
     near_duplicates: int  # answers nearly repeating another (not counting exact repeats)
     near_groups: int
-    terms_ar: tuple[Term, ...]
-    terms_en: tuple[Term, ...]
+    terms_ar: dict[str, int]  # term -> answers using it, most frequent first
+    terms_en: dict[str, int]
 
 
 class Inputs(StageModel):
@@ -304,8 +299,9 @@ def _crosstab(
     name = by.removeprefix(frame.SEGMENT)
     if by not in contributions.columns:
         return CrossTab(by=name, respondents={}, counts={})
-    group = contributions[by].reindex(chosen.index).fillna("").astype(str)
-    table = pd.crosstab(group, chosen)
+    group = contributions[by].loc[chosen.index].fillna("").astype(str)
+    # arrays, not series: a multi-select repeats a respondent's index, which pandas will not align on
+    table = pd.crosstab(group.to_numpy(), chosen.to_numpy())
     respondents = group.groupby(level=0).first().value_counts()
     counts = {
         str(value): {o: int(table.at[value, o]) if o in table.columns else 0 for o in options}
@@ -335,9 +331,10 @@ def _satisfaction(contributions: pd.DataFrame, plan: CampaignPlan) -> Satisfacti
     if not n:
         return Satisfaction(index=0.0, interval=None, respondents=0, questions=tuple(q.id for q in questions))
     mean, sd = float(scores.mean()), float(scores.std(ddof=1)) if n > 1 else 0.0
+    bounds = stats.mean_interval(mean, sd, n)
     return Satisfaction(
         index=round(mean, 2),
-        interval=_interval(stats.mean_interval(mean, sd, n), "t", 2),
+        interval=_interval((max(bounds[0], 0.0), min(bounds[1], 100.0)) if bounds else None, "t", 2),
         respondents=n,
         questions=tuple(q.id for q in questions),
     )
@@ -434,6 +431,6 @@ def _text(question: Question, contributions: pd.DataFrame, plan: CampaignPlan) -
         repeated_texts=repeated,
         near_duplicates=near,
         near_groups=groups,
-        terms_ar=tuple(Term(term=k, count=v) for k, v in arabic.most_common()),
-        terms_en=tuple(Term(term=k, count=v) for k, v in english.most_common()),
+        terms_ar=dict(arabic.most_common()),
+        terms_en=dict(english.most_common()),
     )

@@ -69,10 +69,9 @@ def parse(text: str, source: str) -> PbInstance:
             continue
         first = cells[0].strip()
         if len(cells) == 1 and first in SECTIONS:
-            if current is not None and SECTIONS.index(first) <= SECTIONS.index(current):
-                raise PbError(
-                    f"{source} line {line}: expected the sections META, PROJECTS, VOTES in order, found {first}"
-                )
+            expected = SECTIONS[0 if current is None else min(SECTIONS.index(current) + 1, 2)]
+            if first != expected:
+                raise PbError(f"{source} line {line}: expected the section name {expected}, found {first!r}")
             current, expect_header = first, True
             continue
         if current is None:
@@ -113,11 +112,11 @@ def parse(text: str, source: str) -> PbInstance:
 
 def _number(value: str | None, source: str, where: str, field: str) -> float:
     if value is None or not value.strip():
-        raise PbError(f"{source}, {where} {field}: expected a number, found nothing")
+        raise PbError(f"{source} {where}, {field}: expected a number, found nothing")
     try:
         return float(value.strip().replace(" ", "").replace(",", "."))
     except ValueError:
-        raise PbError(f"{source}, {where} {field}: expected a number, found {value!r}") from None
+        raise PbError(f"{source} {where}, {field}: expected a number, found {value!r}") from None
 
 
 def _project(line: int, row: dict[str, str], source: str) -> PbProject:
