@@ -4,7 +4,7 @@ import difflib
 import hashlib
 import random
 from datetime import datetime
-from typing import Literal
+from typing import Literal, cast
 
 import pandas as pd
 from pydantic import ConfigDict, Field
@@ -299,14 +299,16 @@ def _crosstab(
     name = by.removeprefix(frame.SEGMENT)
     if by not in contributions.columns:
         return CrossTab(by=name, respondents={}, counts={})
-    group = contributions[by].loc[chosen.index].fillna("").astype(str)
-    # arrays, not series: a multi-select repeats a respondent's index, which pandas will not align on
-    table = pd.crosstab(group.to_numpy(), chosen.to_numpy())
-    respondents = group.groupby(level=0).first().value_counts()
-    counts = {
-        str(value): {o: int(table.at[value, o]) if o in table.columns else 0 for o in options}
-        for value in sorted(table.index)
-    }
+    column = contributions[by].fillna("").astype(str)
+    group = column.loc[chosen.index]
+    # pairs counted as arrays: a multi-select repeats a respondent's index, which pandas will not align on
+    pairs = pd.DataFrame({"group": group.to_numpy(), "option": chosen.to_numpy()}).value_counts()
+    table: dict[str, dict[str, int]] = {}
+    for key, n in pairs.items():
+        value, option = cast(tuple[str, str], key)  # the (group, option) pair of the two-column count
+        table.setdefault(str(value), {})[str(option)] = int(n)
+    respondents = column.loc[chosen.index.unique()].value_counts()
+    counts = {value: {o: table[value].get(o, 0) for o in options} for value in sorted(table)}
     means = {}
     if numbers is not None:
         means = {str(k): round(float(v), 3) for k, v in numbers.groupby(group).mean().sort_index().items()}

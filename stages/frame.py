@@ -4,7 +4,8 @@ Columns (one row per stored contribution, in submission order):
 
 - `submitted_at`: datetime64 in UTC;
 - `channel`, `audience`, `participant`, `source`: str (as stored; `participant` is a pseudonym or "");
-- `q:<question id>`: the answer to that question, object dtype: an option id (single), a list of option
+- `q:<question id>`: the answer to that question (float64 when every answer is a number, else
+  objects): an option id (single), a list of option
   ids (multiple), a float (likert, number), a str (text), a list of project ids or a {project: points}
   dict (ballot); None/NaN when unanswered;
 - `s:<segment field>`: the segment value the plan names (governorate, age band, ...), str or None.
@@ -37,7 +38,7 @@ def from_json(
     n = len(answers)
     base = pd.DataFrame(
         {
-            "submitted_at": pd.to_datetime(pd.Series(submitted_at, dtype=object), utc=True, format="mixed")
+            "submitted_at": _instants(submitted_at)
             if n
             else pd.Series([], dtype="datetime64[ns, UTC]"),
             "channel": pd.Series(channel, dtype=object),
@@ -66,11 +67,20 @@ def from_records(records: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
     )
 
 
+def _instants(values: Sequence[Any]) -> pd.Series:
+    """UTC instants from datetimes or ISO texts (a zone-less text is UTC, as the table stores it)."""
+    series = pd.Series(values, dtype=object)
+    try:
+        return pd.to_datetime(series, utc=True, format="ISO8601")
+    except ValueError:  # a mix of datetimes and texts
+        return pd.to_datetime(series, utc=True, format="mixed")
+
+
 def _expand(documents: Sequence[str], prefix: str) -> pd.DataFrame:
     parsed: list[dict[str, Any]] = json.loads("[" + ",".join(documents) + "]") if len(documents) else []
     frame = pd.DataFrame.from_records(parsed, columns=None) if parsed else pd.DataFrame(index=range(len(documents)))
     frame.columns = [prefix + str(c) for c in frame.columns]
-    return frame.astype(object)
+    return frame  # numbers become float64 columns; anything else stays as parsed
 
 
 def answers(frame: pd.DataFrame, question: str) -> pd.Series:

@@ -103,7 +103,7 @@ def parse(text: str, source: str) -> PbInstance:
         source=source,
         meta=meta,
         budget=budget,
-        vote_type=vote_type,  # type: ignore[arg-type]
+        vote_type=vote_type,
         rule=meta.get("rule", "unknown"),
         projects=projects,
         votes=votes,

@@ -35,10 +35,16 @@ def normalise(text: str) -> str:
 
 
 def normalise_all(texts: pd.Series) -> pd.Series:
-    """Every text of a column, normalised (the same steps as `normalise`, vectorised by pandas)."""
-    s = texts.astype(str).str.translate(_DIGITS).str.replace(_TASHKEEL, "", regex=True)
+    """Every text of a column, normalised (the same steps as `normalise`).
+
+    Each distinct text is normalised once: comments repeat (organised campaigns, short answers), and
+    normalising is the costly part."""
+    distinct = pd.Series(pd.unique(texts.astype(str).to_numpy()), dtype=object)
+    s = distinct.str.translate(_DIGITS).str.replace(_TASHKEEL, "", regex=True)
     s = s.str.translate(_LETTERS).str.lower().str.replace(_TATWEEL, "", regex=True)
-    return s.str.replace(_NOT_WORD, " ", regex=True).str.split().str.join(" ")
+    s = s.str.replace(_NOT_WORD, " ", regex=True).str.split().str.join(" ")
+    mapping = dict(zip(distinct.tolist(), s.tolist(), strict=True))
+    return texts.astype(str).map(mapping).astype(object)
 
 
 @cache
@@ -57,8 +63,10 @@ def terms(normalised: pd.Series, extra_stop_words: tuple[str, ...] = (), top: in
 
     A term counts once per text it appears in (how many contributions mention it)."""
     stop = stop_words() | {normalise(w) for w in extra_stop_words}
-    tokens = normalised.str.split().map(set).explode().dropna()
-    counts = tokens.value_counts()
+    texts = normalised.value_counts()  # each distinct text once, weighted by how often it was given
+    tokens = pd.Series(texts.index, dtype=object).str.split().map(set).explode().dropna()
+    counts = pd.Series(texts.to_numpy()[tokens.index.to_numpy()], index=tokens.to_numpy()).groupby(level=0).sum()
+    counts = counts.sort_index().sort_values(ascending=False, kind="stable")  # ties in alphabetical order
     keep = [t for t in counts.index if t not in stop and len(t) > 1 and not t.isdigit()]
     counts = counts.loc[keep]
     arabic = counts[[bool(_ARABIC.search(t)) for t in counts.index]].head(top)
@@ -68,13 +76,14 @@ def terms(normalised: pd.Series, extra_stop_words: tuple[str, ...] = (), top: in
 
 def themes(normalised: pd.Series, keywords: dict[str, tuple[str, ...]]) -> dict[str, int]:
     """Per theme: the texts that contain any of its keywords (normalised, as whole words or phrases)."""
-    padded = " " + normalised + " "
+    texts = normalised.value_counts()
+    padded = pd.Series(" " + texts.index.to_numpy().astype(object) + " ", dtype=object)
     counts = {}
     for theme, words in keywords.items():
-        hit = pd.Series(False, index=normalised.index)
+        hit = pd.Series(False, index=padded.index)
         for word in words:
             hit |= padded.str.contains(f" {normalise(word)} ", regex=False)
-        counts[theme] = int(hit.sum())
+        counts[theme] = int(texts.to_numpy()[hit.to_numpy()].sum())
     return counts
 
 

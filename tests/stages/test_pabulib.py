@@ -87,7 +87,7 @@ def test_approval_file_with_doubled_quotes_in_meta_is_read_and_its_stated_votes_
     ],
 )
 def test_a_broken_file_is_refused_naming_the_line_and_field(text: str, message: str) -> None:
-    with pytest.raises(pabulib.PbError, match="^x.pb") as error:
+    with pytest.raises(pabulib.PbError, match=r"^x\.pb") as error:
         pabulib.parse(text, "x.pb")
     assert message in str(error.value)
 
