@@ -11,12 +11,12 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
 from flows.planfiles import PlanError, PlanSet, load_model_file, load_plans, locate
 from stages.common import MissingInputs, NotYet, StageModel
-from stages.conduct import Contribution as StageContribution
 from stages.evaluate import StageTiming
 from stages.gates import NoAuthority, authority, due_at
 from stages.plan import unknown_lessons
@@ -42,10 +42,11 @@ from state.events import (
     head,
     payload_of,
 )
+from state.frames import contributions_frame
 from state.projection import SessionStore, approvals, gate_policy, open_gate
 from state.settings import get_settings
 from state.signing import SignedDecision, fingerprint
-from state.tables import CampaignState, Contribution, Event, Gate, StageRun, Submission
+from state.tables import CampaignState, Event, Gate, StageRun, Submission
 
 # "running" is runnable too: a run that died between its start and its outcome is picked up again
 RUNNABLE = ("pending", "running", "failed", "waiting")
@@ -528,21 +529,9 @@ def approved_outputs(campaign_id: str, stage: Stage, *, session: Session) -> Sta
     return outputs
 
 
-def contributions_of(campaign_id: str, *, session: Session) -> tuple[StageContribution, ...]:
-    rows = session.exec(
-        select(Contribution)
-        .where(Contribution.campaign_id == campaign_id)
-        .order_by(col(Contribution.submitted_at), col(Contribution.id))
-    )
-    return tuple(
-        StageContribution(
-            submitted_at=row.submitted_at,
-            channel=row.channel,
-            audience=row.audience,
-            answers=json.loads(row.answers),
-        )
-        for row in rows
-    )
+def contributions_of(campaign_id: str, *, session: Session) -> pd.DataFrame:
+    """The campaign's contributions as the stages' DataFrame (columns: `stages.frame`)."""
+    return contributions_frame(campaign_id, session=session)
 
 
 def _inputs(

@@ -1,9 +1,12 @@
 """Stage 3, conduct (guide 8.1.3): the window runs its course; what participants contributed is counted."""
 
-from collections import Counter
+from collections.abc import Iterable
 from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
 
+import pandas as pd
+from pydantic import ConfigDict, Field
+
+from stages import frame
 from stages import plan as plan_stage
 from stages.common import MissingInputs, NotYet, StageModel, activity
 from stages.plans import Bilingual, CampaignPlan
@@ -17,16 +20,22 @@ ACTIVITIES = (
     activity("Stay flexible, e.g. extend the participation window", "المرونة، مثل تمديد فترة المشاركة"),
 )
 
-Answer = str | float | list[str] | None
+Answer = str | float | list[str] | dict[str, float] | None
 
 
 class Contribution(StageModel):
-    """One participant's answers, keyed by question id."""
+    """One participant's answers, keyed by question id: a plain record for building frames by hand."""
 
     submitted_at: datetime
     channel: str
     audience: str
     answers: dict[str, Answer]
+    segments: dict[str, str] = Field(default_factory=dict)
+
+
+def frame_of(contributions: Iterable[Contribution]) -> pd.DataFrame:
+    """The stages' contributions frame (`stages.frame`) of hand-built records."""
+    return frame.from_records(c.model_dump() for c in contributions)
 
 
 class KpiProgress(StageModel):
@@ -38,8 +47,10 @@ class KpiProgress(StageModel):
 
 
 class Inputs(StageModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
     plan: plan_stage.Outputs
-    contributions: tuple[Contribution, ...]
+    contributions: pd.DataFrame  # columns as `stages.frame` documents
     extended_to: date | None = None  # a later closing date decided at the conduct gate
 
 
@@ -67,29 +78,38 @@ def run(inputs: Inputs, plan: CampaignPlan, now: datetime) -> Outputs:
     if now < closes_at:
         raise NotYet("the participation window is open", closes_at)
     contributions = inputs.contributions
-    if not contributions:
+    if contributions.empty:
         raise MissingInputs(["conduct.contributions: no contributions were submitted for this campaign"])
-    zone = ZoneInfo(plan.window.timezone)
-    by_channel = Counter(c.channel for c in contributions)
-    by_audience = Counter(c.audience for c in contributions)
-    by_day = Counter(c.submitted_at.astimezone(zone).date().isoformat() for c in contributions)
-    answered = Counter(
-        question for c in contributions for question, value in c.answers.items() if value not in (None, "", [])
-    )
+    by_channel = _counts(contributions["channel"])
+    by_audience = _counts(contributions["audience"])
+    by_day = _counts(days_of(contributions, plan.window.timezone))
+    answered = {q.id: int(frame.given(frame.answers(contributions, q.id)).sum()) for q in plan.instrument}
     return Outputs(
         opens_at=opens_at.astimezone(UTC),
         closes_at=closes_at.astimezone(UTC),
         timezone=plan.window.timezone,
         total=len(contributions),
-        by_channel=dict(sorted(by_channel.items())),
-        by_audience=dict(sorted(by_audience.items())),
-        by_day=dict(sorted(by_day.items())),
-        answered={q.id: answered.get(q.id, 0) for q in plan.instrument},
+        by_channel=by_channel,
+        by_audience=by_audience,
+        by_day=by_day,
+        answered=answered,
         kpis=tuple(_progress(plan, len(contributions), by_audience, by_channel)),
     )
 
 
-def _progress(plan: CampaignPlan, total: int, by_audience: Counter[str], by_channel: Counter[str]) -> list[KpiProgress]:
+def days_of(contributions: pd.DataFrame, zone: str) -> pd.Series:
+    """Each contribution's day in the campaign's zone (local midnight, naive)."""
+    return contributions["submitted_at"].dt.tz_convert(zone).dt.tz_localize(None).dt.normalize()
+
+
+def _counts(values: pd.Series) -> dict[str, int]:
+    counts = values.value_counts(sort=False).sort_index()
+    return {k.strftime("%Y-%m-%d") if isinstance(k, pd.Timestamp) else str(k): int(v) for k, v in counts.items()}
+
+
+def _progress(
+    plan: CampaignPlan, total: int, by_audience: dict[str, int], by_channel: dict[str, int]
+) -> list[KpiProgress]:
     progress = []
     for kpi in plan.kpis:
         if kpi.measure == "contributions":

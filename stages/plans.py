@@ -3,6 +3,7 @@
 Unknown keys are rejected everywhere, so a misspelt key is an error rather than a silent default.
 """
 
+import difflib
 import re
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Literal
@@ -64,7 +65,7 @@ Tool = Literal[
     "comment-form",
 ]
 DecisionMethod = Literal["public-vote", "agency-decides"]
-QuestionType = Literal["single", "multiple", "likert", "number", "text"]
+QuestionType = Literal["single", "multiple", "likert", "number", "text", "ballot"]
 
 Id = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]*$", min_length=1, max_length=80)]
 Text = Annotated[str, Field(min_length=1)]
@@ -127,6 +128,7 @@ def local_midnight(day: date, zone: str) -> datetime:
 class Option(Strict):
     id: Id
     label: Bilingual
+    cost: float | None = Field(default=None, gt=0, description="a participatory-budget project's cost")
 
 
 class Question(Strict):
@@ -179,6 +181,55 @@ class IngestSection(Strict):
     @classmethod
     def _known_zone(cls, value: str | None) -> str | None:
         return None if value is None else Window._known_zone(value)
+
+
+class VoteRule(Strict):
+    """Which question is the vote, who may vote, and how a tie for first place is settled."""
+
+    question: Id
+    eligible: int | None = Field(default=None, gt=0, description="people entitled to vote: turnout's base")
+    ties: Literal["declare", "plan-order", "lot"] = Field(
+        default="declare",
+        description="declare: no winner, the tie is reported; plan-order: the tied option listed first in the "
+        "plan wins; lot: drawn by a generator seeded with the campaign id (the same draw every time)",
+    )
+
+
+class BudgetRule(Strict):
+    """A participatory budget: the ballot question (its options are the projects, with costs) and the rule."""
+
+    question: Id
+    total: float = Field(gt=0)
+    currency: str = Field(default="OMR", min_length=1, max_length=8)
+    vote_type: Literal["approval", "choose-1", "ordinal", "cumulative", "scoring"] = "approval"
+    rule: Literal["greedy", "equal-shares"] = "equal-shares"
+
+
+class Theme(Strict):
+    """A theme of free-text answers, found by its keywords (Arabic or English, matched after normalisation)."""
+
+    id: Id
+    name: Bilingual
+    keywords: tuple[Text, ...] = Field(min_length=1)
+
+
+class AnalysisSection(Strict):
+    """What the analyse stage computes beyond the per-question distributions."""
+
+    satisfaction: tuple[Id, ...] = Field(
+        default=(), description="likert questions whose mean, rescaled to 0-100, is the satisfaction index"
+    )
+    vote: VoteRule | None = None
+    budget: BudgetRule | None = None
+    segments: tuple[Id, ...] = Field(
+        default=(), description="segment fields to cross-tabulate by, besides the audience"
+    )
+    themes: tuple[Theme, ...] = ()
+    stop_words: tuple[Text, ...] = Field(default=(), description="more words left out of the frequent terms")
+    top_terms: int = Field(default=15, ge=1, le=100)
+    near_duplicate: float = Field(
+        default=0.8, gt=0, le=1, description="Jaccard similarity of 4-gram sets from which two texts nearly repeat"
+    )
 
 
 class Readiness(Strict):
@@ -320,6 +371,7 @@ class CampaignPlan(Strict):
     plan: PlanSection = PlanSection()
     gates: Gates
     ingest: IngestSection = IngestSection()
+    analysis: AnalysisSection = AnalysisSection()
 
 
 class ProgrammeEntry(Strict):
@@ -433,11 +485,12 @@ def campaign_problems(plan: CampaignPlan) -> list[tuple[Loc, str]]:
     for i, question in enumerate(plan.instrument):
         loc: Loc = ("instrument", i)
         problems += _duplicates(question.options, (*loc, "options"))
-        if question.type in ("single", "multiple") and not question.options:
+        if question.type in ("single", "multiple", "ballot") and not question.options:
             problems.append(((*loc, "options"), f"expected options for a {question.type} question, found none"))
-        if question.type not in ("single", "multiple") and question.options:
+        if question.type not in ("single", "multiple", "ballot") and question.options:
             problems.append(((*loc, "options"), f"expected no options for a {question.type} question"))
     problems += _ingest_problems(plan)
+    problems += _analysis_problems(plan)
     for i, kpi in enumerate(plan.kpis):
         if kpi.measure == "audience-contributions" and kpi.audience not in audience_ids:
             problems.append(
@@ -554,4 +607,49 @@ def registry_problems(registry: ApproversRegistry) -> list[tuple[Loc, str]]:
         lent = set(delegation.roles) - set(delegator.roles if delegator else ())
         if delegator and lent:
             problems.append(((*loc, "roles"), f"expected roles {delegation.delegator} holds, found {sorted(lent)}"))
+    return problems
+
+
+def _analysis_problems(plan: CampaignPlan) -> list[tuple[Loc, str]]:
+    """The analysis section must name the plan's own questions, of the types its figures need."""
+    analysis = plan.analysis
+    questions = {q.id: q for q in plan.instrument}
+    problems: list[tuple[Loc, str]] = []
+
+    def expect(loc: Loc, qid: str, types: tuple[str, ...]) -> Question | None:
+        question = questions.get(qid)
+        wanted = " or ".join(types)
+        if question is None:
+            close = difflib.get_close_matches(qid, sorted(questions), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            problems.append((loc, f"expected the id of a {wanted} question of the instrument{hint}, found {qid!r}"))
+        elif question.type not in types:
+            problems.append((loc, f"expected a {wanted} question, found {qid!r} of type {question.type}"))
+            return None
+        return question
+
+    for i, qid in enumerate(analysis.satisfaction):
+        expect(("analysis", "satisfaction", i), qid, ("likert",))
+    if analysis.vote is not None:
+        expect(("analysis", "vote", "question"), analysis.vote.question, ("single",))
+    if analysis.budget is not None:
+        ballot = expect(("analysis", "budget", "question"), analysis.budget.question, ("ballot",))
+        for j, option in enumerate(ballot.options if ballot else ()):
+            if option.cost is None:
+                problems.append(
+                    (("analysis", "budget", "question"), f"expected a cost for project {option.id!r} (option {j})")
+                )
+    if plan.kind == "vote" and analysis.vote is None:
+        problems.append((("analysis", "vote"), "expected the vote question and tie rule of a vote campaign"))
+    if plan.kind == "participatory-budget" and analysis.budget is None:
+        problems.append((("analysis", "budget"), "expected the ballot question, total and rule of a budget"))
+    fields = {s.id for s in plan.ingest.segments}
+    for i, field in enumerate(analysis.segments):
+        if field not in fields:
+            problems.append(
+                (
+                    ("analysis", "segments", i),
+                    f"expected a segment field of ingest.segments {sorted(fields)}, found {field!r}",
+                )
+            )
     return problems

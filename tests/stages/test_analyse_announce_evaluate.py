@@ -8,10 +8,10 @@ from stages import analyse, announce, conduct, evaluate
 from stages.common import MissingInputs
 from stages.plans import Bilingual
 from tests.stages.plans_fixture import SATISFACTION
-from tests.stages.test_conduct import CLOSES, PLANNED, SAMPLE, contribution
+from tests.stages.test_conduct import CLOSES, PLANNED, RECORDS, contribution
 
 NOW = datetime(2025, 8, 20, tzinfo=UTC)
-CONTRIBUTIONS = (*SAMPLE, contribution("innovators", overall=1))
+CONTRIBUTIONS = conduct.frame_of((*RECORDS, contribution("innovators", overall=1)))
 CONDUCTED = conduct.run(conduct.Inputs(plan=PLANNED, contributions=CONTRIBUTIONS), SATISFACTION, CLOSES)
 DECISION = analyse.Decision(
     summary=Bilingual(ar="قرار", en="Simplify uploads"),

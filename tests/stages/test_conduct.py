@@ -24,7 +24,8 @@ def contribution(audience: str, channel: str = "website", day: int = 10, overall
     )
 
 
-SAMPLE = (contribution("students"), contribution("students", "e-survey", 11), contribution("researchers"))
+RECORDS = (contribution("students"), contribution("students", "e-survey", 11), contribution("researchers"))
+SAMPLE = conduct.frame_of(RECORDS)
 
 
 OPENS = datetime(2025, 7, 5, 20, 0, tzinfo=UTC)  # midnight starting 6 July, Muscat time
@@ -58,4 +59,4 @@ def test_at_the_closing_instant_contributions_are_counted() -> None:
 
 def test_no_contributions_is_a_missing_input() -> None:
     with pytest.raises(MissingInputs, match="no contributions"):
-        conduct.run(conduct.Inputs(plan=PLANNED, contributions=()), SATISFACTION, CLOSES)
+        conduct.run(conduct.Inputs(plan=PLANNED, contributions=conduct.frame_of(())), SATISFACTION, CLOSES)

@@ -1,0 +1,258 @@
+"""Analysis by kind, checked against figures worked out by hand in the comments."""
+
+import hashlib
+import random
+from datetime import UTC, datetime
+
+import pandas as pd
+import pytest
+
+from stages import analyse, conduct, frame, pabulib, text
+from stages.plans import CampaignPlan
+from state.settings import PROJECT_ROOT
+from tests.stages.plans_fixture import SATISFACTION, VOTE, changed
+from tests.stages.test_conduct import CLOSES, PLANNED
+
+AT = datetime(2025, 7, 10, 8, 0, tzinfo=UTC)
+
+
+def record(audience: str, answers: dict, channel: str = "website", **segments: str) -> dict:
+    return {"submitted_at": AT, "channel": channel, "audience": audience, "answers": answers, "segments": segments}
+
+
+def analysed(plan: CampaignPlan, records: list[dict]) -> analyse.Analysis:
+    contributions = frame.from_records(records)
+    conducted = conduct.run(conduct.Inputs(plan=PLANNED, contributions=contributions), plan, CLOSES)
+    return analyse.analysis(contributions, plan, conducted)
+
+
+SURVEY = changed(
+    SATISFACTION,
+    ingest={"segments": [{"id": "governorate", "columns": ["Governorate"]}]},
+    analysis={**SATISFACTION.analysis.model_dump(), "segments": ["governorate"]},
+)
+SURVEY_ROWS = [
+    record(
+        "students", {"overall": 5, "services-used": ["admission", "equivalency"], "ease": "easy"}, governorate="muscat"
+    ),
+    record("students", {"overall": 4, "services-used": ["admission"], "ease": "hard"}, governorate="dhofar"),
+    record("researchers", {"overall": 2, "services-used": [], "ease": "easy"}, governorate="muscat"),
+    record("researchers", {"overall": 4, "services-used": ["scholarships"]}, "e-survey", governorate="muscat"),
+]
+
+
+def test_likert_mean_has_a_t_interval_and_top_two_box_a_wilson_interval() -> None:
+    overall = analysed(SURVEY, SURVEY_ROWS).results[0]
+    # answers 5, 4, 2, 4: mean 3.75; deviations 1.25, .25, -1.75, .25 -> squares sum 4.75, sd sqrt(4.75/3)=1.2583;
+    # t(3)=3.1824, half-width 3.1824 * 1.2583 / 2 = 2.0022 -> 1.748 .. 5.752
+    assert overall.mean == 3.75 and overall.counts == {"1": 0, "2": 1, "3": 0, "4": 2, "5": 1}
+    assert overall.mean_interval is not None and overall.mean_interval.method == "t"
+    assert (overall.mean_interval.low, overall.mean_interval.high) == pytest.approx((1.748, 5.752), abs=1e-3)
+    # top-2-box: 4 or 5 -> 3 of 4 = 0.75; Wilson, z^2=3.8415: centre (.75+.4802)/1.9604=.6275,
+    # half 1.96/1.9604*sqrt(.046875+.060023)=.3269 -> .3006 .. .9544
+    assert overall.top2 == 0.75 and overall.top2_interval is not None
+    assert (overall.top2_interval.low, overall.top2_interval.high) == pytest.approx((0.3006, 0.9544), abs=1e-3)
+
+
+def test_multi_select_shares_are_of_respondents_and_cross_tabs_split_by_audience_and_segment() -> None:
+    services = analysed(SURVEY, SURVEY_ROWS).results[1]
+    # three answered (an empty list is no answer): admission chosen by 2 of 3, equivalency and scholarships by 1
+    assert services.answered == 3
+    assert services.counts == {"admission": 2, "equivalency": 1, "scholarships": 1, "research-funding": 0}
+    assert services.shares["admission"] == pytest.approx(2 / 3, abs=1e-4)
+    by_audience, by_governorate = services.crosstabs
+    assert by_audience.by == "audience"
+    assert by_audience.respondents == {"researchers": 1, "students": 2}
+    assert by_audience.counts["students"] == {
+        "admission": 2,
+        "equivalency": 1,
+        "scholarships": 0,
+        "research-funding": 0,
+    }
+    assert by_governorate.by == "governorate"
+    assert by_governorate.respondents == {"dhofar": 1, "muscat": 2}
+    assert by_governorate.counts["muscat"]["scholarships"] == 1
+    ease = analysed(SURVEY, SURVEY_ROWS).results[2]
+    assert ease.counts == {"easy": 2, "acceptable": 0, "hard": 1} and ease.answered == 3
+
+
+def test_satisfaction_index_is_the_mean_of_rescaled_answers_on_zero_to_one_hundred() -> None:
+    result = analysed(SURVEY, SURVEY_ROWS)
+    # (answer - 1) / 4 * 100: 100, 75, 25, 75 -> 68.75; sd 25 * 1.2583 = 31.458; half 3.1824*31.458/2 = 50.06,
+    # clipped to the 0..100 scale
+    assert result.satisfaction is not None
+    assert result.satisfaction.index == 68.75 and result.satisfaction.respondents == 4
+    assert result.satisfaction.interval is not None
+    assert (result.satisfaction.interval.low, result.satisfaction.interval.high) == pytest.approx(
+        (18.69, 100.0), abs=0.01
+    )
+
+
+def test_participation_per_channel_and_day_and_progress_against_the_target_come_with_the_analysis() -> None:
+    result = analysed(SURVEY, SURVEY_ROWS)
+    assert result.by_channel == {"e-survey": 1, "website": 3}
+    assert result.by_day == {"2025-07-10": 4}  # 08:00 UTC is 12:00 in Muscat
+    assert [k.actual for k in result.kpis] == [k.actual for k in result.kpis if k.actual <= 4]
+
+
+def ballots(*names: str) -> list[dict]:
+    return [record("students", {"name": n}) for n in names]
+
+
+@pytest.mark.parametrize(
+    ("ties", "winner"),
+    [
+        ("declare", None),  # a tie is reported, nobody wins
+        ("plan-order", "mueen"),  # mueen is listed before daleel in the plan
+    ],
+)
+def test_vote_tally_turnout_and_tie_rules(ties: str, winner: str | None) -> None:
+    plan = changed(VOTE, analysis={"vote": {"question": "name", "eligible": 10, "ties": ties}})
+    vote = analysed(plan, ballots("daleel", "mueen", "rafeeq", "mueen", "daleel")).vote
+    assert vote is not None
+    assert vote.tally == {"mueen": 2, "daleel": 2, "rafeeq": 1, "sanad": 0}
+    assert vote.cast == 5 and vote.turnout == 0.5  # 5 of 10 eligible
+    assert vote.tied == ("mueen", "daleel") and vote.winner == winner
+
+
+def test_a_tie_drawn_by_lot_is_the_same_draw_every_time_seeded_from_the_campaign_id() -> None:
+    plan = changed(VOTE, analysis={"vote": {"question": "name", "ties": "lot"}})
+    results = [analysed(plan, ballots("daleel", "mueen")).vote for _ in range(3)]
+    seed = int.from_bytes(hashlib.sha256(VOTE.id.encode()).digest()[:8], "big")
+    expected = random.Random(seed).choice(["daleel", "mueen"])
+    assert {r.winner for r in results if r} == {expected}
+
+
+def test_a_clear_winner_needs_no_tie_rule_and_turnout_falls_back_to_the_contributions_target() -> None:
+    plan = changed(VOTE, analysis={"vote": {"question": "name"}})
+    vote = analysed(plan, ballots("sanad", "sanad", "rafeeq")).vote
+    assert vote is not None and vote.winner == "sanad" and vote.tied == ()
+    target = next(k.target for k in VOTE.kpis if k.measure == "contributions")
+    assert vote.eligible == target and vote.turnout == round(3 / target, 4)
+
+
+def budget_plan(options: list[dict], total: float, rule: str, vote_type: str = "approval") -> CampaignPlan:
+    question = {"id": "projects", "type": "ballot", "title": {"ar": "المشاريع", "en": "Projects"}, "options": options}
+    return changed(
+        SATISFACTION,
+        kind="participatory-budget",
+        instrument=[question],
+        kpis=[],
+        analysis={"budget": {"question": "projects", "total": total, "rule": rule, "vote_type": vote_type}},
+    )
+
+
+def project(pid: str, cost: float) -> dict:
+    return {"id": pid, "label": {"ar": pid, "en": pid}, "cost": cost}
+
+
+def test_budget_reports_every_project_with_cost_support_and_both_rules_outcomes() -> None:
+    # budget 10; six voters approve a1 and a2 (cost 5 each), four approve b (cost 4):
+    # greedy funds a1, a2 (10 spent); equal shares funds a1 and b (9 spent), see test_pabulib
+    plan = budget_plan([project("a1", 5), project("a2", 5), project("b", 4)], 10, "equal-shares")
+    rows = [record("students", {"projects": ["a1", "a2"]})] * 6 + [record("students", {"projects": ["b"]})] * 4
+    result = analysed(plan, rows).budget
+    assert result is not None
+    assert [(p.id, p.cost, p.supporters) for p in result.projects] == [("a1", 5, 6), ("a2", 5, 6), ("b", 4, 4)]
+    assert result.greedy == ("a1", "a2") and result.greedy_cost == 10
+    assert result.equal_shares == ("a1", "b") and result.equal_shares_cost == 9
+    assert result.outcome == ("a1", "b") and result.ballots == 10
+
+
+def test_cumulative_budget_counts_points_and_funds_by_points() -> None:
+    # budget 6; x costs 4, y costs 3, z costs 2. Points: voter 1 {x:3, y:1}, voter 2 {y:4}, voter 3 {z:2, x:1}
+    # totals x 4, y 5, z 2 -> greedy: y (3), then x does not fit in 3 left... x costs 4 > 3, z (2) fits: y, z
+    plan = budget_plan([project("x", 4), project("y", 3), project("z", 2)], 6, "greedy", "cumulative")
+    rows = [
+        record("students", {"projects": {"x": 3, "y": 1}}),
+        record("students", {"projects": {"y": 4}}),
+        record("students", {"projects": {"z": 2, "x": 1}}),
+    ]
+    result = analysed(plan, rows).budget
+    assert result is not None
+    assert {p.id: (p.supporters, p.points) for p in result.projects} == {"x": (2, 4), "y": (2, 5), "z": (1, 2)}
+    assert result.outcome == result.greedy == ("y", "z")
+
+
+def test_real_pabulib_instance_analysed_as_a_campaign_matches_the_official_selection() -> None:
+    path = PROJECT_ROOT / "tests" / "data" / "pabulib" / "Netherlands_Assen_2024.pb"
+    instance = pabulib.parse(path.read_text(encoding="utf-8"), path.name)
+    plan = budget_plan([project(p.id, p.cost) for p in instance.projects], instance.budget, "equal-shares")
+    rows = [record("students", {"projects": list(v.ballot)}) for v in instance.votes]
+    result = analysed(plan, rows).budget
+    assert result is not None
+    assert set(result.outcome) == {p.id for p in instance.projects if p.selected}
+
+
+THEMED = changed(
+    SATISFACTION,
+    analysis={
+        "themes": [
+            {"id": "uploads", "name": {"ar": "الرفع", "en": "Uploads"}, "keywords": ["upload", "رفع"]},
+            {"id": "speed", "name": {"ar": "السرعة", "en": "Speed"}, "keywords": ["slow", "بطيء"]},
+        ],
+        "stop_words": ["please"],
+        "top_terms": 3,
+    },
+)
+
+
+def test_comments_are_counted_per_theme_with_repeats_and_frequent_terms() -> None:
+    comments = [
+        "Upload is slow, please fix the upload",  # uploads, speed
+        "upload is SLOW, please fix the upload!",  # the same once normalised: an exact repeat
+        "رفع المستندات بطيء",  # uploads, speed
+        "رَفْعُ المستنداتِ بطيءٌ",  # tashkeel only: an exact repeat once normalised
+        "the site is fine",
+    ]
+    result = analysed(THEMED, [record("students", {"improve": c}) for c in comments])
+    (improve,) = result.texts
+    assert improve.answered == 5
+    assert improve.themes == {"uploads": 4, "speed": 4}
+    assert (improve.exact_duplicates, improve.repeated_texts) == (2, 2)
+    # terms count once per answer; "is", "the" are stop words, "please" a plan stop word
+    assert improve.terms_en == {"upload": 2, "slow": 2, "fix": 2}
+    assert improve.terms_ar == {"رفع": 2, "المستندات": 2, "بطيء": 2}
+
+
+def test_near_duplicates_are_texts_that_differ_by_a_little_but_not_word_for_word() -> None:
+    normalised = text.normalise_all(
+        pd.Series(
+            [
+                "the registration portal keeps logging me out before I can submit the form",
+                "the registration portal keeps logging me out before I can submit the forms",  # one letter more
+                "the registration portal keeps logging me out before I can submit the form",  # exact repeat
+                "a completely different comment about scholarships",
+            ]
+        )
+    )
+    assert text.exact_duplicates(normalised) == (1, 1)
+    assert text.near_duplicates(normalised, 0.8) == (1, 1)  # the "forms" variant, one group
+
+
+REVIEWS = PROJECT_ROOT.parent / "shared" / "data" / "real" / "saudi_tourism_reviews_ar.csv"
+
+
+def test_arabic_normalisation_on_real_reviews_keeps_the_hijri_abbreviation() -> None:
+    reviews = pd.read_csv(REVIEWS, sep=";", encoding="utf-8-sig")["div_text"]
+    assert len(reviews) == 3894
+    hijri = reviews[reviews.str.contains("26 هـ", regex=False)].iloc[0]
+    assert "هـ" in text.normalise(hijri) and "26 هـ" in text.normalise(hijri)
+    assert text.normalise("في عام ١٤٤٥هـ") == "في عام 1445هـ"
+    # alef variants, alef maksura, ta marbuta, tashkeel, tatweel, as in the reviews ("ميناءً لمكة", "جداً")
+    assert text.normalise("إلى آخر أيامٍ ٱلمدينة جمـيلة جداً") == "الي اخر ايام المدينه جميله جدا"
+    assert text.normalise("هـذا") == "هذا"  # a decorative tatweel after a word-initial ha goes
+    normalised = text.normalise_all(reviews)
+    assert normalised.map(text.normalise).tolist() == normalised.tolist()  # vectorised = single text; idempotent
+    assert normalised.str.contains("هـ").sum() == reviews.str.contains("هـ").sum()
+
+
+def test_real_reviews_duplicates_include_every_verbatim_and_space_only_repeat() -> None:
+    reviews = pd.read_csv(REVIEWS, sep=";", encoding="utf-8-sig")["div_text"]
+    assert reviews.duplicated().sum() == 222  # as the file's documentation says
+    trimmed_repeats = int(reviews.str.strip().duplicated().sum())
+    exact, _ = text.exact_duplicates(text.normalise_all(reviews))
+    assert exact >= trimmed_repeats > 222
+    arabic, _ = text.terms(text.normalise_all(reviews), top=10)
+    assert "في" not in arabic and "من" not in arabic  # stop words are left out
+    assert "المكان" in arabic  # the reviews are about places

@@ -1,0 +1,103 @@
+"""Pabulib `.pb` files: read with their quirks, and the budget rules reproduce the official winners."""
+
+from pathlib import Path
+
+import pytest
+
+from stages import budget, pabulib
+from state.settings import PROJECT_ROOT
+
+REAL = PROJECT_ROOT.parent / "shared" / "data" / "real"
+RECORDED = PROJECT_ROOT / "tests" / "data" / "pabulib"
+
+
+def read(path: Path) -> pabulib.PbInstance:
+    return pabulib.parse(path.read_text(encoding="utf-8"), path.name)
+
+
+def outcome(instance: pabulib.PbInstance) -> set[str]:
+    projects = [budget.Project(p.id, p.cost) for p in instance.projects]
+    ballots = [instance.points_of(v) for v in instance.votes]
+    if instance.rule == "greedy":
+        return set(budget.greedy(projects, ballots, instance.budget))
+    assert instance.rule == "equalshares/add1"
+    return set(budget.equal_shares(projects, ballots, instance.budget, add1=True))
+
+
+@pytest.mark.parametrize(
+    "name", ["Netherlands_Assen_2024.pb", "Poland_Swiecie_2023.pb", "Poland_Warszawa_2019_Piaski.pb"]
+)
+def test_computed_winners_match_the_official_selection_of_real_instances(name: str) -> None:
+    instance = read(RECORDED / name)
+    official = {p.id for p in instance.projects if p.selected}
+    assert official  # the file records who won
+    assert outcome(instance) == official
+
+
+def test_greedy_skips_a_project_that_no_longer_fits_and_funds_a_cheaper_one() -> None:
+    # Piaski: the 700000 project comes sixth by votes but only 511970 is left; the 392000 one after it fits
+    instance = read(RECORDED / "Poland_Warszawa_2019_Piaski.pb")
+    funded = outcome(instance)
+    assert "2307" not in funded and "2321" in funded
+    assert sum(p.cost for p in instance.projects if p.id in funded) <= instance.budget
+
+
+def test_cumulative_file_with_comma_decimal_cost_is_read_and_its_stated_votes_and_score_recomputed() -> None:
+    instance = read(REAL / "pabulib_checker_example_valid_gdansk_2020_przerobka.pb")
+    assert instance.vote_type == "cumulative" and instance.budget == 242800
+    assert {p.id: p.cost for p in instance.projects} == {"3": 8000.0, "1": 42000.0, "2": 5900.0}
+    assert len(instance.votes) == 182 and instance.votes[0].segments == {"age": "35", "sex": "F"}
+    projects = [budget.Project(p.id, p.cost) for p in instance.projects]
+    supporters, points = budget.support(projects, [instance.points_of(v) for v in instance.votes])
+    for p in instance.projects:  # the file's own votes and score columns
+        assert supporters[p.id] == p.votes and points[p.id] == p.score
+    # fully_funded;1: the three projects cost 55900 of 242800, so the greedy rule funds them all
+    assert outcome(instance) == {"1", "2", "3"}
+
+
+def test_approval_file_with_doubled_quotes_in_meta_is_read_and_its_stated_votes_recomputed() -> None:
+    instance = read(REAL / "pabulib_checker_example_valid_mturk_k_approval_3.pb")
+    assert '"Participatory Budgeting Design for the Real World"' in instance.meta["acknowledgments"]
+    assert instance.rule == "unknown" and len(instance.projects) == 10 and len(instance.votes) == 76
+    projects = [budget.Project(p.id, p.cost) for p in instance.projects]
+    supporters, _ = budget.support(projects, [instance.points_of(v) for v in instance.votes])
+    assert supporters == {p.id: p.votes for p in instance.projects}
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("PROJECTS\nproject_id;cost\n", "expected the section name META, found 'PROJECTS'"),
+        (
+            "META\nkey;value\nbudget;10\nvote_type;approval\nPROJECTS\nproject_id;cost\n1;ten\n",
+            "line 7 (PROJECTS), cost: expected a number, found 'ten'",
+        ),
+        (
+            "META\nkey;value\nbudget;10\nvote_type;approval\nPROJECTS\nproject_id;cost\n1;5\nVOTES\nvoter_id;vote\nv1;1,9\n",
+            "line 10 (VOTES), vote: expected project ids of PROJECTS, found 9",
+        ),
+        (
+            "META\nkey;value\nbudget;10\nvote_type;approval\nPROJECTS\nproject_id;cost\n1;5;x\n",
+            "line 7, section PROJECTS: expected 2 fields",
+        ),
+        (
+            "META\nkey;value\nbudget;10\nvote_type;plurality\nPROJECTS\nproject_id;cost\n1;5\n",
+            "vote_type: expected approval",
+        ),
+    ],
+)
+def test_a_broken_file_is_refused_naming_the_line_and_field(text: str, message: str) -> None:
+    with pytest.raises(pabulib.PbError, match=r"^x\.pb") as error:
+        pabulib.parse(text, "x.pb")
+    assert message in str(error.value)
+
+
+def test_equal_shares_gives_a_minority_its_proportional_share_where_greedy_does_not() -> None:
+    # 10 voters, budget 10 (1 each). Six approve a1 and a2 (cost 5 each); four approve b (cost 4).
+    # greedy: a1 and a2 (6 votes each, plan order) spend all 10; b (4 votes) no longer fits.
+    # MES (cost utilities): a1 costs each of the six 5/6 (rate 1/6 per unit of utility), b costs each of
+    # the four 1 (rate 1/4): a1 first; the six then hold 1/6 each, too little for a2; b is bought.
+    projects = [budget.Project("a1", 5), budget.Project("a2", 5), budget.Project("b", 4)]
+    ballots = [{"a1": 1.0, "a2": 1.0}] * 6 + [{"b": 1.0}] * 4
+    assert budget.greedy(projects, ballots, 10) == ["a1", "a2"]
+    assert budget.equal_shares(projects, ballots, 10) == ["a1", "b"]
