@@ -356,8 +356,11 @@ def _pabulib(path: Path) -> Export:
 
 
 def _pb_date(text: str) -> str | None:
-    """A META date as ISO 8601 (`2020-06-30`, `30.06.2020` and `30/06/2020` are seen in real files)."""
+    """A META date as ISO 8601 (`2020-06-30`, `30.06.2020` and `30/06/2020` are seen in real files; a year
+    alone, `2022`, is taken as its last day)."""
     text = text.strip().split(" ")[0]
+    if len(text) == 4 and text.isdigit():
+        return f"{text}-12-31"
     for form in ("%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y", "%Y.%m.%d"):
         try:
             return datetime.strptime(text, form).date().isoformat()

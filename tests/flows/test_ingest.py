@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from ruamel.yaml import YAML
 from sqlalchemy import text
 from sqlmodel import Session, SQLModel, col, select
 
@@ -245,3 +246,60 @@ def test_audit_verify_names_a_changed_quarantined_row(conduct: Workspace) -> Non
     result = conduct.run("audit", "verify")
     assert result.exit_code == 1
     assert "quarantined 1 rows; 1 are there now and they do not match the sealed digest" in result.output
+
+
+SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "real"
+
+
+def pb_campaign(ws: Workspace) -> str:
+    """The Gdańsk district budget of 2019 as a campaign: its three projects are the ballot's options."""
+    yaml = YAML()
+    plan = yaml.load(ws.plans / "campaigns" / f"{CAMPAIGN}.yaml")
+    plan["id"] = "gdansk-2019-przerobka"
+    plan["kind"], plan["level"], plan["quarter"] = "participatory-budget", "decision-making", "2019-Q3"
+    plan["window"] = {"opens": "2019-09-09", "closes": "2019-09-23", "timezone": "Europe/Warsaw"}
+    plan["audiences"] = [{"id": "residents", "name": {"ar": "السكان", "en": "Residents"}}]
+    plan["channels"] = ["website"]
+    plan["kpis"] = []
+    projects = [("1", 42000), ("2", 5900), ("3", 8000)]
+    plan["instrument"] = [
+        {
+            "id": "projects",
+            "type": "ballot",
+            "title": {"ar": "المشاريع", "en": "Projects"},
+            "options": [{"id": i, "label": {"ar": f"مشروع {i}", "en": f"Project {i}"}, "cost": c} for i, c in projects],
+        }
+    ]
+    plan["analysis"] = {
+        "budget": {
+            "question": "projects",
+            "total": 242800,
+            "currency": "PLN",
+            "vote_type": "cumulative",
+            "rule": "greedy",
+        }
+    }
+    plan["ingest"] = {"segments": [{"id": "age", "columns": ["age"]}, {"id": "sex", "columns": ["sex"]}]}
+    with (ws.plans / "campaigns" / "gdansk-2019-przerobka.yaml").open("w", encoding="utf-8") as handle:
+        yaml.dump(plan, handle)
+    return "gdansk-2019-przerobka"
+
+
+def test_a_real_pabulib_file_is_one_row_per_vote_with_points_and_segments(ws: Workspace) -> None:
+    campaign = pb_campaign(ws)
+    ok(ws, "start", campaign, "--no-advance", now="2019-09-01T09:00+02:00")
+    path = SHARED / "pabulib_checker_example_valid_gdansk_2020_przerobka.pb"
+    out = ok(ws, "ingest", campaign, str(path), now="2019-09-24T09:00+02:00")
+    assert "182 rows read = 182 stored + 0 quarantined + 0 duplicates" in out and "Pabulib (.pb)" in out
+    rows = {r["row_key"]: r for r in stored(ws)}
+    first = rows["pabulib:290"]  # voter 290: 1 point to project 1, aged 35
+    assert first["answers"] == {"projects": {"1": 1.0}}
+    assert first["segments"] == {"age": "35", "sex": "F"}
+    # every vote is dated by the close of voting, 23.09.2019, at midnight in Warsaw
+    assert first["submitted_at"] == "2019-09-22 22:00:00.000000"
+    # the file's own vote counts and scores, recomputed from what was stored
+    votes = {p: sum(1 for r in rows.values() if p in r["answers"]["projects"]) for p in ("1", "2", "3")}
+    score = {p: sum(r["answers"]["projects"].get(p, 0) for r in rows.values()) for p in ("1", "2", "3")}
+    assert votes == {"3": 120, "1": 73, "2": 22} and score == {"3": 433, "1": 198, "2": 61}
+    again = ok(ws, "ingest", campaign, str(path), now="2019-09-24T09:05+02:00")
+    assert "182 rows read = 0 stored + 0 quarantined + 182 duplicates" in again
