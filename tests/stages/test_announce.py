@@ -36,8 +36,9 @@ def announced(
     plan = SATISFACTION.model_copy(update={"channels": channels})
     if title:
         plan = plan.model_copy(update={"title": Bilingual(ar=title, en=title)})
-    counted = conduct.run(conduct.Inputs(plan=PLANNED, contributions=contributions), plan, CLOSES)
-    decided = analyse.run(analyse.Inputs(conduct=counted, contributions=contributions, decision=LONG), plan, NOW)
+    frame = conduct.frame_of(contributions)
+    counted = conduct.run(conduct.Inputs(plan=PLANNED, contributions=frame), plan, CLOSES)
+    decided = analyse.run(analyse.Inputs(conduct=counted, contributions=frame, decision=LONG), plan, NOW)
     return announce.run(announce.Inputs(analyse=decided, conduct=counted, next_topics=(TOPIC,)), plan, NOW)
 
 
