@@ -38,9 +38,7 @@ def from_json(
     n = len(answers)
     base = pd.DataFrame(
         {
-            "submitted_at": _instants(submitted_at)
-            if n
-            else pd.Series([], dtype="datetime64[ns, UTC]"),
+            "submitted_at": _instants(submitted_at) if n else pd.Series([], dtype="datetime64[ns, UTC]"),
             "channel": pd.Series(channel, dtype=object),
             "audience": pd.Series(audience, dtype=object),
             "participant": pd.Series(participant if participant is not None else [""] * n, dtype=object),
