@@ -613,7 +613,9 @@ def registry_problems(registry: ApproversRegistry) -> list[tuple[Loc, str]]:
 def _analysis_problems(plan: CampaignPlan) -> list[tuple[Loc, str]]:
     """The analysis section must name the plan's own questions, of the types its figures need."""
     analysis = plan.analysis
-    questions = {q.id: q for q in plan.instrument}
+    questions: dict[str, Question] = {}
+    for question in plan.instrument:  # a repeated id is reported once, as a duplicate, not here again
+        questions.setdefault(question.id, question)
     problems: list[tuple[Loc, str]] = []
 
     def expect(loc: Loc, qid: str, types: tuple[str, ...]) -> Question | None:

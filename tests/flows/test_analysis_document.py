@@ -51,7 +51,9 @@ def test_survey_document_shows_intervals_named_by_method_and_the_satisfaction_in
 
 
 def test_vote_and_budget_documents_name_the_winner_tie_rule_and_funded_projects() -> None:
-    plan = cases.changed(cases.VOTE, analysis={"vote": {"question": "name", "eligible": 10, "ties": "plan-order"}})
+    plan = cases.changed(
+        cases.VOTE, analysis={"vote": {"question": "preferred-name", "eligible": 10, "ties": "plan-order"}}
+    )
     english = document(plan, cases.ballots("daleel", "mueen", "mueen", "daleel"), "en")
     assert "Tie: Mueen, Daleel" in english and "settled by the plan&#39;s order" in english.replace("'", "&#39;")
     assert "<strong>Winner: Mueen</strong>" in english and 'Turnout: <bdi dir="ltr">40.0%</bdi>' in english

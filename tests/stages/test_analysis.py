@@ -96,7 +96,7 @@ def test_participation_per_channel_and_day_and_progress_against_the_target_come_
 
 
 def ballots(*names: str) -> list[dict]:
-    return [record("students", {"name": n}) for n in names]
+    return [record("students", {"preferred-name": n}) for n in names]
 
 
 @pytest.mark.parametrize(
@@ -107,7 +107,7 @@ def ballots(*names: str) -> list[dict]:
     ],
 )
 def test_vote_tally_turnout_and_tie_rules(ties: str, winner: str | None) -> None:
-    plan = changed(VOTE, analysis={"vote": {"question": "name", "eligible": 10, "ties": ties}})
+    plan = changed(VOTE, analysis={"vote": {"question": "preferred-name", "eligible": 10, "ties": ties}})
     vote = analysed(plan, ballots("daleel", "mueen", "rafeeq", "mueen", "daleel")).vote
     assert vote is not None
     assert vote.tally == {"mueen": 2, "daleel": 2, "rafeeq": 1, "sanad": 0}
@@ -116,7 +116,7 @@ def test_vote_tally_turnout_and_tie_rules(ties: str, winner: str | None) -> None
 
 
 def test_a_tie_drawn_by_lot_is_the_same_draw_every_time_seeded_from_the_campaign_id() -> None:
-    plan = changed(VOTE, analysis={"vote": {"question": "name", "ties": "lot"}})
+    plan = changed(VOTE, analysis={"vote": {"question": "preferred-name", "ties": "lot"}})
     results = [analysed(plan, ballots("daleel", "mueen")).vote for _ in range(3)]
     seed = int.from_bytes(hashlib.sha256(VOTE.id.encode()).digest()[:8], "big")
     expected = random.Random(seed).choice(["daleel", "mueen"])
@@ -124,7 +124,7 @@ def test_a_tie_drawn_by_lot_is_the_same_draw_every_time_seeded_from_the_campaign
 
 
 def test_a_clear_winner_needs_no_tie_rule_and_turnout_falls_back_to_the_contributions_target() -> None:
-    plan = changed(VOTE, analysis={"vote": {"question": "name"}})
+    plan = changed(VOTE, analysis={"vote": {"question": "preferred-name"}})
     vote = analysed(plan, ballots("sanad", "sanad", "rafeeq")).vote
     assert vote is not None and vote.winner == "sanad" and vote.tied == ()
     target = next(k.target for k in VOTE.kpis if k.measure == "contributions")
