@@ -52,7 +52,7 @@ class PrefectServer:
         return done
 
     def flow_run(self, run_id: str) -> dict:  # type: ignore[type-arg]
-        response = httpx.get(f"{self.api_url}/flow_runs/{run_id}", timeout=10)
+        response = httpx.get(f"{self.api_url}/flow_runs/{run_id}", timeout=30)
         response.raise_for_status()
         return dict(response.json())
 
@@ -60,7 +60,11 @@ class PrefectServer:
         """The flow run once it is final (completed, failed, crashed, cancelled), or a timeout error."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            run = self.flow_run(run_id)
+            try:
+                run = self.flow_run(run_id)
+            except httpx.TransportError:  # a server busy with many runs may answer late: ask again
+                time.sleep(1)
+                continue
             if run["state_type"] in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED"):
                 return run
             time.sleep(0.5)
