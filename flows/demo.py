@@ -324,15 +324,15 @@ def run_demo(*, reset: bool, echo: Callable[[str], None]) -> None:
     """Replay the 2025 programme into the configured database and print the status table."""
     settings = get_settings()
     db = get_engine()
+    if reset:  # first, so a database of an older schema is replaced rather than refused
+        reset_tables(db)
     with session_scope() as session:
         existing = session.exec(select(func.count()).select_from(Event)).one()
-    if existing and not reset:
+    if existing:
         raise engine.Refused(
             f"the database {settings.database_url} already holds {existing} events; "
             "run `musharaka demo --reset` to replace them with the demo"
         )
-    if reset:
-        reset_tables(db)
     folder = settings.output_dir / "demo"
     folder.mkdir(parents=True, exist_ok=True)
     keys = _demo_plans(settings.plans_dir, folder)
