@@ -171,19 +171,12 @@ class Analysis(StageModel):
     texts: tuple[TextResult, ...] = ()
 
 
-class Outputs(StageModel):
+class Outputs(Analysis):
+    """The figures, the total and the decision taken on them."""
+
     total: int
-    results: tuple[QuestionResult, ...]
-    kpis: tuple[conduct.KpiProgress, ...]
     decision_method: DecisionMethod
     decision: Decision
-    kind: Kind | None = None
-    by_channel: dict[str, int] = Field(default_factory=dict)
-    by_day: dict[str, int] = Field(default_factory=dict)
-    satisfaction: Satisfaction | None = None
-    vote: VoteResult | None = None
-    budget: BudgetResult | None = None
-    texts: tuple[TextResult, ...] = ()
 
 
 def submission_problems(decision: Decision, plan: CampaignPlan) -> list[tuple[Loc, str]]:

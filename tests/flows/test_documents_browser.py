@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Workspace
-from tests.flows.samples import CAMPAIGN, CONTRIBUTIONS, DECISION, LESSONS
-from tests.flows.test_lifecycle import ok, to_conduct
+from tests.flows.samples import CAMPAIGN, LESSONS
+from tests.flows.test_lifecycle import ok
+from tests.flows.test_programme_views import held_decided_not_published
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 if CHROMIUM is None and os.environ.get("CI") != "true":
@@ -89,14 +90,7 @@ class Dom(HTMLParser):
 
 def run_lifecycle(ws: Workspace) -> list[Path]:
     """The satisfaction survey from start to closed, with its audit bundle: every HTML document written."""
-    to_conduct(ws)
-    ok(ws, "submit", CAMPAIGN, "conduct", str(ws.write("c.csv", CONTRIBUTIONS)), now="2025-08-15T08:00+04:00")
-    ok(ws, "advance", CAMPAIGN, now="2025-08-15T09:00+04:00")
-    ok(ws, "approve", CAMPAIGN, "conduct", *ws.key("dg.planning"), now="2025-08-16T09:00+04:00")
-    ok(ws, "submit", CAMPAIGN, "analyse", str(ws.write("d.yaml", DECISION)), now="2025-08-17T09:00+04:00")
-    ok(ws, "advance", CAMPAIGN, now="2025-08-17T09:05+04:00")
-    ok(ws, "approve", CAMPAIGN, "analyse", *ws.key("dg.planning"), now="2025-08-18T09:00+04:00")
-    ok(ws, "approve", CAMPAIGN, "analyse", *ws.key("dir.digital"), now="2025-08-18T10:00+04:00")
+    held_decided_not_published(ws)
     ok(ws, "approve", CAMPAIGN, "announce", *ws.key("dg.planning"), now="2025-08-19T09:00+04:00")
     ok(ws, "submit", CAMPAIGN, "evaluate", str(ws.write("l.yaml", LESSONS)), now="2025-08-25T09:00+04:00")
     ok(ws, "advance", CAMPAIGN, now="2025-08-25T09:05+04:00")
