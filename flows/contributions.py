@@ -19,6 +19,7 @@ import pandas as pd
 
 from flows.sources import Export, Tool, UnreadableFile
 from stages.plans import CampaignPlan, Question, Window
+from state.events import content_text, text_digest
 
 # Arabic-Indic and Eastern Arabic-Indic digits, and the Arabic decimal and thousands separators
 DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹٫٬", "01234567890123456789.,")
@@ -277,7 +278,7 @@ def prepare(chunk: pd.DataFrame, first_row: int, found: Layout, context: Context
     channels, audiences, people = channel[good].tolist(), audience[good].tolist(), participant[good].tolist()
     digests = _object(
         [
-            _digest(f"{m}\x1f{c}\x1f{a}\x1f{p}\x1f{g}\x1f{t}")
+            text_digest(content_text(m, c, a, p, g, t))
             for m, c, a, p, g, t in zip(micros, channels, audiences, people, segments, answers, strict=True)
         ]
     )
@@ -321,7 +322,7 @@ def _quarantined(
             for c in range(len(names))
         }
         cells_text = json.dumps(cells, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-        key = keys[position] if keys is not None and keys[position] else _digest(cells_text)
+        key = keys[position] if keys is not None and keys[position] else text_digest(cells_text)
         held.append({"row": int(rows[position]), "key": key, "reasons": "\n".join(reasons), "cells": cells_text})
     return held
 
@@ -341,10 +342,6 @@ def _first_filled(chunk: pd.DataFrame, columns: tuple[int, ...]) -> pd.Series:
     for column in columns[1:]:
         cells = cells.where(cells != "", chunk[column].astype(str).str.strip())
     return cells
-
-
-def _digest(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 ZONED = re.compile(r"(?:[zZ]|[+-]\d{2}:?\d{2})$")
@@ -655,7 +652,7 @@ def _response_keys(chunk: pd.DataFrame, found: Layout) -> np.ndarray | None:
 
     def key(value: str) -> str:
         text = value.strip()
-        return "" if not text else (prefix + text if len(prefix + text) <= 64 else _digest(prefix + text))
+        return "" if not text else (prefix + text if len(prefix + text) <= 64 else text_digest(prefix + text))
 
     codes, results = _by_value(chunk[found.response_id].astype(str), key)
     return _object(results)[codes]
@@ -667,8 +664,3 @@ def chunks_of(export: Export) -> Iterator[tuple[int, pd.DataFrame]]:
     for chunk in export.chunks:
         yield row, chunk
         row += len(chunk)
-
-
-def quarantine_line(record: dict[str, Any]) -> str:
-    """A quarantined row's line in the batch's quarantine digest."""
-    return f"{record['key']} {record['row']} {_digest(record['reasons'] + chr(31) + record['cells'])}"

@@ -20,14 +20,13 @@ from flows.contributions import (
     default_channel,
     layout,
     prepare,
-    quarantine_line,
 )
 from flows.engine import Refused, campaign_state, plan_of
 from flows.planfiles import PlanSet
 from flows.sources import TOOLS, open_export
 from stages.plans import STAGES, Window
 from state.db import bulk_insert, utc_column
-from state.events import ConcurrentWrite, ContributionsIngested, append, head, rows_digest
+from state.events import ConcurrentWrite, ContributionsIngested, append, head, quarantine_line, rows_digest
 from state.settings import get_settings
 from state.signing import pseudonym_secret
 from state.tables import CampaignState, Contribution, QuarantinedRow
@@ -151,7 +150,7 @@ def ingest(
                 continue
             quarantined_keys.add(record["key"])
             held.append(record)
-            quarantine_lines.append(quarantine_line(record))
+            quarantine_lines.append(quarantine_line(record["key"], record["row"], record["reasons"], record["cells"]))
         if held:
             bulk_insert(
                 connection,

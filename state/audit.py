@@ -33,6 +33,7 @@ from state.events import (
     digest,
     event_hash,
     payload_of,
+    quarantine_line,
     row_content,
     rows_digest,
     stream_events,
@@ -78,7 +79,7 @@ def row_batches(rows: Iterable[Contribution], quarantined: Iterable[QuarantinedR
         batch.lines.append(f"{row.row_key} {row.digest}")
     for held in quarantined:
         batch = campaigns.setdefault(held.campaign_id, {}).setdefault(held.batch, Batch())
-        batch.quarantine.append(f"{held.row_key} {held.row} {text_digest(held.reasons + chr(31) + held.cells)}")
+        batch.quarantine.append(quarantine_line(held.row_key, held.row, held.reasons, held.cells))
     return campaigns
 
 

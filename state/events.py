@@ -43,12 +43,19 @@ def rows_digest(lines: list[str]) -> str:
 def row_content(
     submitted_at: datetime, channel: str, audience: str, participant: str, segments: str, answers: str
 ) -> str:
-    """The text a contribution row's digest covers: every stored field, the time in UTC microseconds.
-
-    Ingestion builds the same text column-wise (flows/contributions.py); `audit verify` rebuilds it per row.
-    """
+    """The text a contribution row's digest covers: every stored field, the time in UTC microseconds."""
     micros = (as_utc(submitted_at) - EPOCH) // timedelta(microseconds=1)
-    return "\x1f".join((str(micros), channel, audience, participant, segments, answers))
+    return content_text(micros, channel, audience, participant, segments, answers)
+
+
+def content_text(micros: int, channel: str, audience: str, participant: str, segments: str, answers: str) -> str:
+    """`row_content` from the time in microseconds: what ingestion, which holds times as integers, calls."""
+    return f"{micros}\x1f{channel}\x1f{audience}\x1f{participant}\x1f{segments}\x1f{answers}"
+
+
+def quarantine_line(key: str, row: int, reasons: str, cells: str) -> str:
+    """A quarantined row's line in its batch's quarantine digest."""
+    return f"{key} {row} {text_digest(reasons + chr(31) + cells)}"
 
 
 def text_digest(text: str) -> str:
