@@ -29,16 +29,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import insert
 from sqlmodel import Session, select
 
+from bench.chains import Item, add_chain
 from stages.plans import STAGES
 from state.audit import verify, verify_database
 from state.db import get_engine, reset_tables
 from state.events import (
-    GENESIS,
     REGISTRY_CHAIN,
     canonical,
     chain_problems,
     digest,
-    event_hash,
     utc_text,
 )
 from state.projection import rebuild
@@ -78,25 +77,8 @@ def synthetic_log(total: int) -> list[dict[str, Any]]:
     registry_digest = digest(registry)
     rows: list[dict[str, Any]] = []
 
-    def chain(campaign: str, items: list[tuple[str, str, dict[str, Any]]]) -> None:
-        prev = GENESIS
-        for seq, (actor, kind, payload) in enumerate(items, start=1):
-            at = T0 + timedelta(minutes=len(rows))
-            body = canonical(payload)
-            own = event_hash(campaign, seq, at, actor, kind, body, prev)
-            rows.append(
-                {
-                    "campaign_id": campaign,
-                    "seq": seq,
-                    "at": at,
-                    "actor": actor,
-                    "type": kind,
-                    "payload": body,
-                    "prev_hash": prev,
-                    "hash": own,
-                }
-            )
-            prev = own
+    def chain(campaign: str, items: list[Item]) -> None:
+        add_chain(rows, campaign, items, lambda n: T0 + timedelta(minutes=n))
 
     chain(REGISTRY_CHAIN, [("engine", "registry.recorded", {"registry": registry, "registry_digest": registry_digest})])
     plan = SATISFACTION.model_dump(mode="json")
@@ -188,6 +170,10 @@ def synthetic_log(total: int) -> list[dict[str, Any]]:
                     "duplicates": 0,
                     "digest": "d" * 64,
                     "rows_digest": hashlib.sha256(b"").hexdigest(),
+                    "source": "csv",
+                    "rows_quarantined": 0,
+                    "quarantine_digest": hashlib.sha256(b"").hexdigest(),
+                    "columns_ignored": [],
                 },
             ),
         )
