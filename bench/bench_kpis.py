@@ -25,11 +25,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import insert
 from sqlmodel import Session
 
+from bench.chains import add_chain
 from flows import engine as rules
 from flows import outcomes
 from stages.plans import STAGES
 from state.db import get_engine, reset_tables
-from state.events import GENESIS, canonical, digest, event_hash, stream_events
+from state.events import digest, stream_events
 from state.projection import rebuild
 from state.tables import Event
 from tests.stages.plans_fixture import SATISFACTION
@@ -102,24 +103,7 @@ def synthetic_log(campaigns: int) -> list[dict[str, Any]]:
                     {"status": status, "percent": percent, "note": note, "evidence": None},
                 )
             )
-        prev = GENESIS
-        for seq, (actor, kind, payload) in enumerate(items, start=1):
-            at = T0 + timedelta(minutes=len(rows) // 4)
-            body = canonical(payload)
-            own = event_hash(campaign, seq, at, actor, kind, body, prev)
-            rows.append(
-                {
-                    "campaign_id": campaign,
-                    "seq": seq,
-                    "at": at,
-                    "actor": actor,
-                    "type": kind,
-                    "payload": body,
-                    "prev_hash": prev,
-                    "hash": own,
-                }
-            )
-            prev = own
+        add_chain(rows, campaign, items, lambda n: T0 + timedelta(minutes=n // 4))
     return rows
 
 
