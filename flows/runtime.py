@@ -16,9 +16,21 @@ PREFECT_DEFAULTS = {
 }
 
 
+# The embedded server's event services (task-run recorder, event persister, triggers, actions) write
+# to its SQLite database while this process creates the next flow run; SQLite then refuses one of the
+# two writes ("database is locked"), the server answers 503 and Prefect's client waits 2 s to retry -
+# most of a stage's orchestration cost when it happens. In-process runs need none of them: flow runs
+# and their states are still recorded. A real server (PREFECT_API_URL) keeps its own settings.
+EMBEDDED_SERVER_DEFAULTS = {
+    f"PREFECT_SERVER_SERVICES_{service}_ENABLED": "false"
+    for service in ("TASK_RUN_RECORDER", "EVENT_PERSISTER", "TRIGGERS", "ACTIONS")
+}
+
+
 def configure_prefect() -> None:
     """Apply the defaults without overriding what an operator has set; keep Prefect's home beside ours."""
-    for key, value in PREFECT_DEFAULTS.items():
+    defaults = PREFECT_DEFAULTS if "PREFECT_API_URL" in os.environ else PREFECT_DEFAULTS | EMBEDDED_SERVER_DEFAULTS
+    for key, value in defaults.items():
         os.environ.setdefault(key, value)
     home = get_settings().home / "var" / "prefect"
     home.mkdir(parents=True, exist_ok=True)

@@ -14,6 +14,7 @@ from click.testing import CliRunner, Result
 from ruamel.yaml import YAML
 from sqlalchemy import create_engine, text
 
+from flows import runtime
 from flows.cli import main
 from state.db import get_engine
 from state.settings import PROJECT_ROOT, get_settings
@@ -22,9 +23,8 @@ from state.signing import new_key_pair
 # Prefect reads these when it is first imported; one ephemeral server serves the whole session.
 _PREFECT_HOME = tempfile.mkdtemp(prefix="musharaka-prefect-")
 os.environ["PREFECT_HOME"] = _PREFECT_HOME
-os.environ.setdefault("PREFECT_LOGGING_LEVEL", "CRITICAL")
-os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
+for _key, _value in (runtime.PREFECT_DEFAULTS | runtime.EMBEDDED_SERVER_DEFAULTS).items():
+    os.environ.setdefault(_key, _value)
 
 # `MUSHARAKA_TEST_POSTGRES=postgresql+psycopg://postgres@127.0.0.1:5432/test make test-postgres` runs the
 # suite again with each workspace on a fresh PostgreSQL database of that server (dropped afterwards).

@@ -1,0 +1,130 @@
+"""The orchestration cost of whole lifecycles: Prefect flows against the same stage functions called directly.
+
+    .venv/bin/python bench/bench_lifecycle.py [--rounds 3]
+
+Two campaigns of the ministry's programme are run from start to closed, every gate approved by a
+signed decision, as `musharaka demo` runs them (the chatbot-name vote and the satisfaction survey:
+prepare, plan, conduct, analyse, announce, evaluate each; 12 stage runs a round). Each round runs
+them twice, on fresh SQLite databases:
+  direct   the engine's functions called in a plain loop (begin the stage, the stage function,
+           documents, record the outcome), what a lifecycle flow does without Prefect;
+  flows    `flows.lifecycle.advance`: a lifecycle flow per advance, a flow per stage and its tasks,
+           in process on Prefect's embedded server, heartbeat off, after the server has started.
+Only the advances are timed: signing, approving and submitting are the same in both and are not.
+The overhead a stage is (flows - direct) / stage runs; the issue's goal is at most 1 s.
+"""
+
+import argparse
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from flows import runtime  # noqa: E402
+
+HOME = Path(tempfile.mkdtemp(prefix="musharaka-bench-lifecycle-"))
+os.environ.update(PREFECT_HOME=str(HOME / "prefect"), MUSHARAKA_HOME=str(HOME))
+runtime.configure_prefect()  # before Prefect is imported: its settings are read once
+
+from sqlmodel import func, select  # noqa: E402
+
+from flows import demo, documents, engine, lifecycle  # noqa: E402
+from flows.planfiles import PlanSet  # noqa: E402
+from stages.common import MissingInputs, NotYet  # noqa: E402
+from state.db import reset_tables, session_scope  # noqa: E402
+from state.settings import get_settings  # noqa: E402
+from state.tables import StageRun  # noqa: E402
+
+CAMPAIGNS = (
+    ("moheri-2025-q1-chatbot-name", demo.at("2025-01-12"), 640),
+    ("moheri-2025-q3-satisfaction", demo.at("2025-06-15"), 460),
+)
+
+
+def direct(campaign_id: str, now: datetime, plans: PlanSet) -> str:
+    """The lifecycle flow's loop with no Prefect in it: the baseline."""
+    while True:
+        with session_scope() as session:
+            if engine.campaign_state(campaign_id, session=session).status not in engine.RUNNABLE:
+                return "stopped"
+            job = engine.begin_stage(campaign_id, plans, now=now, session=session)
+        if job is None:
+            return "nothing to run"
+        outcome = engine.run_stage_function(job, now)
+        docs = []
+        if not isinstance(outcome, MissingInputs | NotYet):
+            docs = documents.write_documents(campaign_id, job.stage, outcome, job.plan, attempt=job.attempt, now=now)
+        with session_scope() as session:
+            result = engine.finish_stage(job, outcome, docs, now=now, session=session)
+        if result != "awaiting-gate":
+            return result
+
+
+class Timed(demo.Demo):
+    """The demo's lifecycle, with every advance timed and run one of the two ways."""
+
+    way = "direct"
+    spent = 0.0
+
+    def advance(self, campaign_id: str, when: datetime) -> None:
+        started = time.perf_counter()
+        if self.way == "flows":
+            lifecycle.advance([campaign_id], when)
+        else:
+            direct(campaign_id, when, self.plans)
+        self.spent += time.perf_counter() - started
+
+
+def one_round(way: str, number: int) -> tuple[float, int]:
+    """Both campaigns to closed on a fresh database; seconds spent advancing, and stage runs."""
+    folder = HOME / f"{way}-{number}"
+    folder.mkdir()
+    os.environ.update(
+        MUSHARAKA_DATABASE_URL=f"sqlite:///{folder / 'state.db'}", MUSHARAKA_OUTPUT_DIR=str(folder / "out")
+    )
+    get_settings.cache_clear()
+    reset_tables()
+    keys = demo._demo_plans(ROOT / "plans", folder)
+    runner = Timed(engine.load_plan_set(), keys, folder, lambda _: None)
+    runner.way = way
+    for campaign_id, begins, rows in CAMPAIGNS:
+        runner.run_to_closed(campaign_id, begins, rows, rework=False)
+    with session_scope() as session:
+        runs = session.exec(select(func.count()).select_from(StageRun)).one()
+        closed = [engine.campaign_state(c, session=session).status for c, _, _ in CAMPAIGNS]
+    assert closed == ["closed", "closed"], closed
+    return runner.spent, runs
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    try:
+        with lifecycle.in_process():
+            lifecycle.flow(name="warm-up")(lambda: None)()  # the embedded server starts here, outside the measure
+            results: dict[str, list[float]] = {"direct": [], "flows": []}
+            runs = 0
+            for number in range(args.rounds):  # alternated, so the machine's load falls on both alike
+                for way in results:
+                    seconds, runs = one_round(way, number)
+                    results[way].append(seconds)
+    finally:
+        shutil.rmtree(HOME, ignore_errors=True)
+    base, flows = (statistics.median(results[way]) for way in ("direct", "flows"))
+    print(f"{runs} stage runs a round (2 campaigns, start to closed), median of {args.rounds} rounds")
+    for way, seconds in (("direct", base), ("flows", flows)):
+        rounds = ", ".join(f"{s:.2f}" for s in results[way])
+        print(f"{way:7} {seconds:6.2f} s  {seconds / base:5.1f}x   {seconds / runs:.3f} s a stage  (rounds: {rounds})")
+    print(f"orchestration overhead: {(flows - base) / runs:+.3f} s a stage (goal: at most 1 s)")
+
+
+if __name__ == "__main__":
+    main()
