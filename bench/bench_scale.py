@@ -1,8 +1,12 @@
-"""Status over many campaigns on PostgreSQL, and the orchestration overhead of a stage run.
+"""Status over many campaigns on PostgreSQL: in process, and as a command of its own.
 
-    .venv/bin/python bench/bench_scale.py            # --campaigns 1000 --database postgresql+psycopg://...
+    .venv/bin/python bench/bench_scale.py            # [--campaigns 1000] [--keep]
 
-Figures are ratios against baselines measured in the same run (see BENCHMARKS.md).
+A fresh PostgreSQL database on the machine's server gets 1,000 campaigns, each at its prepare gate
+(dropped afterwards unless --keep). Figures are ratios against baselines measured in the same run:
+  in process  `status --json` through the CLI against one SELECT of every campaign_state row;
+  command     `musharaka status --json` as a process of its own, against a Python process that only
+              connects with SQLAlchemy and psycopg and reads every campaign_state row (best of 10).
 """
 
 import argparse
@@ -35,6 +39,7 @@ def timed(work, repeat: int = 5) -> float:  # type: ignore[no-untyped-def]
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--campaigns", type=int, default=1000)
+    parser.add_argument("--keep", action="store_true", help="keep the database and folder; print their names")
     args = parser.parse_args()
 
     name = f"musharaka_bench_{uuid.uuid4().hex[:8]}"
@@ -57,9 +62,12 @@ def main() -> None:
         from state.db import get_engine
 
         get_engine(url).dispose()
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        shutil.rmtree(home, ignore_errors=True)
+        if args.keep:
+            print(f"kept: MUSHARAKA_DATABASE_URL={url} MUSHARAKA_PLANS_DIR={home / 'plans'}")
+        else:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+            shutil.rmtree(home, ignore_errors=True)
 
 
 def run(args: argparse.Namespace, url: str) -> None:
@@ -80,38 +88,7 @@ def run(args: argparse.Namespace, url: str) -> None:
         with session_scope() as session:
             engine.start(plan, actor=plan.owner, now=now, session=session)
     started = time.perf_counter()
-    # Stage flows read the plans folder: the ministry's six campaigns, three run each way.
-    ministry = sorted(c for c in plans.campaigns if not c.startswith("bench-"))
-    for campaign_id in ministry:
-        with session_scope() as session:
-            engine.start(plans.campaigns[campaign_id], actor="planning.team", now=now, session=session)
-    direct_ids, flow_ids, warm_id = ministry[0:5:2], ministry[1:4:2], ministry[5]
-
-    def direct() -> None:
-        from flows import documents
-
-        for campaign_id in direct_ids:
-            with session_scope() as session:
-                job = engine.begin_stage(campaign_id, plans, now=now, session=session)
-            assert job is not None
-            outcome = engine.run_stage_function(job, now)
-            docs = documents.write_documents(campaign_id, job.stage, outcome, job.plan, attempt=job.attempt, now=now)  # type: ignore[arg-type]
-            with session_scope() as session:
-                engine.finish_stage(job, outcome, docs, now=now, session=session)
-
-    direct_seconds = timed(direct, repeat=1)
-    from flows.lifecycle import STAGE_FLOWS, in_process
-
-    with in_process():
-        STAGE_FLOWS["prepare"](warm_id, now)  # pays the ephemeral server's start once, outside the measure
-
-        def flows() -> None:
-            for campaign_id in flow_ids:
-                STAGE_FLOWS["prepare"](campaign_id, now)
-
-        flow_seconds = timed(flows, repeat=1)
-    remaining = ids
-    for campaign_id in remaining:  # the rest to their gates, directly: status then shows 1,000 open gates
+    for campaign_id in ids:  # each to its prepare gate: status then shows 1,000 open gates
         with session_scope() as session:
             job = engine.begin_stage(campaign_id, plans, now=now, session=session)
         assert job is not None
@@ -137,24 +114,24 @@ def run(args: argparse.Namespace, url: str) -> None:
         argv = [musharaka, "--now", "2025-06-16T09:00+04:00", "status", "--json"]
         subprocess.run(argv, check=True, capture_output=True)
 
-    def baseline_process() -> None:
-        subprocess.run([sys.executable, "-c", "import flows.cli"], check=True, capture_output=True)
+    def baseline_process() -> None:  # the least any Python command reading the states does
+        read = (
+            "from sqlalchemy import create_engine, text\n"
+            f"with create_engine({url!r}).connect() as c: c.execute(text('SELECT * FROM campaign_state')).all()"
+        )
+        subprocess.run([sys.executable, "-c", read], check=True, capture_output=True)
 
     status_in_process()  # warm: engine, plan cache
     query = timed(baseline_query)
     status_ip = timed(status_in_process)
-    imports = timed(baseline_process, repeat=3)
-    process_status = timed(status_process, repeat=3)
-    per_direct = direct_seconds / len(direct_ids)
-    per_flow = flow_seconds / len(flow_ids)
+    imports = timed(baseline_process, repeat=10)
+    process_status = timed(status_process, repeat=10)
     lines = [
         f"campaigns: {args.campaigns} on PostgreSQL (set-up {setup:.0f} s)",
         f"baseline: one SELECT of every campaign_state row    {query:.3f} s",
         f"status --json, in process (CliRunner)               {status_ip:.3f} s  {status_ip / query:.1f}x",
-        f"baseline: a process that imports the CLI            {imports:.3f} s",
+        f"baseline: a process that reads campaign_state       {imports:.3f} s",
         f"musharaka status --json, a process of its own       {process_status:.3f} s  {process_status / imports:.2f}x",
-        f"prepare stage, engine functions called directly     {per_direct:.3f} s a run",
-        f"prepare stage as a Prefect flow (heartbeat off)     {per_flow:.3f} s a run, {per_flow - per_direct:+.3f} s",
     ]
     print("\n".join(lines))
 

@@ -2,89 +2,117 @@
 
 Exit codes: 0 done; 1 refused (not allowed, or not possible in the campaign's state); 2 bad input
 (plan files, submitted files, arguments); 3 an unexpected failure. No command prints a traceback.
+
+A command's module is imported only when that command runs, so `status` does not pay for pandas,
+Prefect or the PDF renderer that other commands need.
 """
 
+import gc
+import importlib
 import sys
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any, cast
+from typing import Any, NoReturn
 
 import click
-from pydantic import BaseModel
-from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Session
 
-from flows import (
-    cli_audit,
-    cli_contributions,
-    cli_db,
-    cli_gates,
-    cli_outcomes,
-    cli_programme,
-    cli_schedule,
-    engine,
-    views,
-)
-from flows.cli_common import advance_and_report, emit, parse_instant
-from flows.planfiles import PlanError, load_plans
-from flows.sources import UnreadableFile
-from stages.plans import STAGES, ApproversRegistry, CampaignPlan, Programme, Stage
-from state.db import session_scope, transaction
-from state.events import ConcurrentWrite, OutOfOrder
-from state.migrate import SchemaOutOfDate
-from state.settings import get_settings
-from state.signing import KeyFileError
+from flows.cli_common import parse_instant
+
+COMMAND_MODULES = {
+    "flows.cli_status": ("validate", "schema", "status"),
+    "flows.cli_campaigns": ("start", "advance", "submit", "history", "demo"),
+    "flows.cli_gates": ("approve", "reject", "extend", "sign", "decide", "review", "gates", "keys", "remind"),
+    "flows.cli_audit": ("audit", "replay", "state"),
+    "flows.cli_contributions": ("ingest", "contributions"),
+    "flows.cli_programme": ("un-evidence", "calendar", "pdf"),
+    "flows.cli_outcomes": ("follow-up", "decisions", "lessons", "kpis"),
+    "flows.cli_db": ("db",),
+    "flows.cli_schedule": ("kickoff",),
+}
+_MODULE_OF = {name: module for module, names in COMMAND_MODULES.items() for name in names}
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    click.echo(message, err=True)
+    sys.exit(code)
+
+
+def _explain(error: Exception) -> NoReturn:
+    """An expected failure as a message and an exit code; the modules that raise them are loaded by now."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from flows.engine import Refused
+    from flows.planfiles import PlanError
+    from flows.sources import UnreadableFile
+    from state.events import ConcurrentWrite, OutOfOrder
+    from state.migrate import SchemaOutOfDate
+    from state.settings import SettingsError, get_settings
+    from state.signing import KeyFileError
+
+    if isinstance(error, SettingsError):
+        _fail(f"setting: {error}", 2)
+    if isinstance(error, KeyFileError):
+        _fail(f"key: {error}", 2)
+    if isinstance(error, OutOfOrder):
+        _fail(f"refused: {error}", 2)
+    if isinstance(error, PlanError | UnreadableFile):
+        for problem in error.problems:
+            click.echo(str(problem), err=True)
+        _fail(f"{len(error.problems)} problem(s); nothing was changed.", 2)
+    if isinstance(error, Refused):
+        code = f" ({error.code})" if error.code != "refused" else ""
+        _fail(f"refused{code}: {error}", 1)
+    if isinstance(error, ConcurrentWrite | SchemaOutOfDate):
+        _fail(f"refused: {error}", 1)
+    if isinstance(error, SQLAlchemyError):
+        _fail(
+            f"database error ({get_settings().database_url}): {error.__class__.__name__}: "
+            f"{str(error).splitlines()[0]}",
+            1,
+        )
+    if get_settings().debug:
+        raise error
+    _fail(
+        f"error: {error.__class__.__name__}: {error}\n"
+        "The command stopped; what it had not committed was rolled back. "
+        "Run again with MUSHARAKA_DEBUG=1 for the technical detail.",
+        3,
+    )
 
 
 class Cli(click.Group):
-    """Turns every expected failure into a message and an exit code, never a traceback."""
+    """Loads each command from its module on first use; turns every expected failure into a message
+    and an exit code, never a traceback."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(_MODULE_OF)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module = _MODULE_OF.get(cmd_name)
+        if module is None:
+            return None
+        command: click.Command = importlib.import_module(module).COMMANDS[cmd_name]
+        return command
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        resolved = super().resolve_command(ctx, args)
+        if _start_up:  # the command's modules are in: collect garbage as usual from here on, but never
+            _start_up.clear()  # walk the imported objects again (a full pass costs tens of milliseconds)
+            gc.freeze()
+            gc.enable()
+        return resolved
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except KeyFileError as error:
-            click.echo(f"key: {error}", err=True)
-            sys.exit(2)
-        except OutOfOrder as error:
-            click.echo(f"refused: {error}", err=True)
-            sys.exit(2)
-        except (PlanError, UnreadableFile) as error:
-            for problem in error.problems:
-                click.echo(str(problem), err=True)
-            click.echo(f"{len(error.problems)} problem(s); nothing was changed.", err=True)
-            sys.exit(2)
-        except engine.Refused as error:
-            code = f" ({error.code})" if error.code != "refused" else ""
-            click.echo(f"refused{code}: {error}", err=True)
-            sys.exit(1)
-        except ConcurrentWrite as error:
-            click.echo(f"refused: {error}", err=True)
-            sys.exit(1)
-        except SchemaOutOfDate as error:
-            click.echo(f"refused: {error}", err=True)
-            sys.exit(1)
-        except SQLAlchemyError as error:
-            click.echo(
-                f"database error ({get_settings().database_url}): {error.__class__.__name__}: "
-                f"{str(error).splitlines()[0]}",
-                err=True,
-            )
-            sys.exit(1)
         except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
             raise
         except BrokenPipeError:  # the reader (say, `| head`) has what it wanted
             sys.stderr.close()
             sys.exit(0)
         except Exception as error:
-            if get_settings().debug:
-                raise
-            click.echo(
-                f"error: {error.__class__.__name__}: {error}\n"
-                "The command stopped; what it had not committed was rolled back. "
-                "Run again with MUSHARAKA_DEBUG=1 for the technical detail.",
-                err=True,
-            )
-            sys.exit(3)
+            _explain(error)
 
 
 def _now(value: str | None) -> datetime:
@@ -92,18 +120,7 @@ def _now(value: str | None) -> datetime:
     return datetime.now(UTC) if value is None else parse_instant(value)
 
 
-@click.group(
-    cls=Cli,
-    commands={
-        **cli_gates.COMMANDS,
-        **cli_audit.COMMANDS,
-        **cli_contributions.COMMANDS,
-        **cli_programme.COMMANDS,
-        **cli_outcomes.COMMANDS,
-        **cli_db.COMMANDS,
-        **cli_schedule.COMMANDS,
-    },
-)
+@click.group(cls=Cli)
 @click.option("--now", "now_text", metavar="ISO-TIME", help="Act as at this instant (default: the clock).")
 @click.pass_context
 def main(ctx: click.Context, now_text: str | None) -> None:
@@ -111,167 +128,21 @@ def main(ctx: click.Context, now_text: str | None) -> None:
     ctx.obj = _now(now_text)
 
 
-@main.command()
-@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-def validate(paths: tuple[Path, ...]) -> None:
-    """Check plan files (default: the plans folder); every problem as file:line:column: field: message.
-
-    Example: musharaka validate plans/
-    """
-    settings = get_settings()
-    targets = list(paths) or [settings.plans_dir]
-    missing = [p for p in targets if not p.exists()]
-    if missing:
-        raise click.BadParameter(f"no such file or folder: {', '.join(map(str, missing))}")
-    plans, problems = load_plans(targets, registry_fallback=settings.plans_dir / "approvers.yaml")
-    if problems:
-        raise PlanError(problems)
-    click.echo(
-        f"ok: {len(plans.campaigns)} campaign plan(s), {len(plans.programmes)} programme(s), "
-        f"{'an' if plans.registry else 'no'} approvers registry"
-    )
+_start_up: list[bool] = []
 
 
-@main.command()
-@click.option("--kind", type=click.Choice(["campaign", "programme", "approvers"]), default="campaign")
-def schema(kind: str) -> None:
-    """Print the JSON Schema of a plan file, for editors that validate YAML as it is typed.
-
-    Example: musharaka schema --kind campaign > campaign.schema.json
-    """
-    models: dict[str, type[BaseModel]] = {
-        "campaign": CampaignPlan,
-        "programme": Programme,
-        "approvers": ApproversRegistry,
-    }
-    model = models[kind]
-    emit(model.model_json_schema())
-
-
-@main.command()
-@click.argument("campaign_id")
-@click.option("--as", "actor", help="Who starts it (default: the plan's owner).")
-@click.option("--no-advance", is_flag=True, help="Only record the start; do not run the prepare stage.")
-@click.pass_obj
-def start(now: datetime, campaign_id: str, actor: str | None, no_advance: bool) -> None:
-    """Start a campaign from its plan file and run it as far as its first gate.
-
-    Example: musharaka start moheri-2025-q3-satisfaction
-    """
-    plans = engine.load_plan_set()
-    plan = engine.plan_of(plans, campaign_id)
-    with session_scope() as session:
-        engine.start(plan, actor=actor or plan.owner, registry=plans.registry, now=now, session=session)
-    click.echo(f"{campaign_id}: started")
-    if not no_advance:
-        advance_and_report([campaign_id], now)
-
-
-@main.command()
-@click.argument("campaign_ids", nargs=-1)
-@click.option("--all", "everything", is_flag=True, help="Every started campaign that is not closed.")
-@click.pass_obj
-def advance(now: datetime, campaign_ids: tuple[str, ...], everything: bool) -> None:
-    """Run campaigns as far as their gates allow (stops at open gates, missing inputs, open windows).
-
-    Example: musharaka advance --all
-    """
-    if not campaign_ids and not everything:
-        raise click.UsageError("name campaigns to advance, or pass --all")
-    engine.load_plan_set()  # refuse early, with every problem, if the plans do not validate
-    with session_scope() as session:
-        targets = views.active_campaigns(session=session) if everything else list(campaign_ids)
-        for campaign_id in targets:
-            engine.campaign_state(campaign_id, session=session)
-    if not targets:
-        click.echo("no campaign to advance: none is started and open")
-        return
-    advance_and_report(targets, now)
-
-
-@main.command()
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-@click.pass_obj
-def status(now: datetime, as_json: bool) -> None:
-    """Every campaign of the programme: stage, attempt, status, open gate and window.
-
-    Example: musharaka status --json
-    """
-    plans, problems = load_plans([get_settings().plans_dir])
-    if problems:
-        click.echo(f"warning: the plan files have {len(problems)} problem(s); run musharaka validate", err=True)
-    with session_scope() as session:
-        rows = views.status_rows(plans, now=now, session=session)
-    if as_json:
-        emit([row.model_dump(mode="json") for row in rows])
-    else:
-        click.echo(views.status_table(rows))
-
-
-@main.command()
-@click.argument("campaign_id")
-@click.argument("stage", type=click.Choice(STAGES))
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--as", "actor", help="Who submits it (default: the plan's owner).")
-@click.pass_obj
-def submit(now: datetime, campaign_id: str, stage: str, file: Path, actor: str | None) -> None:
-    """Submit what a person must supply for a stage: contributions CSV (conduct), readiness answers
-    (prepare), the decision (analyse), or the lessons (evaluate), as YAML or JSON.
-
-    Example: musharaka submit moheri-2025-q3-satisfaction analyse decision.yaml --as planning.team
-    """
-    plans = engine.load_plan_set()
-    plan = engine.plan_of(plans, campaign_id)
-
-    def record(session: Session) -> str:
-        return engine.submit_file(
-            campaign_id,
-            cast(Stage, stage),  # click.Choice(STAGES) has checked it
-            file,
-            plans=plans,
-            actor=actor or plan.owner,
-            now=now,
-            session=session,
-        )
-
-    # a flow or an approval appending to the same campaign at the same moment: take the next turn
-    message = transaction(record)
-    click.echo(f"{campaign_id}: {message}")
-    click.echo(f"next: musharaka advance {campaign_id}")
-
-
-@main.command()
-@click.argument("campaign_id")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output, payloads included.")
-def history(campaign_id: str, as_json: bool) -> None:
-    """A campaign's event log, oldest first: who did what, when, and the hash chain.
-
-    Example: musharaka history moheri-2025-q3-satisfaction --json
-    """
-    with session_scope() as session:
-        campaign = engine.campaign_state(campaign_id, session=session)
-        entries = views.history_entries(campaign_id, campaign.timezone, session=session)
-    if as_json:
-        emit([entry.model_dump(mode="json") for entry in entries])
-    else:
-        for entry in entries:
-            click.echo(
-                f"{entry.seq:>4}  {entry.local_time}  {entry.actor:<18} {entry.type:<22} {entry.hash[:12]}  "
-                f"{entry.summary}"
-            )
-
-
-@main.command()
-@click.option("--reset", is_flag=True, help="Start from an empty database (deletes the current state).")
-def demo(reset: bool) -> None:
-    """Replay the ministry's 2025 programme: plans, sample contributions, approvals, one rework.
-
-    Example: musharaka demo --reset
-    """
-    from flows.demo import run_demo
-
-    run_demo(reset=reset, echo=click.echo)
+def run() -> None:
+    """The console command: `main`, with a start-up and an exit fit for a short-lived process."""
+    # Nothing is garbage while modules import: the cyclic collector would only walk them (~10% of
+    # start-up). It is back on once the command is resolved.
+    _start_up.append(True)
+    gc.disable()
+    try:
+        main()
+    finally:
+        # Exiting: spare the interpreter's last sweep over everything the command made (~0.1 s).
+        gc.freeze()
 
 
 if __name__ == "__main__":
-    main()
+    run()

@@ -5,7 +5,10 @@ Every problem names `file:line:column: field.path: what was expected, what was f
 
 import difflib
 import hashlib
+import json
+import os
 import re
+import tempfile
 import types
 import typing
 from collections.abc import Iterable
@@ -14,10 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
+import stages.plans
 from stages.plans import (
     STAGES,
     ApproversRegistry,
@@ -97,6 +98,77 @@ def load_plans(paths: Iterable[Path], registry_fallback: Path | None = None) -> 
     has_registry = any(f.name == REGISTRY_NAME for f in files)
     if registry_fallback and registry_fallback.exists() and not has_registry:
         files.append(registry_fallback)
+    key = _files_key(files)
+    cached = _read_cache(key) if key else None
+    if cached is not None:
+        return cached
+    plans, problems = _load(files)
+    if key:
+        _write_cache(key, plans, problems)
+    return plans, problems
+
+
+# Parsing YAML with positions (ruamel) costs ~0.2 s for the shipped plans, most of a read-only
+# command's time; the result of the last load is kept as JSON beside the state, keyed by a digest of
+# every file's path and bytes and of the code that validates them, so any edit or upgrade misses it.
+def _cache_file() -> Path:
+    from state.settings import get_settings
+
+    return get_settings().home / "var" / "cache" / "plans.json"
+
+
+def _files_key(files: list[Path]) -> str:
+    digest = hashlib.blake2b(digest_size=16)
+    try:
+        for path in [Path(__file__), Path(stages.plans.__file__), *files]:
+            # the path as given too: problems and sources name files the way the caller did
+            digest.update(f"{path}\0{path.resolve()}\0".encode() + path.read_bytes() + b"\0")
+    except OSError:
+        return ""  # an unreadable file: no cache; the load reports it
+    return digest.hexdigest()
+
+
+def _read_cache(key: str) -> tuple[PlanSet, list[Problem]] | None:
+    try:
+        data = json.loads(_cache_file().read_bytes())
+        if data.get("key") != key:
+            return None
+        registry = data["registry"]
+        plans = PlanSet(
+            campaigns={i: CampaignPlan.model_validate(c) for i, c in data["campaigns"].items()},
+            declared=set(data["declared"]),
+            sources={i: Path(p) for i, p in data["sources"].items()},
+            programmes=[Programme.model_validate(p) for p in data["programmes"]],
+            registry=None if registry is None else ApproversRegistry.model_validate(registry),
+        )
+        problems = [Problem(**{**p, "file": Path(p["file"])}) for p in data["problems"]]
+    except (OSError, ValueError, KeyError, TypeError):  # none yet, or unreadable: load the files
+        return None
+    return plans, problems
+
+
+def _write_cache(key: str, plans: PlanSet, problems: list[Problem]) -> None:
+    data = {
+        "key": key,
+        "campaigns": {i: c.model_dump(mode="json") for i, c in plans.campaigns.items()},
+        "declared": sorted(plans.declared),
+        "sources": {i: str(p) for i, p in plans.sources.items()},
+        "programmes": [p.model_dump(mode="json") for p in plans.programmes],
+        "registry": None if plans.registry is None else plans.registry.model_dump(mode="json"),
+        "problems": [{**vars(p), "file": str(p.file)} for p in problems],
+    }
+    target = _cache_file()
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".plans-")
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            json.dump(data, out, ensure_ascii=False)
+        os.replace(temporary, target)  # whole or not at all, whoever writes last
+    except OSError:
+        pass  # a read-only home: every command parses the files, as without a cache
+
+
+def _load(files: list[Path]) -> tuple[PlanSet, list[Problem]]:
     plans = PlanSet()
     problems: list[Problem] = []
     parsed: dict[Path, _Parsed] = {}
@@ -278,6 +350,9 @@ def _read_yaml(path: Path, model: type[BaseModel]) -> tuple[Any, list[Problem]]:
                 f"expected {what} in UTF-8 text, found byte 0x{data[error.start]:02x} that is not UTF-8",
             )
         ]
+    from ruamel.yaml import YAML  # here: its import is a cost only reading YAML needs
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
     try:
         tree = YAML(typ="rt").load(text)
     except MarkedYAMLError as error:
@@ -401,6 +476,8 @@ def _did_you_mean(word: str, choices: set[str]) -> str:
 
 def _locate(path: Path, tree: Any, loc: Loc, message: str, *, key: bool = False) -> Problem:
     """Find the line and column of `loc` in the YAML tree; a missing key points at its parent."""
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
     line, column = 0, 0  # ruamel counts from zero
     node = tree
     for i, part in enumerate(loc):

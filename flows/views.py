@@ -83,12 +83,24 @@ def gate_view(
     session: Session,
     registry: ApproversRegistry | None = None,
     approved_by: list[str] | None = None,
+    deciders: dict[tuple[str, str, datetime, tuple[str, ...]], list[str]] | None = None,
 ) -> OpenGate:
-    """The gate as a reader sees it; `approved_by` when the caller has read the approvals already."""
+    """The gate as a reader sees it; `approved_by` when the caller has read the approvals already.
+
+    `deciders` keeps who may decide across the gates of one listing: a thousand campaigns of one plan
+    share a handful of policies, and walking the registry for each gate was most of `status`.
+    """
     policy = gate_policy(gate)
     due = as_utc(gate.due_at)
     overdue = gate.status == "open" and now >= due
     done = approved_by if approved_by is not None else [a.principal for a in approvals(gate, session=session)]
+    may_decide: list[str] = []
+    if registry and gate.status == "open":
+        key = (gate.policy, gate.submitter, due, tuple(done))
+        known = deciders.get(key) if deciders is not None else None
+        may_decide = known if known is not None else _may_decide(registry, policy, gate, now, done)
+        if deciders is not None:
+            deciders[key] = may_decide
     return OpenGate(
         stage=gate.stage,
         attempt=gate.attempt,
@@ -103,7 +115,7 @@ def gate_view(
         due_at=due,
         overdue=overdue,
         late_by=_duration(now - due) if overdue else "",
-        may_decide=_may_decide(registry, policy, gate, now, done) if registry and gate.status == "open" else [],
+        may_decide=may_decide,
     )
 
 
@@ -141,6 +153,7 @@ def status_rows(plans: PlanSet, *, now: datetime, session: Session) -> list[Stat
     # Three queries whatever the number of campaigns: the states, the open gates, their approvals.
     gates = {g.campaign_id: g for g in session.exec(select(Gate).where(Gate.status == "open"))}
     approved = _approvals_of_open_gates(session)
+    deciders: dict[tuple[str, str, datetime, tuple[str, ...]], list[str]] = {}
     for campaign in started.values():
         gate = gates.get(campaign.campaign_id)
         done = approved.get((gate.campaign_id, gate.stage, gate.attempt), []) if gate else []
@@ -153,7 +166,11 @@ def status_rows(plans: PlanSet, *, now: datetime, session: Session) -> list[Stat
                 attempt=campaign.attempt,
                 status=campaign.status,
                 detail=campaign.detail,
-                gate=gate_view(gate, now, session=session, registry=plans.registry, approved_by=done) if gate else None,
+                gate=gate_view(
+                    gate, now, session=session, registry=plans.registry, approved_by=done, deciders=deciders
+                )
+                if gate
+                else None,
                 window=_window(
                     date.fromisoformat(campaign.window_opens),
                     date.fromisoformat(campaign.window_extended or campaign.window_closes),

@@ -1,5 +1,6 @@
 """Every test gets its own database, plans folder and output folder; Prefect runs in a shared temp home."""
 
+import atexit
 import os
 import shutil
 import sys
@@ -162,6 +163,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     nothing remains to run or report at this point, so the process ends here with the suite's status.
     """
     if _exit_status:
+        atexit._run_exitfuncs()  # what the process registered to do at exit, such as stopping Prefect's server
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(_exit_status[0])

@@ -3,6 +3,8 @@ upgrades an empty database by itself and refuses one at another revision until `
 
 import json
 import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 
@@ -58,6 +60,23 @@ def test_a_column_the_migrations_lack_is_reported_as_a_difference(empty_engine: 
     with empty_engine.connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
     assert [(d[0], d[2], d[3].name) for d in differences] == [("add_column", "gate", "decided_at")]
+
+
+def test_the_revision_every_command_checks_against_is_the_newest_migration() -> None:
+    # a new migration without HEAD raised would let every command run on the old schema unchecked
+    assert migrate.head() == migrate.HEAD
+
+
+def test_a_database_at_another_revision_is_refused_with_the_upgrade_hint(ws: Workspace) -> None:
+    assert ws.run("start", CAMPAIGN, "--no-advance", now="2025-06-15T09:00+04:00").exit_code == 0
+    engine = create_engine(ws.db_url)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '0000'"))
+    engine.dispose()
+    # a command of its own: the check runs once per process
+    refused = subprocess.run([sys.executable, "-m", "flows.cli", "status"], capture_output=True, text=True)
+    assert refused.returncode == 1
+    assert "at schema revision 0000" in refused.stderr and "musharaka db upgrade" in refused.stderr
 
 
 def test_an_empty_database_is_brought_to_the_latest_revision_on_first_use(ws: Workspace) -> None:
