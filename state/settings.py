@@ -1,18 +1,21 @@
 """The one settings object: every knob comes from MUSHARAKA_* environment variables."""
 
-import os
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic import ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
-class Settings(BaseModel):
+ENV_PREFIX = "MUSHARAKA_"
+
+
+class Settings(BaseSettings):
     """Where plans, state and documents live; relative paths are taken from `home`."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX)
 
     home: Path = PROJECT_ROOT
     plans_dir: Path = Path("plans")
@@ -39,21 +42,15 @@ class Settings(BaseModel):
         return self
 
 
-ENV_PREFIX = "MUSHARAKA_"
-
-
 class SettingsError(ValueError):
     """An environment variable the settings cannot use; the message names it."""
 
 
 @lru_cache
 def get_settings() -> Settings:
-    """The settings, read once per process from MUSHARAKA_<FIELD> variables (MUSHARAKA_DATABASE_URL, ...)."""
-    # A plain model over the environment: pydantic-settings would add a twentieth of a second to
-    # every command's start for nothing this needs.
-    names = {f"{ENV_PREFIX}{name.upper()}": name for name in Settings.model_fields}
+    """The settings, read once per process; a value that cannot be used is named by its variable."""
     try:
-        return Settings.model_validate({names[key]: value for key, value in os.environ.items() if key in names})
+        return Settings()
     except ValidationError as error:
         first = error.errors()[0]
         variable = f"{ENV_PREFIX}{str(first['loc'][0]).upper()}" if first["loc"] else "the settings"
