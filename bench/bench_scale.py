@@ -6,7 +6,8 @@ A fresh PostgreSQL database on the machine's server gets 1,000 campaigns, each a
 (dropped afterwards unless --keep). Figures are ratios against baselines measured in the same run:
   in process  `status --json` through the CLI against one SELECT of every campaign_state row;
   command     `musharaka status --json` as a process of its own, against a Python process that only
-              connects with SQLAlchemy and psycopg and reads every campaign_state row (best of 10).
+              connects with SQLAlchemy and psycopg and reads every campaign_state row, and against
+              one that reads them through the project's SQLModel models (alternated, best of 15).
 """
 
 import argparse
@@ -121,17 +122,31 @@ def run(args: argparse.Namespace, url: str) -> None:
         )
         subprocess.run([sys.executable, "-c", read], check=True, capture_output=True)
 
+    def models_process() -> None:  # the same through the project's models: SQLModel's ORM, pydantic
+        read = (
+            "from sqlmodel import Session, create_engine, select\n"
+            "from state.tables import CampaignState\n"
+            f"with Session(create_engine({url!r})) as s: s.exec(select(CampaignState)).all()"
+        )
+        subprocess.run([sys.executable, "-c", read], check=True, capture_output=True)
+
     status_in_process()  # warm: engine, plan cache
     query = timed(baseline_query)
     status_ip = timed(status_in_process)
-    imports = timed(baseline_process, repeat=10)
-    process_status = timed(status_process, repeat=10)
+    # alternated, so a burst of the machine's other load falls on both alike; best of 15 each
+    imports, models, process_status = float("inf"), float("inf"), float("inf")
+    for _ in range(15):
+        imports = min(imports, timed(baseline_process, repeat=1))
+        models = min(models, timed(models_process, repeat=1))
+        process_status = min(process_status, timed(status_process, repeat=1))
     lines = [
         f"campaigns: {args.campaigns} on PostgreSQL (set-up {setup:.0f} s)",
         f"baseline: one SELECT of every campaign_state row    {query:.3f} s",
         f"status --json, in process (CliRunner)               {status_ip:.3f} s  {status_ip / query:.1f}x",
         f"baseline: a process that reads campaign_state       {imports:.3f} s",
-        f"musharaka status --json, a process of its own       {process_status:.3f} s  {process_status / imports:.2f}x",
+        f"a process that reads it through the models (ORM)    {models:.3f} s  {models / imports:.2f}x",
+        f"musharaka status --json, a process of its own       {process_status:.3f} s  {process_status / imports:.2f}x"
+        f"  ({process_status - models:+.3f} s over the models' read)",
     ]
     print("\n".join(lines))
 
