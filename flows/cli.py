@@ -37,7 +37,8 @@ def _fail(message: str, code: int) -> NoReturn:
 
 
 def _explain(error: Exception) -> NoReturn:
-    """An expected failure as a message and an exit code; the modules that raise them are loaded by now."""
+    """An expected failure as a message and an exit code. The error types are imported here, on the
+    failure path, so a command's start does not pay for the modules that define them."""
     from sqlalchemy.exc import SQLAlchemyError
 
     from flows.engine import Refused
@@ -97,8 +98,10 @@ class Cli(click.Group):
         self, ctx: click.Context, args: list[str]
     ) -> tuple[str | None, click.Command | None, list[str]]:
         resolved = super().resolve_command(ctx, args)
-        if _start_up:  # the command's modules are in: collect garbage as usual from here on, but never
-            _start_up.clear()  # walk the imported objects again (a full pass costs tens of milliseconds)
+        # The command's modules are in: collect garbage as usual from here on, but never walk the
+        # imported objects again (a full pass over them costs tens of milliseconds).
+        if _start_up:
+            _start_up.clear()
             gc.freeze()
             gc.enable()
         return resolved
