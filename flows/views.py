@@ -76,6 +76,10 @@ def _window(opens: date, closes: date, zone: str, now: datetime) -> WindowView:
     return WindowView(opens=opens, closes=closes, timezone=zone, state=state)
 
 
+# who may decide, by (the gate's policy as recorded, submitter, due date, approvals so far)
+Deciders = dict[tuple[str, str, datetime, tuple[str, ...]], list[str]]
+
+
 def gate_view(
     gate: Gate,
     now: datetime,
@@ -83,7 +87,7 @@ def gate_view(
     session: Session,
     registry: ApproversRegistry | None = None,
     approved_by: list[str] | None = None,
-    deciders: dict[tuple[str, str, datetime, tuple[str, ...]], list[str]] | None = None,
+    deciders: Deciders | None = None,
 ) -> OpenGate:
     """The gate as a reader sees it; `approved_by` when the caller has read the approvals already.
 
@@ -153,7 +157,7 @@ def status_rows(plans: PlanSet, *, now: datetime, session: Session) -> list[Stat
     # Three queries whatever the number of campaigns: the states, the open gates, their approvals.
     gates = {g.campaign_id: g for g in session.exec(select(Gate).where(Gate.status == "open"))}
     approved = _approvals_of_open_gates(session)
-    deciders: dict[tuple[str, str, datetime, tuple[str, ...]], list[str]] = {}
+    deciders: Deciders = {}
     for campaign in started.values():
         gate = gates.get(campaign.campaign_id)
         done = approved.get((gate.campaign_id, gate.stage, gate.attempt), []) if gate else []
