@@ -12,7 +12,7 @@ import tempfile
 import types
 import typing
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -99,13 +99,30 @@ def load_plans(paths: Iterable[Path], registry_fallback: Path | None = None) -> 
     if registry_fallback and registry_fallback.exists() and not has_registry:
         files.append(registry_fallback)
     key = _files_key(files)
-    cached = _read_cache(key) if key else None
-    if cached is not None:
-        return cached
-    plans, problems = _load(files)
+    loaded = _LOADED.get(key) if key else None
+    if loaded is None:
+        loaded = _read_cache(key) if key else None
+    if loaded is None:
+        loaded = _load(files)
+        if key:
+            _write_cache(key, *loaded)
     if key:
-        _write_cache(key, plans, problems)
-    return plans, problems
+        _LOADED.clear()
+        _LOADED[key] = loaded
+    plans, problems = loaded
+    # callers may add to what they get (a campaign, a problem); the memo keeps its own containers
+    return replace(
+        plans,
+        campaigns=dict(plans.campaigns),
+        declared=set(plans.declared),
+        sources=dict(plans.sources),
+        programmes=list(plans.programmes),
+    ), list(problems)
+
+
+# The last load of this process, by key: a stage run loads the plans several times, and the disk
+# cache below would be read and validated again each time.
+_LOADED: dict[str, tuple[PlanSet, list[Problem]]] = {}
 
 
 # Parsing YAML with positions (ruamel) costs ~0.2 s for the shipped plans, most of a read-only

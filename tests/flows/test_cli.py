@@ -68,7 +68,8 @@ def test_a_setting_that_cannot_be_read_is_named_and_nothing_runs(
 
 
 def _forget_this_process() -> None:
-    planfiles._CHECKED.clear()  # the next load is the first of a new command
+    planfiles._LOADED.clear()  # the next load is the first of a new command
+    planfiles._CHECKED.clear()
 
 
 def test_plans_read_from_the_cache_are_the_plans_in_the_files(ws: Workspace) -> None:
