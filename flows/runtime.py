@@ -27,11 +27,16 @@ EMBEDDED_SERVER_DEFAULTS = {
 }
 
 
-def configure_prefect() -> None:
-    """Apply the defaults without overriding what an operator has set; keep Prefect's home beside ours."""
+def apply_prefect_defaults() -> None:
+    """The defaults above, without overriding what an operator has set; before Prefect is imported."""
     defaults = PREFECT_DEFAULTS if "PREFECT_API_URL" in os.environ else PREFECT_DEFAULTS | EMBEDDED_SERVER_DEFAULTS
     for key, value in defaults.items():
         os.environ.setdefault(key, value)
+
+
+def configure_prefect() -> None:
+    """Apply the defaults; keep Prefect's home beside ours unless PREFECT_HOME says otherwise."""
+    apply_prefect_defaults()
     home = get_settings().home / "var" / "prefect"
     home.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("PREFECT_HOME", str(home))

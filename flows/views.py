@@ -100,11 +100,11 @@ def gate_view(
     done = approved_by if approved_by is not None else [a.principal for a in approvals(gate, session=session)]
     may_decide: list[str] = []
     if registry and gate.status == "open":
+        known = deciders if deciders is not None else {}
         key = (gate.policy, gate.submitter, due, tuple(done))
-        known = deciders.get(key) if deciders is not None else None
-        may_decide = known if known is not None else _may_decide(registry, policy, gate, now, done)
-        if deciders is not None:
-            deciders[key] = may_decide
+        if key not in known:
+            known[key] = _may_decide(registry, policy, gate, now, done)
+        may_decide = known[key]
     return OpenGate(
         stage=gate.stage,
         attempt=gate.attempt,

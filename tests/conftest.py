@@ -24,8 +24,7 @@ from state.signing import new_key_pair
 # Prefect reads these when it is first imported; one ephemeral server serves the whole session.
 _PREFECT_HOME = tempfile.mkdtemp(prefix="musharaka-prefect-")
 os.environ["PREFECT_HOME"] = _PREFECT_HOME
-for _key, _value in (runtime.PREFECT_DEFAULTS | runtime.EMBEDDED_SERVER_DEFAULTS).items():
-    os.environ.setdefault(_key, _value)
+runtime.apply_prefect_defaults()
 
 # `MUSHARAKA_TEST_POSTGRES=postgresql+psycopg://postgres@127.0.0.1:5432/test make test-postgres` runs the
 # suite again with each workspace on a fresh PostgreSQL database of that server (dropped afterwards).
