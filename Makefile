@@ -4,12 +4,15 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-postgres lint bench clean
+.PHONY: demo test test-postgres lint bench clean wheel-check
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	# mypy cannot follow the editable install's import hook; it reads the package through these links
+	mkdir -p $(VENV)/mypy/musharaka
+	for d in flows stages state templates plans; do ln -sfn ../../../$$d $(VENV)/mypy/musharaka/$$d; done
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -25,7 +28,12 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) var out
+	rm -rf $(VENV) var out build dist
+
+# The wheel a ministry installs: built, installed in a clean virtual environment, and run from an empty
+# folder (`musharaka init`, then `musharaka demo`), far from this checkout.
+wheel-check: $(STAMP)
+	bash .ci/wheel-check
 
 # The same suite with each test on a fresh database of the machine's PostgreSQL server (the server
 # tests, which already run on PostgreSQL, ran in `make test`).

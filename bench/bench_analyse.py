@@ -32,6 +32,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+# bench/ and tests/ are not installed: their helpers come from the checkout this script runs in
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np
@@ -91,8 +92,8 @@ def comments(rng: np.random.Generator, words: list[str], n: int, pool: int = 300
 def generate(url: str, rows: int) -> None:
     from sqlalchemy import insert
 
-    from state.db import get_engine, reset_tables
-    from state.tables import Contribution
+    from musharaka.state.db import get_engine, reset_tables
+    from musharaka.state.tables import Contribution
 
     reset_tables()
     rng = np.random.default_rng(7)
@@ -148,10 +149,10 @@ def generate(url: str, rows: int) -> None:
 def run_musharaka() -> Iterator[None]:
     from sqlmodel import Session
 
-    from stages import analyse, conduct
-    from stages.plans import CampaignPlan
-    from state.db import get_engine
-    from state.frames import contributions_frame
+    from musharaka.stages import analyse, conduct
+    from musharaka.stages.plans import CampaignPlan
+    from musharaka.state.db import get_engine
+    from musharaka.state.frames import contributions_frame
     from tests.stages.test_conduct import PLANNED
 
     plan = CampaignPlan.model_validate(plan_dict())
@@ -168,8 +169,8 @@ def run_baseline() -> Iterator[None]:
     import pandas as pd
     from sqlalchemy import text as sql
 
-    from stages import stats, text
-    from state.db import get_engine
+    from musharaka.stages import stats, text
+    from musharaka.state.db import get_engine
 
     get_engine()
     text.stop_words()

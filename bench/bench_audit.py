@@ -24,25 +24,20 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+# bench/ and tests/ are not installed: their helpers come from the checkout this script runs in
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import insert
 from sqlmodel import Session, select
 
 from bench.chains import Item, add_chain
-from stages.plans import STAGES
-from state.audit import verify, verify_database
-from state.db import get_engine, reset_tables
-from state.events import (
-    REGISTRY_CHAIN,
-    canonical,
-    chain_problems,
-    digest,
-    utc_text,
-)
-from state.projection import rebuild
-from state.signing import SignedDecision, new_key_pair, sign
-from state.tables import Event
+from musharaka.stages.plans import STAGES
+from musharaka.state.audit import verify, verify_database
+from musharaka.state.db import get_engine, reset_tables
+from musharaka.state.events import REGISTRY_CHAIN, canonical, chain_problems, digest, utc_text
+from musharaka.state.projection import rebuild
+from musharaka.state.signing import SignedDecision, new_key_pair, sign
+from musharaka.state.tables import Event
 from tests.stages.plans_fixture import SATISFACTION
 
 T0 = datetime(2025, 1, 1, 8, tzinfo=UTC)
@@ -264,7 +259,7 @@ def command(database: str, argv: list[str]) -> tuple[str, float, float]:
     environment = {**os.environ, "MUSHARAKA_DATABASE_URL": database}
     start = time.perf_counter()
     done = subprocess.run(
-        ["/usr/bin/time", "-f", "%M", sys.executable, "-m", "flows.cli", *argv],
+        ["/usr/bin/time", "-f", "%M", sys.executable, "-m", "musharaka.flows.cli", *argv],
         env=environment,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

@@ -6,7 +6,7 @@ The file has a timestamp, an e-mail address, ten questions (Likert, single and m
 Arabic and English labels, a number, free text in Arabic and English) and a governorate, as Google
 Sheets writes it. Both sides run in this process, on the same database, in the same run:
   baseline   pandas.read_csv of the file (all text) + one Core bulk insert of its rows as they are;
-  ingest     `flows.ingestion.ingest`: detect, map, check, pseudonymise, key, digest, quarantine, insert.
+  ingest     `flows/ingest/ingestion.py`'s `ingest`: detect, map, check, pseudonymise, key, digest, quarantine, insert.
 Peak memory is that of `musharaka ingest` run as a process of its own on a fresh database.
 """
 
@@ -19,6 +19,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+# bench/ and tests/ are not installed: their helpers come from the checkout this script runs in
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np
@@ -26,10 +27,10 @@ import pandas as pd
 from ruamel.yaml import YAML
 from sqlalchemy import Column, MetaData, Table, Text, insert
 
-from flows import engine
-from flows.ingestion import ingest
-from flows.planfiles import load_plans
-from state.db import get_engine, reset_tables, session_scope
+from musharaka.flows.engine import campaigns
+from musharaka.flows.ingest.ingestion import ingest
+from musharaka.flows.planfiles.loading import load_plans
+from musharaka.state.db import get_engine, reset_tables, session_scope
 
 ROOT = Path(__file__).resolve().parent.parent
 CAMPAIGN = "bench-2025-q3-survey"
@@ -195,7 +196,7 @@ def ingest_once(path: Path, plans_dir: Path, url: str) -> float:
     assert not problems, problems
     start = datetime(2025, 6, 20, 8, tzinfo=UTC)
     with session_scope(get_engine(url)) as session:
-        engine.start(plans.campaigns[CAMPAIGN], actor="planning.team", now=start, session=session)
+        campaigns.start(plans.campaigns[CAMPAIGN], actor="planning.team", now=start, session=session)
     began = time.perf_counter()
     with session_scope(get_engine(url)) as session:
         done = ingest(CAMPAIGN, path, plans=plans, actor="planning.team", now=datetime.now(UTC), session=session)
@@ -216,7 +217,7 @@ def command_peak(path: Path, plans_dir: Path, folder: Path) -> float:
         "MUSHARAKA_OUTPUT_DIR": str(folder / "out"),
         "MUSHARAKA_PSEUDONYM_KEY_FILE": str(folder / "pseudonym.key"),
     }
-    cli = [sys.executable, "-m", "flows.cli"]
+    cli = [sys.executable, "-m", "musharaka.flows.cli"]
     subprocess.run(
         [*cli, "--now", "2025-06-20T12:00+04:00", "start", CAMPAIGN, "--no-advance"],
         env=env,

@@ -7,7 +7,7 @@ completed and approved, the analyse outputs carrying a decision; two or three fo
 hashed and chained as `state.events.append` does, inserted in bulk; the projections are then built
 by `state.projection.rebuild`, the function `append` projects with. It times:
   baseline   reading every event's payload from the database once (what any report from the log costs);
-  kpis       `flows.outcomes.kpi_report` for 2025-H1, in process (the indicators and the status table);
+  kpis       `musharaka.flows.views.outcomes.kpi_report` for 2025-H1, in process (the indicators and the status table);
   command    `musharaka kpis --period 2025-H1 --json`, a process of its own (start-up included).
 """
 
@@ -20,19 +20,20 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+# bench/ and tests/ are not installed: their helpers come from the checkout this script runs in
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import insert
 from sqlmodel import Session
 
 from bench.chains import add_chain
-from flows import engine as rules
-from flows import outcomes
-from stages.plans import STAGES
-from state.db import get_engine, reset_tables
-from state.events import digest, stream_events
-from state.projection import rebuild
-from state.tables import Event
+from musharaka.flows.engine import records
+from musharaka.flows.views import outcomes
+from musharaka.stages.plans import STAGES
+from musharaka.state.db import get_engine, reset_tables
+from musharaka.state.events import digest, stream_events
+from musharaka.state.projection import rebuild
+from musharaka.state.tables import Event
 from tests.stages.plans_fixture import SATISFACTION
 
 T0 = datetime(2025, 1, 1, 8, tzinfo=UTC)
@@ -121,7 +122,7 @@ def main() -> None:
             session.execute(insert(Event), rows[start : start + 5000])
         rebuild(session=session)
         session.commit()
-    plans = rules.load_plan_set(ROOT / "plans")
+    plans = records.load_plan_set(ROOT / "plans")
     now = datetime(2025, 7, 1, 4, tzinfo=UTC)
 
     with Session(db) as session:

@@ -18,16 +18,12 @@ import argparse
 import os
 import shutil
 import statistics
-import sys
 import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from flows import runtime  # noqa: E402
+from musharaka.flows import runtime
 
 HOME = Path(tempfile.mkdtemp(prefix="musharaka-bench-lifecycle-"))
 os.environ.update(PREFECT_HOME=str(HOME / "prefect"), MUSHARAKA_HOME=str(HOME))
@@ -35,12 +31,15 @@ runtime.configure_prefect()  # before Prefect is imported: its settings are read
 
 from sqlmodel import func, select  # noqa: E402
 
-from flows import demo, documents, engine, lifecycle  # noqa: E402
-from flows.planfiles import PlanSet  # noqa: E402
-from stages.common import MissingInputs, NotYet  # noqa: E402
-from state.db import reset_tables, session_scope  # noqa: E402
-from state.settings import get_settings  # noqa: E402
-from state.tables import StageRun  # noqa: E402
+from musharaka.flows import lifecycle  # noqa: E402
+from musharaka.flows.cli import demo  # noqa: E402
+from musharaka.flows.engine import records, runs  # noqa: E402
+from musharaka.flows.planfiles.loading import PlanSet  # noqa: E402
+from musharaka.flows.render import documents  # noqa: E402
+from musharaka.stages.common import MissingInputs, NotYet  # noqa: E402
+from musharaka.state.db import reset_tables, session_scope  # noqa: E402
+from musharaka.state.settings import get_settings  # noqa: E402
+from musharaka.state.tables import StageRun  # noqa: E402
 
 CAMPAIGNS = (
     ("moheri-2025-q1-chatbot-name", demo.at("2025-01-12"), 640),
@@ -52,17 +51,17 @@ def direct(campaign_id: str, now: datetime, plans: PlanSet) -> str:
     """The lifecycle flow's loop with no Prefect in it: the baseline."""
     while True:
         with session_scope() as session:
-            if engine.campaign_state(campaign_id, session=session).status not in engine.RUNNABLE:
+            if records.campaign_state(campaign_id, session=session).status not in records.RUNNABLE:
                 return "stopped"
-            job = engine.begin_stage(campaign_id, plans, now=now, session=session)
+            job = runs.begin_stage(campaign_id, plans, now=now, session=session)
         if job is None:
             return "nothing to run"
-        outcome = engine.run_stage_function(job, now)
+        outcome = runs.run_stage_function(job, now)
         docs = []
         if not isinstance(outcome, MissingInputs | NotYet):
             docs = documents.write_documents(campaign_id, job.stage, outcome, job.plan, attempt=job.attempt, now=now)
         with session_scope() as session:
-            result = engine.finish_stage(job, outcome, docs, now=now, session=session)
+            result = runs.finish_stage(job, outcome, docs, now=now, session=session)
         if result != "awaiting-gate":
             return result
 
@@ -91,14 +90,14 @@ def one_round(way: str, number: int) -> tuple[float, int]:
     )
     get_settings.cache_clear()
     reset_tables()
-    keys = demo._demo_plans(ROOT / "plans", folder)
-    runner = Timed(engine.load_plan_set(), keys, folder, lambda _: None)
+    keys = demo._demo_plans(folder)
+    runner = Timed(records.load_plan_set(), keys, folder, lambda _: None)
     runner.way = way
     for campaign_id, begins, rows in CAMPAIGNS:
         runner.run_to_closed(campaign_id, begins, rows, rework=False)
     with session_scope() as session:
         runs = session.exec(select(func.count()).select_from(StageRun)).one()
-        closed = [engine.campaign_state(c, session=session).status for c, _, _ in CAMPAIGNS]
+        closed = [records.campaign_state(c, session=session).status for c, _, _ in CAMPAIGNS]
     assert closed == ["closed", "closed"], closed
     return runner.spent, runs
 

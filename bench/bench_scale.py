@@ -23,6 +23,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 
 ROOT = Path(__file__).resolve().parent.parent
+# bench/ and tests/ are not installed: their helpers come from the checkout this script runs in
 sys.path.insert(0, str(ROOT))
 ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
@@ -60,7 +61,7 @@ def main() -> None:
     try:
         run(args, url)
     finally:
-        from state.db import get_engine
+        from musharaka.state.db import get_engine
 
         get_engine(url).dispose()
         if args.keep:
@@ -74,12 +75,13 @@ def main() -> None:
 def run(args: argparse.Namespace, url: str) -> None:
     from datetime import UTC, datetime
 
-    from flows import engine, runtime
-    from state.db import session_scope
+    from musharaka.flows import runtime
+    from musharaka.flows.engine import campaigns, records, runs
+    from musharaka.state.db import session_scope
 
     runtime.configure_prefect()
     now = datetime(2025, 6, 15, 5, 0, tzinfo=UTC)
-    plans = engine.load_plan_set()
+    plans = records.load_plan_set()
     template = plans.campaigns["moheri-2025-q3-satisfaction"]
     ids = [f"bench-{n:05d}" for n in range(args.campaigns)]
     # The database is the record: each campaign starts from its own copy of the plan, run to its first gate.
@@ -87,19 +89,19 @@ def run(args: argparse.Namespace, url: str) -> None:
         plan = template.model_copy(update={"id": campaign_id})
         plans.campaigns[campaign_id] = plan
         with session_scope() as session:
-            engine.start(plan, actor=plan.owner, now=now, session=session)
+            campaigns.start(plan, actor=plan.owner, now=now, session=session)
     started = time.perf_counter()
     for campaign_id in ids:  # each to its prepare gate: status then shows 1,000 open gates
         with session_scope() as session:
-            job = engine.begin_stage(campaign_id, plans, now=now, session=session)
+            job = runs.begin_stage(campaign_id, plans, now=now, session=session)
         assert job is not None
         with session_scope() as session:
-            engine.finish_stage(job, engine.run_stage_function(job, now), [], now=now, session=session)
+            runs.finish_stage(job, runs.run_stage_function(job, now), [], now=now, session=session)
     setup = time.perf_counter() - started
 
     from click.testing import CliRunner
 
-    from flows.cli import main as cli
+    from musharaka.flows.cli.main import main as cli
 
     def status_in_process() -> None:
         result = CliRunner().invoke(cli, ["--now", "2025-06-16T09:00+04:00", "status", "--json"])

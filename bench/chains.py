@@ -4,7 +4,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from state.events import GENESIS, canonical, event_hash
+from musharaka.state.events import GENESIS, canonical, event_hash
 
 Item = tuple[str, str, dict[str, Any]]  # actor, event type, payload
 

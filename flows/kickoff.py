@@ -10,12 +10,12 @@ from zoneinfo import ZoneInfo
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from flows import engine
-from flows.lifecycle import lifecycle
-from flows.planfiles import PlanSet
-from state.db import session_scope, transaction
-from state.settings import get_settings
-from state.tables import CampaignState
+from musharaka.flows.engine import campaigns, records
+from musharaka.flows.lifecycle import lifecycle
+from musharaka.flows.planfiles.loading import PlanSet
+from musharaka.state.db import session_scope, transaction
+from musharaka.state.settings import get_settings
+from musharaka.state.tables import CampaignState
 
 
 def quarter_of(moment: datetime, zone: str) -> str:
@@ -33,7 +33,7 @@ def planned_for(plans: PlanSet, quarter: str) -> list[str]:
 @task(name="campaigns-to-start", cache_policy=NO_CACHE)
 def campaigns_to_start(quarter: str) -> tuple[list[str], list[str]]:
     """The quarter's planned campaigns not started yet, and those already started."""
-    planned = planned_for(engine.load_plan_set(), quarter)
+    planned = planned_for(records.load_plan_set(), quarter)
     with session_scope() as session:
         started = {c for c in planned if session.get(CampaignState, c) is not None}
     return [c for c in planned if c not in started], [c for c in planned if c in started]
@@ -42,13 +42,13 @@ def campaigns_to_start(quarter: str) -> tuple[list[str], list[str]]:
 @task(name="start-campaign", cache_policy=NO_CACHE)
 def start_campaign(campaign_id: str, now: datetime) -> bool:
     """Record the start; False when another run started it first."""
-    plans = engine.load_plan_set()
-    plan = engine.plan_of(plans, campaign_id)
+    plans = records.load_plan_set()
+    plan = records.plan_of(plans, campaign_id)
 
     def work(session):  # type: ignore[no-untyped-def]
         if session.get(CampaignState, campaign_id) is not None:
             return False
-        engine.start(plan, actor=plan.owner, registry=plans.registry, now=now, session=session)
+        campaigns.start(plan, actor=plan.owner, registry=plans.registry, now=now, session=session)
         return True
 
     return bool(transaction(work))

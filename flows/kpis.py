@@ -6,22 +6,24 @@ from pathlib import Path
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from flows import engine, outcomes
-from stages.kpis import period_just_ended
-from state.db import session_scope
-from state.settings import get_settings
+from musharaka.flows.engine import records
+from musharaka.flows.render import reports
+from musharaka.flows.views import outcomes
+from musharaka.stages.kpis import period_just_ended
+from musharaka.state.db import session_scope
+from musharaka.state.settings import get_settings
 
 
 @task(name="kpi-figures", cache_policy=NO_CACHE)
 def kpi_figures(period: str, now: datetime) -> outcomes.KpiReport:
-    plans = engine.load_plan_set()
+    plans = records.load_plan_set()
     with session_scope() as session:
         return outcomes.kpi_report(plans, period, now=now, session=session)
 
 
 @task(name="write-kpi-report", cache_policy=NO_CACHE)
 def write_report(report: outcomes.KpiReport, now: datetime) -> list[Path]:
-    return outcomes.write_kpi_report(report, now=now)
+    return reports.write_kpi_report(report, now=now)
 
 
 @flow(name="kpi-report", flow_run_name="kpi-report-{period}")

@@ -12,11 +12,13 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, get_current_settings, temporary_settings
 
-from flows import documents, engine, views
-from stages.common import MissingInputs, NotYet, StageModel
-from stages.plans import STAGES, Stage
-from state.db import session_scope
-from state.events import Document
+from musharaka.flows.engine import records, runs
+from musharaka.flows.render import documents
+from musharaka.flows.views import overview
+from musharaka.stages.common import MissingInputs, NotYet, StageModel
+from musharaka.stages.plans import STAGES, Stage
+from musharaka.state.db import session_scope
+from musharaka.state.events import Document
 
 
 @contextmanager
@@ -31,32 +33,32 @@ def in_process() -> Iterator[None]:
 
 # Tasks read or write the database: a cached result would be a stale one.
 @task(name="begin-stage", cache_policy=NO_CACHE)
-def begin_stage(campaign_id: str, now: datetime) -> engine.StageJob | None:
-    plans = engine.load_plan_set()
+def begin_stage(campaign_id: str, now: datetime) -> runs.StageJob | None:
+    plans = records.load_plan_set()
     with session_scope() as session:
-        return engine.begin_stage(campaign_id, plans, now=now, session=session)
+        return runs.begin_stage(campaign_id, plans, now=now, session=session)
 
 
 @task(name="write-documents", cache_policy=NO_CACHE)
-def write_documents(job: engine.StageJob, outputs: StageModel, now: datetime) -> list[Document]:
+def write_documents(job: runs.StageJob, outputs: StageModel, now: datetime) -> list[Document]:
     return documents.write_documents(job.campaign_id, job.stage, outputs, job.plan, attempt=job.attempt, now=now)
 
 
 @task(name="record-outcome", cache_policy=NO_CACHE)
 def record_outcome(
-    job: engine.StageJob,
+    job: runs.StageJob,
     outcome: StageModel | MissingInputs | NotYet,
     docs: list[Document],
     now: datetime,
 ) -> str:
     with session_scope() as session:
-        return engine.finish_stage(job, outcome, docs, now=now, session=session)
+        return runs.finish_stage(job, outcome, docs, now=now, session=session)
 
 
 @task(name="campaign-status", cache_policy=NO_CACHE)
 def campaign_status(campaign_id: str) -> tuple[str, str]:
     with session_scope() as session:
-        campaign = engine.campaign_state(campaign_id, session=session)
+        campaign = records.campaign_state(campaign_id, session=session)
         return campaign.stage, campaign.status
 
 
@@ -66,7 +68,7 @@ def _stage_flow(stage: Stage) -> Callable[[str, datetime], str]:
         job = begin_stage(campaign_id, now)
         if job is None:
             return "nothing to run"
-        outcome = engine.run_stage_function(job, now)  # pure: no task, no side effect
+        outcome = runs.run_stage_function(job, now)  # pure: no task, no side effect
         docs = []
         if not isinstance(outcome, MissingInputs | NotYet):
             docs = write_documents(job, outcome, now)
@@ -84,7 +86,7 @@ def lifecycle(campaign_id: str, now: datetime | None = None) -> str:
     now = now or datetime.now(UTC)  # a deployment run without `now` acts at the clock's time
     while True:
         stage, status = campaign_status(campaign_id)
-        if status not in engine.RUNNABLE:
+        if status not in records.RUNNABLE:
             return status
         result = STAGE_FLOWS[stage](campaign_id, now)  # type: ignore[index]
         if result != "awaiting-gate":
@@ -100,7 +102,7 @@ def advance(campaign_ids: list[str], now: datetime) -> dict[str, str]:
 @task(name="runnable-campaigns", cache_policy=NO_CACHE)
 def runnable_campaigns() -> list[str]:
     with session_scope() as session:
-        return views.runnable_campaigns(engine.RUNNABLE, session=session)
+        return overview.runnable_campaigns(records.RUNNABLE, session=session)
 
 
 @flow(name="advance-all", flow_run_name="advance-all")

@@ -6,17 +6,18 @@ from pathlib import Path
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from flows import engine, views
-from state.db import session_scope
-from state.settings import get_settings
+from musharaka.flows.engine import records
+from musharaka.flows.views import overview
+from musharaka.state.db import session_scope
+from musharaka.state.settings import get_settings
 
 
 @task(name="reminder-texts", cache_policy=NO_CACHE)
 def reminder_texts(now: datetime) -> dict[str, str]:
-    plans = engine.load_plan_set()
+    plans = records.load_plan_set()
     with session_scope() as session:
-        rows = views.gate_rows(pending=True, overdue=False, now=now, registry=plans.registry, session=session)
-    return views.reminder_texts(rows, now)
+        rows = overview.gate_rows(pending=True, overdue=False, now=now, registry=plans.registry, session=session)
+    return overview.reminder_texts(rows, now)
 
 
 @task(name="write-reminders", cache_policy=NO_CACHE)

@@ -3,7 +3,7 @@
 import os
 from datetime import datetime
 
-from state.settings import get_settings
+from musharaka.state.settings import get_settings
 
 PREFECT_DEFAULTS = {
     # Flow-run logs go to Prefect's API; the console shows only what the engine itself reports.

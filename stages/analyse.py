@@ -9,10 +9,10 @@ from typing import Literal, cast
 import pandas as pd
 from pydantic import ConfigDict, Field
 
-from stages import budget as budget_rules
-from stages import conduct, frame, stats, text
-from stages.common import MissingInputs, StageModel, activity
-from stages.plans import (
+from musharaka.stages import budget as budget_rules
+from musharaka.stages import conduct, frame, stats, text
+from musharaka.stages.common import MissingInputs, StageModel, activity
+from musharaka.stages.plans import (
     Bilingual,
     BudgetRule,
     CampaignPlan,

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from stages import analyse
-from stages import conduct as conduct_stage
-from stages.common import MissingInputs, StageModel, activity
-from stages.plans import Bilingual, CampaignPlan, Channel
+from musharaka.stages import analyse
+from musharaka.stages import conduct as conduct_stage
+from musharaka.stages.common import MissingInputs, StageModel, activity
+from musharaka.stages.plans import Bilingual, CampaignPlan, Channel
 
 ACTIVITIES = (
     activity(

@@ -4,7 +4,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 
-from stages.plans import Bilingual
+from musharaka.stages.plans import Bilingual
 
 
 class StageModel(BaseModel):

@@ -6,10 +6,10 @@ from datetime import UTC, date, datetime
 import pandas as pd
 from pydantic import ConfigDict, Field
 
-from stages import frame
-from stages import plan as plan_stage
-from stages.common import MissingInputs, NotYet, StageModel, activity
-from stages.plans import Bilingual, CampaignPlan
+from musharaka.stages import frame
+from musharaka.stages import plan as plan_stage
+from musharaka.stages.common import MissingInputs, NotYet, StageModel, activity
+from musharaka.stages.plans import Bilingual, CampaignPlan
 
 ACTIVITIES = (
     activity("Launch on the chosen channels", "الإطلاق عبر القنوات المختارة"),

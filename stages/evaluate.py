@@ -2,9 +2,9 @@
 
 from datetime import datetime
 
-from stages import analyse, announce, conduct
-from stages.common import StageModel, activity
-from stages.plans import Bilingual, CampaignPlan, Strict, Text
+from musharaka.stages import analyse, announce, conduct
+from musharaka.stages.common import StageModel, activity
+from musharaka.stages.plans import Bilingual, CampaignPlan, Strict, Text
 
 ACTIVITIES = (
     activity("Was the method complete and understood by staff?", "هل كانت المنهجية مكتملة ومفهومة للموظفين؟"),

@@ -4,8 +4,9 @@ from datetime import date, datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from stages.common import StageModel
-from stages.plans import ApproversRegistry, GatePolicy, local_midnight
+from musharaka.stages.approvers import ApproversRegistry
+from musharaka.stages.common import StageModel
+from musharaka.stages.plans import GatePolicy, local_midnight
 
 WEEKEND = (4, 5)  # Friday and Saturday, the week-end in Oman (date.weekday numbering)
 

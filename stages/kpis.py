@@ -12,7 +12,8 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
-from stages.plans import Bilingual, Indicator, Programme, local_midnight
+from musharaka.stages.plans import Bilingual, local_midnight
+from musharaka.stages.programme import Indicator, Programme
 
 PERIOD = re.compile(r"^(\d{4})-H([12])$")
 

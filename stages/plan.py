@@ -4,9 +4,9 @@ from datetime import date, datetime
 
 from pydantic import Field
 
-from stages import prepare
-from stages.common import MissingInputs, StageModel, activity, blank
-from stages.plans import (
+from musharaka.stages import prepare
+from musharaka.stages.common import MissingInputs, StageModel, activity, blank
+from musharaka.stages.plans import (
     Audience,
     Bilingual,
     Budget,

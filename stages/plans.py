@@ -3,19 +3,25 @@
 Unknown keys are rejected everywhere, so a misspelt key is an error rather than a silent default.
 """
 
-import difflib
 import re
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Stage = Literal["prepare", "plan", "conduct", "analyse", "announce", "evaluate"]
+
+
 STAGES: tuple[Stage, ...] = ("prepare", "plan", "conduct", "analyse", "announce", "evaluate")
 
+
 Level = Literal["information", "consultation", "decision-making"]
+
+
 LEVELS: tuple[Level, ...] = ("information", "consultation", "decision-making")
+
+
 # The sectors the UN e-participation survey asks about (guide section 9), and a few more a ministry names.
 Sector = Literal[
     "education",
@@ -31,6 +37,8 @@ Sector = Literal[
     "economy",
     "other",
 ]
+
+
 Kind = Literal[
     "survey",
     "public-consultation",
@@ -41,6 +49,8 @@ Kind = Literal[
     "hackathon",
     "complaints-and-suggestions",
 ]
+
+
 Channel = Literal[
     "website",
     "social-media",
@@ -55,6 +65,8 @@ Channel = Literal[
     "sms",
     "in-person",
 ]
+
+
 Tool = Literal[
     "e-questionnaire",
     "listening-sessions",
@@ -64,11 +76,20 @@ Tool = Literal[
     "e-voting",
     "comment-form",
 ]
+
+
 DecisionMethod = Literal["public-vote", "agency-decides"]
+
+
 QuestionType = Literal["single", "multiple", "likert", "number", "text", "ballot"]
 
+
 Id = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]*$", min_length=1, max_length=80)]
+
+
 Text = Annotated[str, Field(min_length=1)]
+
+
 QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
 
 
@@ -374,284 +395,4 @@ class CampaignPlan(Strict):
     analysis: AnalysisSection = AnalysisSection()
 
 
-class ProgrammeEntry(Strict):
-    campaign: Id
-    quarter: str = Field(pattern=QUARTER.pattern)
-
-
-class Indicator(Strict):
-    """A line of the ministry's half-yearly measurement table."""
-
-    id: Id
-    name: Bilingual
-    target: float = Field(ge=0)
-    unit: Literal["count", "percent"]
-
-
-class Programme(Strict):
-    """The annual programme: campaigns by quarter and the half-yearly indicators."""
-
-    id: Id
-    year: int = Field(ge=2000, le=2100)
-    ministry: Bilingual
-    title: Bilingual
-    campaigns: tuple[ProgrammeEntry, ...] = Field(min_length=1)
-    indicators: tuple[Indicator, ...] = ()
-
-
-PUBLIC_KEY = r"^ed25519:[A-Za-z0-9+/]{43}=$"
-
-
-class PublicKey(Strict):
-    """One of an approver's signing keys, valid from a time until it expires or is revoked."""
-
-    id: Id
-    public: str = Field(pattern=PUBLIC_KEY, description="ed25519: and the raw key in base64")
-    valid_from: AwareDatetime
-    valid_until: AwareDatetime | None = None
-    revoked_at: AwareDatetime | None = None
-
-    def in_force(self, moment: datetime) -> bool:
-        """Whether the key may sign at `moment`."""
-        ends = [t for t in (self.valid_until, self.revoked_at) if t is not None]
-        return self.valid_from <= moment and all(moment < t for t in ends)
-
-
-class Approver(Strict):
-    id: Id
-    name: Bilingual
-    roles: tuple[Id, ...] = Field(min_length=1)
-    keys: tuple[PublicKey, ...] = ()
-
-
-class Delegation(Strict):
-    """An approver's authority lent to another for a time (leave, travel); recorded with the registry."""
-
-    delegator: Id
-    delegate: Id
-    starts: AwareDatetime
-    ends: AwareDatetime
-    roles: tuple[Id, ...] = Field(default=(), description="which of the delegator's roles; all if empty")
-    reason: Text
-
-    def in_force(self, moment: datetime) -> bool:
-        return self.starts <= moment < self.ends
-
-
-class ApproversRegistry(Strict):
-    approvers: tuple[Approver, ...] = Field(min_length=1)
-    delegations: tuple[Delegation, ...] = ()
-
-    def get(self, approver_id: str) -> Approver | None:
-        return next((a for a in self.approvers if a.id == approver_id), None)
-
-
 Loc = tuple[str | int, ...]
-
-
-def quarter_bounds(quarter: str) -> tuple[date, date]:
-    """First and last day of a quarter written `2025-Q3`."""
-    match = QUARTER.match(quarter)
-    if not match:
-        raise ValueError(f"a quarter like 2025-Q3, found {quarter!r}")
-    year, q = int(match[1]), int(match[2])
-    first = date(year, 3 * q - 2, 1)
-    last = date(year + 1, 1, 1) if q == 4 else date(year, 3 * q + 1, 1)
-    return first, last - timedelta(days=1)
-
-
-def campaign_problems(plan: CampaignPlan) -> list[tuple[Loc, str]]:
-    """Rules that span fields of one plan, each as (location, what was expected and found)."""
-    problems: list[tuple[Loc, str]] = []
-    if plan.window.closes < plan.window.opens:
-        problems.append(
-            (
-                ("window", "closes"),
-                f"expected a closing date on or after the opening {plan.window.opens}, found {plan.window.closes}",
-            )
-        )
-    first, last = quarter_bounds(plan.quarter)
-    if not first <= plan.window.opens <= last:
-        problems.append(
-            (
-                ("window", "opens"),
-                f"expected an opening date within {plan.quarter} ({first} to {last}), found {plan.window.opens}",
-            )
-        )
-    problems += _duplicates(plan.audiences, ("audiences",))
-    problems += _duplicates(plan.instrument, ("instrument",))
-    problems += _duplicates(plan.kpis, ("kpis",))
-    audience_ids = {a.id for a in plan.audiences}
-    for i, question in enumerate(plan.instrument):
-        loc: Loc = ("instrument", i)
-        problems += _duplicates(question.options, (*loc, "options"))
-        if question.type in ("single", "multiple", "ballot") and not question.options:
-            problems.append(((*loc, "options"), f"expected options for a {question.type} question, found none"))
-        if question.type not in ("single", "multiple", "ballot") and question.options:
-            problems.append(((*loc, "options"), f"expected no options for a {question.type} question"))
-    problems += _ingest_problems(plan)
-    problems += _analysis_problems(plan)
-    for i, kpi in enumerate(plan.kpis):
-        if kpi.measure == "audience-contributions" and kpi.audience not in audience_ids:
-            problems.append(
-                (
-                    ("kpis", i, "audience"),
-                    f"expected one of the campaign's audiences {sorted(audience_ids)}, found {kpi.audience!r}",
-                )
-            )
-        if kpi.measure == "channel-contributions" and kpi.channel not in plan.channels:
-            problems.append(
-                (
-                    ("kpis", i, "channel"),
-                    f"expected one of the campaign's channels {list(plan.channels)}, found {kpi.channel!r}",
-                )
-            )
-    return problems
-
-
-def _ingest_problems(plan: CampaignPlan) -> list[tuple[Loc, str]]:
-    """The ingest section must name the plan's own channels, audiences and questions."""
-    ingest = plan.ingest
-    problems: list[tuple[Loc, str]] = []
-    audience_ids = sorted(a.id for a in plan.audiences)
-    questions = {q.id: q for q in plan.instrument}
-    if ingest.channel is not None and ingest.channel not in plan.channels:
-        problems.append(
-            (
-                ("ingest", "channel"),
-                f"expected one of the campaign's channels {list(plan.channels)}, found {ingest.channel!r}",
-            )
-        )
-    if ingest.audience is not None and ingest.audience not in audience_ids:
-        problems.append(
-            (("ingest", "audience"), f"expected one of the audiences {audience_ids}, found {ingest.audience!r}")
-        )
-    if ingest.audience is not None and ingest.audience_question is not None:
-        problems.append(
-            (("ingest", "audience_question"), "expected either `audience` or `audience_question`, found both")
-        )
-    if ingest.audience_question is not None:
-        question = questions.get(ingest.audience_question)
-        if question is None or question.type != "single":
-            problems.append(
-                (
-                    ("ingest", "audience_question"),
-                    f"expected the id of a single-choice question, found {ingest.audience_question!r}",
-                )
-            )
-        else:
-            strays = sorted({o.id for o in question.options} - set(audience_ids))
-            if strays:
-                problems.append(
-                    (
-                        ("ingest", "audience_question"),
-                        f"expected options that are audience ids {audience_ids}, found {strays}",
-                    )
-                )
-    problems += _duplicates(ingest.segments, ("ingest", "segments"))
-    for i, question in enumerate(plan.instrument):
-        if question.type != "number" and (question.minimum is not None or question.maximum is not None):
-            problems.append(
-                ((("instrument", i, "minimum")), f"expected a range only on a number question, found {question.type}")
-            )
-        if question.minimum is not None and question.maximum is not None and question.maximum < question.minimum:
-            problems.append(
-                (
-                    ("instrument", i, "maximum"),
-                    f"expected at least the minimum {question.minimum}, found {question.maximum}",
-                )
-            )
-    return problems
-
-
-def _duplicates(items: tuple[BaseModel, ...], loc: Loc) -> list[tuple[Loc, str]]:
-    seen: set[str] = set()
-    problems: list[tuple[Loc, str]] = []
-    for i, item in enumerate(items):
-        item_id = getattr(item, "id", None)
-        if item_id is None:
-            continue
-        if item_id in seen:
-            problems.append(((*loc, i, "id"), f"expected a unique id, found {item_id!r} again"))
-        seen.add(item_id)
-    return problems
-
-
-def registry_problems(registry: ApproversRegistry) -> list[tuple[Loc, str]]:
-    """Unique approver and key ids; keys that end after they start; delegations between known people."""
-    problems = _duplicates(registry.approvers, ("approvers",))
-    seen_keys: set[str] = set()
-    for i, approver in enumerate(registry.approvers):
-        for k, key in enumerate(approver.keys):
-            loc: Loc = ("approvers", i, "keys", k)
-            if key.id in seen_keys:
-                problems.append(((*loc, "id"), f"expected a unique key id, found {key.id!r} again"))
-            seen_keys.add(key.id)
-            for end in ("valid_until", "revoked_at"):
-                moment = getattr(key, end)
-                if moment is not None and moment <= key.valid_from:
-                    problems.append(((*loc, end), f"expected a time after valid_from {key.valid_from}, found {moment}"))
-    people = {a.id: a for a in registry.approvers}
-    for i, delegation in enumerate(registry.delegations):
-        loc = ("delegations", i)
-        for party in ("delegator", "delegate"):
-            if getattr(delegation, party) not in people:
-                problems.append(((*loc, party), f"expected an approver id, found {getattr(delegation, party)!r}"))
-        if delegation.delegator == delegation.delegate:
-            problems.append(((*loc, "delegate"), "expected someone other than the delegator"))
-        if delegation.ends <= delegation.starts:
-            problems.append(
-                ((*loc, "ends"), f"expected a time after starts {delegation.starts}, found {delegation.ends}")
-            )
-        delegator = people.get(delegation.delegator)
-        lent = set(delegation.roles) - set(delegator.roles if delegator else ())
-        if delegator and lent:
-            problems.append(((*loc, "roles"), f"expected roles {delegation.delegator} holds, found {sorted(lent)}"))
-    return problems
-
-
-def _analysis_problems(plan: CampaignPlan) -> list[tuple[Loc, str]]:
-    """The analysis section must name the plan's own questions, of the types its figures need."""
-    analysis = plan.analysis
-    questions: dict[str, Question] = {}
-    for question in plan.instrument:  # a repeated id is reported once, as a duplicate, not here again
-        questions.setdefault(question.id, question)
-    problems: list[tuple[Loc, str]] = []
-
-    def expect(loc: Loc, qid: str, types: tuple[str, ...]) -> Question | None:
-        question = questions.get(qid)
-        wanted = " or ".join(types)
-        if question is None:
-            close = difflib.get_close_matches(qid, sorted(questions), n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            problems.append((loc, f"expected the id of a {wanted} question of the instrument{hint}, found {qid!r}"))
-        elif question.type not in types:
-            problems.append((loc, f"expected a {wanted} question, found {qid!r} of type {question.type}"))
-            return None
-        return question
-
-    for i, qid in enumerate(analysis.satisfaction):
-        expect(("analysis", "satisfaction", i), qid, ("likert",))
-    if analysis.vote is not None:
-        expect(("analysis", "vote", "question"), analysis.vote.question, ("single",))
-    if analysis.budget is not None:
-        ballot = expect(("analysis", "budget", "question"), analysis.budget.question, ("ballot",))
-        for j, option in enumerate(ballot.options if ballot else ()):
-            if option.cost is None:
-                problems.append(
-                    (("analysis", "budget", "question"), f"expected a cost for project {option.id!r} (option {j})")
-                )
-    if plan.kind == "vote" and analysis.vote is None:
-        problems.append((("analysis", "vote"), "expected the vote question and tie rule of a vote campaign"))
-    if plan.kind == "participatory-budget" and analysis.budget is None:
-        problems.append((("analysis", "budget"), "expected the ballot question, total and rule of a budget"))
-    fields = {s.id for s in plan.ingest.segments}
-    for i, field in enumerate(analysis.segments):
-        if field not in fields:
-            problems.append(
-                (
-                    ("analysis", "segments", i),
-                    f"expected a segment field of ingest.segments {sorted(fields)}, found {field!r}",
-                )
-            )
-    return problems

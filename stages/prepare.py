@@ -2,8 +2,8 @@
 
 from datetime import datetime
 
-from stages.common import MissingInputs, StageModel, activity, blank
-from stages.plans import Audience, Bilingual, CampaignPlan, Kind, Level, Readiness
+from musharaka.stages.common import MissingInputs, StageModel, activity, blank
+from musharaka.stages.plans import Audience, Bilingual, CampaignPlan, Kind, Level, Readiness
 
 ACTIVITIES = (
     activity("State the campaign's objective", "تحديد هدف الحملة"),

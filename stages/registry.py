@@ -2,8 +2,8 @@
 
 from types import ModuleType
 
-from stages import analyse, announce, conduct, evaluate, plan, prepare
-from stages.plans import STAGES, Stage
+from musharaka.stages import analyse, announce, conduct, evaluate, plan, prepare
+from musharaka.stages.plans import STAGES, Stage
 
 MODULES: dict[Stage, ModuleType] = {
     "prepare": prepare,

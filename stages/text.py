@@ -52,7 +52,7 @@ def stop_words() -> frozenset[str]:
     """The shipped Arabic and English stop-word lists, normalised."""
     words: set[str] = set()
     for name in ("stopwords_ar.txt", "stopwords_en.txt"):
-        for line in resources.files("stages").joinpath("data", name).read_text(encoding="utf-8").splitlines():
+        for line in resources.files("musharaka.stages").joinpath("data", name).read_text(encoding="utf-8").splitlines():
             if line.strip() and not line.startswith("#"):
                 words.add(normalise(line))
     return frozenset(words)

@@ -15,9 +15,10 @@ from pydantic import ValidationError
 from sqlmodel import Session
 from sqlmodel import select as sqlselect
 
-from stages.gates import NoAuthority, authority
-from stages.plans import ApproversRegistry, CampaignPlan, GatePolicy
-from state.events import (
+from musharaka.stages.approvers import ApproversRegistry
+from musharaka.stages.gates import NoAuthority, authority
+from musharaka.stages.plans import CampaignPlan, GatePolicy
+from musharaka.state.events import (
     GENESIS,
     REGISTRY_CHAIN,
     CampaignStarted,
@@ -39,8 +40,8 @@ from state.events import (
     stream_events,
     text_digest,
 )
-from state.signing import SignedDecision, SignedMessage
-from state.tables import Contribution, Event, QuarantinedRow
+from musharaka.state.signing import SignedDecision, SignedMessage
+from musharaka.state.tables import Contribution, Event, QuarantinedRow
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,9 @@ from sqlalchemy import Connection, Engine, Table, event
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, create_engine
 
-from state import migrate
-from state.settings import get_settings
+from musharaka.state import migrate
+from musharaka.state.events import ConcurrentWrite
+from musharaka.state.settings import get_settings
 
 if TYPE_CHECKING:
     import numpy as np
@@ -76,8 +77,6 @@ T = TypeVar("T")
 
 def transaction(work: Callable[[Session], T], *, attempts: int = 5) -> T:
     """Run `work` in its own transaction, again when another writer got to the same chain first."""
-    from state.events import ConcurrentWrite
-
     for attempt in range(1, attempts + 1):
         try:
             with session_scope() as session:

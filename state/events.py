@@ -8,12 +8,13 @@ from typing import Any, ClassVar, Literal, NamedTuple, Protocol
 
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select as select_core
-from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, select
 
-from state.tables import Event
+from musharaka.state.tables import Event
 
 GENESIS = "0" * 64
+
+
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -265,6 +266,7 @@ PAYLOADS: dict[str, type[Payload]] = {
     )
 }
 
+
 REGISTRY_CHAIN = "_registry"
 
 
@@ -311,43 +313,6 @@ def head(campaign_id: str, *, session: Session) -> Event | None:
     """The campaign's newest event."""
     query = select(Event).where(Event.campaign_id == campaign_id).order_by(col(Event.seq).desc())
     return session.exec(query.limit(1)).first()
-
-
-def append(campaign_id: str, payload: Payload, *, actor: str, at: datetime, session: Session) -> Event:
-    """Append one event to the campaign's chain and project it; the caller commits."""
-    from state.projection import apply  # projection imports this module's payloads
-
-    last = head(campaign_id, session=session)
-    seq = last.seq + 1 if last else 1
-    prev = last.hash if last else GENESIS
-    body = canonical(payload.model_dump(mode="json"))
-    at = as_utc(at)
-    if last is not None and at < as_utc(last.at):
-        raise OutOfOrder(
-            f"{campaign_id}: the log already holds an event at {as_utc(last.at).isoformat()}; a new one cannot be "
-            f"dated earlier ({at.isoformat()}): check --now"
-        )
-    event = Event(
-        campaign_id=campaign_id,
-        seq=seq,
-        at=at,
-        actor=actor,
-        type=payload.TYPE,
-        payload=body,
-        prev_hash=prev,
-        hash=event_hash(campaign_id, seq, at, actor, payload.TYPE, body, prev),
-    )
-    session.add(event)
-    try:
-        session.flush()
-    except (IntegrityError, OperationalError) as error:
-        if isinstance(error, OperationalError) and "locked" not in str(error):
-            raise
-        raise ConcurrentWrite(
-            f"campaign {campaign_id}: another process wrote event {seq} first; run the command again"
-        ) from error
-    apply(event, payload, session=session)
-    return event
 
 
 def events_of(campaign_id: str | None = None, *, session: Session) -> list[Event]:

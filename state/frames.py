@@ -4,8 +4,8 @@ import pandas as pd
 from sqlalchemy import Text, cast, select
 from sqlmodel import Session, col
 
-from stages import frame
-from state.tables import Contribution
+from musharaka.stages import frame
+from musharaka.state.tables import Contribution
 
 
 def contributions_frame(campaign_id: str, *, session: Session, chunk: int = 100_000) -> pd.DataFrame:

@@ -124,7 +124,7 @@ def reset(engine: Engine) -> None:
     """Drop every table, the revision too, and build the schema again from the migrations."""
     from sqlmodel import SQLModel
 
-    import state.tables  # noqa: F401
+    import musharaka.state.tables  # noqa: F401
 
     SQLModel.metadata.drop_all(engine)
     with engine.begin() as connection:

@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, insert
 from sqlmodel import Session, SQLModel, col, select
 
-from stages.gates import Approval, passes
-from stages.plans import STAGES, CampaignPlan, GatePolicy
-from state.events import (
+from musharaka.stages.gates import Approval, passes
+from musharaka.stages.plans import STAGES, CampaignPlan, GatePolicy
+from musharaka.state.events import (
     CampaignStarted,
     ContributionsIngested,
     DecisionUpdated,
@@ -35,7 +35,7 @@ from state.events import (
     payload_of,
     stream_events,
 )
-from state.tables import (
+from musharaka.state.tables import (
     PROJECTIONS,
     CampaignState,
     DecisionUpdate,

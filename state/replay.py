@@ -6,10 +6,11 @@ from typing import Any
 from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
-from stages.plans import ApproversRegistry, Window
-from state.events import REGISTRY_CHAIN, ContributionsIngested, RegistryRecorded, as_utc, payload_of
-from state.projection import MemoryStore, replay
-from state.tables import CampaignState, DecisionUpdate, Event, Gate
+from musharaka.stages.approvers import ApproversRegistry
+from musharaka.stages.plans import Window
+from musharaka.state.events import REGISTRY_CHAIN, ContributionsIngested, RegistryRecorded, as_utc, payload_of
+from musharaka.state.projection import MemoryStore, replay
+from musharaka.state.tables import CampaignState, DecisionUpdate, Event, Gate
 
 
 class DecisionView(BaseModel):

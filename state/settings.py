@@ -1,26 +1,34 @@
 """The one settings object: every knob comes from MUSHARAKA_* environment variables."""
 
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 
-from pydantic import ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+def package_folder(package: str) -> Path:
+    """A folder shipped inside the installed package (templates, the sample plans), as a path on disk.
+
+    Installed wheels are unpacked, so the folder is a real directory; it is only ever read.
+    """
+    return Path(str(resources.files(package)))
 
 
 ENV_PREFIX = "MUSHARAKA_"
 
 
 class Settings(BaseSettings):
-    """Where plans, state and documents live; relative paths are taken from `home`."""
+    """Where plans, state and documents live; relative paths are taken from `home`, the workspace:
+    MUSHARAKA_HOME, else the folder the command runs in (never the installed code)."""
 
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX)
 
-    home: Path = PROJECT_ROOT
+    home: Path = Field(default_factory=Path.cwd)
     plans_dir: Path = Path("plans")
     output_dir: Path = Path("out")
-    templates_dir: Path = PROJECT_ROOT / "templates"
+    templates_dir: Path = Field(default_factory=lambda: package_folder("musharaka.templates"))
     database_url: str = ""
     engine_key_file: Path = Path("var/engine-key.pem")
     # the secret of the keyed hash that pseudonymises people's e-mails, phones and ids; when empty,
@@ -33,6 +41,7 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _anchor_paths(self) -> "Settings":
         # Paths are anchored at `home`, never at the current directory.
+        self.home = self.home.absolute()
         self.plans_dir = self.home / self.plans_dir
         self.output_dir = self.home / self.output_dir
         self.engine_key_file = self.home / self.engine_key_file

@@ -1,4 +1,14 @@
-"""Every test gets its own database, plans folder and output folder; Prefect runs in a shared temp home."""
+"""Every test has a workspace of its own (home, database, plans, output); Prefect runs in a shared temp home.
+
+Nothing a test does lands in the repository or the folder pytest runs in: the session runs in a temporary
+MUSHARAKA_HOME of its own, and the `ws` fixture gives each test its own home (its `var/` with the pseudonym key
+and the plan cache, its `out/`). MUSHARAKA_* variables of the shell that starts the suite are set aside.
+
+Some tests need what not every machine has: the PostgreSQL server (127.0.0.1:5432, or the one
+MUSHARAKA_TEST_POSTGRES names), headless Chromium, poppler's pdftotext. Where one is missing they are skipped,
+naming what is missing. With MUSHARAKA_TEST_REQUIRE_ALL=1 (for CI) they fail instead: a CI machine that has
+lost one of them cannot pass by skipping the tests that need it.
+"""
 
 import atexit
 import os
@@ -8,48 +18,94 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 from ruamel.yaml import YAML
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.pool import NullPool
 
-from flows import runtime
-from flows.cli import main
-from state.db import get_engine
-from state.settings import PROJECT_ROOT, get_settings
-from state.signing import new_key_pair
+from musharaka.flows import runtime
+from musharaka.flows.cli.main import main
+from musharaka.flows.cli.workspace import copy_sample_plans
+from musharaka.flows.planfiles import loading
+from musharaka.state.db import get_engine
+from musharaka.state.settings import get_settings
+from musharaka.state.signing import new_key_pair
+
+# The settings fall back to the current folder: a test without a workspace of its own would write there.
+for _name in [name for name in os.environ if name.startswith("MUSHARAKA_") and not name.startswith("MUSHARAKA_TEST_")]:
+    del os.environ[_name]
+SESSION_HOME = tempfile.mkdtemp(prefix="musharaka-home-")
+os.environ["MUSHARAKA_HOME"] = SESSION_HOME
+atexit.register(shutil.rmtree, SESSION_HOME, ignore_errors=True)
+get_settings.cache_clear()
 
 # Prefect reads these when it is first imported; one ephemeral server serves the whole session.
 _PREFECT_HOME = tempfile.mkdtemp(prefix="musharaka-prefect-")
 os.environ["PREFECT_HOME"] = _PREFECT_HOME
+atexit.register(shutil.rmtree, _PREFECT_HOME, ignore_errors=True)  # registered first: runs after Prefect's own
 runtime.apply_prefect_defaults()
+
+
+def require(available: bool, reason: str) -> None:
+    """Go on if `available`; else skip the test saying `reason`, or fail it when MUSHARAKA_TEST_REQUIRE_ALL=1."""
+    if available:
+        return
+    if os.environ.get("MUSHARAKA_TEST_REQUIRE_ALL") == "1":
+        pytest.fail(f"{reason} (MUSHARAKA_TEST_REQUIRE_ALL=1: this test may not be skipped)", pytrace=False)
+    pytest.skip(reason)
+
 
 # `MUSHARAKA_TEST_POSTGRES=postgresql+psycopg://postgres@127.0.0.1:5432/test make test-postgres` runs the
 # suite again with each workspace on a fresh PostgreSQL database of that server (dropped afterwards).
 POSTGRES_ADMIN_URL = os.environ.get("MUSHARAKA_TEST_POSTGRES", "")
+MACHINE_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+# the server the PostgreSQL tests make their databases on
+ADMIN_URL = POSTGRES_ADMIN_URL or MACHINE_POSTGRES
 _created_databases: list[str] = []
 
 
-MACHINE_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+@cache
+def _postgres_problem() -> str:
+    """Why the PostgreSQL server cannot be used, or "" when it accepts a connection; asked once a session."""
+    # two seconds, so a machine without the server loses little time finding out
+    admin = create_engine(ADMIN_URL, connect_args={"connect_timeout": 2}, poolclass=NullPool)
+    try:
+        with admin.connect():
+            return ""
+    except OperationalError as error:
+        return str(error.orig or error).strip().splitlines()[0]
+    finally:
+        admin.dispose()
+
+
+def require_postgres() -> None:
+    """Skip (or fail, see `require`) the test when the PostgreSQL server does not answer."""
+    problem = _postgres_problem()
+    where = make_url(ADMIN_URL).render_as_string(hide_password=True)
+    require(not problem, f"needs the PostgreSQL server of {where}, which does not answer: {problem}")
 
 
 def fresh_postgres_database() -> str:
     """A new, empty database on the PostgreSQL server the suite runs against (else the machine's); its URL."""
+    require_postgres()
     name = f"musharaka_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_ADMIN_URL or MACHINE_POSTGRES, isolation_level="AUTOCOMMIT")
+    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
     _created_databases.append(name)
-    return (POSTGRES_ADMIN_URL or MACHINE_POSTGRES).rsplit("/", 1)[0] + f"/{name}"
+    return ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
 
 
 def drop_postgres_database(url: str) -> None:
     name = url.rsplit("/", 1)[1]
     get_engine(url).dispose()
-    admin = create_engine(POSTGRES_ADMIN_URL or MACHINE_POSTGRES, isolation_level="AUTOCOMMIT")
+    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
@@ -62,18 +118,28 @@ def _drop_leftover_databases() -> Iterator[None]:
     """Databases made outside the `ws` fixture (module-scoped workspaces) are dropped at the end."""
     yield
     for name in list(_created_databases):
-        drop_postgres_database((POSTGRES_ADMIN_URL or MACHINE_POSTGRES).rsplit("/", 1)[0] + f"/{name}")
+        drop_postgres_database(ADMIN_URL.rsplit("/", 1)[0] + f"/{name}")
 
 
 @dataclass
 class Workspace:
-    """A test's own copy of the plans, with its database and output folder."""
+    """A test's own home: its copy of the sample plans, its database, output folder and `var/`."""
 
     root: Path
     plans: Path
     out: Path
     db_url: str
     keys: dict[str, Path]
+
+    def env(self) -> dict[str, str]:
+        """The settings' variables with which a process of its own (a command, a worker) works here."""
+        return {
+            "MUSHARAKA_HOME": str(self.root),
+            "MUSHARAKA_PLANS_DIR": str(self.plans),
+            "MUSHARAKA_OUTPUT_DIR": str(self.out),
+            "MUSHARAKA_DATABASE_URL": self.db_url,
+            "MUSHARAKA_ENGINE_KEY_FILE": str(self.root / "engine-key.pem"),
+        }
 
     def run(self, *args: str, now: str | None = None) -> Result:
         """Invoke the CLI as a user would; `now` fixes the instant the command acts at."""
@@ -115,35 +181,51 @@ def give_keys(registry_file: Path, folder: Path, valid_from: str = "2025-01-01T0
     return keys
 
 
+def forget_settings() -> None:
+    """Drop what the process remembers of the settings and of the plans read under them."""
+    get_settings.cache_clear()
+    # the last plans loaded, and each file's check, kept in the process: another test's files
+    loading._LOADED.clear()
+    loading._CHECKED.clear()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_settings() -> Iterator[None]:
+    """Each test reads the settings of its own environment, never those a test before it left cached."""
+    forget_settings()
+    yield
+    forget_settings()  # after the test's own environment is undone (its monkeypatch goes first)
+
+
 def make_workspace(root: Path, monkeypatch: pytest.MonkeyPatch, database: Path | None = None) -> Workspace:
-    """A workspace in `root`: its plans (copied once, with keys) and output there, the database at `database`."""
+    """`root` as the home: the sample plans copied there once (with keys), output there, the database at
+    `database` (else in `root`, or on PostgreSQL in the PostgreSQL pass)."""
     plans = root / "plans"
     if plans.exists():
         keys = {path.stem: path for path in (root / "keys").glob("*.pem")}
     else:
-        shutil.copytree(PROJECT_ROOT / "plans", plans)
+        copy_sample_plans(plans)
         keys = give_keys(plans / "approvers.yaml", root / "keys")
     if database is None and POSTGRES_ADMIN_URL:
         url = fresh_postgres_database()
     else:
         url = f"sqlite:///{database or root / 'state.db'}"
     workspace = Workspace(root, plans, root / "out", url, keys)
-    monkeypatch.setenv("MUSHARAKA_PLANS_DIR", str(plans))
-    monkeypatch.setenv("MUSHARAKA_OUTPUT_DIR", str(workspace.out))
-    monkeypatch.setenv("MUSHARAKA_DATABASE_URL", url)
-    monkeypatch.setenv("MUSHARAKA_ENGINE_KEY_FILE", str(root / "engine-key.pem"))
-    get_settings.cache_clear()
+    for name, value in workspace.env().items():
+        monkeypatch.setenv(name, value)
+    forget_settings()
     return workspace
 
 
 @pytest.fixture
 def ws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Workspace]:
+    """The test's own workspace, its home the test's temporary folder."""
     workspace = make_workspace(tmp_path, monkeypatch)
     yield workspace
     get_engine(workspace.db_url).dispose()
     if workspace.db_url.startswith("postgresql"):
         drop_postgres_database(workspace.db_url)
-    get_settings.cache_clear()
+    forget_settings()
 
 
 _exit_status: list[int] = []

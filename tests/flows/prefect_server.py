@@ -13,7 +13,8 @@ from pathlib import Path
 
 import httpx
 
-from state.settings import PROJECT_ROOT
+from musharaka.flows.cli.workspace import lay_out
+from tests.conftest import Workspace
 
 PREFECT = str(Path(sys.executable).parent / "prefect")
 MUSHARAKA = str(Path(sys.executable).parent / "musharaka")
@@ -27,18 +28,19 @@ def free_port() -> int:
 
 @dataclass
 class PrefectServer:
-    """The server's address, the environment every process of the test uses, and what was started."""
+    """The server's address, the environment and folder every process of the test uses, and what was started."""
 
     api_url: str
     env: dict[str, str]
     logs: Path
+    workspace: Path  # the home every process works in: prefect.yaml's, and the deployments' pull step's
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     def spawn(self, name: str, *argv: str) -> subprocess.Popen[bytes]:
         """A long-running process (server, worker) in its own process group, its output in a log file."""
         log = (self.logs / f"{name}.log").open("wb")
         process = subprocess.Popen(
-            argv, env=self.env, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            argv, env=self.env, cwd=self.workspace, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
         self.processes.append(process)
         return process
@@ -46,7 +48,7 @@ class PrefectServer:
     def run(self, *argv: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
         """A command that finishes (create the pool, deploy, approve), bounded in time."""
         done = subprocess.run(
-            argv, env=self.env, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=timeout, check=False
+            argv, env=self.env, cwd=self.workspace, capture_output=True, text=True, timeout=timeout, check=False
         )
         assert done.returncode == 0, f"{' '.join(argv)} exited {done.returncode}:\n{done.stdout}\n{done.stderr}"
         return done
@@ -90,16 +92,17 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def prefect_server(home: Path, musharaka_env: dict[str, str], *, workers: int = 1) -> Iterator[PrefectServer]:
-    """A server on a free loopback port with its own home and SQLite database, the `musharaka` process
-    pool, every deployment of prefect.yaml, and `workers` workers polling the pool."""
+def prefect_server(home: Path, workspace: Workspace, *, workers: int = 1) -> Iterator[PrefectServer]:
+    """A server on a free loopback port with its own home (`home`) and SQLite database, the `musharaka`
+    process pool, every deployment of the prefect.yaml `musharaka init` writes into the workspace, and
+    `workers` workers polling the pool, all working in the workspace."""
     port = free_port()
     api_url = f"http://127.0.0.1:{port}/api"
     home.mkdir(parents=True, exist_ok=True)
+    lay_out(workspace.root)  # adds prefect.yaml beside the plans, as a ministry's own workspace has it
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "MUSHARAKA_"))},
-        **musharaka_env,
-        "MUSHARAKA_HOME": str(PROJECT_ROOT),  # the deployments' working directory (prefect.yaml's pull step)
+        **workspace.env(),  # MUSHARAKA_HOME: where `deploy` runs and where prefect.yaml's pull step sends the runs
         "PREFECT_HOME": str(home),
         "PREFECT_API_URL": api_url,
         "PREFECT_SERVER_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{home / 'prefect.db'}",
@@ -111,7 +114,7 @@ def prefect_server(home: Path, musharaka_env: dict[str, str], *, workers: int = 
         "PREFECT_LOGGING_LEVEL": "WARNING",
     }
     env.pop("PREFECT_FLOWS_HEARTBEAT_FREQUENCY")  # unset: no heartbeat thread in flow runs
-    server = PrefectServer(api_url, env, home)
+    server = PrefectServer(api_url, env, home, workspace.root)
     try:
         server.spawn("server", PREFECT, "server", "start", "--host", "127.0.0.1", "--port", str(port))
         _wait_healthy(server, timeout=120)

@@ -3,8 +3,8 @@
 import re
 from datetime import UTC, datetime
 
-from flows.documents import render
-from stages import analyse
+from musharaka.flows.render.documents import render
+from musharaka.stages import analyse
 from tests.stages import test_analysis as cases
 
 DECISION = analyse.Decision(

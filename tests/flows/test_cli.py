@@ -8,7 +8,8 @@ import sys
 
 import pytest
 
-from flows import cli, planfiles
+from musharaka.flows.cli import main
+from musharaka.flows.planfiles import loading
 from tests.conftest import Workspace
 from tests.flows.samples import CAMPAIGN
 
@@ -18,16 +19,16 @@ SATISFACTION = "campaigns/moheri-2025-q3-satisfaction.yaml"
 def test_every_command_is_listed_and_found_in_the_module_that_defines_it() -> None:
     import importlib
 
-    for module, names in cli.COMMAND_MODULES.items():
+    for module, names in main.COMMAND_MODULES.items():
         assert set(importlib.import_module(module).COMMANDS) == set(names), module
-    listed = cli.main.list_commands(None)  # type: ignore[arg-type]
-    assert len(listed) == len(set(listed)) == sum(len(n) for n in cli.COMMAND_MODULES.values())
+    listed = main.main.list_commands(None)  # type: ignore[arg-type]
+    assert len(listed) == len(set(listed)) == sum(len(n) for n in main.COMMAND_MODULES.values())
 
 
 def test_help_lists_every_command(ws: Workspace) -> None:
     result = ws.run("--help")
     assert result.exit_code == 0
-    for names in cli.COMMAND_MODULES.values():
+    for names in main.COMMAND_MODULES.values():
         for name in names:
             assert f"\n  {name} " in result.output
 
@@ -41,7 +42,7 @@ def test_status_starts_without_the_analysis_and_orchestration_libraries(ws: Work
     # `status` is the command people run most; pandas, Prefect and Alembic would triple its start-up
     assert ws.run("status").exit_code == 0  # the first command migrates the empty database: Alembic's turn
     probe = (
-        "import sys; from flows.cli import run; sys.argv = ['musharaka', 'status', '--json']\n"
+        "import sys; from musharaka.flows.cli.main import run; sys.argv = ['musharaka', 'status', '--json']\n"
         "try:\n    run()\nexcept SystemExit as done:\n    assert not done.code, done.code\n"
         "print(sorted(m for m in ('pandas', 'prefect', 'alembic', 'weasyprint') if m in sys.modules), file=sys.stderr)"
     )
@@ -54,7 +55,7 @@ def test_status_starts_without_the_analysis_and_orchestration_libraries(ws: Work
 def test_a_setting_that_cannot_be_read_is_named_and_nothing_runs(
     ws: Workspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from state.settings import get_settings
+    from musharaka.state.settings import get_settings
 
     monkeypatch.setenv("MUSHARAKA_DEBUG", "maybe")
     get_settings.cache_clear()
@@ -68,27 +69,27 @@ def test_a_setting_that_cannot_be_read_is_named_and_nothing_runs(
 
 
 def _forget_this_process() -> None:
-    planfiles._LOADED.clear()  # the next load is the first of a new command
-    planfiles._CHECKED.clear()
+    loading._LOADED.clear()  # the next load is the first of a new command
+    loading._CHECKED.clear()
 
 
 def test_plans_read_from_the_cache_are_the_plans_in_the_files(ws: Workspace) -> None:
     _forget_this_process()
-    planfiles._cache_file().unlink(missing_ok=True)
-    fresh, problems = planfiles.load_plans([ws.plans])
-    assert planfiles._cache_file().exists() and problems == []
+    loading._cache_file().unlink(missing_ok=True)
+    fresh, problems = loading.load_plans([ws.plans])
+    assert loading._cache_file().exists() and problems == []
     _forget_this_process()
-    cached, again = planfiles.load_plans([ws.plans])
+    cached, again = loading.load_plans([ws.plans])
     assert cached == fresh and again == []
 
 
 def test_an_edited_plan_is_read_again(ws: Workspace) -> None:
     _forget_this_process()
-    planfiles.load_plans([ws.plans])
+    loading.load_plans([ws.plans])
     path = ws.plans / SATISFACTION
     path.write_text(path.read_text(encoding="utf-8").replace("quorum: 2", "quorum: 1", 1), encoding="utf-8")
     _forget_this_process()
-    plans, _ = planfiles.load_plans([ws.plans])
+    plans, _ = loading.load_plans([ws.plans])
     assert plans.campaigns[CAMPAIGN].gates.analyse is not None
     assert plans.campaigns[CAMPAIGN].gates.analyse.quorum == 1
 
@@ -102,7 +103,7 @@ def test_problems_are_reported_alike_from_the_cache_and_a_damaged_cache_is_ignor
     second = ws.run("validate", str(ws.plans))
     assert first.exit_code == second.exit_code == 2
     assert first.stderr == second.stderr and "gates.analyse.quorum" in first.stderr
-    planfiles._cache_file().write_text("{not json", encoding="utf-8")
+    loading._cache_file().write_text("{not json", encoding="utf-8")
     _forget_this_process()
     third = ws.run("validate", str(ws.plans))
     assert third.exit_code == 2 and third.stderr == first.stderr

@@ -5,50 +5,37 @@ import os
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
-from state.db import get_engine, session_scope
-from state.events import chain_problems, events_of
-from tests.conftest import Workspace
+from musharaka.state.db import session_scope
+from musharaka.state.events import chain_problems, events_of
+from tests.conftest import Workspace, drop_postgres_database, forget_settings, fresh_postgres_database
 from tests.flows.samples import CAMPAIGN
-
-ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 # Imports first, then waits for a common instant, so both commands really start together.
 AT_THE_SIGNAL = (
-    "import sys, time; from flows.cli import main; "
+    "import sys, time; from musharaka.flows.cli.main import main; "
     "time.sleep(max(0.0, float(sys.argv[1]) - time.time())); main(sys.argv[2:])"
 )
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database(request: pytest.FixtureRequest, ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """The workspace's SQLite file, or a fresh PostgreSQL database on the machine's server."""
-    if request.param == "sqlite":
+    """The workspace's SQLite file, or a fresh PostgreSQL database on the suite's server (skipped without one)."""
+    if request.param == "sqlite" or ws.db_url.startswith("postgresql"):  # the PostgreSQL pass: already one
         yield ws.db_url
         return
-    name = f"musharaka_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    url = fresh_postgres_database()
     monkeypatch.setenv("MUSHARAKA_DATABASE_URL", url)
-    from state.settings import get_settings
-
-    get_settings.cache_clear()
+    forget_settings()
     ws.db_url = url
     try:
         yield url
     finally:
-        get_engine(url).dispose()
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        admin.dispose()
+        drop_postgres_database(url)
 
 
 def test_two_approvals_at_once_are_both_recorded_and_the_next_stage_starts_once(

@@ -12,8 +12,8 @@ import pytest
 from freezegun import freeze_time
 from ruamel.yaml import YAML
 
-from flows import decisions, engine
-from state.signing import SignedDecision
+from musharaka.flows.engine import decisions, records
+from musharaka.state.signing import SignedDecision
 from tests.conftest import Workspace
 from tests.flows.samples import CAMPAIGN, CONTRIBUTIONS
 
@@ -222,8 +222,8 @@ def test_a_signature_replayed_on_another_gate_or_campaign_is_refused(ws: Workspa
     )
     decision = SignedDecision.model_validate_json(signed.read_text())
     now = datetime.fromisoformat("2025-06-15T10:01+04:00")
-    plans = engine.load_plan_set()
-    with pytest.raises(engine.Refused, match="is for campaign moheri-2025-q3-satisfaction, not moheri-2025-q3-video"):
+    plans = records.load_plan_set()
+    with pytest.raises(records.Refused, match="is for campaign moheri-2025-q3-satisfaction, not moheri-2025-q3-video"):
         decisions.submit("moheri-2025-q3-video-call", decision, plans=plans, now=now)
     assert history(ws, "moheri-2025-q3-video-call")[-1]["payload"]["code"] == "replayed"
     ws.approve(CAMPAIGN, "prepare", "dg.planning", now="2025-06-15T10:02+04:00")  # the plan gate opens
@@ -288,8 +288,8 @@ def test_rotated_keys_old_refused_new_accepted(ws: Workspace) -> None:
 
 
 def history_of_registry(ws: Workspace) -> list[dict[str, Any]]:
-    from state.db import session_scope
-    from state.events import REGISTRY_CHAIN, events_of, payload_of
+    from musharaka.state.db import session_scope
+    from musharaka.state.events import REGISTRY_CHAIN, events_of, payload_of
 
     with session_scope() as session:
         return [payload_of(e).model_dump(mode="json") for e in events_of(REGISTRY_CHAIN, session=session)]
@@ -444,7 +444,7 @@ def test_extension_while_the_window_runs_moves_its_close(ws: Workspace) -> None:
 
 def gpa_row(ws: Workspace, when: str) -> str:
     """One valid contribution for the GPA poll, answering every question with its first option."""
-    plan = engine.load_plan_set().campaigns[GPA]
+    plan = records.load_plan_set().campaigns[GPA]
     answers = []
     for question in plan.instrument:
         if question.type in ("single", "multiple"):

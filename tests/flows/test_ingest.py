@@ -10,9 +10,9 @@ from ruamel.yaml import YAML
 from sqlalchemy import text
 from sqlmodel import Session, SQLModel, col, select
 
-from state.db import get_engine
-from state.events import as_utc
-from state.tables import Contribution
+from musharaka.state.db import get_engine
+from musharaka.state.events import as_utc
+from musharaka.state.tables import Contribution
 from tests.conftest import Workspace
 from tests.flows import exports
 from tests.flows.exports import CAMPAIGN, GOOGLE_ROWS
@@ -248,7 +248,8 @@ def test_audit_verify_names_a_changed_quarantined_row(conduct: Workspace) -> Non
     assert "quarantined 1 rows; 1 are there now and they do not match the sealed digest" in result.output
 
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "real"
+# a real file, its source and licence in SOURCES.md beside it
+PABULIB = Path(__file__).resolve().parents[1] / "data" / "pabulib"
 
 
 def pb_campaign(ws: Workspace) -> str:
@@ -288,7 +289,7 @@ def pb_campaign(ws: Workspace) -> str:
 def test_a_real_pabulib_file_is_one_row_per_vote_with_points_and_segments(ws: Workspace) -> None:
     campaign = pb_campaign(ws)
     ok(ws, "start", campaign, "--no-advance", now="2019-09-01T09:00+02:00")
-    path = SHARED / "pabulib_checker_example_valid_gdansk_2020_przerobka.pb"
+    path = PABULIB / "pabulib_checker_example_valid_gdansk_2020_przerobka.pb"
     out = ok(ws, "ingest", campaign, str(path), now="2019-09-24T09:00+02:00")
     assert "182 rows read = 182 stored + 0 quarantined + 0 duplicates" in out and "Pabulib (.pb)" in out
     rows = {r["row_key"]: r for r in stored(ws)}

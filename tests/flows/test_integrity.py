@@ -5,9 +5,9 @@ from datetime import datetime
 
 import pytest
 
-from flows import engine
-from state.db import session_scope
-from state.settings import get_settings
+from musharaka.flows.engine import records, runs
+from musharaka.state.db import session_scope
+from musharaka.state.settings import get_settings
 from tests.conftest import Workspace
 from tests.flows.samples import CAMPAIGN, CONTRIBUTIONS
 
@@ -77,9 +77,9 @@ def test_an_event_cannot_be_dated_before_the_last_one(ws: Workspace) -> None:
 
 def test_a_stage_run_that_died_midway_is_picked_up_again(ws: Workspace) -> None:
     ok(ws, "start", CAMPAIGN, "--no-advance", now="2025-06-15T09:00+04:00")
-    plans = engine.load_plan_set()
+    plans = records.load_plan_set()
     with session_scope() as session:  # a run that recorded its start and then died
-        job = engine.begin_stage(CAMPAIGN, plans, now=datetime.fromisoformat("2025-06-15T09:01+04:00"), session=session)
+        job = runs.begin_stage(CAMPAIGN, plans, now=datetime.fromisoformat("2025-06-15T09:01+04:00"), session=session)
         assert job is not None
     out = ok(ws, "advance", CAMPAIGN, now="2025-06-15T09:30+04:00")
     assert "prepare (attempt 1) awaiting-gate" in out

@@ -3,7 +3,7 @@
 import json
 from datetime import UTC, datetime
 
-from flows.kickoff import quarter_of
+from musharaka.flows.kickoff import quarter_of
 from tests.conftest import Workspace
 
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from state.db import session_scope
-from state.events import chain_problems, events_of
-from state.settings import get_settings
+from musharaka.state.db import session_scope
+from musharaka.state.events import chain_problems, events_of
+from musharaka.state.settings import get_settings
 from tests.conftest import Workspace, drop_postgres_database, fresh_postgres_database
 from tests.flows.prefect_server import MUSHARAKA, PREFECT, PrefectServer, prefect_server
 from tests.flows.samples import CAMPAIGN, CONTRIBUTIONS
@@ -56,13 +56,21 @@ def _approver(ws: Workspace, campaign: str, stage: str) -> list[str]:
 def _at_once(server: PrefectServer, commands: list[list[str]]) -> list[subprocess.CompletedProcess[str]]:
     """Start every command together and wait for all, each bounded in time."""
     started = [
-        subprocess.Popen(argv, env=server.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            argv, env=server.env, cwd=server.workspace, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
         for argv in commands
     ]
     finished = []
-    for argv, process in zip(commands, started, strict=True):
-        out, err = process.communicate(timeout=240)
-        finished.append(subprocess.CompletedProcess(argv, process.returncode, out, err))
+    try:
+        for argv, process in zip(commands, started, strict=True):
+            out, err = process.communicate(timeout=240)
+            finished.append(subprocess.CompletedProcess(argv, process.returncode, out, err))
+    finally:
+        for process in started:  # one that ran out of time is not left running once the server is gone
+            if process.poll() is None:
+                process.kill()
+                process.communicate()
     return finished
 
 
@@ -99,14 +107,8 @@ def test_workers_approvers_and_ingestions_at_once_lose_and_fork_nothing(on_postg
     batches = [ws.write(f"batch-{n}.csv", "\n".join([header, *rows[n::3]]) + "\n") for n in range(3)]
     ingest = [[MUSHARAKA, "--now", NOW, "submit", CAMPAIGN, "conduct", str(path)] for path in batches]
 
-    musharaka_env = {
-        "MUSHARAKA_DATABASE_URL": ws.db_url,
-        "MUSHARAKA_PLANS_DIR": str(ws.plans),
-        "MUSHARAKA_OUTPUT_DIR": str(ws.out),
-        "MUSHARAKA_ENGINE_KEY_FILE": str(ws.root / "engine-key.pem"),
-    }
     started = time.monotonic()
-    with prefect_server(tmp_path / "prefect", musharaka_env, workers=3) as server:
+    with prefect_server(tmp_path / "prefect", ws, workers=3) as server:
         _round(ws, server, "prepare", campaigns, ingest)
         _round(ws, server, "plan", campaigns, [])
     assert time.monotonic() - started < 900

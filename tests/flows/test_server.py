@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from flows import engine
-from state.db import session_scope
-from state.events import chain_problems, events_of
+from musharaka.flows.engine import records
+from musharaka.state.db import session_scope
+from musharaka.state.events import chain_problems, events_of
 from tests.conftest import Workspace
 from tests.flows.prefect_server import MUSHARAKA, prefect_server
 from tests.flows.samples import CAMPAIGN
@@ -19,13 +19,7 @@ pytestmark = pytest.mark.server
 
 def test_an_approval_runs_the_next_stage_on_a_worker_through_the_deployment(ws: Workspace, tmp_path: Path) -> None:
     assert ws.run("start", CAMPAIGN, now="2025-06-15T09:00+04:00").exit_code == 0  # in-process: prepare
-    musharaka_env = {
-        "MUSHARAKA_DATABASE_URL": ws.db_url,
-        "MUSHARAKA_PLANS_DIR": str(ws.plans),
-        "MUSHARAKA_OUTPUT_DIR": str(ws.out),
-        "MUSHARAKA_ENGINE_KEY_FILE": str(ws.root / "engine-key.pem"),
-    }
-    with prefect_server(tmp_path / "prefect", musharaka_env) as server:
+    with prefect_server(tmp_path / "prefect", ws) as server:
         approved = server.run(
             MUSHARAKA, "--now", "2025-06-16T09:00+04:00", "approve", CAMPAIGN, "prepare", *ws.key("dg.planning")
         )
@@ -44,6 +38,6 @@ def test_an_approval_runs_the_next_stage_on_a_worker_through_the_deployment(ws: 
     with session_scope() as session:
         events = events_of(CAMPAIGN, session=session)
         assert chain_problems(events) == []
-        campaign = engine.campaign_state(CAMPAIGN, session=session)
+        campaign = records.campaign_state(CAMPAIGN, session=session)
     assert (campaign.stage, campaign.status) == ("plan", "awaiting-gate")
     assert [e.type for e in events].count("stage.completed") == 2  # prepare in-process, plan on the worker

@@ -1,10 +1,11 @@
 """The shipped sample plans, loaded once, for the pure stage tests."""
 
-from flows.planfiles import load_plans
-from stages.plans import CampaignPlan
-from state.settings import PROJECT_ROOT
+from musharaka.flows.planfiles.loading import load_plans
+from musharaka.stages.plans import CampaignPlan
+from musharaka.state.settings import package_folder
 
-_plans, _problems = load_plans([PROJECT_ROOT / "plans"])
+# read where they are installed: these tests only read them
+_plans, _problems = load_plans([package_folder("musharaka.plans")])
 assert not _problems, _problems
 SATISFACTION: CampaignPlan = _plans.campaigns["moheri-2025-q3-satisfaction"]
 VOTE: CampaignPlan = _plans.campaigns["moheri-2025-q1-chatbot-name"]

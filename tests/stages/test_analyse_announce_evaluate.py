@@ -4,9 +4,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from stages import analyse, announce, conduct, evaluate
-from stages.common import MissingInputs
-from stages.plans import Bilingual
+from musharaka.stages import analyse, announce, conduct, evaluate
+from musharaka.stages.common import MissingInputs
+from musharaka.stages.plans import Bilingual
 from tests.stages.plans_fixture import SATISFACTION
 from tests.stages.test_conduct import CLOSES, PLANNED, RECORDS, contribution
 

@@ -3,17 +3,19 @@
 import hashlib
 import random
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from stages import analyse, conduct, frame, pabulib, text
-from stages.plans import CampaignPlan
-from state.settings import PROJECT_ROOT
+from musharaka.stages import analyse, conduct, frame, pabulib, text
+from musharaka.stages.plans import CampaignPlan
 from tests.stages.plans_fixture import SATISFACTION, VOTE, changed
 from tests.stages.test_conduct import CLOSES, PLANNED
 
 AT = datetime(2025, 7, 10, 8, 0, tzinfo=UTC)
+# real files, each source and licence in a SOURCES.md beside them
+DATA = Path(__file__).resolve().parents[1] / "data"
 
 
 def record(audience: str, answers: dict, channel: str = "website", **segments: str) -> dict:
@@ -175,7 +177,7 @@ def test_cumulative_budget_counts_points_and_funds_by_points() -> None:
 
 
 def test_real_pabulib_instance_analysed_as_a_campaign_matches_the_official_selection() -> None:
-    path = PROJECT_ROOT / "tests" / "data" / "pabulib" / "Netherlands_Assen_2024.pb"
+    path = DATA / "pabulib" / "Netherlands_Assen_2024.pb"
     instance = pabulib.parse(path.read_text(encoding="utf-8"), path.name)
     plan = budget_plan([project(p.id, p.cost) for p in instance.projects], instance.budget, "equal-shares")
     rows = [record("students", {"projects": list(v.ballot)}) for v in instance.votes]
@@ -230,7 +232,7 @@ def test_near_duplicates_are_texts_that_differ_by_a_little_but_not_word_for_word
     assert text.near_duplicates(normalised, 0.8) == (1, 1)  # the "forms" variant, one group
 
 
-REVIEWS = PROJECT_ROOT.parent / "shared" / "data" / "real" / "saudi_tourism_reviews_ar.csv"
+REVIEWS = DATA / "reviews" / "saudi_tourism_reviews_ar.csv"
 
 
 def test_arabic_normalisation_on_real_reviews_keeps_the_hijri_abbreviation() -> None:

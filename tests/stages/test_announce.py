@@ -4,10 +4,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from flows.documents import render
-from stages import analyse, announce, conduct
-from stages.common import MissingInputs
-from stages.plans import Bilingual
+from musharaka.flows.render.documents import render
+from musharaka.stages import analyse, announce, conduct
+from musharaka.stages.common import MissingInputs
+from musharaka.stages.plans import Bilingual
 from tests.stages.plans_fixture import SATISFACTION
 from tests.stages.test_conduct import CLOSES, PLANNED, contribution
 

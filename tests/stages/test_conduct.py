@@ -4,9 +4,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from stages import conduct, prepare
-from stages import plan as plan_stage
-from stages.common import MissingInputs, NotYet
+from musharaka.stages import conduct, prepare
+from musharaka.stages import plan as plan_stage
+from musharaka.stages.common import MissingInputs, NotYet
 from tests.stages.plans_fixture import SATISFACTION
 
 CLOSES = datetime(2025, 8, 14, 20, 0, tzinfo=UTC)  # midnight after 14 August, Muscat time

@@ -4,9 +4,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from stages import followup
-from stages import kpis as k
-from stages.plans import Bilingual, Indicator
+from musharaka.stages import followup
+from musharaka.stages import kpis as k
+from musharaka.stages.plans import Bilingual
+from musharaka.stages.programme import Indicator
 
 ZONE = "Asia/Muscat"
 H1 = k.parse_period("2025-H1", ZONE)

@@ -4,11 +4,10 @@ from pathlib import Path
 
 import pytest
 
-from stages import budget, pabulib
-from state.settings import PROJECT_ROOT
+from musharaka.stages import budget, pabulib
 
-REAL = PROJECT_ROOT.parent / "shared" / "data" / "real"
-RECORDED = PROJECT_ROOT / "tests" / "data" / "pabulib"
+# real files, each source and licence in SOURCES.md beside them
+RECORDED = Path(__file__).resolve().parents[1] / "data" / "pabulib"
 
 
 def read(path: Path) -> pabulib.PbInstance:
@@ -43,7 +42,7 @@ def test_greedy_skips_a_project_that_no_longer_fits_and_funds_a_cheaper_one() ->
 
 
 def test_cumulative_file_with_comma_decimal_cost_is_read_and_its_stated_votes_and_score_recomputed() -> None:
-    instance = read(REAL / "pabulib_checker_example_valid_gdansk_2020_przerobka.pb")
+    instance = read(RECORDED / "pabulib_checker_example_valid_gdansk_2020_przerobka.pb")
     assert instance.vote_type == "cumulative" and instance.budget == 242800
     assert {p.id: p.cost for p in instance.projects} == {"3": 8000.0, "1": 42000.0, "2": 5900.0}
     assert len(instance.votes) == 182 and instance.votes[0].segments == {"age": "35", "sex": "F"}
@@ -56,7 +55,7 @@ def test_cumulative_file_with_comma_decimal_cost_is_read_and_its_stated_votes_an
 
 
 def test_approval_file_with_doubled_quotes_in_meta_is_read_and_its_stated_votes_recomputed() -> None:
-    instance = read(REAL / "pabulib_checker_example_valid_mturk_k_approval_3.pb")
+    instance = read(RECORDED / "pabulib_checker_example_valid_mturk_k_approval_3.pb")
     assert '"Participatory Budgeting Design for the Real World"' in instance.meta["acknowledgments"]
     assert instance.rule == "unknown" and len(instance.projects) == 10 and len(instance.votes) == 76
     projects = [budget.Project(p.id, p.cost) for p in instance.projects]

@@ -4,7 +4,9 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from stages.plans import Window, campaign_problems, quarter_bounds
+from musharaka.stages.checks import campaign_problems
+from musharaka.stages.plans import Window
+from musharaka.stages.programme import quarter_bounds
 from tests.stages.plans_fixture import SATISFACTION, changed
 
 

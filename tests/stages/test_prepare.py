@@ -4,9 +4,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from stages import prepare
-from stages.common import MissingInputs
-from stages.plans import Readiness
+from musharaka.stages import prepare
+from musharaka.stages.common import MissingInputs
+from musharaka.stages.plans import Readiness
 from tests.stages.plans_fixture import SATISFACTION, changed
 
 NOW = datetime(2025, 6, 15, tzinfo=UTC)

@@ -1,6 +1,7 @@
 """Auditors: tamper with a real database as a rogue administrator would, and see verify name the event."""
 
 import json
+import shutil
 import sqlite3
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -9,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from state.events import event_hash
+from musharaka.state.events import event_hash
 from tests.conftest import Workspace
 from tests.flows.samples import CAMPAIGN
 from tests.state.test_events import drive
@@ -46,11 +47,14 @@ def golden(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 @pytest.fixture
 def rogue(golden: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Workspace]:
-    """A workspace on a copy of the golden database, for this test to tamper with."""
+    """A copy of the golden workspace (plans, keys, documents, `var/`, database), for this test to tamper with."""
     from tests.conftest import make_workspace
 
-    ws = make_workspace(golden, monkeypatch, database=tmp_path / "copy.db")
-    source, copy = sqlite3.connect(golden / "state.db"), sqlite3.connect(tmp_path / "copy.db")
+    home = tmp_path / "rogue"
+    # the test's own home: what it changes, a document or the pseudonym key, no other test sees
+    shutil.copytree(golden, home, ignore=shutil.ignore_patterns("state.db*"))
+    ws = make_workspace(home, monkeypatch, database=home / "state.db")
+    source, copy = sqlite3.connect(golden / "state.db"), sqlite3.connect(home / "state.db")
     source.backup(copy)  # WAL-safe: what is committed, whether or not it reached the main file
     source.close()
     copy.close()
@@ -149,13 +153,9 @@ def test_a_changed_document_is_named_at_its_stage(rogue: Workspace) -> None:
     seq = seq_of(rogue, "stage.completed")
     [(payload,)] = rows(rogue, "select payload from event where campaign_id = ? and seq = ?", CAMPAIGN, seq)
     document = rogue.out / json.loads(str(payload))["documents"][0]["path"]
-    original = document.read_bytes()
-    try:
-        document.write_bytes(original.replace(b"<h2>", b"<h2>!", 1))
-        verify_names(rogue, seq, "document")
-        verify_names(rogue, seq, "was changed after it was recorded")
-    finally:
-        document.write_bytes(original)
+    document.write_bytes(document.read_bytes().replace(b"<h2>", b"<h2>!", 1))  # in this test's own copy
+    verify_names(rogue, seq, "document")
+    verify_names(rogue, seq, "was changed after it was recorded")
 
 
 def rehash_from(ws: Workspace, seq: int, campaign: str = CAMPAIGN) -> None:

@@ -8,16 +8,10 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from state.db import get_engine, session_scope
-from state.events import (
-    GENESIS,
-    canonical,
-    chain_problems,
-    event_hash,
-    events_of,
-)
-from state.projection import rebuild
-from state.tables import PROJECTIONS, Event
+from musharaka.state.db import get_engine, session_scope
+from musharaka.state.events import GENESIS, canonical, chain_problems, event_hash, events_of
+from musharaka.state.projection import rebuild
+from musharaka.state.tables import PROJECTIONS, Event
 from tests.conftest import Workspace
 from tests.flows.samples import CAMPAIGN, CONTRIBUTIONS, DECISION
 

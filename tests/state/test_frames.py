@@ -6,8 +6,8 @@ from pathlib import Path
 import pandas as pd
 from sqlmodel import Session, SQLModel, create_engine
 
-from state.frames import contributions_frame
-from state.tables import Contribution
+from musharaka.state.frames import contributions_frame
+from musharaka.state.tables import Contribution
 
 
 def row(key: str, at: datetime, answers: str, campaign: str = "c1", segments: str = "{}") -> Contribution:

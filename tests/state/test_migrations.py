@@ -2,11 +2,10 @@
 upgrades an empty database by itself and refuses one at another revision until `musharaka db upgrade`."""
 
 import json
-import os
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -14,33 +13,27 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, create_engine, text
 from sqlmodel import SQLModel
 
-import state.tables  # noqa: F401  (the models under comparison)
-from state import migrate
-from tests.conftest import Workspace
+import musharaka.state.tables  # noqa: F401  (the models under comparison)
+from musharaka.state import migrate
+from tests.conftest import Workspace, drop_postgres_database, fresh_postgres_database
 from tests.flows.samples import CAMPAIGN
-
-PG_ADMIN = os.environ.get("MUSHARAKA_TEST_POSTGRES") or "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def empty_engine(request: pytest.FixtureRequest, tmp_path) -> Iterator[Engine]:  # type: ignore[no-untyped-def]
+def empty_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """An empty SQLite file, or a fresh PostgreSQL database on the suite's server (skipped without one)."""
     if request.param == "sqlite":
         engine = create_engine(f"sqlite:///{tmp_path / 'empty.db'}")
         yield engine
         engine.dispose()
         return
-    name = f"musharaka_mig_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    engine = create_engine(PG_ADMIN.rsplit("/", 1)[0] + f"/{name}")
+    url = fresh_postgres_database()
+    engine = create_engine(url)
     try:
         yield engine
     finally:
         engine.dispose()
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        admin.dispose()
+        drop_postgres_database(url)
 
 
 def test_the_migrations_create_exactly_the_tables_the_models_describe(empty_engine: Engine) -> None:
@@ -74,7 +67,7 @@ def test_a_database_at_another_revision_is_refused_with_the_upgrade_hint(ws: Wor
         connection.execute(text("UPDATE alembic_version SET version_num = '0000'"))
     engine.dispose()
     # a command of its own: the check runs once per process
-    refused = subprocess.run([sys.executable, "-m", "flows.cli", "status"], capture_output=True, text=True)
+    refused = subprocess.run([sys.executable, "-m", "musharaka.flows.cli", "status"], capture_output=True, text=True)
     assert refused.returncode == 1
     assert "at schema revision 0000" in refused.stderr and "musharaka db upgrade" in refused.stderr
 

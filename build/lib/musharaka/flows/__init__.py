@@ -1,0 +1,1 @@
+"""Prefect flows and tasks that wire stages to state; the CLI."""

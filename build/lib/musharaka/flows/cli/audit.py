@@ -1,0 +1,199 @@
+"""The auditor's commands: verify, checkpoint, export a bundle, replay to an instant, rebuild projections."""
+
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import click
+from pydantic import ValidationError
+from sqlmodel import Session, select
+
+from musharaka.flows.cli.common import emit, parse_instant
+from musharaka.flows.engine import records
+from musharaka.flows.render import bundle
+from musharaka.state.audit import Checkpoint, checkpoint_problems, file_reader, heads, verify_database
+from musharaka.state.db import session_scope
+from musharaka.state.events import events_of
+from musharaka.state.projection import rebuild
+from musharaka.state.replay import campaign_at
+from musharaka.state.settings import get_settings
+from musharaka.state.signing import engine_key, public_text, sign_bytes
+from musharaka.state.tables import Event
+
+
+@click.group()
+def audit() -> None:
+    """Verify the log, file checkpoints, export bundles for auditors."""
+
+
+def _fail(problems: list[str], what: str) -> None:
+    for problem in problems:
+        click.echo(problem, err=True)
+    click.echo(f"{what}: {len(problems)} problem(s)", err=True)
+    sys.exit(1)
+
+
+@audit.command("verify")
+@click.option("--campaign", help="Only this campaign (and the registry chain).")
+@click.option(
+    "--checkpoint",
+    "checkpoint_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Also detect truncation and rewriting since this checkpoint.",
+)
+@click.option("--engine-key", help="The engine's public key the checkpoint or bundle must be signed with.")
+@click.option(
+    "--bundle",
+    "bundle_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Verify an exported bundle, offline, instead of the database.",
+)
+def verify_command(
+    campaign: str | None, checkpoint_file: Path | None, engine_key: str | None, bundle_dir: Path | None
+) -> None:
+    """Recompute every hash, link and signature; check contributions and documents against their digests.
+
+    Example: musharaka audit verify --checkpoint checkpoint-2025-09-30.json
+    """
+    if bundle_dir is not None:
+        problems, sealer = bundle.verify_bundle(bundle_dir, engine_key)
+        if problems:
+            _fail(problems, f"bundle {bundle_dir}")
+        click.echo(f"ok: bundle {bundle_dir} verifies; sealed by engine key {sealer}")
+        if not engine_key:
+            click.echo(
+                "note: anyone can seal a bundle with a key of their own: compare this key with the engine key "
+                "the operator filed, or pass --engine-key to require it",
+                err=True,
+            )
+        return
+    with session_scope() as session:
+        if campaign:
+            records.campaign_state(campaign, session=session)
+        findings, events, chains = verify_database(session, campaign, document=file_reader(get_settings().output_dir))
+        problems = [str(f) for f in findings]
+        if checkpoint_file is not None:
+            try:
+                checkpoint = Checkpoint.model_validate_json(checkpoint_file.read_bytes())
+            except ValidationError:
+                raise click.BadParameter(
+                    f"{checkpoint_file}: expected a checkpoint written by `musharaka audit checkpoint`"
+                ) from None
+            problems += checkpoint_problems(checkpoint, _hashes(session, checkpoint), engine_key)
+    if problems:
+        _fail(problems, "audit")
+    click.echo(f"ok: {events} events in {chains} chains verify; contributions and documents match")
+
+
+def _hashes(session: Session, checkpoint: Checkpoint) -> dict[tuple[str, int], str]:
+    """The stored hashes of the events the checkpoint names."""
+    found = {}
+    for chain, (seq, _) in checkpoint.heads.items():
+        event = session.exec(select(Event).where(Event.campaign_id == chain, Event.seq == seq)).first()
+        if event is not None:
+            found[(chain, seq)] = event.hash
+    return found
+
+
+@audit.command("checkpoint")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write here (default: stdout).")
+@click.pass_obj
+def checkpoint_command(now: datetime, out: Path | None) -> None:
+    """The heads of every chain, signed with the engine's key: file it outside the database.
+
+    Example: musharaka audit checkpoint --out /secure/checkpoint-$(date +%F).json
+    """
+    key = engine_key(get_settings().engine_key_file)
+    with session_scope() as session:
+        found = heads(events_of(session=session))
+    checkpoint = Checkpoint(created_at=now, heads=found, public_key=public_text(key.public_key()))
+    signed = checkpoint.model_copy(update={"signature": sign_bytes(key, checkpoint.message())})
+    body = signed.model_dump_json(indent=2)
+    if out:
+        out.write_text(body + "\n", encoding="utf-8")
+        click.echo(f"checkpoint of {len(found)} chains written to {out}; engine key {signed.public_key}")
+    else:
+        click.echo(body)
+
+
+@audit.command("export")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--campaign", "campaigns", multiple=True, help="A campaign to include (repeatable).")
+@click.option("--all", "everything", is_flag=True, help="Every campaign.")
+@click.pass_obj
+def export_command(now: datetime, folder: Path, campaigns: tuple[str, ...], everything: bool) -> None:
+    """A self-contained bundle an auditor can verify offline (`audit verify --bundle`).
+
+    Example: musharaka audit export --campaign moheri-2025-q3-satisfaction bundle/
+    """
+    if not campaigns and not everything:
+        raise click.UsageError("name campaigns with --campaign, or pass --all")
+    if folder.exists() and any(folder.iterdir()):
+        raise click.BadParameter(f"{folder} is not empty: choose a new folder for the bundle")
+    with session_scope() as session:
+        for campaign in campaigns:
+            records.campaign_state(campaign, session=session)
+        count = bundle.export(folder, list(campaigns) or None, now=now, session=session)
+    click.echo(f"{count} events exported to {folder}; verify with: musharaka audit verify --bundle {folder}")
+
+
+@click.command()
+@click.argument("campaign_id")
+@click.option("--at", "at_text", required=True, metavar="ISO-TIME", help="The instant, with its offset.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def replay(campaign_id: str, at_text: str, as_json: bool) -> None:
+    """The campaign as it stood at an instant, rebuilt from its events alone.
+
+    Example: musharaka replay moheri-2025-q3-satisfaction --at 2025-08-01T12:00+04:00
+    """
+    at = parse_instant(at_text)
+    with session_scope() as session:
+        records.campaign_state(campaign_id, session=session)
+        view = campaign_at(campaign_id, at, session=session)
+    if view is None:
+        raise records.Refused(f"campaign {campaign_id} had not started at {at.isoformat()}")
+    if as_json:
+        emit(view.model_dump(mode="json"))
+        return
+    closes = view.window_extended_to or view.window_closes
+    click.echo(f"{campaign_id} at {at.isoformat()} ({view.events} events)")
+    click.echo(
+        f"  stage {view.stage}, attempt {view.attempt}, {view.status}{': ' + view.detail if view.detail else ''}"
+    )
+    extended = f" (extended from {view.window_closes})" if view.window_extended_to else ""
+    click.echo(
+        f"  window {view.window_opens} to {closes}{extended}, {view.window_state} then; "
+        f"contributions {view.contributions}"
+    )
+    for gate in view.gates:
+        click.echo(f"  gate {gate.stage} attempt {gate.attempt}: {gate.status}")
+        for d in gate.decisions:
+            behalf = f" for {d.principal}" if d.principal != d.approver else ""
+            click.echo(f"    {d.at.isoformat()} {d.decision} by {d.approver}{behalf}{': ' + d.why if d.why else ''}")
+    for u in view.decision_updates:
+        note = f": {u['note']}" if u["note"] else ""
+        click.echo(f"  decision {u['status']} {u['percent']}% on {u['at'].isoformat()}{note}")
+    click.echo(f"  approvers registry {view.registry_digest and view.registry_digest[:12]} in force:")
+    for a in view.approvers:
+        click.echo(f"    {a.id:<20} roles {','.join(a.roles):<34} keys {','.join(a.keys_in_force) or '-'}")
+    for lent in view.delegations:
+        click.echo(f"    delegation {lent['delegator']} -> {lent['delegate']} until {lent['ends']}: {lent['reason']}")
+
+
+@click.group()
+def state() -> None:
+    """The state database's projections."""
+
+
+@state.command("rebuild")
+def rebuild_command() -> None:
+    """Drop every projection and replay the whole log into them.
+
+    Example: musharaka state rebuild
+    """
+    with session_scope() as session:
+        count = rebuild(session=session)
+    click.echo(f"projections rebuilt from {count} events")
+
+
+COMMANDS = {c.name: c for c in (audit, replay, state) if c.name}

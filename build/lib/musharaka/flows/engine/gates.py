@@ -1,0 +1,181 @@
+"""Deciding a gate: a verified, signed approval, rejection or extension recorded against the open gate."""
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlmodel import Session, select
+
+from musharaka.flows.engine.records import Refused, campaign_state
+from musharaka.flows.engine.signatures import verify_signature
+from musharaka.stages.approvers import ApproversRegistry
+from musharaka.stages.gates import NoAuthority, authority
+from musharaka.stages.plans import CampaignPlan, GatePolicy
+from musharaka.state.events import (
+    REGISTRY_CHAIN,
+    GateDecided,
+    RegistryRecorded,
+    WindowExtended,
+    as_utc,
+    digest,
+    head,
+    payload_of,
+)
+from musharaka.state.log import append
+from musharaka.state.projection import approvals, gate_policy, open_gate
+from musharaka.state.signing import SignedDecision
+from musharaka.state.tables import Gate
+
+
+def record_registry(registry: ApproversRegistry, *, now: datetime, session: Session) -> str:
+    """Log the registry when it differs from the version last recorded; returns its digest.
+
+    Every decision cites this digest, so an auditor can tell which keys and roles were in force.
+    """
+    body = registry.model_dump(mode="json")
+    registry_digest = digest(body)
+    last = head(REGISTRY_CHAIN, session=session)
+    recorded = payload_of(last) if last else None
+    if not isinstance(recorded, RegistryRecorded) or recorded.registry_digest != registry_digest:
+        append(
+            REGISTRY_CHAIN,
+            RegistryRecorded(registry=body, registry_digest=registry_digest),
+            actor="engine",
+            at=now,
+            session=session,
+        )
+    return registry_digest
+
+
+@dataclass(frozen=True)
+class Decidable:
+    """What a signed decision is about: an open gate, or the conduct stage while its window runs."""
+
+    stage: str
+    attempt: int
+    policy: GatePolicy
+    due: datetime
+    submitter: str | None
+    outputs_digest: str
+    gate: Gate | None
+
+
+def _decidable(campaign_id: str, signed: SignedDecision, plan: CampaignPlan, *, session: Session) -> Decidable:
+    """The gate the signed decision is for, or a refusal naming how it does not fit."""
+    if signed.campaign != campaign_id:
+        raise Refused(
+            f"the signature is for campaign {signed.campaign}, not {campaign_id} (a replayed signature)",
+            "replayed",
+        )
+    campaign = campaign_state(campaign_id, session=session)
+    gate = open_gate(campaign_id, session=session)
+    if gate is None and signed.decision == "extend" and campaign.stage == "conduct" and signed.stage == "conduct":
+        # the window may be extended while it runs, before conduct has outputs or a gate
+        if signed.attempt != campaign.attempt or signed.outputs_digest:
+            raise Refused(
+                f"the extension is signed for attempt {signed.attempt} with outputs; conduct is at attempt "
+                f"{campaign.attempt} and has no outputs yet (a replayed signature)",
+                "replayed",
+            )
+        never = datetime.max.replace(tzinfo=UTC)
+        policy = plan.gates.for_stage("conduct")
+        return Decidable("conduct", campaign.attempt, policy, never, None, "", None)
+    if gate is None or gate.stage != signed.stage:
+        earlier = session.exec(
+            select(Gate).where(
+                Gate.campaign_id == campaign_id, Gate.stage == signed.stage, Gate.attempt == signed.attempt
+            )
+        ).first()
+        if earlier is not None and earlier.status != "open":
+            raise Refused(
+                f"the {signed.stage} gate (attempt {signed.attempt}) was already decided: {earlier.status}",
+                "already-decided",
+            )
+        where = f"its open gate is {gate.stage}" if gate else "it has no open gate"
+        raise Refused(f"campaign {campaign_id} has no open gate for {signed.stage}; {where}", "no-open-gate")
+    if signed.attempt != gate.attempt:
+        raise Refused(
+            f"the signature is for attempt {signed.attempt} of the {gate.stage} gate; the open gate is "
+            f"attempt {gate.attempt} (a replayed signature)",
+            "replayed",
+        )
+    if signed.outputs_digest != gate.outputs_digest:
+        raise Refused(
+            f"the signature covers outputs {signed.outputs_digest}, but the {gate.stage} outputs are "
+            f"now {gate.outputs_digest}: review them again (musharaka review) and sign anew",
+            "stale-digest",
+        )
+    return Decidable(
+        gate.stage,
+        gate.attempt,
+        gate_policy(gate),
+        as_utc(gate.due_at),
+        gate.submitter,
+        gate.outputs_digest,
+        gate,
+    )
+
+
+def decide(
+    campaign_id: str,
+    signed: SignedDecision,
+    *,
+    registry: ApproversRegistry,
+    plan: CampaignPlan,
+    now: datetime,
+    session: Session,
+) -> Gate | None:
+    """Verify a signed approval, rejection or extension and record it; Refused says why it cannot be."""
+    campaign_state(campaign_id, session=session)
+    registry_digest = record_registry(registry, now=now, session=session)
+    verify_signature(signed, registry, now)
+    target = _decidable(campaign_id, signed, plan, session=session)
+    try:
+        power = authority(registry, signed.approver, target.policy, now=now, due=target.due)
+    except NoAuthority as error:
+        raise Refused(str(error), "role-not-allowed") from None
+    if target.submitter in (signed.approver, power.principal):
+        raise Refused(
+            f"{target.submitter} submitted the {target.stage} stage and may not sign off its own gate "
+            "(separation of duties)",
+            "self-approval",
+        )
+    if signed.decision in ("reject", "extend") and not signed.text.strip():
+        raise Refused(f"to {signed.decision}, give a reason (--reason) for the record", "no-reason")
+    if (
+        signed.decision == "approve"
+        and target.gate is not None
+        and any(a.principal == power.principal for a in approvals(target.gate, session=session))
+    ):
+        raise Refused(f"{power.principal} has already approved this {target.stage} gate", "already-approved")
+    common: dict[str, Any] = {
+        "stage": target.stage,
+        "attempt": target.attempt,
+        "approver": signed.approver,
+        "principal": power.principal,
+        "capacity": power.capacity,
+        "signed": signed.model_dump(mode="json"),
+        "registry_digest": registry_digest,
+    }
+    payload: GateDecided | WindowExtended
+    if signed.decision == "extend":
+        payload = _extension(campaign_id, target, signed, common, session=session)
+    else:
+        payload = GateDecided(decision=signed.decision, text=signed.text.strip(), roles=list(power.roles), **common)
+    append(campaign_id, payload, actor=signed.approver, at=now, session=session)
+    return target.gate
+
+
+def _extension(
+    campaign_id: str, target: Decidable, signed: SignedDecision, common: dict[str, Any], *, session: Session
+) -> WindowExtended:
+    """guide 8.1.3: conduct may extend the participation window to a later closing date."""
+    campaign = campaign_state(campaign_id, session=session)
+    if target.stage != "conduct":
+        raise Refused(f"only conduct can extend the window, not {target.stage}", "bad-extension")
+    current = date.fromisoformat(campaign.window_extended or campaign.window_closes)
+    if signed.closes is None or signed.closes <= current:
+        raise Refused(
+            f"expected a new closing date after the current {current}, found {signed.closes}", "bad-extension"
+        )
+    return WindowExtended(closes=signed.closes, reason=signed.text.strip(), **common)

@@ -1,0 +1,345 @@
+"""Turning an exported file into contributions: columns mapped onto the plan, cells checked, people pseudonymised.
+
+Work is column-wise, one chunk of rows at a time (pandas), so a national campaign's million rows are
+read in bounded memory. A row that cannot be taken is quarantined with its row number and reasons;
+nothing is dropped silently. Values that identify people never leave this module raw.
+"""
+
+import hashlib
+import hmac
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from musharaka.flows.ingest.answers import DIGITS, resolver
+from musharaka.flows.ingest.columns import PARTICIPANT_ORDER, Layout, QuestionColumns, norm
+from musharaka.flows.ingest.sources import Export, Tool
+from musharaka.stages.plans import CampaignPlan, Window
+from musharaka.state.events import content_text, text_digest
+
+
+@dataclass(frozen=True)
+class Context:
+    """What checking a row needs beyond the row: the plan, the window on record, and defaults."""
+
+    plan: CampaignPlan
+    window: Window
+    channel: str | None  # the channel of rows whose file names none
+    secret: bytes
+
+
+@dataclass
+class Prepared:
+    """One chunk's rows, ready to store, and the rows quarantined with their reasons."""
+
+    rows: pd.DataFrame  # row, key, digest, submitted_at, channel, audience, participant, segments, answers
+    quarantined: list[dict[str, Any]]  # row, key, reasons, cells
+
+
+def prepare(chunk: pd.DataFrame, first_row: int, found: Layout, context: Context) -> Prepared:
+    """Check and normalise one chunk of cells (all text) into rows to store and rows to quarantine.
+
+    Each column is worked once per distinct value (pandas.factorize), so a million rows with a few
+    hundred distinct answers cost a few hundred checks, and the stored JSON is assembled column-wise.
+    """
+    plan, tool = context.plan, found.tool
+    n = len(chunk)
+    problems: dict[str, np.ndarray] = {}  # field -> message per row (None where fine)
+
+    submitted = _instants(_first_filled(chunk, found.times), tool, context.window, problems, tool.times[0])
+    channel = _channel(chunk, found, context, problems)
+    values: dict[str, np.ndarray] = {}
+    fragments: dict[str, np.ndarray] = {}
+    for mapped in found.questions:
+        qid = mapped.question.id
+        values[qid], fragments[qid], problems[qid] = _answers(chunk, mapped, tool)
+    audience = _audience(chunk, found, plan, values, problems)
+
+    bad = np.zeros(n, dtype=bool)
+    for messages in problems.values():
+        bad |= messages != None  # noqa: E711  (elementwise over an object array)
+    pseudonyms = {c: _pseudonyms(chunk[c], kind, context.secret) for c, kind in found.identity.items()}
+    participant = _participant(found, pseudonyms, n)
+    keys = _response_keys(chunk, found)
+    rows = np.arange(first_row, first_row + n)
+    quarantined = _quarantined(chunk, found, problems, pseudonyms, keys, rows, bad) if bad.any() else []
+
+    good = ~bad
+    picked = [column[good].tolist() for _, column in sorted(fragments.items())]
+    answers = (
+        ["{" + ",".join(parts) + "}" for parts in zip(*picked, strict=True)] if picked else ["{}"] * int(good.sum())
+    )
+    parts_of_segments = []
+    for segment, column in sorted(found.segments.items()):
+        codes, uniques = pd.factorize(chunk[column].astype(str).str.strip())
+        texts = _object([f"{json.dumps(segment)}:{json.dumps(u or None, ensure_ascii=False)}" for u in uniques])
+        parts_of_segments.append(texts[codes][good].tolist())
+    segments = ["{" + ",".join(parts) + "}" for parts in zip(*parts_of_segments, strict=True)]
+    if not parts_of_segments:
+        segments = ["{}"] * len(answers)
+    moments = submitted[good]
+    micros = moments.astype("int64").tolist()
+    channels, audiences, people = channel[good].tolist(), audience[good].tolist(), participant[good].tolist()
+    digests = _object(
+        [
+            text_digest(content_text(m, c, a, p, g, t))
+            for m, c, a, p, g, t in zip(micros, channels, audiences, people, segments, answers, strict=True)
+        ]
+    )
+    stored: dict[str, Any] = {
+        "row": rows[good],
+        "submitted_at": moments,
+        "channel": channels,
+        "audience": audiences,
+        "participant": people,
+        "segments": segments,
+        "answers": answers,
+    }
+    own = keys[good] if keys is not None else None
+    stored["digest"] = digests
+    stored["key"] = digests if own is None else np.where(own != "", own, digests)
+    return Prepared(pd.DataFrame(stored), quarantined)
+
+
+def _object(items: list[Any] | np.ndarray) -> np.ndarray:
+    array = np.empty(len(items), dtype=object)
+    array[:] = items
+    return array
+
+
+def _quarantined(
+    chunk: pd.DataFrame,
+    found: Layout,
+    problems: dict[str, np.ndarray],
+    pseudonyms: dict[int, np.ndarray],
+    keys: np.ndarray | None,
+    rows: np.ndarray,
+    bad: np.ndarray,
+) -> list[dict[str, Any]]:
+    """The bad rows with their reasons, and their cells as read (people's data pseudonymised)."""
+    names = _cell_names(found.header)
+    held = []
+    for position in map(int, np.flatnonzero(bad)):
+        reasons = [str(m[position]) for m in problems.values() if m[position] is not None]
+        cells = {
+            names[c]: (pseudonyms[c][position] if c in pseudonyms else str(chunk.iat[position, c]))
+            for c in range(len(names))
+        }
+        cells_text = json.dumps(cells, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        key = keys[position] if keys is not None and keys[position] else text_digest(cells_text)
+        held.append({"row": int(rows[position]), "key": key, "reasons": "\n".join(reasons), "cells": cells_text})
+    return held
+
+
+def _cell_names(header: list[str]) -> list[str]:
+    """Names for a quarantined row's cells: the header, made unique (blank and repeated headers happen)."""
+    names: list[str] = []
+    for i, name in enumerate(header):
+        name = name or f"column {i + 1}"
+        names.append(name if name not in names else f"{name} ({i + 1})")
+    return names
+
+
+def _first_filled(chunk: pd.DataFrame, columns: tuple[int, ...]) -> pd.Series:
+    """Per row, the first of the columns that is not empty (KoboToolbox: `end`, else `_submission_time`)."""
+    cells = chunk[columns[0]].astype(str).str.strip()
+    for column in columns[1:]:
+        cells = cells.where(cells != "", chunk[column].astype(str).str.strip())
+    return cells
+
+
+ZONED = re.compile(r"(?:[zZ]|[+-]\d{2}:?\d{2})$")
+
+
+ZONED_LINE = re.compile(r"(?:[zZ]|[+-]\d{2}:?\d{2})$", re.MULTILINE)
+
+
+ARABIC_DIGIT = re.compile("[٠-٩۰-۹]")
+
+
+def _instants(cells: pd.Series, tool: Tool, window: Window, problems: dict[str, np.ndarray], name: str) -> np.ndarray:
+    """Times as UTC instants (naive datetime64 in UTC): zone-less ones in the form's zone (UTC where the
+    tool writes UTC); a time that cannot be read, or lies outside the window, is the row's problem."""
+    raw = cells.astype(str).str.strip()
+    whole = "\n".join(raw.tolist())  # one scan of the chunk finds out whether the per-row work is needed
+    if ARABIC_DIGIT.search(whole):
+        raw = raw.str.translate(DIGITS)
+    zoned = raw.str.contains(ZONED) if ZONED_LINE.search(whole) else pd.Series(False, index=raw.index)
+    result = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[us, UTC]")
+    if zoned.any():
+        result = result.fillna(pd.to_datetime(raw.where(zoned), utc=True, errors="coerce", format="ISO8601"))
+    pending = ~zoned & (raw != "")
+    naive = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[us]")
+    for form in (*tool.formats, "ISO8601"):
+        if not pending.any():
+            break
+        parsed = pd.to_datetime(raw.where(pending), errors="coerce", format=form)
+        naive = naive.fillna(parsed)
+        pending &= parsed.isna()
+    zone = "UTC" if tool.naive == "utc" else window.timezone
+    localised = naive.dt.tz_localize(zone, ambiguous="NaT", nonexistent="NaT").dt.tz_convert("UTC")
+    result = result.fillna(localised).dt.as_unit("us")
+    messages = np.full(len(raw), None, dtype=object)
+    unreadable = result.isna().to_numpy()
+    if unreadable.any():
+        example = (tool.formats[0] if tool.formats else "%Y-%m-%dT%H:%M:%S%z").replace("%", "")
+        messages[unreadable] = [
+            f"{name}: expected a date and time ({example}), found {value!r}" for value in cells[unreadable]
+        ]
+    opens, closes = pd.Timestamp(window.opens_at()), pd.Timestamp(window.closes_at())
+    outside = ~unreadable & ((result < opens) | (result >= closes)).to_numpy()
+    if outside.any():
+        messages[outside] = [
+            f"{name}: expected a time inside the participation window {window.opens} to {window.closes} "
+            f"({window.timezone}), found {value!r}"
+            for value in cells[outside]
+        ]
+    problems[name] = messages
+    return result.dt.tz_localize(None).to_numpy(dtype="datetime64[us]")
+
+
+def _by_value(cells: pd.Series, resolve: Any) -> tuple[np.ndarray, list[Any]]:
+    """`resolve` applied once per distinct cell: the codes of each row, and the results per distinct value."""
+    codes, uniques = pd.factorize(cells)
+    return codes, [resolve(value) for value in uniques]
+
+
+def _channel(chunk: pd.DataFrame, found: Layout, context: Context, problems: dict[str, np.ndarray]) -> np.ndarray:
+    n = len(chunk)
+    problems["channel"] = np.full(n, None, dtype=object)
+    if found.channel is None:
+        return np.full(n, context.channel, dtype=object)
+    channels = list(context.plan.channels)
+
+    def check(value: str) -> tuple[str, str | None]:
+        channel = value.strip() or context.channel or ""
+        return channel, None if channel in channels else f"channel: expected one of {channels}, found {value!r}"
+
+    codes, results = _by_value(chunk[found.channel].astype(str), check)
+    problems["channel"] = _object([r[1] for r in results])[codes]
+    return _object([r[0] for r in results])[codes]
+
+
+def _audience(
+    chunk: pd.DataFrame,
+    found: Layout,
+    plan: CampaignPlan,
+    values: dict[str, np.ndarray],
+    problems: dict[str, np.ndarray],
+) -> np.ndarray:
+    n = len(chunk)
+    ids = sorted(a.id for a in plan.audiences)
+    problems["audience"] = np.full(n, None, dtype=object)
+    if found.audience is not None:
+        names = {norm(a.id): a.id for a in plan.audiences}
+        names.update({norm(a.name.en): a.id for a in plan.audiences})
+        names.update({norm(a.name.ar): a.id for a in plan.audiences})
+        codes, results = _by_value(chunk[found.audience].astype(str), lambda v: (names.get(norm(v)), v))
+        audience, cells, where = (
+            _object([r[0] for r in results])[codes],
+            _object([r[1] for r in results])[codes],
+            "audience",
+        )
+    elif plan.ingest.audience_question is not None:
+        where = plan.ingest.audience_question
+        audience = values.get(where, np.full(n, None, dtype=object))
+        cells = np.where(audience == None, "", audience)  # noqa: E711
+    else:
+        return np.full(n, plan.ingest.audience or ids[0], dtype=object)
+    wrong = audience == None  # noqa: E711
+    if wrong.any():
+        problems["audience"][wrong] = [
+            f"{where}: expected one of the audiences {ids}, found {v!r}" for v in cells[wrong]
+        ]
+    return np.where(wrong, "", audience)
+
+
+def _answers(chunk: pd.DataFrame, mapped: QuestionColumns, tool: Tool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One question's answers: the typed values, their JSON text as stored, and each row's problem (or None)."""
+    question = mapped.question
+    if len(mapped.columns) > 1 or (mapped.sublabels and question.type == "multiple"):
+        cells = _joined(chunk, mapped)
+        separator = "\x1f"
+    else:
+        cells = chunk[mapped.columns[0]].astype(str)
+        separator = tool.separator
+    codes, results = _by_value(cells, resolver(question, separator))
+    typed = _object([r[0] for r in results])
+    key = json.dumps(question.id, ensure_ascii=False)
+    texts = _object([f"{key}:{json.dumps(r[0], ensure_ascii=False)}" for r in results])
+    messages = _object([r[1] for r in results])
+    return typed[codes], texts[codes], messages[codes]
+
+
+def _joined(chunk: pd.DataFrame, mapped: QuestionColumns) -> pd.Series:
+    """SurveyMonkey's columns of one question as one cell: the options chosen, joined by \\x1f."""
+    parts = []
+    for column, label in zip(mapped.columns, mapped.sublabels, strict=True):
+        cells = chunk[column].astype(str).str.strip()
+        chosen = label if label and norm(label) not in ("response", "open-ended response") else None
+        parts.append(cells.where(cells == "", chosen if chosen else cells))
+    joined = parts[0]
+    for part in parts[1:]:
+        joined = joined + "\x1f" + part
+    return joined.str.strip("\x1f").str.replace(r"\x1f+", "\x1f", regex=True)
+
+
+def _pseudonyms(cells: pd.Series, kind: str, secret: bytes) -> np.ndarray:
+    """HMAC-SHA256 of each normalised value under the secret: the same person, the same pseudonym."""
+
+    keyed = hmac.new(secret, digestmod=hashlib.sha256)
+
+    def one(value: str) -> str:
+        text = value.strip()
+        if not text or text.casefold() == "anonymous":  # Microsoft Forms' word for "not collected"
+            return ""
+        if kind == "email":
+            text = text.casefold()
+        elif kind == "phone":
+            text = re.sub(r"\D", "", text.translate(DIGITS), flags=re.ASCII)
+        elif kind == "national-id":
+            text = text.translate(DIGITS).replace(" ", "").upper()
+        mac = keyed.copy()
+        mac.update(f"{kind}:{text}".encode())
+        return mac.hexdigest()
+
+    codes, results = _by_value(cells.astype(str), one)
+    return _object(results)[codes]
+
+
+def _participant(found: Layout, pseudonyms: dict[int, np.ndarray], n: int) -> np.ndarray:
+    """The person's pseudonym, from the most reliable identity the row has; "" when it has none."""
+    participant = np.full(n, "", dtype=object)
+    for kind in reversed(PARTICIPANT_ORDER):
+        for column, column_kind in found.identity.items():
+            if column_kind == kind:
+                values = pseudonyms[column]
+                participant = np.where(values != "", values, participant)
+    return participant
+
+
+def _response_keys(chunk: pd.DataFrame, found: Layout) -> np.ndarray | None:
+    """The tool's own response ids as row keys (`tool:id`, hashed when longer than a key may be)."""
+    if found.response_id is None:
+        return None
+    prefix = found.tool.name + ":"
+
+    def key(value: str) -> str:
+        text = value.strip()
+        return "" if not text else (prefix + text if len(prefix + text) <= 64 else text_digest(prefix + text))
+
+    codes, results = _by_value(chunk[found.response_id].astype(str), key)
+    return _object(results)[codes]
+
+
+def chunks_of(export: Export) -> Iterator[tuple[int, pd.DataFrame]]:
+    """Each chunk with the row number of its first row."""
+    row = export.first_row
+    for chunk in export.chunks:
+        yield row, chunk
+        row += len(chunk)

@@ -1,0 +1,113 @@
+"""Prefect flows: one per stage, and a lifecycle flow that runs a campaign as far as its gates allow.
+
+Flows never wait for a human: a lifecycle run stops at an open gate (or a missing input, or an open
+window), and a later run picks the campaign up from the database. Tasks wrap side effects only.
+"""
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, get_current_settings, temporary_settings
+
+from musharaka.flows.engine import records, runs
+from musharaka.flows.render import documents
+from musharaka.flows.views import overview
+from musharaka.stages.common import MissingInputs, NotYet, StageModel
+from musharaka.stages.plans import STAGES, Stage
+from musharaka.state.db import session_scope
+from musharaka.state.events import Document
+
+
+@contextmanager
+def in_process() -> Iterator[None]:
+    """Run flows in this process without the heartbeat thread, which costs a second per flow run."""
+    if get_current_settings().flows.heartbeat_frequency is None:
+        yield  # already off: building Prefect's settings again costs ~0.1 s
+        return
+    with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        yield
+
+
+# Tasks read or write the database: a cached result would be a stale one.
+@task(name="begin-stage", cache_policy=NO_CACHE)
+def begin_stage(campaign_id: str, now: datetime) -> runs.StageJob | None:
+    plans = records.load_plan_set()
+    with session_scope() as session:
+        return runs.begin_stage(campaign_id, plans, now=now, session=session)
+
+
+@task(name="write-documents", cache_policy=NO_CACHE)
+def write_documents(job: runs.StageJob, outputs: StageModel, now: datetime) -> list[Document]:
+    return documents.write_documents(job.campaign_id, job.stage, outputs, job.plan, attempt=job.attempt, now=now)
+
+
+@task(name="record-outcome", cache_policy=NO_CACHE)
+def record_outcome(
+    job: runs.StageJob,
+    outcome: StageModel | MissingInputs | NotYet,
+    docs: list[Document],
+    now: datetime,
+) -> str:
+    with session_scope() as session:
+        return runs.finish_stage(job, outcome, docs, now=now, session=session)
+
+
+@task(name="campaign-status", cache_policy=NO_CACHE)
+def campaign_status(campaign_id: str) -> tuple[str, str]:
+    with session_scope() as session:
+        campaign = records.campaign_state(campaign_id, session=session)
+        return campaign.stage, campaign.status
+
+
+def _stage_flow(stage: Stage) -> Callable[[str, datetime], str]:
+    @flow(name=stage, flow_run_name=f"{stage}-{{campaign_id}}")
+    def run_stage(campaign_id: str, now: datetime) -> str:
+        job = begin_stage(campaign_id, now)
+        if job is None:
+            return "nothing to run"
+        outcome = runs.run_stage_function(job, now)  # pure: no task, no side effect
+        docs = []
+        if not isinstance(outcome, MissingInputs | NotYet):
+            docs = write_documents(job, outcome, now)
+        return record_outcome(job, outcome, docs, now)
+
+    return run_stage
+
+
+STAGE_FLOWS = {stage: _stage_flow(stage) for stage in STAGES}
+
+
+@flow(name="lifecycle", flow_run_name="lifecycle-{campaign_id}")
+def lifecycle(campaign_id: str, now: datetime | None = None) -> str:
+    """Run stage after stage until the campaign meets a gate, a missing input, a wait, or its close."""
+    now = now or datetime.now(UTC)  # a deployment run without `now` acts at the clock's time
+    while True:
+        stage, status = campaign_status(campaign_id)
+        if status not in records.RUNNABLE:
+            return status
+        result = STAGE_FLOWS[stage](campaign_id, now)  # type: ignore[index]
+        if result != "awaiting-gate":
+            return result
+
+
+def advance(campaign_ids: list[str], now: datetime) -> dict[str, str]:
+    """Run each campaign's lifecycle in this process; returns where each one stopped."""
+    with in_process():
+        return {campaign_id: lifecycle(campaign_id, now) for campaign_id in campaign_ids}
+
+
+@task(name="runnable-campaigns", cache_policy=NO_CACHE)
+def runnable_campaigns() -> list[str]:
+    with session_scope() as session:
+        return overview.runnable_campaigns(records.RUNNABLE, session=session)
+
+
+@flow(name="advance-all", flow_run_name="advance-all")
+def advance_all(now: datetime | None = None) -> dict[str, str]:
+    """Every campaign that can move (not at an open gate, not closed) as far as its gates allow:
+    the scheduled sweep that picks up decided gates. Campaigns at an open gate cost no flow run."""
+    moment = now or datetime.now(UTC)  # a scheduled run reads the clock here, at the edge
+    return {campaign_id: lifecycle(campaign_id, moment) for campaign_id in runnable_campaigns()}

@@ -1,0 +1,175 @@
+"""Audit bundles: a self-contained folder an auditor verifies offline, with no database.
+
+events.jsonl (the chains, the registry's included), heads.json, contributions.json (each batch's rows as
+`key digest` lines and its quarantined rows), keys.json (every public key each registry version held), documents/,
+report.en.html and report.ar.html, and manifest.json: every file's SHA-256, signed with the engine key.
+"""
+
+import hashlib
+import json
+import shutil
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, col, select
+
+from musharaka.flows.render import documents as rendering
+from musharaka.flows.views.overview import summarize
+from musharaka.state.audit import Batch, Finding, file_reader, heads, row_batches, verify
+from musharaka.state.events import (
+    REGISTRY_CHAIN,
+    RegistryRecorded,
+    StageCompleted,
+    as_utc,
+    canonical,
+    payload_of,
+    utc_text,
+)
+from musharaka.state.settings import get_settings
+from musharaka.state.signing import engine_key, public_text, sign_bytes, signature_holds
+from musharaka.state.tables import CampaignState, Contribution, Event, QuarantinedRow
+
+MANIFEST = "manifest.json"
+
+
+def _line(event: Event) -> str:
+    return canonical(
+        {
+            "campaign_id": event.campaign_id,
+            "seq": event.seq,
+            "at": utc_text(event.at),
+            "actor": event.actor,
+            "type": event.type,
+            "payload": event.payload,
+            "prev_hash": event.prev_hash,
+            "hash": event.hash,
+        }
+    )
+
+
+def _event(line: str) -> Event:
+    data = json.loads(line)
+    data["at"] = datetime.fromisoformat(data["at"])
+    return Event(**data)
+
+
+def export(folder: Path, campaigns: list[str] | None, *, now: datetime, session: Session) -> int:
+    """Write the bundle for `campaigns` (all when None); returns the number of events written."""
+    chosen = campaigns or list(session.exec(select(CampaignState.campaign_id)))
+    query = select(Event).where(col(Event.campaign_id).in_([*chosen, REGISTRY_CHAIN]))
+    events = list(session.exec(query.order_by(col(Event.campaign_id), col(Event.seq))))
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "events.jsonl").write_text("".join(_line(e) + "\n" for e in events), encoding="utf-8")
+    (folder / "heads.json").write_text(canonical(heads(events)), encoding="utf-8")
+    rows = session.exec(select(Contribution).where(col(Contribution.campaign_id).in_(chosen)))
+    held = session.exec(select(QuarantinedRow).where(col(QuarantinedRow.campaign_id).in_(chosen)))
+    batches = {
+        f"{campaign}:{name}": {"rows": batch.lines, "quarantined": batch.quarantine}
+        for campaign, named in row_batches(rows, held).items()
+        for name, batch in named.items()
+    }
+    (folder / "contributions.json").write_text(canonical(batches), encoding="utf-8")
+    (folder / "keys.json").write_text(canonical(_keys(events)), encoding="utf-8")
+    for event in events:
+        payload = payload_of(event)
+        if isinstance(payload, StageCompleted):
+            for document in payload.documents:
+                source = rendering.document_path(document.path)
+                target = folder / "documents" / document.path
+                target.parent.mkdir(parents=True, exist_ok=True)
+                if source.is_file():
+                    shutil.copyfile(source, target)
+    for lang in rendering.LANGS:
+        (folder / f"report.{lang}.html").write_text(_report(events, lang, now), encoding="utf-8")
+    _seal(folder, now)
+    return len(events)
+
+
+def _keys(events: list[Event]) -> dict[str, list[dict[str, Any]]]:
+    keys: dict[str, list[dict[str, Any]]] = {}
+    for event in events:
+        payload = payload_of(event)
+        if isinstance(payload, RegistryRecorded):
+            for approver in payload.registry["approvers"]:
+                for key in approver.get("keys", []):
+                    entry = {**key, "registry_digest": payload.registry_digest}
+                    keys.setdefault(approver["id"], []).append(entry)
+    return keys
+
+
+def _report(events: list[Event], lang: str, now: datetime) -> str:
+    settings = get_settings()
+    zone = ZoneInfo(settings.timezone)
+    rows = [
+        {
+            "campaign": e.campaign_id,
+            "seq": e.seq,
+            "at": as_utc(e.at).astimezone(zone).strftime("%Y-%m-%d %H:%M %Z"),
+            "actor": e.actor,
+            "what": summarize(e),
+            "hash": e.hash[:12],
+        }
+        for e in events
+    ]
+    words = rendering.labels(settings.templates_dir)
+    template = rendering.environment(settings.templates_dir).get_template("audit_report.html.j2")
+    return template.render(
+        lang=lang,
+        dir="rtl" if lang == "ar" else "ltr",
+        t={key: text[lang] for key, text in words.items()},
+        rows=rows,
+        generated=now.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z"),
+    )
+
+
+def _digests(folder: Path) -> dict[str, str]:
+    return {
+        str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and path.name != MANIFEST
+    }
+
+
+def _seal(folder: Path, now: datetime) -> None:
+    key = engine_key(get_settings().engine_key_file)
+    body = {"created_at": utc_text(now), "files": _digests(folder), "public_key": public_text(key.public_key())}
+    body["signature"] = sign_bytes(key, canonical(body).encode())
+    (folder / MANIFEST).write_text(canonical(body), encoding="utf-8")
+
+
+def verify_bundle(folder: Path, engine_public: str | None = None) -> tuple[list[str], str]:
+    """Everything wrong with a bundle, checked with nothing but its own files; and the key that sealed it."""
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        signature = manifest.pop("signature")
+    except (OSError, ValueError, KeyError) as error:
+        return [f"{MANIFEST}: unreadable ({error.__class__.__name__}): the bundle is incomplete or altered"], ""
+    public = str(manifest.get("public_key", ""))
+    if not signature_holds(public, canonical(manifest).encode(), signature):
+        return [f"{MANIFEST}: its signature does not verify: the manifest was altered"], public
+    if engine_public and public != engine_public:
+        return [f"{MANIFEST}: signed by {public}, not the engine key {engine_public}"], public
+    problems = []
+    actual = _digests(folder)
+    for name in sorted(set(manifest["files"]) | set(actual)):
+        if name not in actual:
+            problems.append(f"{name}: listed in the manifest but missing")
+        elif name not in manifest["files"]:
+            problems.append(f"{name}: not in the manifest (added after the bundle was sealed)")
+        elif actual[name] != manifest["files"][name]:
+            problems.append(f"{name}: its bytes differ from the manifest")
+    if problems:
+        return problems, public
+    events = [_event(line) for line in (folder / "events.jsonl").read_text(encoding="utf-8").splitlines() if line]
+    batches: dict[str, dict[str, Batch]] = {}
+    for name, keys in json.loads((folder / "contributions.json").read_text(encoding="utf-8")).items():
+        campaign, batch = name.split(":", 1)
+        batches.setdefault(campaign, {})[batch] = Batch(keys["rows"], [], keys["quarantined"])
+    findings: list[Finding] = verify(events, batches=batches, document=file_reader(folder / "documents"))
+    problems = [str(f) for f in findings]
+    stated = {k: tuple(v) for k, v in json.loads((folder / "heads.json").read_text(encoding="utf-8")).items()}
+    if stated != heads(events):
+        problems.append("heads.json does not match the last event of each chain")
+    return problems, public

@@ -1,0 +1,71 @@
+"""Prefect's defaults for this engine's in-process runs, set before Prefect is first imported."""
+
+import os
+from datetime import datetime
+
+from musharaka.state.settings import get_settings
+
+PREFECT_DEFAULTS = {
+    # Flow-run logs go to Prefect's API; the console shows only what the engine itself reports.
+    "PREFECT_LOGGING_LEVEL": "CRITICAL",
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "PREFECT_SERVER_LOGGING_LEVEL": "CRITICAL",
+    "PREFECT_INTERNAL_LOGGING_LEVEL": "CRITICAL",
+    # the embedded server starts in 5-14 s on an idle machine; on a busy one Prefect's own 60 s can run out
+    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",
+}
+
+
+# The embedded server's event services (task-run recorder, event persister, triggers, actions) write
+# to its SQLite database while this process creates the next flow run; SQLite then refuses one of the
+# two writes ("database is locked"), the server answers 503 and Prefect's client waits 2 s to retry -
+# most of a stage's orchestration cost when it happens. In-process runs need none of them: flow runs
+# and their states are still recorded. A real server (PREFECT_API_URL) keeps its own settings.
+EMBEDDED_SERVER_DEFAULTS = {
+    f"PREFECT_SERVER_SERVICES_{service}_ENABLED": "false"
+    for service in ("TASK_RUN_RECORDER", "EVENT_PERSISTER", "TRIGGERS", "ACTIONS")
+}
+
+
+def apply_prefect_defaults() -> None:
+    """The defaults above, without overriding what an operator has set; before Prefect is imported."""
+    defaults = PREFECT_DEFAULTS if "PREFECT_API_URL" in os.environ else PREFECT_DEFAULTS | EMBEDDED_SERVER_DEFAULTS
+    for key, value in defaults.items():
+        os.environ.setdefault(key, value)
+
+
+def configure_prefect() -> None:
+    """Apply the defaults; keep Prefect's home beside ours unless PREFECT_HOME says otherwise."""
+    apply_prefect_defaults()
+    home = get_settings().home / "var" / "prefect"
+    home.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("PREFECT_HOME", str(home))
+
+
+LIFECYCLE_DEPLOYMENT = "lifecycle/lifecycle"  # flow name / deployment name in prefect.yaml
+
+
+def server_configured() -> bool:
+    """Whether Prefect points at a server (PREFECT_API_URL): then runs go to its workers, not in-process."""
+    from prefect.settings import get_current_settings
+
+    return get_current_settings().api.url is not None
+
+
+def submit_lifecycles(campaign_ids: list[str], now: datetime) -> dict[str, str]:
+    """One run of the lifecycle deployment per campaign, for a worker to pick up; their flow-run ids.
+
+    Each run acts at `now`, as the in-process run would; the command does not wait for it.
+    """
+    from prefect.deployments import run_deployment
+
+    submitted = {}
+    for campaign_id in campaign_ids:
+        run = run_deployment(
+            LIFECYCLE_DEPLOYMENT,
+            parameters={"campaign_id": campaign_id, "now": now},
+            timeout=0,
+            flow_run_name=f"lifecycle-{campaign_id}",
+        )
+        submitted[campaign_id] = str(run.id)  # type: ignore[union-attr]  # called from sync code: a FlowRun
+    return submitted

@@ -1,0 +1,1 @@
+"""Pure, typed stage logic: no Prefect, no database session."""

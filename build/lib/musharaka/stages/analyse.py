@@ -1,0 +1,431 @@
+"""Stage 4, analyse (guide 8.1.4): results per question, and a clear decision formally taken."""
+
+import difflib
+import hashlib
+import random
+from datetime import datetime
+from typing import Literal, cast
+
+import pandas as pd
+from pydantic import ConfigDict, Field
+
+from musharaka.stages import budget as budget_rules
+from musharaka.stages import conduct, frame, stats, text
+from musharaka.stages.common import MissingInputs, StageModel, activity
+from musharaka.stages.plans import (
+    Bilingual,
+    BudgetRule,
+    CampaignPlan,
+    DecisionMethod,
+    Kind,
+    Loc,
+    Question,
+    QuestionType,
+    Strict,
+    VoteRule,
+)
+
+ACTIVITIES = (
+    activity("Apply the planned analysis method and tools", "تطبيق منهجية التحليل وأدواته المخططة"),
+    activity("Take the decision as the plan says", "اتخاذ القرار وفق الآلية المخططة"),
+    activity("Weigh the decision's impact on each group", "تقدير أثر القرار على كل فئة"),
+    activity(
+        "Always reach a clear decision: closing without one harms trust",
+        "الوصول دائماً إلى قرار واضح: الإغلاق دون قرار يضر بالثقة",
+    ),
+    activity("Have management approve the decision formally", "اعتماد القرار رسمياً من الإدارة"),
+    activity("State the expected impact in facts and figures", "بيان الأثر المتوقع بالحقائق والأرقام"),
+)
+
+
+class GroupImpact(Strict):
+    audience: str
+    impact: str = Field(min_length=1)
+
+
+class Decision(Strict):
+    """The decision the team submits: what was decided, why, and what could not be adopted."""
+
+    summary: Bilingual
+    rationale: Bilingual
+    not_adopted: Bilingual
+    based_on_contributions: bool
+    impact: tuple[GroupImpact, ...] = ()
+    expected_impact: str | None = None
+
+
+Submitted = Decision
+
+
+class Interval(StageModel):
+    """A 95% confidence interval; `method` is "t" (Student's t, for a mean) or "wilson" (for a proportion)."""
+
+    low: float
+    high: float
+    method: Literal["t", "wilson"]
+
+
+class CrossTab(StageModel):
+    """A question's answers split by a segment: per segment value, respondents choosing each option."""
+
+    by: str  # "audience" or a segment field
+    respondents: dict[str, int]  # segment value -> respondents who answered
+    counts: dict[str, dict[str, int]]  # segment value -> option id (or scale point) -> respondents
+    means: dict[str, float] = Field(default_factory=dict)  # likert and number: segment value -> mean
+
+
+class QuestionResult(StageModel):
+    id: str
+    type: QuestionType
+    title: Bilingual
+    answered: int
+    counts: dict[str, int]  # option id (or scale point) -> contributions choosing it
+    labels: dict[str, Bilingual] = Field(default_factory=dict)  # option id -> label, for documents
+    mean: float | None = None
+    shares: dict[str, float] = Field(default_factory=dict)  # option -> share of those who answered
+    mean_interval: Interval | None = None
+    top2: float | None = None  # likert: share answering one of the two highest points
+    top2_interval: Interval | None = None
+    crosstabs: tuple[CrossTab, ...] = ()
+
+
+class Satisfaction(StageModel):
+    """Each respondent's mean over the plan's satisfaction questions, rescaled to 0-100, averaged."""
+
+    index: float
+    interval: Interval | None
+    respondents: int
+    questions: tuple[str, ...]
+
+
+class VoteResult(StageModel):
+    question: str
+    tally: dict[str, int]  # option id -> votes, in the plan's order
+    labels: dict[str, Bilingual]
+    cast: int
+    eligible: int | None  # the turnout's base: the plan's eligible count, else its contributions target
+    turnout: float | None
+    tied: tuple[str, ...]  # the options sharing the most votes, when more than one does
+    tie_rule: Literal["declare", "plan-order", "lot"]
+    winner: str | None  # None when a tie is declared
+
+
+class ProjectResult(StageModel):
+    id: str
+    label: Bilingual
+    cost: float
+    supporters: int  # ballots that include it
+    points: float  # points given to it (= supporters for approval ballots)
+    greedy: bool
+    equal_shares: bool
+
+
+class BudgetResult(StageModel):
+    question: str
+    total: float
+    currency: str
+    vote_type: str
+    rule: Literal["greedy", "equal-shares"]  # the plan's rule: its outcome is the campaign's
+    ballots: int
+    projects: tuple[ProjectResult, ...]
+    greedy: tuple[str, ...]  # funded by the greedy rule, in funding order
+    equal_shares: tuple[str, ...]  # funded by the method of equal shares (add1 completion)
+    greedy_cost: float
+    equal_shares_cost: float
+    outcome: tuple[str, ...]  # funded under the plan's rule
+
+
+class TextResult(StageModel):
+    id: str
+    title: Bilingual
+    answered: int
+    themes: dict[str, int]  # theme id -> answers mentioning any of its keywords
+    theme_names: dict[str, Bilingual]
+    exact_duplicates: int  # answers repeating an earlier one word for word once normalised
+    repeated_texts: int  # distinct texts given more than once
+    near_duplicates: int  # answers nearly repeating another (not counting exact repeats)
+    near_groups: int
+    terms_ar: dict[str, int]  # term -> answers using it, most frequent first
+    terms_en: dict[str, int]
+
+
+class Inputs(StageModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+    conduct: conduct.Outputs
+    contributions: pd.DataFrame  # columns as `stages.frame` documents
+    decision: Decision | None = None
+
+
+class Analysis(StageModel):
+    """The figures of the contributions, without the decision (what `analysis` computes)."""
+
+    results: tuple[QuestionResult, ...]
+    kpis: tuple[conduct.KpiProgress, ...]
+    kind: Kind | None = None
+    by_channel: dict[str, int] = Field(default_factory=dict)
+    by_day: dict[str, int] = Field(default_factory=dict)
+    satisfaction: Satisfaction | None = None
+    vote: VoteResult | None = None
+    budget: BudgetResult | None = None
+    texts: tuple[TextResult, ...] = ()
+
+
+class Outputs(Analysis):
+    """The figures, the total and the decision taken on them."""
+
+    total: int
+    decision_method: DecisionMethod
+    decision: Decision
+
+
+def submission_problems(decision: Decision, plan: CampaignPlan) -> list[tuple[Loc, str]]:
+    """A decision's impact must name the plan's own audiences."""
+    audiences = sorted(a.id for a in plan.audiences)
+    problems: list[tuple[Loc, str]] = []
+    for i, impact in enumerate(decision.impact):
+        if impact.audience not in audiences:
+            close = difflib.get_close_matches(impact.audience, audiences, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            problems.append(
+                (
+                    ("impact", i, "audience"),
+                    f"expected one of the plan's audiences {audiences}{hint}, found {impact.audience!r}",
+                )
+            )
+    return problems
+
+
+def run(inputs: Inputs, plan: CampaignPlan, now: datetime) -> Outputs:
+    """Analyse the contributions as the plan's kind and questions ask.
+
+    Without a submitted decision the stage cannot close (guide 8.1.4)."""
+    if inputs.decision is None:
+        raise MissingInputs(
+            [
+                "analyse.decision: the decision taken, its rationale and why not every opinion "
+                "could be adopted (submit a decision file)"
+            ]
+        )
+    audiences = {a.id for a in plan.audiences}
+    unknown = [i.audience for i in inputs.decision.impact if i.audience not in audiences]
+    if unknown:
+        raise MissingInputs([f"analyse.decision.impact: an audience of the plan {sorted(audiences)}, found {unknown}"])
+    return Outputs(
+        total=inputs.conduct.total,
+        decision_method=plan.decision_method,
+        decision=inputs.decision,
+        **dict(analysis(inputs.contributions, plan, inputs.conduct)),
+    )
+
+
+def analysis(contributions: pd.DataFrame, plan: CampaignPlan, conducted: conduct.Outputs) -> Analysis:
+    """Every figure the plan's kind and questions call for, computed on the contributions frame."""
+    segments = ["audience", *(frame.SEGMENT + f for f in plan.analysis.segments)]
+    results = tuple(_question(q, contributions, segments) for q in plan.instrument)
+    return Analysis(
+        results=results,
+        kpis=conducted.kpis,
+        kind=plan.kind,
+        by_channel=conducted.by_channel,
+        by_day=conducted.by_day,
+        satisfaction=_satisfaction(contributions, plan),
+        vote=_vote(contributions, plan, plan.analysis.vote) if plan.analysis.vote else None,
+        budget=_budget(contributions, plan, plan.analysis.budget) if plan.analysis.budget else None,
+        texts=tuple(_text(q, contributions, plan) for q in plan.instrument if q.type == "text"),
+    )
+
+
+def _interval(bounds: tuple[float, float] | None, method: Literal["t", "wilson"], digits: int = 4) -> Interval | None:
+    return Interval(low=round(bounds[0], digits), high=round(bounds[1], digits), method=method) if bounds else None
+
+
+def _question(question: Question, contributions: pd.DataFrame, segments: list[str]) -> QuestionResult:
+    values = frame.answers(contributions, question.id)
+    mask = frame.given(values)
+    answered = int(mask.sum())
+    given = values[mask]
+    labels = {o.id: o.label for o in question.options}
+    result: dict = {}
+    counts: dict[str, int] = {}
+    if question.type in ("single", "multiple", "ballot"):
+        chosen = given.explode() if question.type != "single" else given
+        if question.type == "ballot":  # cumulative ballots are {project: points}: count the projects
+            chosen = given.map(lambda v: list(v) if isinstance(v, dict) else v).explode()
+        tally = chosen.astype(str).value_counts()
+        counts = {o.id: int(tally.get(o.id, 0)) for o in question.options}
+        result["shares"] = {k: round(v / answered, 4) if answered else 0.0 for k, v in counts.items()}
+        result["crosstabs"] = tuple(_crosstab(contributions, chosen.astype(str), by, counts) for by in segments)
+    elif question.type in ("likert", "number"):
+        numbers = pd.to_numeric(given, errors="coerce").dropna().astype(float)
+        n = len(numbers)
+        if n:
+            mean, sd = float(numbers.mean()), float(numbers.std(ddof=1)) if n > 1 else 0.0
+            result["mean"] = round(mean, 3)
+            result["mean_interval"] = _interval(stats.mean_interval(mean, sd, n), "t", 3)
+        if question.type == "likert":
+            points = numbers.round().astype(int).value_counts()
+            counts = {str(p): int(points.get(p, 0)) for p in range(1, question.scale + 1)}
+            top = int((numbers >= question.scale - 1).sum())
+            if n:
+                result["top2"] = round(top / n, 4)
+                result["top2_interval"] = _interval(stats.wilson(top, n), "wilson")
+            result["crosstabs"] = tuple(
+                _crosstab(contributions, numbers.round().astype(int).astype(str), by, counts, numbers)
+                for by in segments
+            )
+    return QuestionResult(
+        id=question.id,
+        type=question.type,
+        title=question.title,
+        answered=answered,
+        counts=counts,
+        labels=labels,
+        **result,
+    )
+
+
+def _crosstab(
+    contributions: pd.DataFrame, chosen: pd.Series, by: str, options: dict[str, int], numbers: pd.Series | None = None
+) -> CrossTab:
+    """`chosen` holds one row per choice, indexed like `contributions` (repeated for multi-select)."""
+    name = by.removeprefix(frame.SEGMENT)
+    if by not in contributions.columns:
+        return CrossTab(by=name, respondents={}, counts={})
+    column = contributions[by].fillna("").astype(str)
+    group = column.loc[chosen.index]
+    # pairs counted as arrays: a multi-select repeats a respondent's index, which pandas will not align on
+    pairs = pd.DataFrame({"group": group.to_numpy(), "option": chosen.to_numpy()}).value_counts()
+    table: dict[str, dict[str, int]] = {}
+    for key, n in pairs.items():
+        value, option = cast(tuple[str, str], key)  # the (group, option) pair of the two-column count
+        table.setdefault(str(value), {})[str(option)] = int(n)
+    respondents = column.loc[chosen.index.unique()].value_counts()
+    counts = {value: {o: table[value].get(o, 0) for o in options} for value in sorted(table)}
+    means = {}
+    if numbers is not None:
+        means = {str(k): round(float(v), 3) for k, v in numbers.groupby(group).mean().sort_index().items()}
+    return CrossTab(
+        by=name, respondents={str(k): int(v) for k, v in sorted(respondents.items())}, counts=counts, means=means
+    )
+
+
+def _satisfaction(contributions: pd.DataFrame, plan: CampaignPlan) -> Satisfaction | None:
+    questions = [q for q in plan.instrument if q.id in plan.analysis.satisfaction]
+    if not questions:
+        return None
+    rescaled = pd.concat(
+        [
+            (pd.to_numeric(frame.answers(contributions, q.id), errors="coerce") - 1) / (q.scale - 1) * 100
+            for q in questions
+        ],
+        axis=1,
+    )
+    scores = rescaled.mean(axis=1, skipna=True).dropna()  # a respondent's mean over the questions answered
+    n = len(scores)
+    if not n:
+        return Satisfaction(index=0.0, interval=None, respondents=0, questions=tuple(q.id for q in questions))
+    mean, sd = float(scores.mean()), float(scores.std(ddof=1)) if n > 1 else 0.0
+    bounds = stats.mean_interval(mean, sd, n)
+    return Satisfaction(
+        index=round(mean, 2),
+        interval=_interval((max(bounds[0], 0.0), min(bounds[1], 100.0)) if bounds else None, "t", 2),
+        respondents=n,
+        questions=tuple(q.id for q in questions),
+    )
+
+
+def _vote(contributions: pd.DataFrame, plan: CampaignPlan, rule: VoteRule) -> VoteResult:
+    question = next(q for q in plan.instrument if q.id == rule.question)
+    values = frame.answers(contributions, question.id)
+    votes = values[frame.given(values)].astype(str).value_counts()
+    tally = {o.id: int(votes.get(o.id, 0)) for o in question.options}
+    cast = sum(tally.values())
+    eligible = rule.eligible or next((int(k.target) for k in plan.kpis if k.measure == "contributions"), None)
+    top = max(tally.values()) if cast else 0
+    leaders = [o for o, n in tally.items() if n == top] if cast else []
+    winner: str | None = leaders[0] if len(leaders) == 1 else None
+    if len(leaders) > 1 and rule.ties == "plan-order":
+        winner = leaders[0]  # tally keeps the plan's order
+    elif len(leaders) > 1 and rule.ties == "lot":
+        seed = int.from_bytes(hashlib.sha256(plan.id.encode()).digest()[:8], "big")
+        winner = random.Random(seed).choice(sorted(leaders))
+    return VoteResult(
+        question=question.id,
+        tally=tally,
+        labels={o.id: o.label for o in question.options},
+        cast=cast,
+        eligible=eligible,
+        turnout=round(cast / eligible, 4) if eligible else None,
+        tied=tuple(leaders) if len(leaders) > 1 else (),
+        tie_rule=rule.ties,
+        winner=winner,
+    )
+
+
+def ballots_of(values: pd.Series) -> list[dict[str, float]]:
+    """Ballots as {project: utility}: 1 per listed project, or the points of a {project: points} ballot."""
+    return [
+        {str(k): float(v) for k, v in value.items()} if isinstance(value, dict) else dict.fromkeys(map(str, value), 1.0)
+        for value in values[frame.given(values)]
+    ]
+
+
+def _budget(contributions: pd.DataFrame, plan: CampaignPlan, rule: BudgetRule) -> BudgetResult:
+    question = next(q for q in plan.instrument if q.id == rule.question)
+    projects = [budget_rules.Project(o.id, float(o.cost or 0)) for o in question.options]
+    ballots = ballots_of(frame.answers(contributions, question.id))
+    supporters, points = budget_rules.support(projects, ballots)
+    greedy = budget_rules.greedy(projects, ballots, rule.total)
+    shares = budget_rules.equal_shares(
+        projects, ballots, rule.total, cost_utilities=rule.vote_type not in ("cumulative", "scoring")
+    )
+    cost = {p.id: p.cost for p in projects}
+    return BudgetResult(
+        question=question.id,
+        total=rule.total,
+        currency=rule.currency,
+        vote_type=rule.vote_type,
+        rule=rule.rule,
+        ballots=len(ballots),
+        projects=tuple(
+            ProjectResult(
+                id=o.id,
+                label=o.label,
+                cost=cost[o.id],
+                supporters=supporters[o.id],
+                points=points[o.id],
+                greedy=o.id in greedy,
+                equal_shares=o.id in shares,
+            )
+            for o in question.options
+        ),
+        greedy=tuple(greedy),
+        equal_shares=tuple(shares),
+        greedy_cost=sum(cost[p] for p in greedy),
+        equal_shares_cost=sum(cost[p] for p in shares),
+        outcome=tuple(greedy if rule.rule == "greedy" else shares),
+    )
+
+
+def _text(question: Question, contributions: pd.DataFrame, plan: CampaignPlan) -> TextResult:
+    values = frame.answers(contributions, question.id)
+    normalised = text.normalise_all(values[frame.given(values)])
+    normalised = normalised[normalised != ""]
+    settings = plan.analysis
+    arabic, english = text.terms(normalised, settings.stop_words, settings.top_terms)
+    exact, repeated = text.exact_duplicates(normalised)
+    near, groups = text.near_duplicates(normalised, settings.near_duplicate)
+    return TextResult(
+        id=question.id,
+        title=question.title,
+        answered=len(normalised),
+        themes=text.themes(normalised, {t.id: t.keywords for t in settings.themes}),
+        theme_names={t.id: t.name for t in settings.themes},
+        exact_duplicates=exact,
+        repeated_texts=repeated,
+        near_duplicates=near,
+        near_groups=groups,
+        terms_ar=dict(arabic.most_common()),
+        terms_en=dict(english.most_common()),
+    )

@@ -1,0 +1,174 @@
+"""A campaign plan's own rules beyond its schema: ids used once, ingestion and analysis that fit its
+questions. Each problem is a field path and a message.
+"""
+
+import difflib
+
+from pydantic import BaseModel
+
+from musharaka.stages.plans import CampaignPlan, Loc, Question
+from musharaka.stages.programme import quarter_bounds
+
+
+def campaign_problems(plan: CampaignPlan) -> list[tuple[Loc, str]]:
+    """Rules that span fields of one plan, each as (location, what was expected and found)."""
+    problems: list[tuple[Loc, str]] = []
+    if plan.window.closes < plan.window.opens:
+        problems.append(
+            (
+                ("window", "closes"),
+                f"expected a closing date on or after the opening {plan.window.opens}, found {plan.window.closes}",
+            )
+        )
+    first, last = quarter_bounds(plan.quarter)
+    if not first <= plan.window.opens <= last:
+        problems.append(
+            (
+                ("window", "opens"),
+                f"expected an opening date within {plan.quarter} ({first} to {last}), found {plan.window.opens}",
+            )
+        )
+    problems += _duplicates(plan.audiences, ("audiences",))
+    problems += _duplicates(plan.instrument, ("instrument",))
+    problems += _duplicates(plan.kpis, ("kpis",))
+    audience_ids = {a.id for a in plan.audiences}
+    for i, question in enumerate(plan.instrument):
+        loc: Loc = ("instrument", i)
+        problems += _duplicates(question.options, (*loc, "options"))
+        if question.type in ("single", "multiple", "ballot") and not question.options:
+            problems.append(((*loc, "options"), f"expected options for a {question.type} question, found none"))
+        if question.type not in ("single", "multiple", "ballot") and question.options:
+            problems.append(((*loc, "options"), f"expected no options for a {question.type} question"))
+    problems += _ingest_problems(plan)
+    problems += _analysis_problems(plan)
+    for i, kpi in enumerate(plan.kpis):
+        if kpi.measure == "audience-contributions" and kpi.audience not in audience_ids:
+            problems.append(
+                (
+                    ("kpis", i, "audience"),
+                    f"expected one of the campaign's audiences {sorted(audience_ids)}, found {kpi.audience!r}",
+                )
+            )
+        if kpi.measure == "channel-contributions" and kpi.channel not in plan.channels:
+            problems.append(
+                (
+                    ("kpis", i, "channel"),
+                    f"expected one of the campaign's channels {list(plan.channels)}, found {kpi.channel!r}",
+                )
+            )
+    return problems
+
+
+def _ingest_problems(plan: CampaignPlan) -> list[tuple[Loc, str]]:
+    """The ingest section must name the plan's own channels, audiences and questions."""
+    ingest = plan.ingest
+    problems: list[tuple[Loc, str]] = []
+    audience_ids = sorted(a.id for a in plan.audiences)
+    questions = {q.id: q for q in plan.instrument}
+    if ingest.channel is not None and ingest.channel not in plan.channels:
+        problems.append(
+            (
+                ("ingest", "channel"),
+                f"expected one of the campaign's channels {list(plan.channels)}, found {ingest.channel!r}",
+            )
+        )
+    if ingest.audience is not None and ingest.audience not in audience_ids:
+        problems.append(
+            (("ingest", "audience"), f"expected one of the audiences {audience_ids}, found {ingest.audience!r}")
+        )
+    if ingest.audience is not None and ingest.audience_question is not None:
+        problems.append(
+            (("ingest", "audience_question"), "expected either `audience` or `audience_question`, found both")
+        )
+    if ingest.audience_question is not None:
+        question = questions.get(ingest.audience_question)
+        if question is None or question.type != "single":
+            problems.append(
+                (
+                    ("ingest", "audience_question"),
+                    f"expected the id of a single-choice question, found {ingest.audience_question!r}",
+                )
+            )
+        else:
+            strays = sorted({o.id for o in question.options} - set(audience_ids))
+            if strays:
+                problems.append(
+                    (
+                        ("ingest", "audience_question"),
+                        f"expected options that are audience ids {audience_ids}, found {strays}",
+                    )
+                )
+    problems += _duplicates(ingest.segments, ("ingest", "segments"))
+    for i, question in enumerate(plan.instrument):
+        if question.type != "number" and (question.minimum is not None or question.maximum is not None):
+            problems.append(
+                ((("instrument", i, "minimum")), f"expected a range only on a number question, found {question.type}")
+            )
+        if question.minimum is not None and question.maximum is not None and question.maximum < question.minimum:
+            problems.append(
+                (
+                    ("instrument", i, "maximum"),
+                    f"expected at least the minimum {question.minimum}, found {question.maximum}",
+                )
+            )
+    return problems
+
+
+def _duplicates(items: tuple[BaseModel, ...], loc: Loc) -> list[tuple[Loc, str]]:
+    seen: set[str] = set()
+    problems: list[tuple[Loc, str]] = []
+    for i, item in enumerate(items):
+        item_id = getattr(item, "id", None)
+        if item_id is None:
+            continue
+        if item_id in seen:
+            problems.append(((*loc, i, "id"), f"expected a unique id, found {item_id!r} again"))
+        seen.add(item_id)
+    return problems
+
+
+def _analysis_problems(plan: CampaignPlan) -> list[tuple[Loc, str]]:
+    """The analysis section must name the plan's own questions, of the types its figures need."""
+    analysis = plan.analysis
+    questions: dict[str, Question] = {}
+    for question in plan.instrument:  # a repeated id is reported once, as a duplicate, not here again
+        questions.setdefault(question.id, question)
+    problems: list[tuple[Loc, str]] = []
+
+    def expect(loc: Loc, qid: str, types: tuple[str, ...]) -> Question | None:
+        question = questions.get(qid)
+        wanted = " or ".join(types)
+        if question is None:
+            close = difflib.get_close_matches(qid, sorted(questions), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            problems.append((loc, f"expected the id of a {wanted} question of the instrument{hint}, found {qid!r}"))
+        elif question.type not in types:
+            problems.append((loc, f"expected a {wanted} question, found {qid!r} of type {question.type}"))
+            return None
+        return question
+
+    for i, qid in enumerate(analysis.satisfaction):
+        expect(("analysis", "satisfaction", i), qid, ("likert",))
+    if analysis.vote is not None:
+        expect(("analysis", "vote", "question"), analysis.vote.question, ("single",))
+    if analysis.budget is not None:
+        ballot = expect(("analysis", "budget", "question"), analysis.budget.question, ("ballot",))
+        for j, option in enumerate(ballot.options if ballot else ()):
+            if option.cost is None:
+                problems.append(
+                    (("analysis", "budget", "question"), f"expected a cost for project {option.id!r} (option {j})")
+                )
+    if plan.kind == "vote" and analysis.vote is None:
+        problems.append((("analysis", "vote"), "expected the vote question and tie rule of a vote campaign"))
+    if plan.kind == "participatory-budget" and analysis.budget is None:
+        problems.append((("analysis", "budget"), "expected the ballot question, total and rule of a budget"))
+    fields = {s.id for s in plan.ingest.segments}
+    for i, field in enumerate(analysis.segments):
+        if field not in fields:
+            problems.append(
+                (
+                    ("analysis", "segments", i),
+                    f"expected a segment field of ingest.segments {sorted(fields)}, found {field!r}",
+                )
+            )
+    return problems

@@ -1,0 +1,130 @@
+"""Stage 3, conduct (guide 8.1.3): the window runs its course; what participants contributed is counted."""
+
+from collections.abc import Iterable
+from datetime import UTC, date, datetime
+
+import pandas as pd
+from pydantic import ConfigDict, Field
+
+from musharaka.stages import frame
+from musharaka.stages import plan as plan_stage
+from musharaka.stages.common import MissingInputs, NotYet, StageModel, activity
+from musharaka.stages.plans import Bilingual, CampaignPlan
+
+ACTIVITIES = (
+    activity("Launch on the chosen channels", "الإطلاق عبر القنوات المختارة"),
+    activity("Keep the dialogue going for the planned period", "استمرار الحوار طوال المدة المخططة"),
+    activity("Keep a senior-management contact informed", "إبقاء جهة اتصال في الإدارة العليا على اطلاع"),
+    activity("Promote the campaign in traditional media", "الترويج للحملة في الإعلام التقليدي"),
+    activity("Manage contributions carefully", "إدارة المساهمات بعناية"),
+    activity("Stay flexible, e.g. extend the participation window", "المرونة، مثل تمديد فترة المشاركة"),
+)
+
+Answer = str | float | list[str] | dict[str, float] | None
+
+
+class Contribution(StageModel):
+    """One participant's answers, keyed by question id: a plain record for building frames by hand."""
+
+    submitted_at: datetime
+    channel: str
+    audience: str
+    answers: dict[str, Answer]
+    segments: dict[str, str] = Field(default_factory=dict)
+
+
+def frame_of(contributions: Iterable[Contribution]) -> pd.DataFrame:
+    """The stages' contributions frame (`stages.frame`) of hand-built records."""
+    return frame.from_records(c.model_dump() for c in contributions)
+
+
+class KpiProgress(StageModel):
+    id: str
+    name: Bilingual
+    target: float
+    actual: float
+    share: float  # actual / target, 1.0 = target met
+
+
+class Inputs(StageModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+    plan: plan_stage.Outputs
+    contributions: pd.DataFrame  # columns as `stages.frame` documents
+    extended_to: date | None = None  # a later closing date decided at the conduct gate
+
+
+class Outputs(StageModel):
+    """The contributions collected during the window, counted every way the plan cares about."""
+
+    opens_at: datetime
+    closes_at: datetime
+    timezone: str
+    total: int
+    by_channel: dict[str, int]
+    by_audience: dict[str, int]
+    by_day: dict[str, int]
+    answered: dict[str, int]
+    kpis: tuple[KpiProgress, ...]
+
+
+def run(inputs: Inputs, plan: CampaignPlan, now: datetime) -> Outputs:
+    """Count the contributions once the window has closed; until then the stage waits."""
+    closes = inputs.extended_to or inputs.plan.window_closes
+    opens_at, closes_at = plan.window.opens_at(), plan.window.closes_at(closes)
+    if now < opens_at:
+        window = f"{plan.window.opens} to {closes}"
+        raise NotYet(f"the participation window ({window}) has not opened yet", opens_at)
+    if now < closes_at:
+        raise NotYet("the participation window is open", closes_at)
+    contributions = inputs.contributions
+    if contributions.empty:
+        raise MissingInputs(["conduct.contributions: no contributions were submitted for this campaign"])
+    by_channel = _counts(contributions["channel"])
+    by_audience = _counts(contributions["audience"])
+    by_day = _counts(days_of(contributions, plan.window.timezone))
+    answered = {q.id: int(frame.given(frame.answers(contributions, q.id)).sum()) for q in plan.instrument}
+    return Outputs(
+        opens_at=opens_at.astimezone(UTC),
+        closes_at=closes_at.astimezone(UTC),
+        timezone=plan.window.timezone,
+        total=len(contributions),
+        by_channel=by_channel,
+        by_audience=by_audience,
+        by_day=by_day,
+        answered=answered,
+        kpis=tuple(_progress(plan, len(contributions), by_audience, by_channel)),
+    )
+
+
+def days_of(contributions: pd.DataFrame, zone: str) -> pd.Series:
+    """Each contribution's day in the campaign's zone (local midnight, naive)."""
+    return contributions["submitted_at"].dt.tz_convert(zone).dt.tz_localize(None).dt.normalize()
+
+
+def _counts(values: pd.Series) -> dict[str, int]:
+    counts = values.value_counts(sort=False).sort_index()
+    return {k.strftime("%Y-%m-%d") if isinstance(k, pd.Timestamp) else str(k): int(v) for k, v in counts.items()}
+
+
+def _progress(
+    plan: CampaignPlan, total: int, by_audience: dict[str, int], by_channel: dict[str, int]
+) -> list[KpiProgress]:
+    progress = []
+    for kpi in plan.kpis:
+        if kpi.measure == "contributions":
+            actual = total
+        elif kpi.measure == "audience-contributions":
+            actual = by_audience.get(kpi.audience or "", 0)
+        else:
+            actual = by_channel.get(kpi.channel or "", 0)
+        progress.append(
+            KpiProgress(
+                id=kpi.id,
+                name=kpi.name,
+                target=kpi.target,
+                actual=actual,
+                share=round(actual / kpi.target, 4),
+            )
+        )
+    return progress

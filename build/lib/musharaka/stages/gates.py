@@ -1,0 +1,105 @@
+"""Gate rules, pure: who may decide a gate and in what capacity, when it passes, when it falls due."""
+
+from datetime import date, datetime, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from musharaka.stages.approvers import ApproversRegistry
+from musharaka.stages.common import StageModel
+from musharaka.stages.plans import GatePolicy, local_midnight
+
+WEEKEND = (4, 5)  # Friday and Saturday, the week-end in Oman (date.weekday numbering)
+
+Capacity = Literal["role", "delegate", "escalation"]
+
+
+class Authority(StageModel):
+    """On whose authority and with which of the policy's roles an approver decides."""
+
+    approver: str
+    principal: str  # the approver, or the delegator whose authority they hold
+    capacity: Capacity
+    roles: tuple[str, ...]
+
+
+class Approval(StageModel):
+    principal: str
+    roles: tuple[str, ...]
+    capacity: Capacity
+
+
+class NoAuthority(Exception):
+    """The approver may not decide this gate (now); the message says why."""
+
+
+def due_at(opened: datetime, policy: GatePolicy, zone: str) -> datetime:
+    """The end of the Nth calendar or working day after the gate opened, in the campaign's zone."""
+    day: date = opened.astimezone(ZoneInfo(zone)).date()
+    counted = 0
+    while counted < policy.due_days:
+        day += timedelta(days=1)
+        if policy.days == "calendar" or day.weekday() not in WEEKEND:
+            counted += 1
+    return local_midnight(day + timedelta(days=1), zone)
+
+
+def authority(
+    registry: ApproversRegistry, approver_id: str, policy: GatePolicy, *, now: datetime, due: datetime
+) -> Authority:
+    """How `approver_id` may decide a gate under `policy` at `now`, or NoAuthority with the reason."""
+    approver = registry.get(approver_id)
+    if approver is None:
+        raise NoAuthority(f"{approver_id!r} is not in the approvers registry")
+    deciding = set(policy.roles) | set(policy.all_of)
+    own = tuple(r for r in approver.roles if r in deciding)
+    if own:
+        return Authority(approver=approver_id, principal=approver_id, capacity="role", roles=own)
+    for delegation in registry.delegations:
+        if delegation.delegate != approver_id or not delegation.in_force(now):
+            continue
+        delegator = registry.get(delegation.delegator)
+        lent = delegation.roles or (delegator.roles if delegator else ())
+        roles = tuple(r for r in lent if r in deciding)
+        if roles:
+            return Authority(approver=approver_id, principal=delegation.delegator, capacity="delegate", roles=roles)
+    escalating = tuple(r for r in approver.roles if r in policy.escalation)
+    if escalating and now >= due:
+        return Authority(approver=approver_id, principal=approver_id, capacity="escalation", roles=escalating)
+    if escalating:
+        raise NoAuthority(
+            f"{approver_id} may decide this gate by escalation only once it is overdue, after {due.isoformat()}"
+        )
+    needed = sorted(deciding | set(policy.escalation))
+    raise NoAuthority(f"{approver_id} holds roles {list(approver.roles)}; this gate needs one of {needed}")
+
+
+def passes(policy: GatePolicy, approvals: list[Approval]) -> bool:
+    """Whether the approvals meet the policy: an escalation decides alone; otherwise every seat is filled.
+
+    The seats are `quorum` seats for any of `roles` and one per `all_of` role; one person fills one seat.
+    """
+    if any(a.capacity == "escalation" for a in approvals):
+        return True
+    people: dict[str, set[str]] = {}
+    for approval in approvals:
+        people.setdefault(approval.principal, set()).update(approval.roles)
+    seats = [set(policy.roles)] * (policy.quorum if policy.roles else 0)
+    seats += [{role} for role in policy.all_of]
+    return _fill(seats, people)
+
+
+def _fill(seats: list[set[str]], people: dict[str, set[str]]) -> bool:
+    """Bipartite matching of seats to distinct people (augmenting paths; both sides are small)."""
+    holder: dict[str, int] = {}
+
+    def place(seat: int, tried: set[str]) -> bool:
+        for person, roles in people.items():
+            if person in tried or not roles & seats[seat]:
+                continue
+            tried.add(person)
+            if person not in holder or place(holder[person], tried):
+                holder[person] = seat
+                return True
+        return False
+
+    return all(place(seat, set()) for seat in range(len(seats)))

@@ -1,0 +1,207 @@
+"""The programme's half-yearly indicators, defined once: what counts as carried out, implemented, published.
+
+Pure: it takes each campaign's facts (when its gates were approved, its decision, its follow-up) and a
+half-year, and returns the ministry's table. Every fact is taken as it stood at the end of the half-year,
+so a past half-year's figures never change.
+"""
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel
+
+from musharaka.stages.plans import Bilingual, local_midnight
+from musharaka.stages.programme import Indicator, Programme
+
+PERIOD = re.compile(r"^(\d{4})-H([12])$")
+
+# Which measure each indicator of the programme file is computed with (its id in programme-2025.yaml).
+CARRIED_OUT = "surveys-and-sessions"
+IMPLEMENTED = "decisions-implemented"
+PUBLISHED = "results-published"
+
+
+@dataclass(frozen=True)
+class Period:
+    """A half-year, `2025-H1`: from its first midnight to the next half-year's, in the programme's zone."""
+
+    name: str
+    starts: datetime  # UTC, inclusive
+    ends: datetime  # UTC, exclusive
+
+
+def parse_period(text: str, zone: str) -> Period:
+    """`2025-H1` (January to June) or `2025-H2` (July to December); ValueError naming what was found."""
+    match = PERIOD.match(text)
+    if not match:
+        raise ValueError(f"expected a half-year such as 2025-H1, found {text!r}")
+    year, half = int(match[1]), int(match[2])
+    first = date(year, 1 if half == 1 else 7, 1)
+    after = date(year, 7, 1) if half == 1 else date(year + 1, 1, 1)
+    return Period(text, local_midnight(first, zone), local_midnight(after, zone))
+
+
+def period_just_ended(now: datetime, zone: str) -> str:
+    """The half-year that ended last before `now` (in `zone`): on 1 July 2025, 2025-H1."""
+    local = now.astimezone(ZoneInfo(zone))
+    return f"{local.year - 1}-H2" if local.month <= 6 else f"{local.year}-H1"
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the log says of one campaign: when each gate was approved, its decision and follow-up."""
+
+    campaign_id: str
+    approved: dict[str, datetime] = field(default_factory=dict)  # stage -> when its gate was approved (UTC)
+    based_on_contributions: bool | None = None  # of the approved decision, if any
+    updates: tuple[tuple[datetime, str], ...] = ()  # (when, status), oldest first
+
+    def approved_within(self, stage: str, period: Period) -> bool:
+        moment = self.approved.get(stage)
+        return moment is not None and period.starts <= moment < period.ends
+
+    def approved_by(self, stage: str, moment: datetime) -> bool:
+        when = self.approved.get(stage)
+        return when is not None and when < moment
+
+    def status_by(self, moment: datetime) -> str | None:
+        """The latest follow-up status recorded before `moment`."""
+        latest = [status for at, status in self.updates if at < moment]
+        return latest[-1] if latest else None
+
+
+def carried_out(facts: Facts, period: Period) -> bool:
+    """Carried out in the half-year: its conduct gate was approved within it (contributions collected, accepted)."""
+    return facts.approved_within("conduct", period)
+
+
+def citizen_decision(facts: Facts, period: Period) -> bool:
+    """A decision based on citizens' opinions, of this half-year: analyse approved within it, based on them."""
+    return facts.approved_within("analyse", period) and facts.based_on_contributions is True
+
+
+def implemented(facts: Facts, period: Period) -> bool:
+    """Its latest follow-up update by the end of the half-year says implemented."""
+    return facts.status_by(period.ends) == "implemented"
+
+
+def analysed(facts: Facts, period: Period) -> bool:
+    """Analysis completed in the half-year: its analyse gate was approved within it."""
+    return facts.approved_within("analyse", period)
+
+
+def published(facts: Facts, period: Period) -> bool:
+    """Its results were published: its announce gate was approved by the end of the half-year."""
+    return facts.approved_by("announce", period.ends)
+
+
+class KpiRow(BaseModel):
+    """One line of the ministry's table: target, actual and gap, as numbers and as the table shows them."""
+
+    number: int
+    id: str
+    name: Bilingual
+    unit: str
+    target: float
+    actual: float | None  # None: nothing to measure (no decision or analysis in the half-year)
+    gap: float | None  # None when the actual exceeds the target (shown as —) or cannot be measured
+    counted: int | None  # the numerator (or the count)
+    out_of: int | None  # the denominator, for shares
+    campaigns: list[str]  # the campaigns counted in the actual
+    target_text: str
+    actual_text: str
+    gap_text: str
+
+
+def _text(value: float, unit: str) -> str:
+    shown = f"{value:.0f}" if unit == "percent" or value == int(value) else f"{value:g}"
+    return shown + ("%" if unit == "percent" else "")
+
+
+def kpi_row(number: int, indicator: Indicator, facts: list[Facts], period: Period) -> KpiRow:
+    """The ministry's line for one indicator; an indicator the engine does not measure has no actual."""
+    counted: int | None = None
+    out_of: int | None = None
+    chosen: list[str] = []
+    if indicator.id == CARRIED_OUT:
+        chosen = [f.campaign_id for f in facts if carried_out(f, period)]
+        counted = len(chosen)
+        actual: float | None = float(counted)
+    elif indicator.id in (IMPLEMENTED, PUBLISHED):
+        if indicator.id == IMPLEMENTED:
+            pool = [f for f in facts if citizen_decision(f, period)]
+            chosen = [f.campaign_id for f in pool if implemented(f, period)]
+        else:
+            pool = [f for f in facts if analysed(f, period)]
+            chosen = [f.campaign_id for f in pool if published(f, period)]
+        counted, out_of = len(chosen), len(pool)
+        actual = 100.0 * counted / out_of if out_of else None
+    else:
+        actual = None
+    gap = None if actual is None or actual > indicator.target else indicator.target - actual
+    return KpiRow(
+        number=number,
+        id=indicator.id,
+        name=indicator.name,
+        unit=indicator.unit,
+        target=indicator.target,
+        actual=actual,
+        gap=gap,
+        counted=counted,
+        out_of=out_of,
+        campaigns=sorted(chosen),
+        target_text=_text(indicator.target, indicator.unit),
+        actual_text="—" if actual is None else _text(actual, indicator.unit),
+        gap_text="—" if gap is None else _text(gap, indicator.unit),
+    )
+
+
+def kpi_table(programme: Programme, facts: list[Facts], period: Period) -> list[KpiRow]:
+    """The measurement table for the half-year, in the programme file's order."""
+    return [kpi_row(i, indicator, facts, period) for i, indicator in enumerate(programme.indicators, 1)]
+
+
+class Window(BaseModel):
+    opens: datetime  # UTC
+    closes: datetime  # UTC, exclusive (midnight after the closing day, with any extension then in force)
+    opening_day: date
+    closing_day: date
+
+
+STATUS_WORDS: dict[str, Bilingual] = {
+    "planned": Bilingual(en="planned", ar="مخطط"),
+    "preparing": Bilingual(en="in preparation", ar="قيد الإعداد"),
+    "upcoming": Bilingual(en="planned, opens {day}", ar="مخطط، يبدأ في {day}"),
+    "open": Bilingual(en="open, link closes {day}", ar="مفتوح، يُغلق الرابط في {day}"),
+    "reviewing": Bilingual(
+        en="participation closed, contributions under review", ar="أُغلقت المشاركة، والمساهمات قيد المراجعة"
+    ),
+    "analysing": Bilingual(en="results under analysis", ar="النتائج قيد التحليل"),
+    "decided": Bilingual(en="decision taken, announcement in preparation", ar="اتُّخذ القرار، والإعلان قيد الإعداد"),
+    "published": Bilingual(en="done, results published", ar="تم، ونُشرت النتائج"),
+}
+
+
+def status_words(facts: Facts | None, started: datetime | None, window: Window, moment: datetime) -> Bilingual:
+    """A campaign's status at `moment` in the words of the ministry's programme table."""
+    if facts is None or started is None or started >= moment:
+        key = "planned"
+    elif facts.approved_by("announce", moment):
+        key = "published"
+    elif facts.approved_by("analyse", moment):
+        key = "decided"
+    elif facts.approved_by("conduct", moment):
+        key = "analysing"
+    elif not facts.approved_by("plan", moment):
+        key = "preparing"
+    elif moment < window.opens:
+        key = "upcoming"
+    elif moment < window.closes:
+        key = "open"
+    else:
+        key = "reviewing"
+    words = STATUS_WORDS[key]
+    day = (window.opening_day if key == "upcoming" else window.closing_day).isoformat()
+    return Bilingual(en=words.en.format(day=day), ar=words.ar.format(day=day))

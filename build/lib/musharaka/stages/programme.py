@@ -1,0 +1,44 @@
+"""The annual programme as a typed model: campaigns by quarter, KPI targets per half-year."""
+
+from datetime import date, timedelta
+from typing import Literal
+
+from pydantic import Field
+
+from musharaka.stages.plans import QUARTER, Bilingual, Id, Strict
+
+
+class ProgrammeEntry(Strict):
+    campaign: Id
+    quarter: str = Field(pattern=QUARTER.pattern)
+
+
+class Indicator(Strict):
+    """A line of the ministry's half-yearly measurement table."""
+
+    id: Id
+    name: Bilingual
+    target: float = Field(ge=0)
+    unit: Literal["count", "percent"]
+
+
+class Programme(Strict):
+    """The annual programme: campaigns by quarter and the half-yearly indicators."""
+
+    id: Id
+    year: int = Field(ge=2000, le=2100)
+    ministry: Bilingual
+    title: Bilingual
+    campaigns: tuple[ProgrammeEntry, ...] = Field(min_length=1)
+    indicators: tuple[Indicator, ...] = ()
+
+
+def quarter_bounds(quarter: str) -> tuple[date, date]:
+    """First and last day of a quarter written `2025-Q3`."""
+    match = QUARTER.match(quarter)
+    if not match:
+        raise ValueError(f"a quarter like 2025-Q3, found {quarter!r}")
+    year, q = int(match[1]), int(match[2])
+    first = date(year, 3 * q - 2, 1)
+    last = date(year + 1, 1, 1) if q == 4 else date(year, 3 * q + 1, 1)
+    return first, last - timedelta(days=1)

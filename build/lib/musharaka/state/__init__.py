@@ -1,0 +1,1 @@
+"""Persistence: settings, the database, the hash-chained event log and its projections."""

@@ -1,0 +1,351 @@
+"""Audit, without trusting the operator: every hash, link and signature recomputed; rows and documents
+checked against the digests the log sealed; checkpoints of the chain heads signed by the engine's key.
+
+The same checks run on the database and on an exported bundle: both hand over `Event` rows.
+"""
+
+import hashlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from itertools import groupby
+from pathlib import Path
+
+from pydantic import ValidationError
+from sqlmodel import Session
+from sqlmodel import select as sqlselect
+
+from musharaka.stages.approvers import ApproversRegistry
+from musharaka.stages.gates import NoAuthority, authority
+from musharaka.stages.plans import CampaignPlan, GatePolicy
+from musharaka.state.events import (
+    GENESIS,
+    REGISTRY_CHAIN,
+    CampaignStarted,
+    ContributionsIngested,
+    EventRow,
+    GateDecided,
+    GateOpened,
+    PlanRecorded,
+    RegistryRecorded,
+    StageCompleted,
+    WindowExtended,
+    as_utc,
+    digest,
+    event_hash,
+    payload_of,
+    quarantine_line,
+    row_content,
+    rows_digest,
+    stream_events,
+    text_digest,
+)
+from musharaka.state.signing import SignedDecision, SignedMessage
+from musharaka.state.tables import Contribution, Event, QuarantinedRow
+
+
+@dataclass(frozen=True)
+class Finding:
+    """The first thing wrong in one chain: which event, and what."""
+
+    campaign: str
+    seq: int
+    what: str
+
+    def __str__(self) -> str:
+        return f"{self.campaign} event {self.seq}: {self.what}"
+
+
+@dataclass
+class Batch:
+    """A contribution batch as stored: one line per row and per quarantined row, as its digests cover them."""
+
+    lines: list[str] = field(default_factory=list)  # `key digest` per stored row, the digest as stored
+    changed: list[int] = field(default_factory=list)  # ids of rows whose content no longer matches their digest
+    quarantine: list[str] = field(default_factory=list)  # `key row digest` per quarantined row, recomputed
+
+
+EventLike = Event | EventRow
+Batches = dict[str, Batch]  # batch id (the ingestion event's sequence) -> its rows
+
+
+def row_batches(rows: Iterable[Contribution], quarantined: Iterable[QuarantinedRow] = ()) -> dict[str, Batches]:
+    """Group stored contributions by campaign and batch, and recompute each row's digest from its content."""
+    campaigns: dict[str, Batches] = {}
+    for row in rows:
+        batch = campaigns.setdefault(row.campaign_id, {}).setdefault(row.batch, Batch())
+        content = row_content(row.submitted_at, row.channel, row.audience, row.participant, row.segments, row.answers)
+        if text_digest(content) != row.digest:
+            batch.changed.append(row.id or 0)
+        batch.lines.append(f"{row.row_key} {row.digest}")
+    for held in quarantined:
+        batch = campaigns.setdefault(held.campaign_id, {}).setdefault(held.batch, Batch())
+        batch.quarantine.append(quarantine_line(held.row_key, held.row, held.reasons, held.cells))
+    return campaigns
+
+
+def verify(
+    events: Iterable[EventLike],
+    *,
+    batches: dict[str, Batches] | None = None,
+    document: Callable[[str], bytes | None] | None = None,
+) -> list[Finding]:
+    """Check every chain of events held in memory (see `verify_chains`)."""
+    chains: dict[str, list[EventLike]] = {}
+    for event in events:
+        chains.setdefault(event.campaign_id, []).append(event)
+    registries = _registries(chains.get(REGISTRY_CHAIN, []))
+    ordered = ((c, sorted(chains[c], key=lambda e: e.seq)) for c in sorted(chains))
+    lookup = None if batches is None else (lambda campaign: batches.get(campaign, {}))
+    return verify_chains(ordered, registries, lookup, document)
+
+
+def verify_chains(
+    chains: Iterable[tuple[str, Sequence[EventLike]]],
+    registries: dict[str, ApproversRegistry],
+    batches: Callable[[str], Batches] | None,
+    document: Callable[[str], bytes | None] | None,
+) -> list[Finding]:
+    """The first broken event of each chain that has one; chains come in sequence order, one at a time.
+
+    `batches(campaign)` gives the stored contributions (None: not checked); `document(path)` gives a
+    stage document's bytes or None when it is gone (None: documents not checked).
+    """
+    findings = []
+    for campaign, chain in chains:
+        stored = batches(campaign) if batches is not None else None
+        found = _first_problem(campaign, chain, registries, stored, document)
+        if found:
+            findings.append(found)  # a broken chain explains its orphan rows: name its first event only
+        elif stored is not None:
+            sealed = {str(e.seq) for e in chain if e.type == "contributions.ingested"}
+            for batch in sorted(set(stored) - sealed):
+                findings.append(Finding(campaign, 0, f"contribution rows of batch {batch} match no ingestion event"))
+    return findings
+
+
+def stored_chains(
+    session: Session, campaign: str | None = None
+) -> tuple[list[EventRow], Iterator[tuple[str, list[EventRow]]]]:
+    """The registry chain, and every campaign chain streamed from the database one at a time."""
+    registry = list(stream_events(session, only=REGISTRY_CHAIN))
+    rows = stream_events(session, only=campaign, exclude=REGISTRY_CHAIN)
+    return registry, ((c, list(group)) for c, group in groupby(rows, key=lambda e: e.campaign_id))
+
+
+def verify_database(
+    session: Session, campaign: str | None = None, document: Callable[[str], bytes | None] | None = None
+) -> tuple[list[Finding], int, int]:
+    """Verify the stored log chain by chain (memory bounded by the largest campaign): findings, events, chains."""
+    registry, chains = stored_chains(session, campaign)
+    registries = _registries(registry)
+    counted = {"events": len(registry), "chains": 1 if registry else 0}
+
+    def counting() -> Iterator[tuple[str, list[EventRow]]]:
+        for name, chain in chains:
+            counted["events"] += len(chain)
+            counted["chains"] += 1
+            yield name, chain
+
+    def batches(name: str) -> Batches:
+        rows = session.exec(sqlselect(Contribution).where(Contribution.campaign_id == name))
+        held = session.exec(sqlselect(QuarantinedRow).where(QuarantinedRow.campaign_id == name))
+        return row_batches(rows, held).get(name, {})
+
+    findings = verify_chains([(REGISTRY_CHAIN, registry)], registries, None, None) if registry else []
+    findings += verify_chains(counting(), registries, batches, document)
+    return findings, counted["events"], counted["chains"]
+
+
+def _registries(chain: Sequence[EventLike]) -> dict[str, ApproversRegistry]:
+    registries = {}
+    for event in chain:
+        try:
+            payload = payload_of(event)
+        except (ValidationError, KeyError):
+            continue  # reported when the registry chain itself is verified
+        if isinstance(payload, RegistryRecorded):
+            registries[payload.registry_digest] = ApproversRegistry.model_validate(payload.registry)
+    return registries
+
+
+def _first_problem(
+    campaign: str,
+    chain: Sequence[EventLike],
+    registries: dict[str, ApproversRegistry],
+    batches: Batches | None,
+    document: Callable[[str], bytes | None] | None,
+) -> Finding | None:
+    prev, expected = GENESIS, 1
+    context = _Context()
+    for event in chain:
+        if event.seq > expected:
+            return Finding(campaign, expected, f"missing: the sequence jumps from {expected - 1} to {event.seq}")
+        if event.seq < expected:
+            return Finding(campaign, event.seq, "appears twice or out of order")
+        if event.prev_hash != prev:
+            return Finding(
+                campaign, event.seq, "does not link to the event before it (an event was deleted, inserted or moved)"
+            )
+        recomputed = event_hash(campaign, event.seq, event.at, event.actor, event.type, event.payload, event.prev_hash)
+        if recomputed != event.hash:
+            return Finding(campaign, event.seq, "its payload, actor, time or type does not match its hash")
+        problem = _content_problem(event, registries, batches, document, context)
+        if problem:
+            return Finding(campaign, event.seq, problem)
+        prev, expected = event.hash, event.seq + 1
+    return None
+
+
+CHECKED = {
+    "gate.decided",
+    "window.extended",
+    "contributions.ingested",
+    "stage.completed",
+    "registry.recorded",
+    "gate.opened",
+    "campaign.started",
+    "plan.recorded",
+}
+
+
+@dataclass
+class _Context:
+    """What the chain has said so far that later decisions are checked against."""
+
+    gates: dict[tuple[str, int], tuple[GatePolicy, datetime]] = field(default_factory=dict)
+    conduct_policy: GatePolicy | None = None
+
+
+def _content_problem(
+    event: EventLike,
+    registries: dict[str, ApproversRegistry],
+    batches: Batches | None,
+    document: Callable[[str], bytes | None] | None,
+    context: _Context,
+) -> str | None:
+    if event.type not in CHECKED:
+        return None  # the hash already seals it, and nothing outside the log refers to it
+    try:
+        payload = payload_of(event)
+    except (ValidationError, KeyError) as error:
+        return f"its payload is not a valid {event.type}: {error.__class__.__name__}"
+    if isinstance(payload, CampaignStarted | PlanRecorded):
+        context.conduct_policy = CampaignPlan.model_validate(payload.plan).gates.for_stage("conduct")
+    if isinstance(payload, GateOpened):
+        context.gates[(payload.stage, payload.attempt)] = (GatePolicy.model_validate(payload.policy), payload.due_at)
+    if isinstance(payload, RegistryRecorded) and digest(payload.registry) != payload.registry_digest:
+        return "the registry it records does not match its digest"
+    if isinstance(payload, GateDecided | WindowExtended):
+        return _signature_problem(event, payload, registries, context)
+    if isinstance(payload, ContributionsIngested) and batches is not None:
+        batch = batches.get(str(event.seq), Batch())
+        if batch.changed:
+            return f"contribution row {min(batch.changed)} of this batch was changed after it was stored"
+        if len(batch.lines) != payload.rows_stored or rows_digest(batch.lines) != payload.rows_digest:
+            return (
+                f"this batch stored {payload.rows_stored} rows; {len(batch.lines)} are there now "
+                "and they do not match the sealed digest (rows deleted, added or replaced)"
+            )
+        if len(batch.quarantine) != payload.rows_quarantined or (
+            rows_digest(batch.quarantine) != payload.quarantine_digest
+        ):
+            return (
+                f"this batch quarantined {payload.rows_quarantined} rows; {len(batch.quarantine)} are there now "
+                "and they do not match the sealed digest (quarantined rows deleted, added or changed)"
+            )
+    if isinstance(payload, StageCompleted) and document is not None:
+        for doc in payload.documents:
+            data = document(doc.path)
+            if data is None:
+                return f"its {doc.lang} document {doc.path} is missing"
+            if hashlib.sha256(data).hexdigest() != doc.digest:
+                return f"its {doc.lang} document {doc.path} was changed after it was recorded"
+    return None
+
+
+def _signature_problem(
+    event: EventLike,
+    payload: GateDecided | WindowExtended,
+    registries: dict[str, ApproversRegistry],
+    context: _Context,
+) -> str | None:
+    """The recorded decision is exactly what was signed, by a key in force, with the authority it claims."""
+    signed = SignedDecision.model_validate(payload.signed)
+    recorded: tuple[str, str, date | None] = (
+        ("extend", payload.reason, payload.closes)
+        if isinstance(payload, WindowExtended)
+        else (payload.decision, payload.text, signed.closes)
+    )
+    claims = (signed.campaign, signed.stage, signed.attempt, signed.approver, signed.decision, signed.text.strip())
+    if (*claims, signed.closes) != (event.campaign_id, payload.stage, payload.attempt, payload.approver, *recorded):
+        return "the recorded decision differs from what was signed"
+    if not signed.verifies():
+        return f"the signature of {signed.approver} does not verify"
+    registry = registries.get(payload.registry_digest)
+    if registry is None:
+        return f"it cites registry {payload.registry_digest[:12]}, which the log does not hold"
+    approver = registry.get(signed.approver)
+    key = next((k for k in approver.keys if k.public == signed.public_key), None) if approver else None
+    if key is None or not key.in_force(signed.signed_at):
+        return f"the signing key was not a key of {signed.approver} in force in the cited registry"
+    gate = context.gates.get((payload.stage, payload.attempt))
+    policy, due = gate if gate else (context.conduct_policy, datetime.max.replace(tzinfo=UTC))
+    if policy is None:
+        return "it decides a gate the log never opened"
+    try:
+        power = authority(registry, signed.approver, policy, now=as_utc(event.at), due=as_utc(due))
+    except NoAuthority as error:
+        return f"the cited registry gave no authority for it: {error}"
+    roles = list(power.roles) if isinstance(payload, GateDecided) else None
+    recorded_roles = payload.roles if isinstance(payload, GateDecided) else None
+    if (power.principal, power.capacity, roles) != (payload.principal, payload.capacity, recorded_roles):
+        return (
+            f"it records {payload.approver} deciding as {payload.capacity} for {payload.principal}; the cited "
+            f"registry gives {power.capacity} for {power.principal}"
+        )
+    return None
+
+
+class Checkpoint(SignedMessage):
+    """The heads of every chain at an instant, signed with the engine's key, to be filed elsewhere."""
+
+    created_at: datetime
+    heads: dict[str, tuple[int, str]]  # chain -> (sequence, hash) of its newest event
+
+
+def heads(events: Iterable[EventLike]) -> dict[str, tuple[int, str]]:
+    """Each chain's newest event: sequence and hash."""
+    newest: dict[str, tuple[int, str]] = {}
+    for event in events:
+        if event.campaign_id not in newest or event.seq > newest[event.campaign_id][0]:
+            newest[event.campaign_id] = (event.seq, event.hash)
+    return newest
+
+
+def checkpoint_problems(
+    checkpoint: Checkpoint, stored: dict[tuple[str, int], str], engine_key: str | None
+) -> list[str]:
+    """What the log lost or rewrote since the checkpoint was taken."""
+    if not checkpoint.verifies():
+        return ["the checkpoint's own signature does not verify: it was altered"]
+    if engine_key and checkpoint.public_key != engine_key:
+        return [f"the checkpoint is signed by {checkpoint.public_key}, not the engine key {engine_key}"]
+    problems = []
+    for chain, (seq, sealed) in sorted(checkpoint.heads.items()):
+        found = stored.get((chain, seq))
+        if found is None:
+            problems.append(f"{chain} event {seq}: in the checkpoint but gone from the log (truncated)")
+        elif found != sealed:
+            problems.append(f"{chain} event {seq}: differs from the checkpoint (the chain was rewritten)")
+    return problems
+
+
+def file_reader(root: Path) -> Callable[[str], bytes | None]:
+    """Read documents by their recorded path, relative to `root` (the output folder, or a bundle's)."""
+
+    def read(path: str) -> bytes | None:
+        target = root / path
+        return target.read_bytes() if target.is_file() else None
+
+    return read

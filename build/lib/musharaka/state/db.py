@@ -1,0 +1,120 @@
+"""The database engine, from the one setting, and sessions over it."""
+
+import random
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from sqlalchemy import Connection, Engine, Table, event
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session, create_engine
+
+from musharaka.state import migrate
+from musharaka.state.events import ConcurrentWrite
+from musharaka.state.settings import get_settings
+
+if TYPE_CHECKING:
+    import numpy as np
+
+
+def get_engine(url: str | None = None) -> Engine:
+    """The engine for `url`, by default the configured database; one per URL per process."""
+    return _engine(url or get_settings().database_url)
+
+
+@lru_cache
+def _engine(url: str) -> Engine:
+    """SQLite files get their folder and WAL journaling; other databases a pre-ping pool."""
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        # isolation_level=None hands transaction control to the "begin" hook below
+        engine = create_engine(url, connect_args={"timeout": 30, "isolation_level": None})
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(connection, _record):  # type: ignore[no-untyped-def]
+            # WAL lets readers (status, history) run while a flow writes; foreign keys on.
+            cursor = connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _immediate(connection):  # type: ignore[no-untyped-def]
+            # Take the write lock when the transaction starts, so two processes deciding the same
+            # gate queue up instead of both reading the same chain head.
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    else:
+        engine = create_engine(url, pool_pre_ping=True)
+    return engine
+
+
+_checked: set[str] = set()
+
+
+def create_tables(engine: Engine | None = None) -> None:
+    """Check the schema once per engine: an empty database is migrated to head, an old one refused."""
+    engine = engine or get_engine()
+    key = engine.url.render_as_string(hide_password=False)
+    if key not in _checked:
+        migrate.ensure_current(engine)
+        _checked.add(key)
+
+
+def reset_tables(engine: Engine | None = None) -> None:
+    """Drop every table and build them empty from the migrations: the whole state is gone."""
+    engine = engine or get_engine()
+    migrate.reset(engine)
+    _checked.add(engine.url.render_as_string(hide_password=False))
+
+
+T = TypeVar("T")
+
+
+def transaction(work: Callable[[Session], T], *, attempts: int = 5) -> T:
+    """Run `work` in its own transaction, again when another writer got to the same chain first."""
+    for attempt in range(1, attempts + 1):
+        try:
+            with session_scope() as session:
+                return work(session)
+        except (ConcurrentWrite, OperationalError) as error:
+            if attempt == attempts or (isinstance(error, OperationalError) and "locked" not in str(error)):
+                raise
+            time.sleep(random.uniform(0.05, 0.2) * attempt)
+    raise AssertionError("unreachable")
+
+
+@contextmanager
+def session_scope(engine: Engine | None = None) -> Iterator[Session]:
+    """A session that commits when the block succeeds and rolls back when it raises."""
+    engine = engine or get_engine()
+    create_tables(engine)
+    with Session(engine, expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+def bulk_insert(connection: Connection, table: Table, columns: list[str], rows: Iterable[tuple[Any, ...]]) -> None:
+    """Insert many rows through the driver's own executemany: no per-row statement work, so a million
+    contributions go in at the database's speed. Times are given as naive UTC `datetime64[us]` text or
+    datetimes; SQLite gets the text SQLAlchemy itself stores, other databases get UTC datetimes."""
+    marks = ", ".join("?" if connection.dialect.paramstyle == "qmark" else "%s" for _ in columns)
+    statement = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})"
+    connection.exec_driver_sql(statement, list(rows))
+
+
+def utc_column(moments: "np.ndarray", dialect: str) -> list[Any]:
+    """Naive UTC `datetime64[us]` values as the database's driver takes them for a DateTime column."""
+    import numpy as np
+
+    if dialect == "sqlite":  # SQLAlchemy's own storage format for SQLite DATETIME
+        return list(np.char.replace(np.datetime_as_string(moments, unit="us"), "T", " ").tolist())
+    return [m.replace(tzinfo=UTC) for m in moments.astype("datetime64[us]").tolist()]

@@ -1,0 +1,66 @@
+"""The one settings object: every knob comes from MUSHARAKA_* environment variables."""
+
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+from pydantic import Field, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def package_folder(package: str) -> Path:
+    """A folder shipped inside the installed package (templates, the sample plans), as a path on disk.
+
+    Installed wheels are unpacked, so the folder is a real directory; it is only ever read.
+    """
+    return Path(str(resources.files(package)))
+
+
+ENV_PREFIX = "MUSHARAKA_"
+
+
+class Settings(BaseSettings):
+    """Where plans, state and documents live; relative paths are taken from `home`, the workspace:
+    MUSHARAKA_HOME, else the folder the command runs in (never the installed code)."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX)
+
+    home: Path = Field(default_factory=Path.cwd)
+    plans_dir: Path = Path("plans")
+    output_dir: Path = Path("out")
+    templates_dir: Path = Field(default_factory=lambda: package_folder("musharaka.templates"))
+    database_url: str = ""
+    engine_key_file: Path = Path("var/engine-key.pem")
+    # the secret of the keyed hash that pseudonymises people's e-mails, phones and ids; when empty,
+    # a random one is made on first use in `pseudonym_key_file` (owner-only)
+    pseudonym_key: str = ""
+    pseudonym_key_file: Path = Path("var/pseudonym.key")
+    timezone: str = "Asia/Muscat"
+    debug: bool = False
+
+    @model_validator(mode="after")
+    def _anchor_paths(self) -> "Settings":
+        # Paths are anchored at `home`, never at the current directory.
+        self.home = self.home.absolute()
+        self.plans_dir = self.home / self.plans_dir
+        self.output_dir = self.home / self.output_dir
+        self.engine_key_file = self.home / self.engine_key_file
+        self.pseudonym_key_file = self.home / self.pseudonym_key_file
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.home / 'var' / 'musharaka.db'}"
+        return self
+
+
+class SettingsError(ValueError):
+    """An environment variable the settings cannot use; the message names it."""
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The settings, read once per process; a value that cannot be used is named by its variable."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        first = error.errors()[0]
+        variable = f"{ENV_PREFIX}{str(first['loc'][0]).upper()}" if first["loc"] else "the settings"
+        raise SettingsError(f"{variable}: {first['msg'].lower()}, found {first['input']!r}") from None

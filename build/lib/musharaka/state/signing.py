@@ -1,0 +1,156 @@
+"""Signed decisions: Ed25519 over a canonical message naming the campaign, stage, attempt and outputs.
+
+The message binds a decision to one gate attempt and to the digest of the exact outputs reviewed,
+so a signature cannot be replayed on another gate, attempt or campaign, nor outlive a change of outputs.
+"""
+
+import base64
+import hashlib
+import os
+from datetime import date
+from pathlib import Path
+from typing import Literal
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from pydantic import AwareDatetime, BaseModel, ConfigDict
+
+from musharaka.state.events import canonical
+
+PREFIX = "ed25519:"
+
+
+class KeyFileError(Exception):
+    """A private key file that cannot be used; the message says why."""
+
+
+class SignedMessage(BaseModel):
+    """A message and its Ed25519 signature by the holder of `public_key`: every field but the
+    signature is signed, as canonical JSON."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    public_key: str
+    signature: str = ""
+
+    def message(self) -> bytes:
+        """The canonical bytes that are signed: every field but the signature."""
+        return canonical(self.model_dump(mode="json", exclude={"signature"})).encode()
+
+    def verifies(self) -> bool:
+        """Whether the signature is this message's, by the private half of `public_key`."""
+        return signature_holds(self.public_key, self.message(), self.signature)
+
+
+class SignedDecision(SignedMessage):
+    """What an approver signs, and the signature."""
+
+    campaign: str
+    stage: str
+    attempt: int
+    decision: Literal["approve", "reject", "extend"]
+    text: str
+    closes: date | None = None  # the new closing date, for an extension
+    outputs_digest: str
+    signed_at: AwareDatetime
+    approver: str
+
+
+def public_text(key: Ed25519PublicKey) -> str:
+    raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return PREFIX + base64.b64encode(raw).decode()
+
+
+def public_key(text: str) -> Ed25519PublicKey:
+    if not text.startswith(PREFIX):
+        raise ValueError(f"expected a key starting {PREFIX}")
+    return Ed25519PublicKey.from_public_bytes(base64.b64decode(text.removeprefix(PREFIX), validate=True))
+
+
+def new_key_pair(passphrase: bytes | None) -> tuple[bytes, str]:
+    """A fresh private key as PEM (encrypted when a passphrase is given) and its public text."""
+    private = Ed25519PrivateKey.generate()
+    encryption: serialization.KeySerializationEncryption = (
+        serialization.BestAvailableEncryption(passphrase) if passphrase else serialization.NoEncryption()
+    )
+    pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
+    return pem, public_text(private.public_key())
+
+
+def load_private(path: Path, passphrase: bytes | None) -> Ed25519PrivateKey:
+    """Read a private key file, naming the file and what is wrong when it cannot be used."""
+    try:
+        data = path.read_bytes()
+        mode = path.stat().st_mode & 0o777
+    except OSError as error:
+        raise KeyFileError(f"{path}: cannot read the key file ({error.strerror})") from None
+    if mode & 0o077:
+        raise KeyFileError(f"{path}: expected a key only its owner can read (mode 600), found mode {mode:o}")
+    try:
+        key = serialization.load_pem_private_key(data, password=passphrase)
+    except TypeError:
+        message = (
+            "the key is passphrase-protected: give --passphrase-file"
+            if not passphrase
+            else ("the key is not passphrase-protected: leave out --passphrase-file")
+        )
+        raise KeyFileError(f"{path}: {message}") from None
+    except ValueError:
+        raise KeyFileError(f"{path}: expected an Ed25519 private key in PEM, or the passphrase is wrong") from None
+    if not isinstance(key, Ed25519PrivateKey):
+        raise KeyFileError(f"{path}: expected an Ed25519 private key, found {type(key).__name__}")
+    return key
+
+
+def sign(decision: SignedDecision, key: Ed25519PrivateKey) -> SignedDecision:
+    """The decision with `public_key` and `signature` filled in by `key`."""
+    unsigned = decision.model_copy(update={"public_key": public_text(key.public_key()), "signature": ""})
+    signature = base64.b64encode(key.sign(unsigned.message())).decode()
+    return unsigned.model_copy(update={"signature": signature})
+
+
+def fingerprint(public: str) -> str:
+    """A short, stable name for a public key."""
+    return hashlib.sha256(public.encode()).hexdigest()[:16]
+
+
+def engine_key(path: Path) -> Ed25519PrivateKey:
+    """The engine's own signing key (for checkpoints and bundles), made on first use, owner-only."""
+    if not path.exists():
+        pem, _ = new_key_pair(None)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(pem)
+    return load_private(path, None)
+
+
+def pseudonym_secret(path: Path, configured: str = "") -> bytes:
+    """The secret of the keyed hash that pseudonymises people: the configured one, else a file made once.
+
+    Losing it only means the same person gets a new pseudonym; it never reveals anyone.
+    """
+    if configured:
+        return configured.encode()
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process made it first
+            return path.read_bytes().strip()
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(base64.b64encode(os.urandom(32)))
+    return path.read_bytes().strip()
+
+
+def sign_bytes(key: Ed25519PrivateKey, message: bytes) -> str:
+    return base64.b64encode(key.sign(message)).decode()
+
+
+def signature_holds(public: str, message: bytes, signature: str) -> bool:
+    """Whether `signature` is the holder of `public`'s signature over `message`."""
+    try:
+        public_key(public).verify(base64.b64decode(signature, validate=True), message)
+    except (InvalidSignature, ValueError):
+        return False
+    return True

@@ -1,0 +1,123 @@
+"""Commands that move campaigns: start, advance, submit, the history, and the demo."""
+
+from datetime import datetime
+from pathlib import Path
+from typing import cast
+
+import click
+from sqlmodel import Session
+
+from musharaka.flows.cli.common import advance_and_report, emit
+from musharaka.flows.engine import campaigns, records, submissions
+from musharaka.flows.views import overview
+from musharaka.stages.plans import STAGES, Stage
+from musharaka.state.db import session_scope, transaction
+
+
+@click.command()
+@click.argument("campaign_id")
+@click.option("--as", "actor", help="Who starts it (default: the plan's owner).")
+@click.option("--no-advance", is_flag=True, help="Only record the start; do not run the prepare stage.")
+@click.pass_obj
+def start(now: datetime, campaign_id: str, actor: str | None, no_advance: bool) -> None:
+    """Start a campaign from its plan file and run it as far as its first gate.
+
+    Example: musharaka start moheri-2025-q3-satisfaction
+    """
+    plans = records.load_plan_set()
+    plan = records.plan_of(plans, campaign_id)
+    with session_scope() as session:
+        campaigns.start(plan, actor=actor or plan.owner, registry=plans.registry, now=now, session=session)
+    click.echo(f"{campaign_id}: started")
+    if not no_advance:
+        advance_and_report([campaign_id], now)
+
+
+@click.command()
+@click.argument("campaign_ids", nargs=-1)
+@click.option("--all", "everything", is_flag=True, help="Every started campaign that is not closed.")
+@click.pass_obj
+def advance(now: datetime, campaign_ids: tuple[str, ...], everything: bool) -> None:
+    """Run campaigns as far as their gates allow (stops at open gates, missing inputs, open windows).
+
+    Example: musharaka advance --all
+    """
+    if not campaign_ids and not everything:
+        raise click.UsageError("name campaigns to advance, or pass --all")
+    records.load_plan_set()  # refuse early, with every problem, if the plans do not validate
+    with session_scope() as session:
+        targets = overview.active_campaigns(session=session) if everything else list(campaign_ids)
+        for campaign_id in targets:
+            records.campaign_state(campaign_id, session=session)
+    if not targets:
+        click.echo("no campaign to advance: none is started and open")
+        return
+    advance_and_report(targets, now)
+
+
+@click.command()
+@click.argument("campaign_id")
+@click.argument("stage", type=click.Choice(STAGES))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--as", "actor", help="Who submits it (default: the plan's owner).")
+@click.pass_obj
+def submit(now: datetime, campaign_id: str, stage: str, file: Path, actor: str | None) -> None:
+    """Submit what a person must supply for a stage: contributions CSV (conduct), readiness answers
+    (prepare), the decision (analyse), or the lessons (evaluate), as YAML or JSON.
+
+    Example: musharaka submit moheri-2025-q3-satisfaction analyse decision.yaml --as planning.team
+    """
+    plans = records.load_plan_set()
+    plan = records.plan_of(plans, campaign_id)
+
+    def record(session: Session) -> str:
+        return submissions.submit_file(
+            campaign_id,
+            cast(Stage, stage),  # click.Choice(STAGES) has checked it
+            file,
+            plans=plans,
+            actor=actor or plan.owner,
+            now=now,
+            session=session,
+        )
+
+    # a flow or an approval appending to the same campaign at the same moment: take the next turn
+    message = transaction(record)
+    click.echo(f"{campaign_id}: {message}")
+    click.echo(f"next: musharaka advance {campaign_id}")
+
+
+@click.command()
+@click.argument("campaign_id")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output, payloads included.")
+def history(campaign_id: str, as_json: bool) -> None:
+    """A campaign's event log, oldest first: who did what, when, and the hash chain.
+
+    Example: musharaka history moheri-2025-q3-satisfaction --json
+    """
+    with session_scope() as session:
+        campaign = records.campaign_state(campaign_id, session=session)
+        entries = overview.history_entries(campaign_id, campaign.timezone, session=session)
+    if as_json:
+        emit([entry.model_dump(mode="json") for entry in entries])
+    else:
+        for entry in entries:
+            click.echo(
+                f"{entry.seq:>4}  {entry.local_time}  {entry.actor:<18} {entry.type:<22} {entry.hash[:12]}  "
+                f"{entry.summary}"
+            )
+
+
+@click.command()
+@click.option("--reset", is_flag=True, help="Start from an empty database (deletes the current state).")
+def demo(reset: bool) -> None:
+    """Replay the ministry's 2025 programme: plans, sample contributions, approvals, one rework.
+
+    Example: musharaka demo --reset
+    """
+    from musharaka.flows.cli.demo import run_demo
+
+    run_demo(reset=reset, echo=click.echo)
+
+
+COMMANDS = {c.name: c for c in (start, advance, submit, history, demo) if c.name}

@@ -1,0 +1,381 @@
+"""The demo: the ministry's 2025 programme replayed on its own calendar, through the same paths a user takes.
+
+Contributions are generated (seeded, so every run is identical) and written as CSV files; decisions
+and lessons are written as YAML files; all of them are submitted, approved and advanced exactly as
+the CLI does. One campaign goes from prepare to closed with a rejection and rework at analyse.
+"""
+
+import csv
+import os
+import random
+import shutil
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from ruamel.yaml import YAML
+from sqlmodel import func, select
+
+from musharaka.flows import runtime
+from musharaka.flows.cli.workspace import copy_sample_plans, lay_out
+from musharaka.flows.engine import campaigns, decisions, records, submissions, updates
+from musharaka.flows.planfiles.loading import PlanSet
+from musharaka.flows.render import reports
+from musharaka.flows.views import outcomes, overview
+from musharaka.stages import followup
+from musharaka.stages.plans import STAGES, CampaignPlan, Question, Stage
+from musharaka.state.db import get_engine, reset_tables, session_scope
+from musharaka.state.projection import open_gate
+from musharaka.state.settings import get_settings
+from musharaka.state.signing import new_key_pair
+from musharaka.state.tables import Event
+
+MUSCAT = ZoneInfo("Asia/Muscat")
+AS_OF = datetime(2025, 9, 21, 12, 0, tzinfo=MUSCAT)
+
+COMMENTS = [
+    "أتمنى تبسيط خطوات رفع المستندات",
+    "الخدمة ممتازة وسريعة",
+    "Please add status notifications by SMS",
+    "نحتاج إلى دعم فني عبر الدردشة",
+    "The forms should keep what I typed when the session expires",
+    "",
+]
+
+
+def at(day: str, hour: int = 10) -> datetime:
+    """A demo instant, in Muscat time."""
+    return datetime.fromisoformat(day).replace(hour=hour, tzinfo=MUSCAT)
+
+
+class Demo:
+    """Drives campaigns through the engine on the demo calendar."""
+
+    def __init__(self, plans: PlanSet, keys: dict[str, Path], folder: Path, echo: Callable[[str], None]) -> None:
+        self.plans, self.keys, self.folder, self.echo = plans, keys, folder, echo
+
+    def plan(self, campaign_id: str) -> CampaignPlan:
+        return records.plan_of(self.plans, campaign_id)
+
+    def start(self, campaign_id: str, when: datetime) -> None:
+        with session_scope() as session:
+            campaigns.start(
+                self.plan(campaign_id), actor="planning.team", registry=self.plans.registry, now=when, session=session
+            )
+        self.advance(campaign_id, when)
+
+    def advance(self, campaign_id: str, when: datetime) -> None:
+        from musharaka.flows.lifecycle import advance
+
+        advance([campaign_id], when)
+
+    def decide(
+        self,
+        campaign_id: str,
+        stage: Stage,
+        approver: str,
+        when: datetime,
+        decision: Literal["approve", "reject"] = "approve",
+        text: str = "",
+    ) -> None:
+        """Sign with the approver's demo key and submit, as `musharaka approve` does."""
+        signed = decisions.prepare_signature(
+            campaign_id,
+            stage,
+            decision=decision,
+            text=text,
+            approver=approver,
+            key_path=self.keys[approver],
+            passphrase=None,
+            now=when,
+        )
+        gate = decisions.submit(campaign_id, signed, plans=self.plans, now=when)
+        if gate is not None and gate.status == "approved":
+            self.advance(campaign_id, when)
+
+    def approve_through(self, campaign_id: str, until: Stage, when: datetime) -> datetime:
+        """Approve every gate up to and including `until`, a day apart; returns the last day."""
+        for stage in STAGES[: STAGES.index(until) + 1]:
+            with session_scope() as session:
+                pending = open_gate(campaign_id, session=session)
+            if pending is None or pending.stage != stage:
+                continue
+            when += timedelta(days=1)
+            while True:
+                with session_scope() as session:
+                    gate = open_gate(campaign_id, session=session)
+                    if gate is None or gate.stage != stage:
+                        break
+                    view = overview.gate_view(gate, when, session=session, registry=self.plans.registry)
+                self.decide(campaign_id, stage, view.may_decide[0].split(" ")[0], when)
+        return when
+
+    def submit(self, campaign_id: str, stage: Stage, path: Path, when: datetime) -> None:
+        with session_scope() as session:
+            submissions.submit_file(
+                campaign_id, stage, path, plans=self.plans, actor="planning.team", now=when, session=session
+            )
+
+    def contributions(self, campaign_id: str, rows: int, until: datetime) -> Path:
+        """Seeded sample contributions inside the window (up to `until`), as a CSV file."""
+        plan = self.plan(campaign_id)
+        rng = random.Random(campaign_id)
+        start = plan.window.opens_at()
+        with session_scope() as session:
+            extended = records.campaign_state(campaign_id, session=session).window_extended
+        closes = plan.window.closes_at(date.fromisoformat(extended) if extended else None)
+        end = min(closes, until.astimezone(start.tzinfo))
+        span = (end - start).total_seconds()
+        path = self.folder / f"{campaign_id}-contributions.csv"
+        with path.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["submitted_at", "channel", "audience", *(q.id for q in plan.instrument)])
+            for _ in range(rows):
+                moment = start + timedelta(seconds=rng.uniform(0, span - 1))
+                writer.writerow(
+                    [
+                        moment.astimezone(MUSCAT).isoformat(timespec="seconds"),
+                        rng.choice(plan.channels),
+                        rng.choices([a.id for a in plan.audiences], weights=range(len(plan.audiences) + 2, 2, -1))[0],
+                        *(_answer(q, rng) for q in plan.instrument),
+                    ]
+                )
+        return path
+
+    def write_yaml(self, name: str, content: dict[str, Any]) -> Path:
+        path = self.folder / name
+        with path.open("w", encoding="utf-8") as handle:
+            YAML().dump(content, handle)
+        return path
+
+    def run_to_closed(self, campaign_id: str, begin: datetime, rows: int, *, rework: bool) -> None:
+        """The whole lifecycle; with `rework`, the analyse gate is rejected once and reworked."""
+        plan = self.plan(campaign_id)
+        self.start(campaign_id, begin)
+        self.approve_through(campaign_id, "plan", begin)
+        closes = plan.window.closes_at()
+        self.submit(campaign_id, "conduct", self.contributions(campaign_id, rows, closes), closes)
+        day = closes + timedelta(hours=9)
+        self.advance(campaign_id, day)
+        day = self.approve_through(campaign_id, "conduct", day)
+        decision = self.write_yaml(f"{campaign_id}-decision.yaml", _decision(plan, revised=False))
+        self.submit(campaign_id, "analyse", decision, day)
+        self.advance(campaign_id, day)
+        if rework:
+            day += timedelta(days=1)
+            self.decide(
+                campaign_id,
+                "analyse",
+                "dir.digital",
+                day,
+                "reject",
+                "The decision does not say what changes for researchers; add the impact on each group.",
+            )
+            day += timedelta(days=2)
+            revised = self.write_yaml(f"{campaign_id}-decision-2.yaml", _decision(plan, revised=True))
+            self.submit(campaign_id, "analyse", revised, day)
+            self.advance(campaign_id, day)
+        day = self.approve_through(campaign_id, "analyse", day)
+        # the team writes its lessons while the announcement is reviewed: evaluate runs on its approval
+        lessons = self.write_yaml(f"{campaign_id}-lessons.yaml", _lessons())
+        self.submit(campaign_id, "evaluate", lessons, day + timedelta(hours=2))
+        day = self.approve_through(campaign_id, "announce", day + timedelta(hours=2))
+        self.approve_through(campaign_id, "evaluate", day + timedelta(days=7))
+
+    def follow_up(
+        self,
+        campaign_id: str,
+        when: datetime,
+        status: followup.Status,
+        percent: int | None,
+        note: str,
+        evidence: str | None = None,
+    ) -> None:
+        """An implementation update of the campaign's decision, and its "you said, we did" page."""
+        with session_scope() as session:
+            problems = updates.record_update(
+                campaign_id,
+                followup.Update(status, percent, note, evidence),
+                actor="planning.team",
+                now=when,
+                session=session,
+            )
+            assert not problems, problems
+            session.flush()
+            view = outcomes.decisions(session=session, campaign_id=campaign_id)[0]
+        reports.write_you_said_we_did(view, now=when)
+
+    def extend(self, campaign_id: str, closes: str, reason: str, when: datetime) -> None:
+        """A signed extension of the window while it runs, as `musharaka extend` does."""
+        approver = self.approvers_for(campaign_id, "conduct")[0]
+        signed = decisions.prepare_signature(
+            campaign_id,
+            "conduct",
+            decision="extend",
+            text=reason,
+            approver=approver,
+            key_path=self.keys[approver],
+            passphrase=None,
+            now=when,
+            closes=date.fromisoformat(closes),
+        )
+        decisions.submit(campaign_id, signed, plans=self.plans, now=when)
+
+    def approvers_for(self, campaign_id: str, stage: Stage) -> list[str]:
+        roles = set(self.plan(campaign_id).gates.for_stage(stage).roles)
+        assert self.plans.registry is not None
+        return [a.id for a in self.plans.registry.approvers if roles & set(a.roles)]
+
+    def run_to_conduct(
+        self, campaign_id: str, begin: datetime, rows: int, until: datetime, extension: tuple[str, str] | None = None
+    ) -> None:
+        """Started and approved to conduct, perhaps extended; contributions so far; the window still open."""
+        self.start(campaign_id, begin)
+        day = self.approve_through(campaign_id, "plan", begin)
+        if extension:
+            self.extend(campaign_id, *extension, at("2025-06-25"))
+        self.submit(campaign_id, "conduct", self.contributions(campaign_id, rows, until), until)
+        self.advance(campaign_id, max(day, until))
+
+
+def _answer(question: Question, rng: random.Random) -> str:
+    options = [o.id for o in question.options]
+    if question.type == "single":
+        return rng.choices(options, weights=range(len(options) + 1, 1, -1))[0]
+    if question.type == "multiple":
+        return "|".join(rng.sample(options, rng.randint(1, len(options))))
+    if question.type == "likert":
+        weights = [1, 2, 4, 6, 4] if question.scale == 5 else [1] * question.scale
+        return str(rng.choices(range(1, question.scale + 1), weights=weights)[0])
+    if question.type == "number":
+        return str(rng.randint(1, 10))
+    comment = rng.choice(COMMENTS)
+    return comment or ("-" if question.required else "")
+
+
+def _decision(plan: CampaignPlan, *, revised: bool) -> dict[str, Any]:
+    impact = (
+        [{"audience": a.id, "impact": f"Addressed in the action plan for {a.name.en.lower()}."} for a in plan.audiences]
+        if revised
+        else []
+    )
+    return {
+        "summary": {
+            "ar": f"اعتماد نتائج «{plan.title.ar}» وتنفيذ التحسينات ذات الأولوية",
+            "en": f"Adopt the results of '{plan.title.en}' and carry out the priority improvements",
+        },
+        "rationale": {
+            "ar": "جاء القرار بناءً على آراء المشاركين وتحليل النتائج لكل فئة",
+            "en": "The decision follows the participants' opinions and the results for each group",
+        },
+        "not_adopted": {
+            "ar": "بعض المقترحات تتطلب تعديلات تشريعية أو ميزانية غير متاحة هذا العام",
+            "en": "Some proposals need legal changes or a budget not available this year",
+        },
+        "based_on_contributions": True,
+        "impact": impact,
+        "expected_impact": "Fewer incomplete requests and shorter processing times within two quarters.",
+    }
+
+
+def _lessons() -> dict[str, Any]:
+    return {
+        "method_understood": "Yes; the team followed the six stages, and the gate checklists helped.",
+        "participation_drivers": "Banners on the services portal and reminders through student councils.",
+        "channels_served": "The website served best; social media brought younger participants.",
+        "contributions_useful": "Yes; the comments pointed at the upload step, which the decision fixes.",
+        "lessons": [
+            "Open the window outside the examination period.",
+            "Publish a mid-window count to keep momentum.",
+        ],
+        "improvements": ["Add an SMS channel for parents.", "Shorten the questionnaire to five minutes."],
+    }
+
+
+def _demo_plans(folder: Path) -> dict[str, Path]:
+    """A copy of the sample plans whose approvers have fresh demo keys, used for the rest of this process.
+
+    The demo replays the shipped 2025 programme whatever the workspace's own plans say; the shipped
+    registry holds no private keys' partners, so the demo signs with keys of its own.
+    """
+    plans = folder / "plans"
+    if plans.exists():
+        shutil.rmtree(plans)
+    copy_sample_plans(plans)
+    yaml = YAML()
+    registry = yaml.load(plans / "approvers.yaml")
+    keys: dict[str, Path] = {}
+    (folder / "keys").mkdir(exist_ok=True)
+    for approver in registry["approvers"]:
+        pem, public = new_key_pair(None)
+        path = folder / "keys" / f"{approver['id']}.pem"
+        path.unlink(missing_ok=True)
+        path.touch(mode=0o600)
+        path.write_bytes(pem)
+        approver["keys"] = [
+            {"id": f"{approver['id']}-demo", "public": public, "valid_from": "2025-01-01T00:00:00+04:00"}
+        ]
+        keys[approver["id"]] = path
+    with (plans / "approvers.yaml").open("w", encoding="utf-8") as handle:
+        yaml.dump(registry, handle)
+    os.environ["MUSHARAKA_PLANS_DIR"] = str(plans)  # the flows of this process read plans from here
+    get_settings.cache_clear()
+    return keys
+
+
+def run_demo(*, reset: bool, echo: Callable[[str], None]) -> None:
+    """Replay the 2025 programme into the configured database and print the status table."""
+    settings = get_settings()
+    if not settings.plans_dir.exists():  # an empty folder: it becomes a workspace first
+        for line in lay_out(settings.home):
+            echo(line)
+    db = get_engine()
+    if reset:  # first, so a database of an older schema is replaced rather than refused
+        reset_tables(db)
+    with session_scope() as session:
+        existing = session.exec(select(func.count()).select_from(Event)).one()
+    if existing:
+        raise records.Refused(
+            f"the database {settings.database_url} already holds {existing} events; "
+            "run `musharaka demo --reset` to replace them with the demo"
+        )
+    folder = settings.output_dir / "demo"
+    folder.mkdir(parents=True, exist_ok=True)
+    keys = _demo_plans(folder)
+    plans = records.load_plan_set()
+    runtime.configure_prefect()
+    from musharaka.flows.lifecycle import in_process
+
+    demo = Demo(plans, keys, folder, echo)
+    echo(f"Replaying the 2025 programme into {settings.database_url} ...")
+    with in_process():
+        demo.run_to_closed("moheri-2025-q1-chatbot-name", at("2025-01-12"), 640, rework=False)
+        demo.run_to_closed("moheri-2025-q3-satisfaction", at("2025-06-15"), 460, rework=True)
+        demo.run_to_conduct(
+            "moheri-2025-q2-gpa-poll",
+            at("2025-04-13"),
+            310,
+            at("2025-09-15"),
+            ("2025-09-30", "Reach more students and parents after the diploma results"),
+        )
+        demo.run_to_conduct("moheri-2025-q3-video-call", at("2025-07-20"), 140, at("2025-09-15"))
+    chatbot, satisfaction = "moheri-2025-q1-chatbot-name", "moheri-2025-q3-satisfaction"
+    demo.follow_up(chatbot, at("2025-03-16"), "planned", None, "Name and persona handed to the portal team")
+    demo.follow_up(chatbot, at("2025-04-06"), "in-progress", 60, "Chatbot renamed in the test environment")
+    demo.follow_up(
+        chatbot,
+        at("2025-05-11"),
+        "implemented",
+        None,
+        "The chatbot answers under its new name",
+        "https://www.moheri.gov.om/",
+    )
+    demo.follow_up(satisfaction, at("2025-09-18"), "in-progress", 40, "Upload step redesigned; testing with students")
+    with session_scope() as session:
+        rows = overview.status_rows(plans, now=AS_OF, session=session)
+    echo(f"\nProgramme status as of {AS_OF:%Y-%m-%d %H:%M} Muscat time:\n")
+    echo(overview.status_table(rows))
+    echo(f"\nDocuments: {settings.output_dir}/<campaign>/   Demo inputs: {folder}/")
+    echo("Next: musharaka history moheri-2025-q3-satisfaction; musharaka decisions; musharaka kpis --period 2025-H1")

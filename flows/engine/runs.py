@@ -1,0 +1,192 @@
+"""A stage run's bookkeeping: its start and inputs read from the database, and what it came to."""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlmodel import Session
+
+from musharaka.flows.engine.campaigns import record_plan_if_changed
+from musharaka.flows.engine.lessons import lessons_by_id
+from musharaka.flows.engine.records import (
+    RUNNABLE,
+    Refused,
+    approved_outputs,
+    campaign_state,
+    contributions_of,
+    plan_of,
+    submitted_answers,
+    submitter_of,
+    timings,
+)
+from musharaka.flows.planfiles.loading import PlanSet
+from musharaka.stages.common import MissingInputs, NotYet, StageModel
+from musharaka.stages.gates import due_at
+from musharaka.stages.plans import Bilingual, CampaignPlan, Stage
+from musharaka.stages.registry import MODULES
+from musharaka.state.events import Document, GateOpened, StageCompleted, StageFailed, StageStarted, StageWaiting, digest
+from musharaka.state.log import append
+from musharaka.state.tables import CampaignState
+
+
+@dataclass(frozen=True)
+class StageJob:
+    """Everything one stage run needs, read from the database before the pure stage runs."""
+
+    campaign_id: str
+    stage: Stage
+    attempt: int
+    plan: CampaignPlan
+    inputs: StageModel
+
+
+def begin_stage(campaign_id: str, plans: PlanSet, *, now: datetime, session: Session) -> StageJob | None:
+    """Mark the campaign's current stage as started and gather its inputs; None if nothing to run."""
+    campaign = campaign_state(campaign_id, session=session)
+    if campaign.status not in RUNNABLE:
+        return None
+    plan = plan_of(plans, campaign_id)
+    stage: Stage = campaign.stage  # type: ignore[assignment]
+    record_plan_if_changed(plan, campaign, actor=plan.owner, now=now, session=session)
+    if campaign.status == "pending":
+        append(
+            campaign_id,
+            StageStarted(
+                stage=stage,
+                attempt=campaign.attempt,
+                submitter=submitter_of(campaign_id, stage, plan, session=session),
+                plan_digest=campaign.plan_digest,
+            ),
+            actor=plan.owner,
+            at=now,
+            session=session,
+        )
+    inputs = _inputs(campaign, stage, plan, plans, session=session)
+    return StageJob(campaign_id, stage, campaign.attempt, plan, inputs)
+
+
+def run_stage_function(job: StageJob, now: datetime) -> StageModel | MissingInputs | NotYet:
+    """Call the stage's pure function; a missing input or an open window is a result, not a crash."""
+    try:
+        outputs: StageModel = MODULES[job.stage].run(job.inputs, job.plan, now)
+    except (MissingInputs, NotYet) as outcome:
+        return outcome
+    return outputs
+
+
+def finish_stage(
+    job: StageJob,
+    outcome: StageModel | MissingInputs | NotYet,
+    documents: list[Document],
+    *,
+    now: datetime,
+    session: Session,
+) -> str:
+    """Record what the stage run came to: a gate opened, a list of what is missing, or a wait."""
+    campaign = campaign_state(job.campaign_id, session=session)
+    if (campaign.stage, campaign.attempt) != (job.stage, job.attempt) or campaign.status not in (
+        "running",
+        *RUNNABLE,
+    ):
+        raise Refused(f"campaign {job.campaign_id}: {job.stage} was finished by another run")
+    actor = job.plan.owner
+    if isinstance(outcome, MissingInputs):
+        if campaign.status != "failed" or campaign.detail != "missing: " + "; ".join(outcome.missing):
+            append(
+                job.campaign_id,
+                StageFailed(stage=job.stage, attempt=job.attempt, missing=outcome.missing),
+                actor=actor,
+                at=now,
+                session=session,
+            )
+        return "failed"
+    if isinstance(outcome, NotYet):
+        event = StageWaiting(stage=job.stage, attempt=job.attempt, reason=outcome.reason, until=outcome.until)
+        if campaign.status != "waiting" or not campaign.detail.startswith(outcome.reason):
+            append(job.campaign_id, event, actor=actor, at=now, session=session)
+        return "waiting"
+    outputs = outcome.model_dump(mode="json")
+    outputs_digest = digest(outputs)
+    append(
+        job.campaign_id,
+        StageCompleted(
+            stage=job.stage,
+            attempt=job.attempt,
+            outputs=outputs,
+            outputs_digest=outputs_digest,
+            documents=documents,
+        ),
+        actor=actor,
+        at=now,
+        session=session,
+    )
+    policy = job.plan.gates.for_stage(job.stage)
+    append(
+        job.campaign_id,
+        GateOpened(
+            stage=job.stage,
+            attempt=job.attempt,
+            policy=policy.model_dump(mode="json"),
+            due_at=due_at(now, policy, job.plan.window.timezone),
+            submitter=submitter_of(job.campaign_id, job.stage, job.plan, session=session),
+            outputs_digest=outputs_digest,
+        ),
+        actor="engine",
+        at=now,
+        session=session,
+    )
+    return "awaiting-gate"
+
+
+def _inputs(
+    campaign: CampaignState, stage: Stage, plan: CampaignPlan, plans: PlanSet, *, session: Session
+) -> StageModel:
+    module = MODULES[stage]
+    cid = campaign.campaign_id
+    if stage == "prepare":
+        return module.Inputs(submitted=submitted_answers(cid, "prepare", session=session))
+    if stage == "plan":
+        return module.Inputs(
+            prepare=approved_outputs(cid, "prepare", session=session), lessons=lessons_by_id(session=session)
+        )
+    if stage == "conduct":
+        return module.Inputs(
+            plan=approved_outputs(cid, "plan", session=session),
+            contributions=contributions_of(cid, session=session),
+            extended_to=date.fromisoformat(campaign.window_extended) if campaign.window_extended else None,
+        )
+    if stage == "analyse":
+        return module.Inputs(
+            conduct=approved_outputs(cid, "conduct", session=session),
+            contributions=contributions_of(cid, session=session),
+            decision=submitted_answers(cid, "analyse", session=session),
+        )
+    if stage == "announce":
+        return module.Inputs(
+            analyse=approved_outputs(cid, "analyse", session=session),
+            conduct=approved_outputs(cid, "conduct", session=session),
+            next_topics=_next_topics(plan, plans, session=session),
+        )
+    return module.Inputs(
+        conduct=approved_outputs(cid, "conduct", session=session),
+        analyse=approved_outputs(cid, "analyse", session=session),
+        announce=approved_outputs(cid, "announce", session=session),
+        timings=timings(cid, session=session),
+        lessons=submitted_answers(cid, "evaluate", session=session),
+    )
+
+
+def _next_topics(plan: CampaignPlan, plans: PlanSet, *, session: Session) -> tuple[Bilingual, ...]:
+    """The programme's campaigns after this one that are not closed: the topics to invite people to."""
+    topics = []
+    for programme in plans.programmes:
+        for entry in programme.campaigns:
+            other = plans.campaigns.get(entry.campaign)
+            state = session.get(CampaignState, entry.campaign)
+            if (
+                other
+                and entry.quarter >= plan.quarter
+                and other.id != plan.id
+                and (state is None or state.status != "closed")
+            ):
+                topics.append(other.title)
+    return tuple(topics)

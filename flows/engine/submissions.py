@@ -1,0 +1,58 @@
+"""Files people submit for a stage: contributions for conduct, answers for the others."""
+
+from datetime import datetime
+from pathlib import Path
+
+from pydantic import BaseModel
+from sqlmodel import Session
+
+from musharaka.flows.engine.records import Refused, campaign_state, plan_of
+from musharaka.flows.ingest.ingestion import ingest
+from musharaka.flows.planfiles.loading import PlanSet
+from musharaka.flows.planfiles.reading import PlanError, load_model_file, locate
+from musharaka.stages.plans import STAGES, Stage
+from musharaka.stages.registry import MODULES
+from musharaka.state.events import SubmissionRecorded, digest
+from musharaka.state.log import append
+
+
+def submit_file(
+    campaign_id: str,
+    stage: Stage,
+    path: Path,
+    *,
+    plans: PlanSet,
+    actor: str,
+    now: datetime,
+    session: Session,
+) -> str:
+    """Record a file a person submits for a stage: contributions for conduct, answers for the others."""
+    campaign = campaign_state(campaign_id, session=session)
+    plan = plan_of(plans, campaign_id)
+    if STAGES.index(stage) < STAGES.index(campaign.stage):
+        raise Refused(f"campaign {campaign_id} is past {stage}; it is at {campaign.stage}")
+    if campaign.status == "closed":
+        raise Refused(f"campaign {campaign_id} is closed")
+    if stage == "conduct":
+        return str(ingest(campaign_id, path, plans=plans, actor=actor, now=now, session=session))
+    model: type[BaseModel] | None = getattr(MODULES[stage], "Submitted", None)
+    if model is None:
+        raise Refused(f"the {stage} stage takes no submitted file: everything it needs is computed")
+    instance, problems = load_model_file(path, model)
+    if instance is None:
+        raise PlanError(problems)
+    check = getattr(MODULES[stage], "submission_problems", None)
+    found = check(instance, plan) if check else []
+    if found:
+        raise PlanError([locate(path, loc, message) for loc, message in found])
+    content = instance.model_dump(mode="json")
+    append(
+        campaign_id,
+        SubmissionRecorded(stage=stage, file_name=path.name, digest=digest(content), content=content),
+        actor=actor,
+        at=now,
+        session=session,
+    )
+    later = STAGES.index(stage) > STAGES.index(campaign.stage)
+    when = f"; it will be used when the campaign reaches {stage}" if later else ""
+    return f"{stage} submission recorded ({path.name}){when}"

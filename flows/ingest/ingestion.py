@@ -1,0 +1,212 @@
+"""Ingesting a file of contributions into a campaign: one transaction, one event, nothing lost.
+
+Rows already stored (same key) count as duplicates; rows that cannot be taken are quarantined with their
+reasons; the ingestion's event seals both with digests (`audit verify` checks them).
+"""
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from itertools import repeat
+from pathlib import Path
+
+from sqlmodel import Session, select
+
+from musharaka.flows.engine.records import Refused, campaign_state, plan_of
+from musharaka.flows.ingest.columns import ContributionsError, default_channel, layout
+from musharaka.flows.ingest.contributions import Context, chunks_of, prepare
+from musharaka.flows.ingest.sources import TOOLS, open_export
+from musharaka.flows.planfiles.loading import PlanSet
+from musharaka.stages.plans import STAGES, Window
+from musharaka.state.db import bulk_insert, utc_column
+from musharaka.state.events import ConcurrentWrite, ContributionsIngested, head, quarantine_line, rows_digest
+from musharaka.state.log import append
+from musharaka.state.settings import get_settings
+from musharaka.state.signing import pseudonym_secret
+from musharaka.state.tables import CampaignState, Contribution, QuarantinedRow
+
+# the contribution columns an ingestion writes, in the order of the values below
+STORED = [
+    "campaign_id",
+    "batch",
+    "row_key",
+    "submitted_at",
+    "channel",
+    "audience",
+    "answers",
+    "participant",
+    "segments",
+    "source",
+    "digest",
+]
+
+
+@dataclass(frozen=True)
+class Ingested:
+    """What one ingestion came to: every row read is stored, quarantined or a duplicate."""
+
+    file_name: str
+    source: str
+    rows_read: int
+    rows_stored: int
+    rows_quarantined: int
+    duplicates: int
+    columns_ignored: list[str]
+    seq: int
+
+    def __str__(self) -> str:
+        ignored = f"; columns not used: {', '.join(self.columns_ignored)}" if self.columns_ignored else ""
+        return (
+            f"{self.rows_read} rows read = {self.rows_stored} stored + {self.rows_quarantined} quarantined + "
+            f"{self.duplicates} duplicates ({self.file_name}, {TOOLS[self.source].label}){ignored}"
+        )
+
+
+def ingest(
+    campaign_id: str,
+    path: Path,
+    *,
+    plans: PlanSet,
+    actor: str,
+    now: datetime,
+    session: Session,
+    source: str | None = None,
+    channel: str | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Ingested:
+    """Read an exported file into the campaign's contributions, chunk by chunk, in one transaction.
+
+    Rows already stored (same key) count as duplicates; rows that cannot be taken are quarantined with
+    their reasons; the ingestion is one event whose digests seal both.
+    """
+    campaign = campaign_state(campaign_id, session=session)
+    plan = plan_of(plans, campaign_id)
+    _check_collecting(campaign)
+    recorded = Window(  # the window on record (with any signed extension), not whatever the plan file says now
+        opens=date.fromisoformat(campaign.window_opens),
+        closes=date.fromisoformat(campaign.window_extended or campaign.window_closes),
+        timezone=plan.ingest.timezone or campaign.timezone,
+    )
+    export = open_export(path, source)
+    found = layout(export, plan)
+    settings = get_settings()
+    context = Context(
+        plan,
+        recorded,
+        default_channel(plan, channel, export, found),
+        pseudonym_secret(settings.pseudonym_key_file, settings.pseudonym_key),
+    )
+    last = head(campaign_id, session=session)
+    seq = last.seq + 1 if last else 1
+    stored_keys = set(session.exec(select(Contribution.row_key).where(Contribution.campaign_id == campaign_id)))
+    quarantined_keys = set(
+        session.exec(select(QuarantinedRow.row_key).where(QuarantinedRow.campaign_id == campaign_id))
+    )
+    lines: list[str] = []
+    quarantine_lines: list[str] = []
+    read = duplicates = 0
+    connection = session.connection()
+    for first, chunk in chunks_of(export):
+        prepared = prepare(chunk, first, found, context)
+        rows = prepared.rows
+        fresh = []  # a key seen before, in the database or earlier in this file, is a duplicate
+        for key in rows["key"].tolist():
+            fresh.append(key not in stored_keys)
+            stored_keys.add(key)
+        new = rows[fresh]
+        read += len(chunk)
+        duplicates += len(rows) - len(new)
+        if len(new):
+            moments = utc_column(new["submitted_at"].to_numpy(dtype="datetime64[us]"), connection.dialect.name)
+            bulk_insert(
+                connection,
+                Contribution.__table__,  # type: ignore[attr-defined]
+                STORED,
+                zip(
+                    repeat(campaign_id),
+                    repeat(str(seq)),
+                    new["key"].tolist(),
+                    moments,
+                    new["channel"].tolist(),
+                    new["audience"].tolist(),
+                    new["answers"].tolist(),
+                    new["participant"].tolist(),
+                    new["segments"].tolist(),
+                    repeat(export.tool.name),
+                    new["digest"].tolist(),
+                ),
+            )
+            lines.extend((new["key"] + " " + new["digest"]).tolist())
+        held = []
+        for record in prepared.quarantined:
+            if record["key"] in quarantined_keys:
+                duplicates += 1
+                continue
+            quarantined_keys.add(record["key"])
+            held.append(record)
+            quarantine_lines.append(quarantine_line(record["key"], record["row"], record["reasons"], record["cells"]))
+        if held:
+            bulk_insert(
+                connection,
+                QuarantinedRow.__table__,  # type: ignore[attr-defined]
+                ["campaign_id", "batch", "row_key", "row", "reasons", "cells"],
+                [(campaign_id, str(seq), r["key"], r["row"], r["reasons"], r["cells"]) for r in held],
+            )
+        if progress is not None:
+            progress(len(chunk))
+    if read == 0:
+        raise ContributionsError([f"{path}: expected at least one response row, found none"])
+    result = Ingested(
+        path.name,
+        export.tool.name,
+        read,
+        len(lines),
+        len(quarantine_lines),
+        duplicates,
+        found.ignored,
+        seq,
+    )
+    event = append(
+        campaign_id,
+        ContributionsIngested(
+            file_name=path.name,
+            rows_read=read,
+            rows_stored=result.rows_stored,
+            duplicates=duplicates,
+            digest=file_digest(path),
+            rows_digest=rows_digest(lines),
+            source=export.tool.name,
+            rows_quarantined=result.rows_quarantined,
+            quarantine_digest=rows_digest(quarantine_lines),
+            columns_ignored=found.ignored,
+        ),
+        actor=actor,
+        at=now,
+        session=session,
+    )
+    if event.seq != seq:  # another writer got in between; the unique (campaign, seq) would have stopped it
+        raise ConcurrentWrite(f"campaign {campaign_id}: another process wrote to it during the ingestion; run again")
+    return result
+
+
+def _check_collecting(campaign: CampaignState) -> None:
+    """Contributions are taken until conduct completes; while its gate reviews them, only after an extension."""
+    if campaign.status == "closed":
+        raise Refused(f"campaign {campaign.campaign_id} is closed")
+    if STAGES.index(campaign.stage) > STAGES.index("conduct"):
+        raise Refused(f"campaign {campaign.campaign_id} is past conduct; it is at {campaign.stage}")
+    if campaign.stage == "conduct" and campaign.status == "awaiting-gate":
+        raise Refused(
+            f"the conduct gate of {campaign.campaign_id} is open: its outputs were computed from the contributions "
+            "so far and are under review; to collect more, extend the window (musharaka extend)"
+        )
+
+
+def file_digest(path: Path) -> str:
+    """SHA-256 of a file's bytes, read in blocks."""
+    sha = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            sha.update(block)
+    return sha.hexdigest()

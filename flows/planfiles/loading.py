@@ -1,0 +1,321 @@
+"""Loading a set of plan files: each file read and validated, then checked against the others
+(owners and roles against the registry, programmes against the campaigns), with the result cached."""
+
+import hashlib
+import json
+import os
+import re
+import sys
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from musharaka.flows.planfiles import reading
+from musharaka.flows.planfiles.reading import Problem, did_you_mean, locate_node, read_yaml, validate_tree
+from musharaka.stages import approvers, checks, plans, programme
+from musharaka.stages.approvers import ApproversRegistry, registry_problems
+from musharaka.stages.checks import campaign_problems
+from musharaka.stages.plans import STAGES, CampaignPlan
+from musharaka.stages.programme import Programme
+from musharaka.state.settings import get_settings
+
+REGISTRY_NAME = "approvers.yaml"
+_ID_LINE = re.compile(r"^id:\s*([a-z0-9][a-z0-9._-]*)\s*$", re.MULTILINE)
+
+
+@dataclass
+class PlanSet:
+    """Every valid plan found, by kind."""
+
+    campaigns: dict[str, CampaignPlan] = field(default_factory=dict)
+    declared: set[str] = field(default_factory=set)  # ids in campaign files, valid or not
+    sources: dict[str, Path] = field(default_factory=dict)
+    programmes: list[Programme] = field(default_factory=list)
+    registry: ApproversRegistry | None = None
+
+
+@dataclass
+class _Parsed:
+    path: Path
+    tree: Any
+
+
+def plan_files(paths: Iterable[Path]) -> list[Path]:
+    """The YAML files named, or found under the directories named, in a stable order."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found += sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml"))
+        else:
+            found.append(path)
+    return found
+
+
+def kind_of(path: Path) -> type[BaseModel]:
+    """Which model a file holds, by its name: approvers.yaml, programme-*.yaml, or a campaign."""
+    if path.name == REGISTRY_NAME:
+        return ApproversRegistry
+    if path.name.startswith("programme"):
+        return Programme
+    return CampaignPlan
+
+
+def load_plans(paths: Iterable[Path], registry_fallback: Path | None = None) -> tuple[PlanSet, list[Problem]]:
+    """Validate every plan file under `paths`, each on its own and against each other."""
+    files = plan_files(paths)
+    has_registry = any(f.name == REGISTRY_NAME for f in files)
+    if registry_fallback and registry_fallback.exists() and not has_registry:
+        files.append(registry_fallback)
+    key = _files_key(files)
+    loaded = _LOADED.get(key) if key else None
+    if loaded is None:
+        loaded = _read_cache(key) if key else None
+    if loaded is None:
+        loaded = _load(files)
+        if key:
+            _write_cache(key, *loaded)
+    if key:
+        _LOADED.clear()
+        _LOADED[key] = loaded
+    plans, problems = loaded
+    # callers may add to what they get (a campaign, a problem); the memo keeps its own containers
+    return replace(
+        plans,
+        campaigns=dict(plans.campaigns),
+        declared=set(plans.declared),
+        sources=dict(plans.sources),
+        programmes=list(plans.programmes),
+    ), list(problems)
+
+
+# The last load of this process, by key: a stage run loads the plans several times, and the disk
+# cache below would be read and validated again each time.
+_LOADED: dict[str, tuple[PlanSet, list[Problem]]] = {}
+
+
+# Parsing YAML with positions (ruamel) costs ~0.2 s for the shipped plans, most of a read-only
+# command's time; the result of the last load is kept as JSON beside the state, keyed by a digest of
+# every file's path and bytes and of the code that validates them, so any edit or upgrade misses it.
+def _cache_file() -> Path:
+    return get_settings().home / "var" / "cache" / "plans.json"
+
+
+# the code that decides what is valid: a new version of any of it misses the cache
+_VALIDATING_CODE = [
+    Path(str(m.__file__)) for m in (sys.modules[__name__], reading, plans, checks, programme, approvers)
+]
+
+
+def _files_key(files: list[Path]) -> str:
+    digest = hashlib.blake2b(digest_size=16)
+    try:
+        for path in [*_VALIDATING_CODE, *files]:
+            # the path as given too: problems and sources name files the way the caller did
+            digest.update(f"{path}\0{path.resolve()}\0".encode() + path.read_bytes() + b"\0")
+    except OSError:
+        return ""  # an unreadable file: no cache; the load reports it
+    return digest.hexdigest()
+
+
+def _read_cache(key: str) -> tuple[PlanSet, list[Problem]] | None:
+    try:
+        data = json.loads(_cache_file().read_bytes())
+        if data.get("key") != key:
+            return None
+        registry = data["registry"]
+        plans = PlanSet(
+            campaigns={i: CampaignPlan.model_validate(c) for i, c in data["campaigns"].items()},
+            declared=set(data["declared"]),
+            sources={i: Path(p) for i, p in data["sources"].items()},
+            programmes=[Programme.model_validate(p) for p in data["programmes"]],
+            registry=None if registry is None else ApproversRegistry.model_validate(registry),
+        )
+        problems = [Problem(**{**p, "file": Path(p["file"])}) for p in data["problems"]]
+    except (OSError, ValueError, KeyError, TypeError):  # none yet, or unreadable: load the files
+        return None
+    return plans, problems
+
+
+def _write_cache(key: str, plans: PlanSet, problems: list[Problem]) -> None:
+    data = {
+        "key": key,
+        "campaigns": {i: c.model_dump(mode="json") for i, c in plans.campaigns.items()},
+        "declared": sorted(plans.declared),
+        "sources": {i: str(p) for i, p in plans.sources.items()},
+        "programmes": [p.model_dump(mode="json") for p in plans.programmes],
+        "registry": None if plans.registry is None else plans.registry.model_dump(mode="json"),
+        "problems": [{**vars(p), "file": str(p.file)} for p in problems],
+    }
+    target = _cache_file()
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".plans-")
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            json.dump(data, out, ensure_ascii=False)
+        os.replace(temporary, target)  # whole or not at all, whoever writes last
+    except OSError:
+        pass  # a read-only home: every command parses the files, as without a cache
+
+
+def _load(files: list[Path]) -> tuple[PlanSet, list[Problem]]:
+    plans = PlanSet()
+    problems: list[Problem] = []
+    parsed: dict[Path, _Parsed] = {}
+    for path in files:
+        model = kind_of(path)
+        checked = _checked_file(path, model)
+        tree = checked.tree
+        problems += checked.problems
+        if tree is None:
+            plans.declared.update(checked.declared)
+            continue
+        parsed[path] = _Parsed(path, tree)
+        plans.declared.update(checked.declared)
+        instance = checked.instance
+        if isinstance(instance, CampaignPlan):
+            found = list(checked.own)
+            problems += found
+            if instance.id in plans.campaigns:
+                problems.append(
+                    locate_node(
+                        path,
+                        tree,
+                        ("id",),
+                        f"expected a campaign id used once, found {instance.id!r} also in {plans.sources[instance.id]}",
+                    )
+                )
+            elif not found:
+                plans.campaigns[instance.id] = instance
+                plans.sources[instance.id] = path
+        elif isinstance(instance, Programme):
+            plans.programmes.append(instance)
+        elif isinstance(instance, ApproversRegistry):
+            found = list(checked.own)
+            problems += found
+            if not found:
+                plans.registry = instance
+    problems += _cross_checks(plans, parsed)
+    return plans, problems
+
+
+@dataclass(frozen=True)
+class _Checked:
+    """One file read and validated on its own: what `load_plans` needs before the cross-checks."""
+
+    tree: Any
+    problems: tuple[Problem, ...]  # reading and validating
+    instance: BaseModel | None
+    own: tuple[Problem, ...]  # the model's own rules (campaign_problems, registry_problems)
+    declared: tuple[str, ...]  # campaign ids the file declares, valid or not
+
+
+# Every stage run loads the plans; parsing and validating a file costs tens of milliseconds, so each
+# file's result is kept, keyed by its path and a digest of its bytes (a modification time alone misses
+# an edit of the same size within the filesystem's timestamp tick). Models are frozen: sharing is safe.
+_CHECKED: dict[tuple[Path, type[BaseModel]], tuple[str, _Checked]] = {}
+
+
+def _checked_file(path: Path, model: type[BaseModel]) -> _Checked:
+    try:
+        key = hashlib.blake2b(path.read_bytes(), digest_size=16).hexdigest()
+    except OSError:
+        key = ""  # unreadable: read_yaml reports it, and nothing is kept
+    hit = _CHECKED.get((path, model))
+    if key and hit is not None and hit[0] == key:
+        return hit[1]
+    checked = _check_file(path, model)
+    if key:
+        _CHECKED[(path, model)] = (key, checked)
+    return checked
+
+
+def _check_file(path: Path, model: type[BaseModel]) -> _Checked:
+    tree, found = read_yaml(path, model)
+    if tree is None:
+        declared: tuple[str, ...] = ()
+        if model is CampaignPlan and path.exists():
+            # an unparseable plan still declares its id, so the programme does not report it twice
+            declared = tuple(_ID_LINE.findall(path.read_bytes().decode("utf-8", "replace")))
+        return _Checked(None, tuple(found), None, (), declared)
+    declared = (tree["id"],) if model is CampaignPlan and isinstance(tree.get("id"), str) else ()
+    instance, invalid = validate_tree(path, tree, model)
+    own: list[Problem] = []
+    if isinstance(instance, CampaignPlan):
+        own = [locate_node(path, tree, loc, msg) for loc, msg in campaign_problems(instance)]
+    elif isinstance(instance, ApproversRegistry):
+        own = [locate_node(path, tree, loc, msg) for loc, msg in registry_problems(instance)]
+    return _Checked(tree, tuple(found + invalid), instance, tuple(own), declared)
+
+
+def _cross_checks(plans: PlanSet, parsed: dict[Path, _Parsed]) -> list[Problem]:
+    """Roles and owners against the registry; programmes against the campaigns."""
+    problems: list[Problem] = []
+    registry = plans.registry
+    if registry is not None:
+        roles = {role for approver in registry.approvers for role in approver.roles}
+        people = {approver.id for approver in registry.approvers}
+        for campaign_id, plan in plans.campaigns.items():
+            source = parsed[plans.sources[campaign_id]]
+            if plan.owner not in people:
+                problems.append(
+                    locate_node(
+                        source.path,
+                        source.tree,
+                        ("owner",),
+                        f"expected a person in {REGISTRY_NAME}{did_you_mean(plan.owner, people)}, found {plan.owner!r}",
+                    )
+                )
+            for stage in ("default", *STAGES):
+                policy = getattr(plan.gates, stage)
+                named = [
+                    (kind, i, role)
+                    for kind in ("roles", "all_of", "escalation")
+                    for i, role in enumerate(getattr(policy, kind) if policy else ())
+                ]
+                for kind, i, role in named:
+                    if role not in roles:
+                        problems.append(
+                            locate_node(
+                                source.path,
+                                source.tree,
+                                ("gates", stage, kind, i),
+                                f"expected a role somebody in {REGISTRY_NAME} holds"
+                                f"{did_you_mean(role, roles)}, found {role!r} which nobody holds",
+                            )
+                        )
+    for source in parsed.values():
+        if kind_of(source.path) is not Programme:
+            continue
+        entries = source.tree.get("campaigns") if isinstance(source.tree, dict) else None
+        for i, entry in enumerate(entries if isinstance(entries, list) else []):
+            if not isinstance(entry, dict):
+                continue
+            campaign_id = str(entry.get("campaign"))
+            listed = plans.campaigns.get(campaign_id)
+            if listed is None and campaign_id in plans.declared:
+                continue  # its own plan file's problems are reported already
+            if listed is None:
+                problems.append(
+                    locate_node(
+                        source.path,
+                        source.tree,
+                        ("campaigns", i, "campaign"),
+                        f"expected a campaign with a valid plan file"
+                        f"{did_you_mean(str(campaign_id), set(plans.campaigns))}, "
+                        f"found {campaign_id!r} which no valid plan declares",
+                    )
+                )
+            elif str(entry.get("quarter")) != listed.quarter:
+                problems.append(
+                    locate_node(
+                        source.path,
+                        source.tree,
+                        ("campaigns", i, "quarter"),
+                        f"expected {listed.quarter} as the campaign's plan says, found {entry.get('quarter')}",
+                    )
+                )
+    return problems

@@ -1,0 +1,1 @@
+"""Rendering what people read: stage documents, calendars, reports and audit bundles."""
