@@ -11,9 +11,9 @@ lost one of them cannot pass by skipping the tests that need it.
 """
 
 import atexit
+import faulthandler
 import os
 import shutil
-import sys
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -228,23 +228,8 @@ def ws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Workspace]:
     forget_settings()
 
 
-_exit_status: list[int] = []
-
-
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    _exit_status.append(int(exitstatus))
-
-
 @pytest.hookimpl(trylast=True)
 def pytest_unconfigure(config: pytest.Config) -> None:
-    """End the test process with pytest's own status once its report is written.
-
-    Tearing the interpreter down after the whole suite (an in-process Prefect server, native PDF and
-    database libraries loaded) has crashed with a segmentation fault after every test had passed;
-    nothing remains to run or report at this point, so the process ends here with the suite's status.
-    """
-    if _exit_status:
-        atexit._run_exitfuncs()  # what the process registered to do at exit, such as stopping Prefect's server
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(_exit_status[0])
+    """pytest turns its fault handler off here; one stays on for the interpreter's teardown, so a crash
+    there (such as the plan loader's `_forget` prevents) prints every thread's stack instead of nothing."""
+    faulthandler.enable(all_threads=True)

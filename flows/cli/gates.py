@@ -109,9 +109,16 @@ def _submit(now: datetime, campaign_id: str, signed: SignedDecision, *, run_next
     if (passed or signed.decision == "extend") and run_next:
         try:
             advance_and_report([campaign_id], now)
-        except (records.Refused, PlanError) as error:
-            # the decision stands: it is recorded and signed; only the follow-up run could not start
-            details = "\n".join(str(p) for p in error.problems) if isinstance(error, PlanError) else str(error)
+        except Exception as error:
+            # The decision stands: it is committed and signed; only the follow-up could not start (the next
+            # stage refused, a plan file wrong, or the Prefect server not taking the run, e.g. a 503 after
+            # its client's retries). Left to the CLI's last resort it would read "rolled back", exit 3.
+            if isinstance(error, PlanError):
+                details = "\n".join(str(p) for p in error.problems)
+            elif isinstance(error, records.Refused):
+                details = str(error)
+            else:
+                details = f"{error.__class__.__name__}: {error}"
             click.echo(
                 f"{campaign_id}: the decision is recorded, but the next stage did not run:\n{details}\n"
                 f"Put that right, then: musharaka advance {campaign_id}",

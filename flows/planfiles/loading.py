@@ -1,6 +1,7 @@
 """Loading a set of plan files: each file read and validated, then checked against the others
 (owners and roles against the registry, programmes against the campaigns), with the result cached."""
 
+import atexit
 import hashlib
 import json
 import os
@@ -217,6 +218,15 @@ class _Checked:
 # file's result is kept, keyed by its path and a digest of its bytes (a modification time alone misses
 # an edit of the same size within the filesystem's timestamp tick). Models are frozen: sharing is safe.
 _CHECKED: dict[tuple[Path, type[BaseModel]], tuple[str, _Checked]] = {}
+
+
+@atexit.register
+def _forget() -> None:
+    """Drop both memos at exit, while the interpreter is whole. Their models hold datetimes whose tzinfo is
+    pydantic-core's TzInfo; one freed later, in the interpreter's last sweep, reads CPython's datetime
+    C API after it was freed: the test process crashed there (pydantic/pydantic#12867)."""
+    _CHECKED.clear()
+    _LOADED.clear()
 
 
 def _checked_file(path: Path, model: type[BaseModel]) -> _Checked:

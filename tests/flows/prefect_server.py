@@ -92,10 +92,12 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def prefect_server(home: Path, workspace: Workspace, *, workers: int = 1) -> Iterator[PrefectServer]:
-    """A server on a free loopback port with its own home (`home`) and SQLite database, the `musharaka`
-    process pool, every deployment of the prefect.yaml `musharaka init` writes into the workspace, and
-    `workers` workers polling the pool, all working in the workspace."""
+def prefect_server(
+    home: Path, workspace: Workspace, *, workers: int = 1, database_url: str | None = None
+) -> Iterator[PrefectServer]:
+    """A server on a free loopback port with its own home (`home`) and database (SQLite unless
+    `database_url`), the `musharaka` process pool, every deployment of the prefect.yaml `musharaka init`
+    writes into the workspace, and `workers` workers polling the pool, all working in the workspace."""
     port = free_port()
     api_url = f"http://127.0.0.1:{port}/api"
     home.mkdir(parents=True, exist_ok=True)
@@ -105,7 +107,7 @@ def prefect_server(home: Path, workspace: Workspace, *, workers: int = 1) -> Ite
         **workspace.env(),  # MUSHARAKA_HOME: where `deploy` runs and where prefect.yaml's pull step sends the runs
         "PREFECT_HOME": str(home),
         "PREFECT_API_URL": api_url,
-        "PREFECT_SERVER_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{home / 'prefect.db'}",
+        "PREFECT_SERVER_DATABASE_CONNECTION_URL": database_url or f"sqlite+aiosqlite:///{home / 'prefect.db'}",
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT_CLI_PROMPT": "false",
         "PREFECT_WORKER_QUERY_SECONDS": "1",

@@ -1,6 +1,8 @@
 """The record stays honest: who submitted what, when things happened, what evidence a gate saw."""
 
 import json
+import os
+import subprocess
 from datetime import datetime
 
 import pytest
@@ -9,6 +11,7 @@ from musharaka.flows.engine import records, runs
 from musharaka.state.db import session_scope
 from musharaka.state.settings import get_settings
 from tests.conftest import Workspace
+from tests.flows.prefect_server import MUSHARAKA, free_port
 from tests.flows.samples import CAMPAIGN, CONTRIBUTIONS
 
 GPA = "moheri-2025-q2-gpa-poll"
@@ -170,3 +173,21 @@ def test_an_approval_stands_when_the_next_stage_cannot_start(ws: Workspace) -> N
     assert "gate passed" in result.output
     assert "the decision is recorded, but the next stage did not run" in result.stderr
     assert "moves only by a signed extension" in result.stderr
+
+
+def test_an_approval_stands_when_the_prefect_server_does_not_take_the_next_stage(ws: Workspace) -> None:
+    ok(ws, "start", CAMPAIGN, now="2025-06-15T09:00+04:00")
+    # a Prefect server configured but not answering, as a busy one answering 503 after every retry
+    env = {
+        **os.environ,
+        **ws.env(),
+        "PREFECT_API_URL": f"http://127.0.0.1:{free_port()}/api",
+        "PREFECT_CLIENT_MAX_RETRIES": "0",
+    }
+    argv = [MUSHARAKA, "--now", "2025-06-16T09:00+04:00", "approve", CAMPAIGN, "prepare", *ws.key("dg.planning")]
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "gate passed" in done.stdout
+    assert "the decision is recorded, but the next stage did not run" in done.stderr
+    assert f"musharaka advance {CAMPAIGN}" in done.stderr and "rolled back" not in done.stderr
+    assert json.loads(ws.run("history", CAMPAIGN, "--json").output)[-1]["type"] == "gate.decided"
