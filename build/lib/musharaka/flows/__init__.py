@@ -1,1 +1,0 @@
-"""Prefect flows and tasks that wire stages to state; the CLI."""

@@ -1,1 +1,0 @@
-"""The `musharaka` command: one module per group of commands, each a thin layer over the engine."""

@@ -1,1 +1,0 @@
-"""Ingestion of the exports of the tools ministries use: files read, columns mapped, rows checked."""

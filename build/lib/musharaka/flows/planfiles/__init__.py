@@ -1,1 +1,0 @@
-"""Plan files read from disk: YAML with positions, validated into typed plans, cached."""

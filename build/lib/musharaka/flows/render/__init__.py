@@ -1,1 +1,0 @@
-"""Rendering what people read: stage documents, calendars, reports and audit bundles."""

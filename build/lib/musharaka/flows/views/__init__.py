@@ -1,1 +1,0 @@
-"""Read models: what the CLI prints with --json and the pages show, read from the projections."""

@@ -1,1 +1,0 @@
-"""Pure, typed stage logic: no Prefect, no database session."""

@@ -1,1 +1,0 @@
-"""Persistence: settings, the database, the hash-chained event log and its projections."""
