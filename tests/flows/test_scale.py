@@ -115,7 +115,8 @@ def _round(ws: Workspace, server: PrefectServer, stage: str, campaigns: list[str
             run_ids += _advance(server, result.args[result.args.index("approve") + 1])
     for run_id in run_ids:
         run = server.wait_for_run(run_id, timeout=300)
-        assert run["state_type"] == "COMPLETED", (run["name"], server.log_tail("worker-0"))
+        workers = "\n".join(server.log_tail(f"worker-{n}") for n in range(3))
+        assert run["state_type"] == "COMPLETED", (run["name"], (run.get("state") or {}).get("message"), workers)
 
 
 def test_workers_approvers_and_ingestions_at_once_lose_and_fork_nothing(on_postgres: Workspace, tmp_path: Path) -> None:
