@@ -8,8 +8,7 @@ from datetime import datetime, timedelta
 from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
-from musharaka.flows.engine import records
-from musharaka.flows.engine.records import approved_gates, approved_stage_outputs, decision_updates
+from musharaka.flows.engine.records import Refused, approved_gates, approved_stage_outputs, decision_updates
 from musharaka.flows.planfiles.loading import PlanSet
 from musharaka.flows.render.documents import labels
 from musharaka.stages import kpis as measures
@@ -198,7 +197,7 @@ def status_lines(
 def kpi_report(plans: PlanSet, period_text: str, *, now: datetime, session: Session) -> KpiReport:
     """The ministry's half-year table and the programme's status, from the log as it stood then."""
     if not plans.programmes:
-        raise records.Refused("no programme file in the plans folder: the indicators and their targets are there")
+        raise Refused("no programme file in the plans folder: the indicators and their targets are there")
     programme = plans.programmes[0]
     period = measures.parse_period(period_text, get_settings().timezone)
     moment = min(now, period.ends)  # the status as the half-year ended, or now if it has not yet
