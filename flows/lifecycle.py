@@ -31,6 +31,9 @@ def in_process() -> Iterator[None]:
         yield
 
 
+FINISHED_ELSEWHERE = "finished by another run"
+
+
 # Tasks read or write the database: a cached result would be a stale one.
 @task(name="begin-stage", cache_policy=NO_CACHE)
 def begin_stage(campaign_id: str, now: datetime) -> runs.StageJob | None:
@@ -51,8 +54,11 @@ def record_outcome(
     docs: list[Document],
     now: datetime,
 ) -> str:
-    with session_scope() as session:
-        return runs.finish_stage(job, outcome, docs, now=now, session=session)
+    try:
+        with session_scope() as session:
+            return runs.finish_stage(job, outcome, docs, now=now, session=session)
+    except runs.FinishedElsewhere:
+        return FINISHED_ELSEWHERE  # a duplicate run ends as done, not failed: the first run's outcome stands
 
 
 @task(name="campaign-status", cache_policy=NO_CACHE)

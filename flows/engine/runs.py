@@ -28,6 +28,11 @@ from musharaka.state.log import append
 from musharaka.state.tables import CampaignState
 
 
+class FinishedElsewhere(Refused):
+    """Another run of the same stage attempt recorded its outcome first (an approval's run and the
+    advance sweep may both pick a campaign up); this run's outcome is not recorded, and nothing is wrong."""
+
+
 @dataclass(frozen=True)
 class StageJob:
     """Everything one stage run needs, read from the database before the pure stage runs."""
@@ -87,7 +92,7 @@ def finish_stage(
         "running",
         *RUNNABLE,
     ):
-        raise Refused(f"campaign {job.campaign_id}: {job.stage} was finished by another run")
+        raise FinishedElsewhere(f"campaign {job.campaign_id}: {job.stage} was finished by another run")
     actor = job.plan.owner
     if isinstance(outcome, MissingInputs):
         if campaign.status != "failed" or campaign.detail != "missing: " + "; ".join(outcome.missing):

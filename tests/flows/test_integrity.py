@@ -191,3 +191,23 @@ def test_an_approval_stands_when_the_prefect_server_does_not_take_the_next_stage
     assert "the decision is recorded, but the next stage did not run" in done.stderr
     assert f"musharaka advance {CAMPAIGN}" in done.stderr and "rolled back" not in done.stderr
     assert json.loads(ws.run("history", CAMPAIGN, "--json").output)[-1]["type"] == "gate.decided"
+
+
+def test_a_second_run_of_a_stage_another_run_finished_ends_as_done_and_records_nothing(ws: Workspace) -> None:
+    from musharaka.flows.lifecycle import FINISHED_ELSEWHERE, record_outcome
+
+    # an approval's run and the advance sweep can both pick the campaign up and run the same stage
+    ok(ws, "start", CAMPAIGN, "--no-advance", now="2025-06-15T09:00+04:00")
+    plans = records.load_plan_set()
+    now = datetime.fromisoformat("2025-06-15T09:01+04:00")
+    with session_scope() as session:
+        first = runs.begin_stage(CAMPAIGN, plans, now=now, session=session)
+    with session_scope() as session:
+        second = runs.begin_stage(CAMPAIGN, plans, now=now, session=session)
+    assert first is not None and second is not None and (first.stage, first.attempt) == (second.stage, second.attempt)
+    outcome = runs.run_stage_function(first, now)
+    assert record_outcome.fn(first, outcome, [], now) == "awaiting-gate"
+    assert record_outcome.fn(second, runs.run_stage_function(second, now), [], now) == FINISHED_ELSEWHERE
+    history = json.loads(ws.run("history", CAMPAIGN, "--json").output)
+    assert [e["type"] for e in history].count("stage.completed") == 1
+    assert [e["type"] for e in history].count("gate.opened") == 1
