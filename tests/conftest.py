@@ -90,6 +90,11 @@ def require_postgres() -> None:
     require(not problem, f"needs the PostgreSQL server of {where}, which does not answer: {problem}")
 
 
+def _database_url(name: str) -> str:
+    """The URL of database `name` on the server the PostgreSQL tests use."""
+    return ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
 def fresh_postgres_database() -> str:
     """A new, empty database on the PostgreSQL server the suite runs against (else the machine's); its URL."""
     require_postgres()
@@ -99,7 +104,7 @@ def fresh_postgres_database() -> str:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
     _created_databases.append(name)
-    return ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    return _database_url(name)
 
 
 def drop_postgres_database(url: str) -> None:
@@ -118,7 +123,7 @@ def _drop_leftover_databases() -> Iterator[None]:
     """Databases made outside the `ws` fixture (module-scoped workspaces) are dropped at the end."""
     yield
     for name in list(_created_databases):
-        drop_postgres_database(ADMIN_URL.rsplit("/", 1)[0] + f"/{name}")
+        drop_postgres_database(_database_url(name))
 
 
 @dataclass
