@@ -56,6 +56,7 @@ def main() -> None:
         MUSHARAKA_PLANS_DIR=str(home / "plans"),
         MUSHARAKA_OUTPUT_DIR=str(home / "out"),
         MUSHARAKA_ENGINE_KEY_FILE=str(home / "engine-key.pem"),
+        MUSHARAKA_ALLOW_NOW="1",  # `status` as of the day the throwaway campaigns start
         PREFECT_HOME=str(home / "prefect"),
     )
     try:

@@ -41,6 +41,8 @@ for _name in [name for name in os.environ if name.startswith("MUSHARAKA_") and n
     del os.environ[_name]
 SESSION_HOME = tempfile.mkdtemp(prefix="musharaka-home-")
 os.environ["MUSHARAKA_HOME"] = SESSION_HOME
+# Tests replay campaigns on the 2025 calendar with `--now`, which a real workspace does not take.
+os.environ.setdefault("MUSHARAKA_ALLOW_NOW", "1")
 atexit.register(shutil.rmtree, SESSION_HOME, ignore_errors=True)
 get_settings.cache_clear()
 
@@ -144,6 +146,7 @@ class Workspace:
             "MUSHARAKA_OUTPUT_DIR": str(self.out),
             "MUSHARAKA_DATABASE_URL": self.db_url,
             "MUSHARAKA_ENGINE_KEY_FILE": str(self.root / "engine-key.pem"),
+            "MUSHARAKA_ALLOW_NOW": "1",
         }
 
     def run(self, *args: str, now: str | None = None) -> Result:

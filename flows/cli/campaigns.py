@@ -1,33 +1,87 @@
 """Commands that move campaigns: start, advance, submit, the history, and the demo."""
 
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import click
 from sqlmodel import Session
 
-from musharaka.flows.cli.common import advance_and_report, emit
+from musharaka.flows.cli.common import advance_and_report, emit, passphrase
 from musharaka.flows.engine import campaigns, records, submissions
+from musharaka.flows.engine.identity import acting_person
+from musharaka.flows.planfiles.loading import PlanSet
 from musharaka.flows.views import overview
-from musharaka.stages.plans import STAGES, Stage
+from musharaka.stages.plans import STAGES, CampaignPlan, Stage
 from musharaka.state.db import session_scope, transaction
+
+
+def identity_options(does: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """`--as`, and the key that proves it, for a command by which a person `does` something."""
+
+    def add(command: Callable[..., Any]) -> Callable[..., Any]:
+        options = [
+            click.option(
+                "--as", "person", help=f"Who {does} (default: the plan's owner); proven with --key.", metavar="ID"
+            ),
+            click.option(
+                "--key",
+                "key_path",
+                type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                help="The private key of the person --as names (from `musharaka keys new`).",
+            ),
+            click.option(
+                "--passphrase-file",
+                type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                help="A file whose first line is the key's passphrase, if it has one.",
+            ),
+        ]
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return add
+
+
+def actor_of(
+    person: str | None,
+    key_path: Path | None,
+    passphrase_file: Path | None,
+    plan: CampaignPlan,
+    plans: PlanSet,
+    now: datetime,
+) -> str:
+    """Who the command acts as: the plan's owner, or the person `--as` names if their key proves it."""
+    if key_path is not None and person is None:
+        raise click.UsageError("--key proves who --as names: give --as with it")
+    return acting_person(
+        person, key_path, passphrase(passphrase_file), owner=plan.owner, registry=plans.registry, now=now
+    )
 
 
 @click.command()
 @click.argument("campaign_id")
-@click.option("--as", "actor", help="Who starts it (default: the plan's owner).")
+@identity_options("starts it")
 @click.option("--no-advance", is_flag=True, help="Only record the start; do not run the prepare stage.")
 @click.pass_obj
-def start(now: datetime, campaign_id: str, actor: str | None, no_advance: bool) -> None:
+def start(
+    now: datetime,
+    campaign_id: str,
+    person: str | None,
+    key_path: Path | None,
+    passphrase_file: Path | None,
+    no_advance: bool,
+) -> None:
     """Start a campaign from its plan file and run it as far as its first gate.
 
     Example: musharaka start moheri-2025-q3-satisfaction
     """
     plans = records.load_plan_set()
     plan = records.plan_of(plans, campaign_id)
+    actor = actor_of(person, key_path, passphrase_file, plan, plans, now)
     with session_scope() as session:
-        campaigns.start(plan, actor=actor or plan.owner, registry=plans.registry, now=now, session=session)
+        campaigns.start(plan, actor=actor, registry=plans.registry, now=now, session=session)
     click.echo(f"{campaign_id}: started")
     if not no_advance:
         advance_and_report([campaign_id], now)
@@ -59,16 +113,25 @@ def advance(now: datetime, campaign_ids: tuple[str, ...], everything: bool) -> N
 @click.argument("campaign_id")
 @click.argument("stage", type=click.Choice(STAGES))
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--as", "actor", help="Who submits it (default: the plan's owner).")
+@identity_options("submits it")
 @click.pass_obj
-def submit(now: datetime, campaign_id: str, stage: str, file: Path, actor: str | None) -> None:
+def submit(
+    now: datetime,
+    campaign_id: str,
+    stage: str,
+    file: Path,
+    person: str | None,
+    key_path: Path | None,
+    passphrase_file: Path | None,
+) -> None:
     """Submit what a person must supply for a stage: contributions CSV (conduct), readiness answers
     (prepare), the decision (analyse), or the lessons (evaluate), as YAML or JSON.
 
-    Example: musharaka submit moheri-2025-q3-satisfaction analyse decision.yaml --as planning.team
+    Example: musharaka submit moheri-2025-q3-satisfaction analyse decision.yaml --as planning.team --key team.pem
     """
     plans = records.load_plan_set()
     plan = records.plan_of(plans, campaign_id)
+    actor = actor_of(person, key_path, passphrase_file, plan, plans, now)
 
     def record(session: Session) -> str:
         return submissions.submit_file(
@@ -76,7 +139,7 @@ def submit(now: datetime, campaign_id: str, stage: str, file: Path, actor: str |
             cast(Stage, stage),  # click.Choice(STAGES) has checked it
             file,
             plans=plans,
-            actor=actor or plan.owner,
+            actor=actor,
             now=now,
             session=session,
         )

@@ -12,6 +12,7 @@ import click
 from sqlalchemy import func
 from sqlmodel import col, select
 
+from musharaka.flows.cli.campaigns import actor_of, identity_options
 from musharaka.flows.cli.common import emit
 from musharaka.flows.engine import records
 from musharaka.flows.ingest.ingestion import ingest
@@ -40,10 +41,17 @@ def _progress(enabled: bool) -> Iterator[Any]:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--source", type=click.Choice(sorted(TOOLS)), help="The tool that exported the file (default: detected).")
 @click.option("--channel", help="The channel of rows the file does not say (default: the plan's `ingest.channel`).")
-@click.option("--as", "actor", help="Who ingests it (default: the plan's owner).")
+@identity_options("ingests it")
 @click.pass_obj
 def ingest_command(
-    now: datetime, campaign_id: str, file: Path, source: str | None, channel: str | None, actor: str | None
+    now: datetime,
+    campaign_id: str,
+    file: Path,
+    source: str | None,
+    channel: str | None,
+    person: str | None,
+    key_path: Path | None,
+    passphrase_file: Path | None,
 ) -> None:
     """Ingest a tool's export of contributions: Google Forms CSV, Microsoft Forms XLSX, KoboToolbox CSV,
     ODK Central CSV, SurveyMonkey CSV, or CSV / JSON Lines with `submitted_at`. Rows already stored are
@@ -53,12 +61,13 @@ def ingest_command(
     """
     plans = records.load_plan_set()
     plan = records.plan_of(plans, campaign_id)
+    actor = actor_of(person, key_path, passphrase_file, plan, plans, now)
     with _progress(sys.stderr.isatty()) as progress, session_scope() as session:
         done = ingest(
             campaign_id,
             file,
             plans=plans,
-            actor=actor or plan.owner,
+            actor=actor,
             now=now,
             session=session,
             source=source,

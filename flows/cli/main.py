@@ -118,18 +118,39 @@ class Cli(click.Group):
             _explain(error)
 
 
-def _now(value: str | None) -> datetime:
-    """The instant the command acts at: `--now` if given (for replaying a schedule), else the clock."""
-    return datetime.now(UTC) if value is None else parse_instant(value)
+# They act on a calendar of their own (the demo's 2025, replay's `--at`): a moved clock cannot date a
+# live campaign's events ahead of the real ones.
+TAKE_NOW = ("demo", "replay")
+
+
+def _now(value: str | None, command: str | None) -> datetime:
+    """The instant the command acts at: the clock, or `--now` where it is allowed (for replaying a schedule)."""
+    if value is None:
+        return datetime.now(UTC)
+    from musharaka.state.settings import get_settings  # only on this path: `status` starts without it
+
+    if command not in TAKE_NOW and not get_settings().allow_now:
+        _fail(
+            f"refused: `{command}` does not take --now: a campaign's events are kept in time order, so one dated "
+            "ahead of the clock would lock out every real-time event after it; only `demo` and `replay` take "
+            "--now, or any command in a rehearsal workspace that sets MUSHARAKA_ALLOW_NOW=1",
+            2,
+        )
+    return parse_instant(value)
 
 
 @click.group(cls=Cli)
 @click.version_option(package_name="musharaka", message="musharaka %(version)s")
-@click.option("--now", "now_text", metavar="ISO-TIME", help="Act as at this instant (default: the clock).")
+@click.option(
+    "--now",
+    "now_text",
+    metavar="ISO-TIME",
+    help="Act as at this instant (default: the clock); taken only by demo and replay, or with MUSHARAKA_ALLOW_NOW=1.",
+)
 @click.pass_context
 def main(ctx: click.Context, now_text: str | None) -> None:
     """Musharaka: run e-participation campaigns from plan files through six approved stages."""
-    ctx.obj = _now(now_text)
+    ctx.obj = _now(now_text, ctx.invoked_subcommand)
 
 
 _start_up: list[bool] = []

@@ -29,7 +29,7 @@ def test_a_late_submission_makes_its_author_the_submitter(ws: Workspace) -> None
     plan.write_text("\n".join(x for x in lines if "institutional_readiness:" not in x) + "\n", encoding="utf-8")
     ok(ws, "start", CAMPAIGN, now="2025-06-15T09:00+04:00")  # prepare fails: an answer is missing
     answers = ws.write("answers.yaml", "institutional_readiness: ready\n")
-    ok(ws, "submit", CAMPAIGN, "prepare", str(answers), "--as", "dg.planning", now="2025-06-15T10:00+04:00")
+    ok(ws, "submit", CAMPAIGN, "prepare", str(answers), *ws.key("dg.planning"), now="2025-06-15T10:00+04:00")
     ok(ws, "advance", CAMPAIGN, now="2025-06-15T10:05+04:00")
     result = ws.approve(CAMPAIGN, "prepare", "dg.planning", now="2025-06-15T11:00+04:00")
     assert result.exit_code == 1 and "dg.planning submitted the prepare stage" in result.stderr
@@ -44,7 +44,7 @@ def to_conduct(ws: Workspace) -> None:
 def test_whoever_submits_the_contributions_answers_for_conduct(ws: Workspace) -> None:
     to_conduct(ws)
     path = str(ws.write("c.csv", CONTRIBUTIONS))
-    ok(ws, "submit", CAMPAIGN, "conduct", path, "--as", "dg.planning", now="2025-08-15T08:00+04:00")
+    ok(ws, "submit", CAMPAIGN, "conduct", path, *ws.key("dg.planning"), now="2025-08-15T08:00+04:00")
     ok(ws, "advance", CAMPAIGN, now="2025-08-15T09:00+04:00")
     result = ws.approve(CAMPAIGN, "conduct", "dg.planning", now="2025-08-16T09:00+04:00")
     assert result.exit_code == 1 and "dg.planning submitted the conduct stage" in result.stderr

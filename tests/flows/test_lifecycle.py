@@ -119,7 +119,7 @@ def test_rejected_gate_sends_stage_back_for_rework(ws: Workspace) -> None:
 def test_submitter_may_not_approve_their_own_stage(ws: Workspace) -> None:
     ok(ws, "start", CAMPAIGN, "--no-advance", now="2025-06-15T09:00+04:00")
     readiness = ws.write("readiness.yaml", "management_support: I sponsor it myself.\n")
-    ok(ws, "submit", CAMPAIGN, "prepare", str(readiness), "--as", "dg.planning", now="2025-06-15T10:00+04:00")
+    ok(ws, "submit", CAMPAIGN, "prepare", str(readiness), *ws.key("dg.planning"), now="2025-06-15T10:00+04:00")
     ok(ws, "advance", CAMPAIGN, now="2025-06-15T10:05+04:00")
     before = ws.run("history", CAMPAIGN, "--json").output
 
