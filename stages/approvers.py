@@ -1,6 +1,8 @@
-"""The approvers registry as a typed model: people, their roles, signing keys and delegations."""
+"""The people registry as a typed model: people, their duties and gate roles, signing keys, passkeys and
+delegations. The file is still called approvers.yaml and lists everyone under `approvers:`."""
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import AwareDatetime, Field
 
@@ -10,26 +12,56 @@ from musharaka.stages.plans import Bilingual, Id, Loc, Strict, Text
 PUBLIC_KEY = r"^ed25519:[A-Za-z0-9+/]{43}=$"
 
 
-class PublicKey(Strict):
-    """One of an approver's signing keys, valid from a time until it expires or is revoked."""
+B64URL = r"^[A-Za-z0-9_-]+$"
+Duty = Literal["planner", "approver", "auditor", "administrator"]
+DUTIES: tuple[Duty, ...] = ("planner", "approver", "auditor", "administrator")
+
+
+class Validity(Strict):
+    """A credential is valid from a time until it expires or is revoked."""
 
     id: Id
-    public: str = Field(pattern=PUBLIC_KEY, description="ed25519: and the raw key in base64")
     valid_from: AwareDatetime
     valid_until: AwareDatetime | None = None
     revoked_at: AwareDatetime | None = None
 
     def in_force(self, moment: datetime) -> bool:
-        """Whether the key may sign at `moment`."""
+        """Whether the credential may sign at `moment`."""
         ends = [t for t in (self.valid_until, self.revoked_at) if t is not None]
         return self.valid_from <= moment and all(moment < t for t in ends)
 
 
+class PublicKey(Validity):
+    """One of an approver's Ed25519 signing keys (a key file, for signing on the command line)."""
+
+    public: str = Field(pattern=PUBLIC_KEY, description="ed25519: and the raw key in base64")
+
+
+class Passkey(Validity):
+    """A passkey (WebAuthn credential) a person enrolled in the browser; it signs in and signs decisions.
+
+    `rp_id` and `origin` are the site it was made for: its signatures are checked against them offline.
+    """
+
+    credential_id: str = Field(pattern=B64URL, description="the credential id, unpadded base64url")
+    public_key: str = Field(pattern=B64URL, description="the COSE public key, unpadded base64url")
+    algorithm: Literal["ES256", "RS256", "EdDSA"]
+    rp_id: str
+    origin: str
+
+
 class Approver(Strict):
+    """A person: what they do (duties), the gate roles they hold as an approver, and how they sign."""
+
     id: Id
     name: Bilingual
-    roles: tuple[Id, ...] = Field(min_length=1)
+    duties: tuple[Duty, ...] = ("approver",)
+    roles: tuple[Id, ...] = ()
     keys: tuple[PublicKey, ...] = ()
+    passkeys: tuple[Passkey, ...] = ()
+
+    def passkey(self, credential_id: str) -> Passkey | None:
+        return next((p for p in self.passkeys if p.credential_id == credential_id), None)
 
 
 class Delegation(Strict):
@@ -58,9 +90,20 @@ def registry_problems(registry: ApproversRegistry) -> list[tuple[Loc, str]]:
     """Unique approver and key ids; keys that end after they start; delegations between known people."""
     problems = _duplicates(registry.approvers, ("approvers",))
     seen_keys: set[str] = set()
+    seen_credentials: set[str] = set()
     for i, approver in enumerate(registry.approvers):
-        for k, key in enumerate(approver.keys):
-            loc: Loc = ("approvers", i, "keys", k)
+        if "approver" in approver.duties and not approver.roles:
+            problems.append((("approvers", i, "roles"), "expected at least one gate role for an approver"))
+        for k, passkey in enumerate(approver.passkeys):
+            if passkey.credential_id in seen_credentials:
+                problems.append(
+                    (("approvers", i, "passkeys", k, "credential_id"), "expected a credential enrolled once")
+                )
+            seen_credentials.add(passkey.credential_id)
+        credentials: list[tuple[str, Validity]] = [("keys", key) for key in approver.keys]
+        credentials += [("passkeys", passkey) for passkey in approver.passkeys]
+        for k, (kind, key) in enumerate(credentials):
+            loc: Loc = ("approvers", i, kind, k if kind == "keys" else k - len(approver.keys))
             if key.id in seen_keys:
                 problems.append(((*loc, "id"), f"expected a unique key id, found {key.id!r} again"))
             seen_keys.add(key.id)

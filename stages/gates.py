@@ -50,6 +50,8 @@ def authority(
     approver = registry.get(approver_id)
     if approver is None:
         raise NoAuthority(f"{approver_id!r} is not in the approvers registry")
+    if "approver" not in approver.duties:
+        raise NoAuthority(f"{approver_id} is not an approver (duties: {', '.join(approver.duties)})")
     deciding = set(policy.roles) | set(policy.all_of)
     own = tuple(r for r in approver.roles if r in deciding)
     if own:

@@ -40,6 +40,7 @@ from musharaka.state.events import (
     stream_events,
     text_digest,
 )
+from musharaka.state.proof import signature_problem, signing_credential
 from musharaka.state.signing import SignedDecision, SignedMessage
 from musharaka.state.tables import Contribution, Event, QuarantinedRow
 
@@ -271,7 +272,10 @@ def _signature_problem(
     context: _Context,
 ) -> str | None:
     """The recorded decision is exactly what was signed, by a key in force, with the authority it claims."""
-    signed = SignedDecision.model_validate(payload.signed)
+    try:
+        signed = SignedDecision.model_validate(payload.signed)
+    except ValidationError as error:
+        return f"the signed decision it records is not a valid one: {error.error_count()} problem(s)"
     recorded: tuple[str, str, date | None] = (
         ("extend", payload.reason, payload.closes)
         if isinstance(payload, WindowExtended)
@@ -280,15 +284,17 @@ def _signature_problem(
     claims = (signed.campaign, signed.stage, signed.attempt, signed.approver, signed.decision, signed.text.strip())
     if (*claims, signed.closes) != (event.campaign_id, payload.stage, payload.attempt, payload.approver, *recorded):
         return "the recorded decision differs from what was signed"
-    if not signed.verifies():
+    if signed.assertion is None and not signed.verifies():
         return f"the signature of {signed.approver} does not verify"
     registry = registries.get(payload.registry_digest)
     if registry is None:
         return f"it cites registry {payload.registry_digest[:12]}, which the log does not hold"
-    approver = registry.get(signed.approver)
-    key = next((k for k in approver.keys if k.public == signed.public_key), None) if approver else None
+    key = signing_credential(signed, registry)
     if key is None or not key.in_force(signed.signed_at):
         return f"the signing key was not a key of {signed.approver} in force in the cited registry"
+    problem = signature_problem(signed, key)
+    if problem:
+        return f"the signature of {signed.approver} does not verify: {problem}"
     gate = context.gates.get((payload.stage, payload.attempt))
     policy, due = gate if gate else (context.conduct_policy, datetime.max.replace(tzinfo=UTC))
     if policy is None:

@@ -236,6 +236,43 @@ class RegistryRecorded(Payload):
     registry_digest: str
 
 
+class PersonInvited(Payload):
+    """An administrator invited a person of the registry to enrol a passkey (chain `_registry`).
+
+    Only the digest of the one-time link's secret is kept: the log never holds what would let one enrol.
+    """
+
+    TYPE = "person.invited"
+    person: str
+    invitation: str  # SHA-256 of the link's secret
+    expires_at: datetime
+
+
+class PasskeyEnrolled(Payload):
+    """A person created a passkey from their invitation; it is in the registry from this event on."""
+
+    TYPE = "passkey.enrolled"
+    person: str
+    invitation: str
+    passkey: dict[str, Any]  # the registry's `passkeys:` entry, as printed for the registry file
+
+
+class DelegationRecorded(Payload):
+    """An approver lent their authority in the service, for a date range (chain `_registry`)."""
+
+    TYPE = "delegation.recorded"
+    delegation: dict[str, Any]  # the registry's `delegations:` entry
+
+
+class SignInRecorded(Payload):
+    """A sign-in to the service with a passkey, or a refused attempt and why (chain `_access`)."""
+
+    TYPE = "sign-in.recorded"
+    person: str
+    outcome: Literal["signed-in", "refused", "rate-limited"]
+    reason: str = ""
+
+
 class DecisionUpdated(Payload):
     """A step in carrying out the campaign's approved decision: planned, in progress, implemented or dropped."""
 
@@ -263,11 +300,16 @@ PAYLOADS: dict[str, type[Payload]] = {
         GateRefused,
         RegistryRecorded,
         DecisionUpdated,
+        PersonInvited,
+        PasskeyEnrolled,
+        DelegationRecorded,
+        SignInRecorded,
     )
 }
 
 
 REGISTRY_CHAIN = "_registry"
+ACCESS_CHAIN = "_access"  # sign-ins to the service
 
 
 class Stored(Protocol):

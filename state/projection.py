@@ -18,12 +18,16 @@ from musharaka.state.events import (
     CampaignStarted,
     ContributionsIngested,
     DecisionUpdated,
+    DelegationRecorded,
     EventRow,
     GateDecided,
     GateOpened,
+    PasskeyEnrolled,
     Payload,
+    PersonInvited,
     PlanRecorded,
     RegistryRecorded,
+    SignInRecorded,
     StageCompleted,
     StageFailed,
     StageStarted,
@@ -162,8 +166,8 @@ def project(event: Event | EventRow, payload: Payload, store: Store) -> None:
             )
         )
         return
-    if isinstance(payload, RegistryRecorded):
-        return  # the registry's own chain: read from the log, it has no campaign to project
+    if isinstance(payload, RegistryRecorded | PersonInvited | PasskeyEnrolled | DelegationRecorded | SignInRecorded):
+        return  # the registry's and the service's own chains: read from the log, no campaign to project
     campaign = store.campaign(event.campaign_id)
     if campaign is None:
         raise LookupError(f"event {event.seq} of {event.campaign_id} precedes its campaign.started")

@@ -37,6 +37,14 @@ class Settings(BaseSettings):
     pseudonym_key_file: Path = Path("var/pseudonym.key")
     timezone: str = "Asia/Muscat"
     debug: bool = False
+    # `--now` moves a command's clock: allowed only to `demo`, `replay` and where this is set on purpose
+    # (the test suite). Anything else acts at the clock's time, and the service always does.
+    allow_now: bool = False
+    # the running service (`musharaka serve`) writes its address here for CLI commands to find it
+    service_file: Path = Path("var/service.json")
+    # the address people open the service at; its host is the passkeys' relying party (never an IP)
+    public_url: str = "http://localhost:8400"
+    session_idle_minutes: int = 30
 
     @model_validator(mode="after")
     def _anchor_paths(self) -> "Settings":
@@ -46,6 +54,7 @@ class Settings(BaseSettings):
         self.output_dir = self.home / self.output_dir
         self.engine_key_file = self.home / self.engine_key_file
         self.pseudonym_key_file = self.home / self.pseudonym_key_file
+        self.service_file = self.home / self.service_file
         if not self.database_url:
             self.database_url = f"sqlite:///{self.home / 'var' / 'musharaka.db'}"
         return self

@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from musharaka.state.events import canonical
+from musharaka.state.passkeys import Assertion
 
 PREFIX = "ed25519:"
 
@@ -54,6 +55,15 @@ class SignedDecision(SignedMessage):
     outputs_digest: str
     signed_at: AwareDatetime
     approver: str
+    # a decision signed with a passkey: `public_key` is PASSKEY, `signature` empty, and this is the
+    # WebAuthn assertion whose challenge is the digest of `message()`
+    assertion: Assertion | None = None
+
+    def message(self) -> bytes:
+        return canonical(self.model_dump(mode="json", exclude={"signature", "assertion"})).encode()
+
+
+PASSKEY = "webauthn"  # the `public_key` of a decision signed with a passkey; the assertion names the credential
 
 
 def public_text(key: Ed25519PublicKey) -> str:

@@ -1,30 +1,31 @@
-"""Whether a signed decision holds: the approver's key in force at both times, over exactly this message."""
+"""Whether a signed decision holds: the approver's key or passkey in force at both times, over exactly
+this message."""
 
 from datetime import datetime, timedelta
 
 from musharaka.flows.engine.records import Refused
 from musharaka.stages.approvers import ApproversRegistry
-from musharaka.state.signing import SignedDecision, fingerprint
+from musharaka.state.proof import credential_name, signature_problem, signing_credential
+from musharaka.state.signing import SignedDecision
 
 SKEW = timedelta(minutes=5)  # clocks of signing machines may run this far ahead of the engine's
 
 
 def verify_signature(signed: SignedDecision, registry: ApproversRegistry, now: datetime) -> None:
-    """The signature is by a key of the named approver that is in force, over exactly this message."""
+    """The signature is by a key or passkey of the named approver that is in force, over exactly this message."""
     approver = registry.get(signed.approver)
     if approver is None:
         raise Refused(f"{signed.approver!r} is not in the approvers registry", "unknown-approver")
-    key = next((k for k in approver.keys if k.public == signed.public_key), None)
+    key = signing_credential(signed, registry)
     if key is None:
         raise Refused(
-            f"the signing key {fingerprint(signed.public_key)} is not one of {signed.approver}'s keys "
-            "in the approvers registry",
+            f"the signing {credential_name(signed)} is not one of {signed.approver}'s keys in the approvers registry",
             "unknown-key",
         )
     for moment, what in ((signed.signed_at, "signing"), (now, "recording")):
         if not key.in_force(moment):
             raise Refused(
-                f"key {key.id} of {signed.approver} is not in force at the {what} time "
+                f"{credential_name(signed)} ({key.id}) of {signed.approver} is not in force at the {what} time "
                 f"{moment.isoformat()} (valid from {key.valid_from.isoformat()}"
                 + (f", until {key.valid_until.isoformat()}" if key.valid_until else "")
                 + (f", revoked at {key.revoked_at.isoformat()}" if key.revoked_at else "")
@@ -33,9 +34,8 @@ def verify_signature(signed: SignedDecision, registry: ApproversRegistry, now: d
             )
     if signed.signed_at > now + SKEW:
         raise Refused(f"the signature is dated in the future ({signed.signed_at.isoformat()})", "bad-time")
-    if not signed.verifies():
+    problem = signature_problem(signed, key)
+    if problem:
         raise Refused(
-            f"the signature does not verify with {signed.approver}'s key {key.id}: the message was altered "
-            "or signed with another key",
-            "bad-signature",
+            f"the signature does not verify with {signed.approver}'s key {key.id}: {problem}", "bad-signature"
         )

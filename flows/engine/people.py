@@ -1,0 +1,144 @@
+"""People and their passkeys: one-time invitations, enrolment, and the registry as it is in force.
+
+The registry file names people and their duties; the passkeys they enrol in the browser are events of
+the registry's chain, so a passkey is in force from the moment it was made, before anyone edits the
+file. The file stays the authority: a passkey it lists (with `revoked_at`, say) overrides the event.
+"""
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, col, select
+
+from musharaka.flows.engine.records import Refused
+from musharaka.stages.approvers import Approver, ApproversRegistry, Delegation, Passkey, registry_problems
+from musharaka.state.events import (
+    REGISTRY_CHAIN,
+    DelegationRecorded,
+    PasskeyEnrolled,
+    PersonInvited,
+    as_utc,
+    payload_of,
+)
+from musharaka.state.log import append
+from musharaka.state.tables import Event
+
+INVITATION_LIFE = timedelta(days=1)
+
+
+def secret_digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def person_of(registry: ApproversRegistry, person_id: str) -> Approver:
+    person = registry.get(person_id)
+    if person is None:
+        known = ", ".join(a.id for a in registry.approvers)
+        raise Refused(
+            f"{person_id!r} is not in the people registry (approvers.yaml); it names {known}", "unknown-person"
+        )
+    return person
+
+
+def invite(registry: ApproversRegistry, person_id: str, *, actor: str, now: datetime, session: Session) -> str:
+    """A one-time secret for the person's enrolment link, valid for a day; only its digest is logged."""
+    person_of(registry, person_id)
+    secret = secrets.token_urlsafe(32)
+    invited = PersonInvited(
+        person=person_id, invitation=secret_digest(secret), expires_at=as_utc(now) + INVITATION_LIFE
+    )
+    append(REGISTRY_CHAIN, invited, actor=actor, at=now, session=session)
+    return secret
+
+
+def _of_type(type_: str, *, session: Session) -> list[Event]:
+    query = select(Event).where(Event.campaign_id == REGISTRY_CHAIN, Event.type == type_)
+    return list(session.exec(query.order_by(col(Event.seq))))
+
+
+def invitation(secret: str, *, now: datetime, session: Session) -> PersonInvited:
+    """The invitation a link's secret opens, or a refusal: unknown, used, or expired."""
+    wanted = secret_digest(secret)
+    found = None
+    for event in _of_type(PersonInvited.TYPE, session=session):
+        payload = payload_of(event)
+        if isinstance(payload, PersonInvited) and secrets.compare_digest(payload.invitation, wanted):
+            found = payload
+    if found is None:
+        raise Refused("this enrolment link is not one the administrator made", "unknown-invitation")
+    for event in _of_type(PasskeyEnrolled.TYPE, session=session):
+        payload = payload_of(event)
+        if isinstance(payload, PasskeyEnrolled) and payload.invitation == found.invitation:
+            raise Refused("this enrolment link was used already: ask for a new one", "invitation-used")
+    if as_utc(now) >= as_utc(found.expires_at):
+        raise Refused("this enrolment link has expired (links are valid for a day): ask for a new one", "expired")
+    return found
+
+
+def enrol(invited: PersonInvited, passkey: Passkey, *, now: datetime, session: Session) -> None:
+    """Record the person's new passkey against the invitation it used (the caller checked it)."""
+    enrolled = PasskeyEnrolled(
+        person=invited.person, invitation=invited.invitation, passkey=passkey.model_dump(mode="json")
+    )
+    append(REGISTRY_CHAIN, enrolled, actor=invited.person, at=now, session=session)
+
+
+def enrolled_passkeys(*, session: Session) -> list[tuple[str, Passkey]]:
+    """Every passkey enrolled in the browser, with its person, oldest first."""
+    found = []
+    for event in _of_type(PasskeyEnrolled.TYPE, session=session):
+        payload = payload_of(event)
+        if isinstance(payload, PasskeyEnrolled):
+            found.append((payload.person, Passkey.model_validate(payload.passkey)))
+    return found
+
+
+def recorded_delegations(*, session: Session) -> list[Delegation]:
+    """Every delegation an approver recorded in the service, oldest first."""
+    found = []
+    for event in _of_type(DelegationRecorded.TYPE, session=session):
+        payload = payload_of(event)
+        if isinstance(payload, DelegationRecorded):
+            found.append(Delegation.model_validate(payload.delegation))
+    return found
+
+
+def in_force(registry: ApproversRegistry, *, session: Session) -> ApproversRegistry:
+    """The registry file with the passkeys enrolled and the delegations recorded in the service since;
+    the file's own entry for a credential wins."""
+    enrolled = enrolled_passkeys(session=session)
+    delegations = recorded_delegations(session=session)
+    if not enrolled and not delegations:
+        return registry
+    people = []
+    for person in registry.approvers:
+        listed = {p.credential_id for p in person.passkeys}
+        added = tuple(p for who, p in enrolled if who == person.id and p.credential_id not in listed)
+        people.append(person.model_copy(update={"passkeys": person.passkeys + added}) if added else person)
+    known = {a.id for a in registry.approvers}
+    lent = tuple(d for d in delegations if d not in registry.delegations and {d.delegator, d.delegate} <= known)
+    return registry.model_copy(update={"approvers": tuple(people), "delegations": registry.delegations + lent})
+
+
+def delegate(registry: ApproversRegistry, delegation: Delegation, *, now: datetime, session: Session) -> None:
+    """Record a delegation the registry's rules allow (known approvers, another person, an end after its
+    start, roles the delegator holds); Refused with the first problem otherwise."""
+    trial = registry.model_copy(update={"delegations": (delegation,)})
+    problems = registry_problems(trial)
+    delegate_person = registry.get(delegation.delegate)
+    if delegate_person is None or "approver" not in delegate_person.duties:
+        problems.append((("delegations", 0, "delegate"), "expected an approver"))
+    if problems:
+        raise Refused(f"delegation: {problems[0][1]}", "bad-delegation")
+    recorded = DelegationRecorded(delegation=delegation.model_dump(mode="json"))
+    append(REGISTRY_CHAIN, recorded, actor=delegation.delegator, at=now, session=session)
+
+
+def next_passkey_id(person: Approver) -> str:
+    """`<person>-passkey-<n>`: the id the registry file gives the person's next passkey."""
+    taken = {p.id for p in person.passkeys}
+    n = len(person.passkeys) + 1
+    while f"{person.id}-passkey-{n}" in taken:
+        n += 1
+    return f"{person.id}-passkey-{n}"

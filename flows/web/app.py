@@ -1,0 +1,638 @@
+"""The web workspace of `musharaka serve`: passkey enrolment and sign-in, the inbox, gate pages, and
+decisions signed with a passkey. Pages are rendered on the server, Arabic first, right to left.
+
+Every state change is a JSON or form POST carrying the session's CSRF token; every decision is a
+WebAuthn assertion over the canonical decision message, recorded through the same engine calls the
+CLI uses, so the same refusals apply and are recorded the same way.
+"""
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from fastapi import FastAPI, Request
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlmodel import Session, col, select
+from webauthn import (
+    generate_authentication_options,
+    generate_registration_options,
+    options_to_json,
+    verify_authentication_response,
+    verify_registration_response,
+)
+from webauthn.helpers.cose import COSEAlgorithmIdentifier
+from webauthn.helpers.exceptions import InvalidAuthenticationResponse, InvalidRegistrationResponse
+from webauthn.helpers.structs import (
+    AuthenticatorSelectionCriteria,
+    PublicKeyCredentialDescriptor,
+    ResidentKeyRequirement,
+    UserVerificationRequirement,
+)
+
+from musharaka.flows.engine import decisions, people, records
+from musharaka.flows.planfiles.loading import PlanSet
+from musharaka.flows.web import views
+from musharaka.flows.web.auth import COOKIE, LANG_COOKIE, RateLimit, Sessions, WebSession, same
+from musharaka.flows.web.words import CAPACITIES, LANGS, STAGE_NAMES, Lang, moment, number, pick, refusal, word
+from musharaka.stages.approvers import Approver, ApproversRegistry, Delegation, Passkey
+from musharaka.stages.gates import NoAuthority, authority
+from musharaka.state.db import session_scope, transaction
+from musharaka.state.events import ACCESS_CHAIN, SignInRecorded, StageCompleted, as_utc, payload_of
+from musharaka.state.log import append
+from musharaka.state.passkeys import Assertion, PasskeyError, algorithm_of, b64url, challenge_of, from_b64url
+from musharaka.state.projection import gate_policy
+from musharaka.state.settings import get_settings, package_folder
+from musharaka.state.signing import PASSKEY, SignedDecision
+from musharaka.state.tables import Event
+
+ALGORITHMS = [
+    COSEAlgorithmIdentifier.ECDSA_SHA_256,  # first: what most authenticators make
+    COSEAlgorithmIdentifier.EDDSA,
+    COSEAlgorithmIdentifier.RSASSA_PKCS1_v1_5_SHA_256,
+]
+PENDING_LIFE = timedelta(minutes=5)  # a decision shown to the passkey must be signed within this
+HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-src 'self'; "
+        "frame-ancestors 'self'; form-action 'self'; base-uri 'none'; object-src 'none'"
+    ),
+    "Referrer-Policy": "no-referrer",  # an enrolment link's secret never leaves in a Referer
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-store",
+}
+
+
+class Runs(Protocol):
+    """Where the service runs a campaign's next stages: its Prefect-backed runner."""
+
+    def submit(self, campaign_ids: list[str], now: datetime | None) -> dict[str, str]: ...
+
+
+class Refusal(Exception):
+    """A request refused with a code from `words.REFUSALS` and an HTTP status."""
+
+    def __init__(self, code: str, status: int = 400) -> None:
+        super().__init__(code)
+        self.code = code
+        self.status = status
+
+
+def clock() -> datetime:
+    """The service always acts at the clock's time (there is no `--now` here)."""
+    return datetime.now(UTC)
+
+
+class Workspace:
+    """The app's state: sessions, the sign-in limit, the runner, and the site passkeys are made for."""
+
+    def __init__(self, runs: Runs | None, now: Callable[[], datetime] = clock) -> None:
+        settings = get_settings()
+        self.runs = runs
+        self.now = now
+        self.sessions = Sessions(idle=timedelta(minutes=settings.session_idle_minutes))
+        self.limit = RateLimit()
+        self.origin = settings.public_url.rstrip("/")
+        self.rp_id = urlsplit(self.origin).hostname or "localhost"
+        self.secure = self.origin.startswith("https://")
+        folder = settings.templates_dir / "web"
+        if not folder.is_dir():
+            folder = package_folder("musharaka.templates") / "web"
+        self.static = folder
+        self.jinja = Environment(loader=FileSystemLoader(folder), autoescape=select_autoescape(["j2"]))
+
+    def registry(self, plans: PlanSet, session: Session) -> ApproversRegistry:
+        if plans.registry is None:
+            raise records.Refused("no people registry (plans/approvers.yaml)")
+        return people.in_force(plans.registry, session=session)
+
+
+def create_app(runs: Runs | None = None, *, now: Callable[[], datetime] = clock) -> FastAPI:
+    """The web application; `runs` starts the next stage after a gate passes (None: the sweep will)."""
+    app = FastAPI(title="Musharaka", docs_url=None, redoc_url=None, openapi_url=None)
+    ws = Workspace(runs, now)
+    app.state.workspace = ws
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next: Callable[[Request], Any]) -> Response:
+        response: Response = await call_next(request)
+        for name, value in HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    @app.exception_handler(Refusal)
+    async def refused(request: Request, error: Refusal) -> Response:
+        lang = language(request)
+        if request.method == "POST" and request.headers.get("content-type", "").startswith("application/json"):
+            return JSONResponse({"message": refusal(error.code, lang), "code": error.code}, status_code=error.status)
+        if error.code == "signed-out":
+            return RedirectResponse("/signin", status_code=303)
+        session = current(request)
+        return page(request, session, "message.html.j2", refusal(error.code, lang), status=error.status)
+
+    @app.exception_handler(404)
+    async def not_found(request: Request, error: Exception) -> Response:
+        lang = language(request)
+        return page(request, current(request), "message.html.j2", word("not_found", lang), status=404)
+
+    def language(request: Request) -> Lang:
+        chosen = request.cookies.get(LANG_COOKIE)
+        return "en" if chosen == "en" else "ar"
+
+    def current(request: Request) -> WebSession | None:
+        return ws.sessions.get(request.cookies.get(COOKIE), ws.now())
+
+    def set_cookie(response: Response, token: str) -> None:
+        response.set_cookie(COOKIE, token, httponly=True, samesite="strict", secure=ws.secure, path="/", max_age=None)
+
+    def page(
+        request: Request,
+        session: WebSession | None,
+        template: str,
+        title: str,
+        *,
+        status: int = 200,
+        **context: Any,
+    ) -> HTMLResponse:
+        lang = language(request)
+        token = None
+        if session is None:
+            token, session = ws.sessions.new(ws.now())
+        names = context.pop("names", {})
+        body = ws.jinja.get_template(template).render(
+            lang=lang,
+            title=title,
+            csrf=session.csrf,
+            person=session.person,
+            person_name=pick(names.get(session.person, (session.person or "", session.person or "")), lang),
+            here=request.url.path,
+            w=lambda key: word(key, lang),
+            n=lambda value: number(value, lang),
+            when=lambda value, zone: moment(value, zone, lang),
+            stage_name=lambda stage: pick(STAGE_NAMES[stage], lang),
+            capacity=lambda value: pick(CAPACITIES[value], lang),
+            name=lambda who: pick(names.get(who, (who, who)), lang),
+            **context,
+        )
+        response = HTMLResponse(body, status_code=status)
+        if token:
+            set_cookie(response, token)
+        return response
+
+    def checked(request: Request, given: str | None, *, signed_in: bool = True) -> WebSession:
+        """The request's session, its CSRF token checked; a signed-in one where `signed_in`."""
+        session = current(request)
+        if session is None:
+            raise Refusal("signed-out" if signed_in else "csrf", 401 if signed_in else 403)
+        if not same(session.csrf, given):
+            raise Refusal("csrf", 403)
+        if signed_in and session.person is None:
+            raise Refusal("signed-out", 401)
+        return session
+
+    async def json_body(request: Request) -> dict[str, Any]:
+        try:
+            body = await request.json()
+        except ValueError:
+            raise Refusal("error") from None
+        if not isinstance(body, dict):
+            raise Refusal("error")
+        return body
+
+    def names_of(registry: ApproversRegistry) -> dict[str, tuple[str, str]]:
+        return {a.id: (a.name.ar, a.name.en) for a in registry.approvers}
+
+    # --- static files and language -------------------------------------------------------------
+
+    @app.get("/static/{name}")
+    def static(name: str) -> Response:
+        if name not in ("web.js", "web.css"):
+            raise Refusal("not_found", 404)
+        media = "text/javascript" if name.endswith(".js") else "text/css"
+        return FileResponse(ws.static / name, media_type=media)
+
+    @app.get("/lang/{lang}")
+    def switch(lang: str, next: str = "/") -> Response:
+        target = next if next.startswith("/") and not next.startswith("//") else "/"
+        response = RedirectResponse(target, status_code=303)
+        if lang in LANGS:
+            response.set_cookie(LANG_COOKIE, lang, httponly=True, samesite="strict", secure=ws.secure, path="/")
+        return response
+
+    # --- sign-in --------------------------------------------------------------------------------
+
+    @app.get("/signin")
+    def signin_page(request: Request) -> Response:
+        return page(request, current(request), "signin.html.j2", word("sign_in", language(request)))
+
+    def passkeys_of(person: Approver | None, at: datetime) -> list[Passkey]:
+        return [p for p in person.passkeys if p.in_force(at)] if person else []
+
+    @app.post("/signin/options")
+    async def signin_options(request: Request) -> Response:
+        session = checked(request, request.headers.get("x-csrf-token"), signed_in=False)
+        body = await json_body(request)
+        person_id = str(body.get("person", "")).strip()
+        if ws.limit.blocked([f"person:{person_id}", f"from:{client(request)}"], ws.now()):
+            raise Refusal("rate-limited", 429)
+        plans = records.load_plan_set()
+        with session_scope() as db:
+            person = ws.registry(plans, db).get(person_id)
+        options = generate_authentication_options(
+            rp_id=ws.rp_id,
+            allow_credentials=[
+                PublicKeyCredentialDescriptor(id=from_b64url(p.credential_id, "credential"))
+                for p in passkeys_of(person, ws.now())
+            ],
+            user_verification=UserVerificationRequirement.REQUIRED,
+        )
+        session.challenge = options.challenge
+        return Response(f'{{"get": {options_to_json(options)}}}', media_type="application/json")
+
+    def client(request: Request) -> str:
+        return request.client.host if request.client else "unknown"
+
+    def record_sign_in(person: str, outcome: str, reason: str = "") -> None:
+        def write(db: Session) -> None:
+            payload = SignInRecorded(person=person, outcome=outcome, reason=reason)
+            append(ACCESS_CHAIN, payload, actor="service", at=ws.now(), session=db)
+
+        transaction(write)
+
+    @app.post("/signin")
+    async def signin(request: Request) -> Response:
+        session = checked(request, request.headers.get("x-csrf-token"), signed_in=False)
+        body = await json_body(request)
+        person_id = str(body.get("person", "")).strip()[:80]
+        keys = [f"person:{person_id}", f"from:{client(request)}"]
+        now = ws.now()
+        if ws.limit.blocked(keys, now):
+            record_sign_in(person_id, "rate-limited")
+            raise Refusal("rate-limited", 429)
+        challenge, session.challenge = session.challenge, None
+        plans = records.load_plan_set()
+        with session_scope() as db:
+            person = ws.registry(plans, db).get(person_id)
+        credential = body.get("credential")
+        if not isinstance(credential, dict):
+            credential = {}
+        raw_id = credential.get("id")
+        passkey = next((p for p in passkeys_of(person, now) if p.credential_id == raw_id), None)
+        reason = ""
+        if challenge is None:
+            reason = "no sign-in under way in this session"
+        elif passkey is None:
+            reason = "not a passkey of this person in force"
+        else:
+            try:
+                verify_authentication_response(
+                    credential=credential,
+                    expected_challenge=challenge,
+                    expected_rp_id=passkey.rp_id,
+                    expected_origin=passkey.origin,
+                    credential_public_key=from_b64url(passkey.public_key, "public key"),
+                    credential_current_sign_count=0,
+                    require_user_verification=True,
+                )
+            except (InvalidAuthenticationResponse, PasskeyError, ValueError, KeyError) as error:
+                reason = f"the assertion does not verify: {error}"[:300]
+        if reason:
+            ws.limit.failed(keys, now)
+            record_sign_in(person_id, "refused", reason)
+            raise Refusal("sign-in-failed", 401)
+        ws.limit.succeeded(keys)
+        record_sign_in(person_id, "signed-in")
+        ws.sessions.end(request.cookies.get(COOKIE))  # a new session at sign-in: none is carried across
+        token, _ = ws.sessions.new(now, person=person_id)
+        response = JSONResponse({"message": word("sign_in", language(request)), "redirect": "/"})
+        set_cookie(response, token)
+        return response
+
+    @app.post("/signout")
+    async def signout(request: Request) -> Response:
+        form = await request.form()
+        checked(request, str(form.get("csrf", "")), signed_in=False)
+        ws.sessions.end(request.cookies.get(COOKIE))
+        response = RedirectResponse("/signin", status_code=303)
+        response.delete_cookie(COOKIE, path="/")
+        return response
+
+    # --- enrolment -----------------------------------------------------------------------------
+
+    def invitation(secret: str) -> tuple[Any, Approver, ApproversRegistry]:
+        plans = records.load_plan_set()
+        with session_scope() as db:
+            try:
+                invited = people.invitation(secret, now=ws.now(), session=db)
+            except records.Refused as error:
+                raise Refusal(error.code, 404 if error.code == "unknown-invitation" else 410) from None
+            registry = ws.registry(plans, db)
+        person = people.person_of(registry, invited.person)
+        return invited, person, registry
+
+    @app.get("/enrol/{secret}")
+    def enrol_page(request: Request, secret: str) -> Response:
+        _, person, _ = invitation(secret)
+        lang = language(request)
+        return page(
+            request,
+            current(request),
+            "enrol.html.j2",
+            word("enrol", lang),
+            secret=secret,
+            invited_name=pick((person.name.ar, person.name.en), lang),
+        )
+
+    @app.post("/enrol/{secret}/options")
+    def enrol_options(request: Request, secret: str) -> Response:
+        session = checked(request, request.headers.get("x-csrf-token"), signed_in=False)
+        _, person, _ = invitation(secret)
+        options = generate_registration_options(
+            rp_id=ws.rp_id,
+            rp_name="Musharaka",
+            user_id=person.id.encode(),
+            user_name=person.id,
+            user_display_name=person.name.en,
+            exclude_credentials=[
+                PublicKeyCredentialDescriptor(id=from_b64url(p.credential_id, "credential")) for p in person.passkeys
+            ],
+            authenticator_selection=AuthenticatorSelectionCriteria(
+                resident_key=ResidentKeyRequirement.PREFERRED,
+                user_verification=UserVerificationRequirement.REQUIRED,
+            ),
+            supported_pub_key_algs=ALGORITHMS,
+        )
+        session.challenge = options.challenge
+        return Response(f'{{"create": {options_to_json(options)}}}', media_type="application/json")
+
+    @app.post("/enrol/{secret}")
+    async def enrol(request: Request, secret: str) -> Response:
+        session = checked(request, request.headers.get("x-csrf-token"), signed_in=False)
+        body = await json_body(request)
+        invited, person, _ = invitation(secret)
+        challenge, session.challenge = session.challenge, None
+        if challenge is None:
+            raise Refusal("enrol-failed")
+        try:
+            verified = verify_registration_response(
+                credential=body.get("credential"),  # type: ignore[arg-type]
+                expected_challenge=challenge,
+                expected_rp_id=ws.rp_id,
+                expected_origin=ws.origin,
+                require_user_verification=True,
+                supported_pub_key_algs=ALGORITHMS,
+            )
+            algorithm = algorithm_of(verified.credential_public_key)
+        except (InvalidRegistrationResponse, PasskeyError, ValueError, KeyError, TypeError):
+            raise Refusal("enrol-failed") from None
+        now = ws.now()
+        passkey = Passkey(
+            id=people.next_passkey_id(person),
+            credential_id=b64url(verified.credential_id),
+            public_key=b64url(verified.credential_public_key),
+            algorithm=algorithm,
+            rp_id=ws.rp_id,
+            origin=ws.origin,
+            valid_from=now.replace(microsecond=0),
+        )
+        transaction(lambda db: people.enrol(invited, passkey, now=now, session=db))
+        return JSONResponse(
+            {
+                "message": word("enrolled", language(request)),
+                "entry": registry_entry(person.id, passkey),
+                "redirect": None,
+            }
+        )
+
+    # --- the inbox, a gate, a decision ---------------------------------------------------------
+
+    def signed_in(request: Request) -> WebSession:
+        session = current(request)
+        if session is None or session.person is None:
+            raise Refusal("signed-out", 401)
+        return session
+
+    @app.get("/")
+    def inbox(request: Request) -> Response:
+        session = signed_in(request)
+        now = ws.now()
+        plans = records.load_plan_set()
+        with session_scope() as db:
+            registry = ws.registry(plans, db)
+            rows = views.inbox(session.person or "", registry, now=now, session=db)
+        me = registry.get(session.person or "")
+        return page(
+            request,
+            session,
+            "inbox.html.j2",
+            word("inbox", language(request)),
+            rows=rows,
+            names=names_of(registry),
+            can_delegate=bool(me and "approver" in me.duties),
+            others=[a for a in registry.approvers if a.id != session.person and "approver" in a.duties],
+        )
+
+    @app.get("/gates/{campaign_id}/{stage}")
+    def gate(request: Request, campaign_id: str, stage: str) -> Response:
+        session = signed_in(request)
+        now = ws.now()
+        plans = records.load_plan_set()
+        with session_scope() as db:
+            registry = ws.registry(plans, db)
+            try:
+                found = views.gate_page(campaign_id, stage, session=db)
+            except records.Refused:
+                found = None
+        if found is None:
+            raise Refusal("no-open-gate", 404)
+        due = as_utc(found.gate.due_at)
+        may = found.gate.status == "open"
+        if may:
+            try:
+                power = authority(registry, session.person or "", gate_policy(found.gate), now=now, due=due)
+                may = found.gate.submitter not in (session.person, power.principal)
+            except NoAuthority:
+                may = False
+        lang = language(request)
+        title = f"{found.campaign.title_ar if lang == 'ar' else found.campaign.title_en}"
+        return page(
+            request,
+            session,
+            "gate.html.j2",
+            title,
+            page=found,
+            documents=sorted(found.documents, key=lambda d: d.lang != "ar"),
+            due=due,
+            overdue=due <= now,
+            may_decide=may,
+            names=names_of(registry),
+        )
+
+    @app.post("/delegations")
+    async def delegations(request: Request) -> Response:
+        """Lend my authority to another approver from one day to another (whole days, the ministry's zone)."""
+        form = await request.form()
+        session = checked(request, str(form.get("csrf", "")))
+        zone = get_settings().timezone
+        try:
+            starts = local_day_start(date.fromisoformat(str(form.get("starts", ""))), zone)
+            ends = local_day_start(date.fromisoformat(str(form.get("ends", ""))) + timedelta(days=1), zone)
+            lent = Delegation(
+                delegator=session.person or "",
+                delegate=str(form.get("delegate", "")),
+                starts=starts,
+                ends=ends,
+                reason=str(form.get("reason", "")).strip() or "-",
+            )
+        except ValueError:
+            raise Refusal("bad-delegation") from None
+        plans = records.load_plan_set()
+        now = ws.now()
+
+        def record(db: Session) -> None:
+            people.delegate(ws.registry(plans, db), lent, now=now, session=db)
+
+        try:
+            transaction(record)
+        except records.Refused:
+            raise Refusal("bad-delegation") from None
+        lang = language(request)
+        return page(request, session, "message.html.j2", word("delegated", lang), notice=None)
+
+    @app.get("/documents/{path:path}")
+    def document(request: Request, path: str) -> Response:
+        signed_in(request)
+        with session_scope() as db:
+            recorded = recorded_document(path, db)
+        if recorded is None:
+            raise Refusal("not_found", 404)
+        target = get_settings().output_dir / path
+        if not target.is_file():
+            raise Refusal("not_found", 404)
+        media = "text/html; charset=utf-8" if target.suffix == ".html" else "application/octet-stream"
+        return FileResponse(target, media_type=media)
+
+    @app.post("/gates/{campaign_id}/{stage}/decision")
+    async def prepare(request: Request, campaign_id: str, stage: str) -> Response:
+        """The decision to sign, held for this session; the passkey's challenge is its message's digest."""
+        session = checked(request, request.headers.get("x-csrf-token"))
+        body = await json_body(request)
+        decision = str(body.get("decision", ""))
+        text = str(body.get("text", "")).strip()
+        if decision not in ("approve", "reject", "extend"):
+            raise Refusal("error")
+        if decision in ("reject", "extend") and not text:
+            raise Refusal("no-reason")
+        closes = None
+        if decision == "extend":
+            try:
+                closes = date.fromisoformat(str(body.get("closes", "")))
+            except ValueError:
+                raise Refusal("bad-extension") from None
+        try:
+            attempt = int(body.get("attempt", 0))
+        except (TypeError, ValueError):
+            raise Refusal("error") from None
+        now = ws.now()
+        unsigned = SignedDecision(
+            campaign=campaign_id,
+            stage=stage,
+            attempt=attempt,
+            decision=decision,
+            text=text,
+            closes=closes,
+            outputs_digest=str(body.get("digest", "")),
+            signed_at=now.replace(microsecond=0),
+            approver=session.person or "",
+            public_key=PASSKEY,
+        )
+        plans = records.load_plan_set()
+        with session_scope() as db:
+            person = ws.registry(plans, db).get(session.person or "")
+        keys = passkeys_of(person, now)
+        if not keys:
+            raise Refusal("unknown-key")
+        options = generate_authentication_options(
+            rp_id=ws.rp_id,
+            challenge=challenge_of(unsigned.message()),
+            allow_credentials=[
+                PublicKeyCredentialDescriptor(id=from_b64url(p.credential_id, "credential")) for p in keys
+            ],
+            user_verification=UserVerificationRequirement.REQUIRED,
+        )
+        session.pending, session.pending_at = unsigned.model_dump(mode="json"), now
+        return Response(f'{{"get": {options_to_json(options)}}}', media_type="application/json")
+
+    @app.post("/gates/{campaign_id}/{stage}/sign")
+    async def sign(request: Request, campaign_id: str, stage: str) -> Response:
+        """Record the decision with its passkey assertion; the engine verifies it and applies every rule."""
+        session = checked(request, request.headers.get("x-csrf-token"))
+        body = await json_body(request)
+        pending, session.pending = session.pending, None  # one-shot: a signature answers one request
+        now = ws.now()
+        if (
+            pending is None
+            or session.pending_at is None
+            or now - session.pending_at > PENDING_LIFE
+            or (pending["campaign"], pending["stage"]) != (campaign_id, stage)
+        ):
+            raise Refusal("no-pending", 409)
+        credential = body.get("credential")
+        try:
+            response = credential["response"]  # type: ignore[index]
+            assertion = Assertion(
+                credential_id=str(credential["id"]),  # type: ignore[index]
+                authenticator_data=str(response["authenticatorData"]),
+                client_data_json=str(response["clientDataJSON"]),
+                signature=str(response["signature"]),
+            )
+        except (KeyError, TypeError):
+            raise Refusal("bad-signature") from None
+        signed = SignedDecision.model_validate(pending | {"assertion": assertion.model_dump()})
+        plans = records.load_plan_set()
+        try:
+            decided = decisions.submit(campaign_id, signed, plans=plans, now=now)
+        except records.Refused as refused:
+            raise Refusal(refused.code, 409) from None
+        passed = decided is not None and decided.status == "approved"
+        lang = language(request)
+        message = word(f"done_{signed.decision}", lang)
+        if passed:
+            message += " " + word("gate_passed", lang)
+        if passed or signed.decision == "extend":
+            if ws.runs is not None:
+                ws.runs.submit([campaign_id], None)  # returns at once: the run goes on in the service
+            message += " " + word("next_started" if ws.runs is not None else "next_later", lang)
+        return JSONResponse({"message": message, "redirect": "/", "pause": 1500})
+
+    return app
+
+
+def descriptor(passkey: Passkey) -> PublicKeyCredentialDescriptor:
+    return PublicKeyCredentialDescriptor(id=from_b64url(passkey.credential_id, "credential"))
+
+
+def recorded_document(path: str, session: Session) -> StageCompleted | None:
+    """The stage outputs that recorded a document at `path`: only those are ever served."""
+    events = session.exec(
+        select(Event).where(Event.type == "stage.completed", col(Event.payload).contains(path)).order_by(col(Event.seq))
+    )
+    for event in events:
+        payload = payload_of(event)
+        if isinstance(payload, StageCompleted) and any(d.path == path for d in payload.documents):
+            return payload
+    return None
+
+
+def registry_entry(person: str, passkey: Passkey) -> str:
+    """The passkey as the registry file lists it, under its person, for the administrator to keep."""
+    fields = passkey.model_dump(mode="json", exclude_none=True)
+    lines = [f"# under approvers: - id: {person}", "passkeys:", f"  - id: {fields.pop('id')}"]
+    lines += [f"    {key}: {value}" for key, value in fields.items()]
+    return "\n".join(lines) + "\n"
+
+
+def local_day_start(day: date, zone: str) -> datetime:
+    return datetime.combine(day, time(0), ZoneInfo(zone)).astimezone(UTC)

@@ -1,0 +1,44 @@
+"""Which credential signed a decision, and whether its signature holds: an Ed25519 key file's, or a
+passkey's WebAuthn assertion. The engine refuses and the auditor reports with the same answer."""
+
+from musharaka.stages.approvers import ApproversRegistry, Passkey, PublicKey
+from musharaka.state.passkeys import PasskeyError, from_b64url, verify
+from musharaka.state.signing import PASSKEY, SignedDecision, fingerprint
+
+Credential = PublicKey | Passkey
+
+
+def signing_credential(signed: SignedDecision, registry: ApproversRegistry) -> Credential | None:
+    """The registry's credential of the named approver that the decision says signed it, if there is one."""
+    approver = registry.get(signed.approver)
+    if approver is None:
+        return None
+    if signed.assertion is not None:
+        return approver.passkey(signed.assertion.credential_id) if signed.public_key == PASSKEY else None
+    return next((k for k in approver.keys if k.public == signed.public_key), None)
+
+
+def signature_problem(signed: SignedDecision, credential: Credential) -> str | None:
+    """Why the signature is not `credential`'s over exactly this decision; None when it holds."""
+    if isinstance(credential, PublicKey):
+        return None if signed.verifies() else "the message was altered or signed with another key"
+    if signed.assertion is None or signed.signature:
+        return "a passkey decision carries its WebAuthn assertion and no other signature"
+    try:
+        verify(
+            from_b64url(credential.public_key, "the passkey's public key"),
+            signed.message(),
+            signed.assertion,
+            rp_id=credential.rp_id,
+            origin=credential.origin,
+        )
+    except PasskeyError as error:
+        return str(error)
+    return None
+
+
+def credential_name(signed: SignedDecision) -> str:
+    """How a refusal or a report names the credential: a passkey by its id, a key by its fingerprint."""
+    if signed.assertion is not None:
+        return f"passkey {signed.assertion.credential_id[:16]}"
+    return f"key {fingerprint(signed.public_key)}"

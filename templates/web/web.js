@@ -1,0 +1,85 @@
+// The browser's part: create a passkey, sign in with it, and sign a decision with it.
+// Every request carries the page's CSRF token; the server decides, and its answer is shown as given.
+"use strict";
+
+const csrf = document.querySelector('meta[name="csrf"]').content;
+
+async function post(url, body) {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+    body: JSON.stringify(body),
+    credentials: "same-origin",
+  });
+  let answer = {};
+  try {
+    answer = await response.json();
+  } catch (error) {
+    answer = {};
+  }
+  return { ok: response.ok, answer };
+}
+
+function say(box, text, good) {
+  box.textContent = text;
+  box.className = good ? "notice good" : "notice bad";
+  box.hidden = false;
+  box.focus();
+}
+
+async function withPasskey(form, optionsUrl, body, finishUrl, extra) {
+  const box = document.getElementById("outcome");
+  const button = form.querySelector("button[type=submit]");
+  button.disabled = true;
+  say(box, box.dataset.working, true);
+  try {
+    const first = await post(optionsUrl, body);
+    if (!first.ok) {
+      say(box, first.answer.message || box.dataset.error, false);
+      return;
+    }
+    let credential;
+    try {
+      const options = first.answer.create
+        ? { publicKey: PublicKeyCredential.parseCreationOptionsFromJSON(first.answer.create) }
+        : { publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(first.answer.get) };
+      credential = first.answer.create
+        ? await navigator.credentials.create(options)
+        : await navigator.credentials.get(options);
+    } catch (error) {
+      say(box, box.dataset.passkeyFailed, false);
+      return;
+    }
+    const second = await post(finishUrl, Object.assign({ credential: credential.toJSON() }, extra || {}));
+    say(box, second.answer.message || box.dataset.error, second.ok);
+    if (second.answer.entry) {
+      const entry = document.getElementById("entry");
+      entry.querySelector("pre").textContent = second.answer.entry;
+      entry.hidden = false;
+    }
+    if (second.ok && second.answer.redirect) {
+      window.setTimeout(() => { window.location.assign(second.answer.redirect); }, second.answer.pause || 0);
+    }
+  } catch (error) {
+    say(box, box.dataset.error, false);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+document.addEventListener("submit", (event) => {
+  const form = event.target;
+  const kind = form.dataset.passkey;
+  if (!kind) {
+    return; // an ordinary form (sign out, language): the browser posts it
+  }
+  event.preventDefault();
+  const data = Object.fromEntries(new FormData(form).entries());
+  if (kind === "sign-in") {
+    withPasskey(form, "/signin/options", data, "/signin", { person: data.person });
+  } else if (kind === "enrol") {
+    withPasskey(form, form.action + "/options", {}, form.action);
+  } else if (kind === "decide") {
+    withPasskey(form, form.action + "/decision", data, form.action + "/sign");
+  }
+});
