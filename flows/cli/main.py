@@ -28,6 +28,8 @@ COMMAND_MODULES = {
     "musharaka.flows.cli.db": ("db",),
     "musharaka.flows.cli.schedule": ("kickoff",),
     "musharaka.flows.cli.workspace": ("init",),
+    "musharaka.flows.cli.people": ("people",),
+    "musharaka.flows.cli.serve": ("serve",),
 }
 _MODULE_OF = {name: module for module, names in COMMAND_MODULES.items() for name in names}
 

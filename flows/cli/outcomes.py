@@ -1,12 +1,14 @@
 """Commands for after the campaign: follow a decision through, list decisions and lessons, the KPIs."""
 
 from datetime import datetime
+from pathlib import Path
 from typing import cast
 from zoneinfo import ZoneInfo
 
 import click
 
 from musharaka.flows import runtime
+from musharaka.flows.cli.campaigns import actor_of, identity_options
 from musharaka.flows.cli.common import emit
 from musharaka.flows.engine import lessons, records, updates
 from musharaka.flows.render import reports
@@ -22,7 +24,7 @@ from musharaka.state.settings import get_settings
 @click.option("--percent", type=int, help="How far the work is, 0-100 (required for in-progress).")
 @click.option("--note", default="", help="What was done; for dropped, the reason.")
 @click.option("--evidence", help="A link to evidence (a published notice, a release note).")
-@click.option("--as", "actor", help="Who reports it (default: the plan's owner).")
+@identity_options("reports it")
 @click.pass_obj
 def follow_up(
     now: datetime,
@@ -31,7 +33,9 @@ def follow_up(
     percent: int | None,
     note: str,
     evidence: str | None,
-    actor: str | None,
+    person: str | None,
+    key_path: Path | None,
+    passphrase_file: Path | None,
 ) -> None:
     """Record an implementation update of a campaign's approved decision, and rewrite its
     "you said, we did" page.
@@ -39,9 +43,11 @@ def follow_up(
     Example: musharaka follow-up moheri-2025-q3-satisfaction --status in-progress --percent 40 --note "new form"
     """
     update = followup.Update(cast(followup.Status, status), percent, note, evidence)
+    plans = records.load_plan_set()
+    actor = actor_of(person, key_path, passphrase_file, records.plan_of(plans, campaign_id), plans, now)
     with session_scope() as session:
-        campaign = records.campaign_state(campaign_id, session=session)
-        problems = updates.record_update(campaign_id, update, actor=actor or campaign.owner, now=now, session=session)
+        records.campaign_state(campaign_id, session=session)
+        problems = updates.record_update(campaign_id, update, actor=actor, now=now, session=session)
         if problems:
             raise click.UsageError("; ".join(problems) + "; nothing was recorded")
         session.flush()

@@ -113,3 +113,9 @@ def test_ingest_names_its_author_only_with_their_key(ws: Workspace) -> None:
     assert actors(ws, "contributions.ingested") == []
     ok(ws, "ingest", CAMPAIGN, path, *ws.key("dg.planning"), now="2025-08-15T08:01+04:00")
     assert actors(ws, "contributions.ingested") == ["dg.planning"]
+
+
+def test_follow_up_names_its_reporter_only_with_their_key(ws: Workspace) -> None:
+    ok(ws, "start", CAMPAIGN, "--no-advance", now=START)
+    unproven = ws.run("follow-up", CAMPAIGN, "--status", "planned", "--as", "dir.digital", now=START)
+    assert unproven.exit_code == 1 and "--as dir.digital is not proven" in unproven.stderr
