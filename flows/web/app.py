@@ -551,7 +551,8 @@ def create_app(runs: Runs | None = None, *, now: Callable[[], datetime] = clock)
         plans = records.load_plan_set()
         with session_scope() as db:
             person = ws.registry(plans, db).get(session.person or "")
-        keys = passkeys_of(person, now)
+        # every passkey of theirs, in force or not: the engine refuses a revoked one, and records it
+        keys = list(person.passkeys) if person else []
         if not keys:
             raise Refusal("unknown-key")
         options = generate_authentication_options(
@@ -601,11 +602,12 @@ def create_app(runs: Runs | None = None, *, now: Callable[[], datetime] = clock)
         message = word(f"done_{signed.decision}", lang)
         if passed:
             message += " " + word("gate_passed", lang)
+        run = None
         if passed or signed.decision == "extend":
             if ws.runs is not None:
-                ws.runs.submit([campaign_id], None)  # returns at once: the run goes on in the service
+                run = ws.runs.submit([campaign_id], None)[campaign_id]  # at once: the run goes on in the service
             message += " " + word("next_started" if ws.runs is not None else "next_later", lang)
-        return JSONResponse({"message": message, "redirect": "/", "pause": 1500})
+        return JSONResponse({"message": message, "redirect": "/", "pause": 1500, "run": run})
 
     return app
 

@@ -10,16 +10,17 @@ import shutil
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 import uvicorn
 
-from musharaka.flows.web.app import create_app
+from musharaka.flows.web.app import clock, create_app
 from tests.conftest import require
 
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -35,15 +36,17 @@ def free_port() -> int:
 
 
 @contextmanager
-def served(monkeypatch: pytest.MonkeyPatch, runs: Any = None) -> Iterator[str]:
-    """The web app on a free port of this machine, for as long as the block runs; its base URL."""
+def served(monkeypatch: pytest.MonkeyPatch, runs: Any = None, now: Callable[[], datetime] = clock) -> Iterator[str]:
+    """The web app on a free port of this machine, for as long as the block runs; its base URL.
+
+    `now` is the app's clock: the real one, or a test's own to move (the service itself has no other)."""
     port = free_port()
     url = f"http://localhost:{port}"
     monkeypatch.setenv("MUSHARAKA_PUBLIC_URL", url)
     from musharaka.state.settings import get_settings
 
     get_settings.cache_clear()
-    server = uvicorn.Server(uvicorn.Config(create_app(runs), host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(create_app(runs, now=now), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
