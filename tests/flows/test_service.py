@@ -21,9 +21,11 @@ import pytest
 
 from musharaka.flows.service.discovery import Service, find_service
 from musharaka.state.settings import get_settings
-from tests.conftest import Workspace
+from tests.conftest import Workspace, forget_settings
 from tests.flows.prefect_server import free_port
 from tests.flows.samples import CAMPAIGN
+from tests.web.software_passkey import SoftwarePasskey
+from tests.web.test_sessions import decide, open_digest, sign_in
 
 pytestmark = pytest.mark.server
 
@@ -35,6 +37,7 @@ def _spawn_service(ws: Workspace, log: Path, port: int) -> subprocess.Popen[byte
         **{k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "MUSHARAKA_"))},
         **ws.env(),
         "MUSHARAKA_ALLOW_NOW": "1",
+        "MUSHARAKA_PUBLIC_URL": f"http://localhost:{port}",  # what people open: passkeys are made for it
     }
     argv = [sys.executable, "-m", "musharaka.flows.cli", "serve", "--port", str(port), "--sweep-every", "2"]
     with log.open("wb") as out:
@@ -80,11 +83,14 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 def test_the_cli_hands_an_advance_to_the_running_service_and_the_service_cleans_up_when_stopped(
-    ws: Workspace, tmp_path: Path
+    ws: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     log = tmp_path / "serve.log"
+    port = free_port()
+    monkeypatch.setenv("MUSHARAKA_PUBLIC_URL", f"http://localhost:{port}")
+    forget_settings()
     began = time.monotonic()
-    process = _spawn_service(ws, log, free_port())
+    process = _spawn_service(ws, log, port)
     try:
         service = _wait_for_service(process, log, timeout=240)
         started_in = time.monotonic() - began
@@ -116,10 +122,24 @@ def test_the_cli_hands_an_advance_to_the_running_service_and_the_service_cleans_
         rows = {row["campaign"]: row for row in json.loads(ws.run("status", "--json").output)}
         assert (rows[CAMPAIGN]["stage"], rows[CAMPAIGN]["status"]) == ("prepare", "awaiting-gate")
 
+        # an approver signs the gate off in the web workspace: the answer names the next stage's run,
+        # which the warm service runs at once
+        key = SoftwarePasskey("dg.planning", "localhost", get_settings().public_url)
+        key.enrol(datetime.now(UTC))
+        with httpx.Client(base_url=service.url, timeout=30) as client:
+            assert sign_in(client, key).status_code == 200
+            digest = open_digest(client, CAMPAIGN)
+            signed_at = time.monotonic()
+            answer = decide(client, key, CAMPAIGN, {"decision": "approve", "digest": digest, "attempt": 1, "text": ""})
+            assert answer.status_code == 200, answer.text
+        run = _wait_for_run(service, answer.json()["run"], timeout=120)
+        next_stage_in = time.monotonic() - signed_at
+        assert (run["state"], run["stage"], run["campaign_status"]) == ("completed", "plan", "awaiting-gate"), run
+
         # a moved clock is for rehearsals and replays: the service acts at the clock's, so this runs here
         replayed = ws.run("advance", CAMPAIGN, now=datetime.now(UTC).isoformat())
         assert replayed.exit_code == 0 and "handed to the service" not in replayed.output, replayed.output
-        assert f"{CAMPAIGN}: prepare (attempt 1) awaiting-gate" in replayed.output
+        assert f"{CAMPAIGN}: plan (attempt 1) awaiting-gate" in replayed.output
 
         assert ws.run("start", SWEPT, "--no-advance").exit_code == 0
         deadline = time.monotonic() + 120
@@ -129,7 +149,10 @@ def test_the_cli_hands_an_advance_to_the_running_service_and_the_service_cleans_
         assert (rows[SWEPT]["stage"], rows[SWEPT]["status"]) == ("prepare", "awaiting-gate")
     finally:
         _stop(process)
-    print(f"service up in {started_in:.1f} s; advance handed over in {handed_in:.2f} s; run done {finished_in:.1f} s")
+    print(
+        f"service up in {started_in:.1f} s; advance handed over in {handed_in:.2f} s; run done {finished_in:.1f} s; "
+        f"next stage after a web approval done in {next_stage_in:.1f} s"
+    )
 
     assert process.returncode == 0, log.read_text()
     assert not service_file.exists()
