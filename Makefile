@@ -13,6 +13,8 @@ $(STAMP): pyproject.toml
 	# mypy cannot follow the editable install's import hook; it reads the package through these links
 	mkdir -p $(VENV)/mypy/musharaka
 	for d in flows stages state templates plans; do ln -sfn ../../../$$d $(VENV)/mypy/musharaka/$$d; done
+	# axe-core, which the browser tests inject into every page (CI installs it in any case)
+	if command -v npm >/dev/null; then npm install --silent --no-audit --no-fund --prefix $(VENV)/npm axe-core@4.14.1; fi
 	touch $(STAMP)
 
 demo: $(STAMP)
