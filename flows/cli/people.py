@@ -1,10 +1,13 @@
 """The administrator's commands: invite a person of the registry to enrol a passkey, list who has one."""
 
 from datetime import datetime
+from pathlib import Path
 
 import click
 
+from musharaka.flows.cli.common import passphrase
 from musharaka.flows.engine import people, records
+from musharaka.flows.engine.identity import acting_person
 from musharaka.state.db import session_scope, transaction
 from musharaka.state.settings import get_settings
 
@@ -16,9 +19,20 @@ def people_group() -> None:
 
 @people_group.command()
 @click.argument("person_id")
+@click.option(
+    "--as", "admin", metavar="ID", help="The administrator inviting, proven with --key (default: the operator)."
+)
+@click.option(
+    "--key", "key_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Their private key."
+)
+@click.option("--passphrase-file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.pass_obj
-def invite(now: datetime, person_id: str) -> None:
+def invite(
+    now: datetime, person_id: str, admin: str | None, key_path: Path | None, passphrase_file: Path | None
+) -> None:
     """Print a one-time link, valid for a day, with which the person creates their passkey in the service.
+
+    Run by the service machine's operator, or by a registry administrator named with --as and --key.
 
     Example: musharaka people invite dg.planning
     """
@@ -26,9 +40,12 @@ def invite(now: datetime, person_id: str) -> None:
     if plans.registry is None:
         raise records.Refused("no people registry (plans/approvers.yaml) to invite from")
     registry = plans.registry
-    secret = transaction(
-        lambda session: people.invite(registry, person_id, actor="administrator", now=now, session=session)
+    actor = acting_person(
+        admin, key_path, passphrase(passphrase_file), owner="administrator", registry=registry, now=now
     )
+    if admin is not None and "administrator" not in people.person_of(registry, admin).duties:
+        raise records.Refused(f"{admin} is not an administrator in the people registry", "not-an-administrator")
+    secret = transaction(lambda session: people.invite(registry, person_id, actor=actor, now=now, session=session))
     url = get_settings().public_url.rstrip("/")
     click.echo(f"{person_id}: send this link to them alone; it works once, within a day:")
     click.echo(f"{url}/enrol/{secret}")

@@ -34,6 +34,7 @@ from webauthn.helpers.structs import (
 
 from musharaka.flows.engine import decisions, people, records
 from musharaka.flows.planfiles.loading import PlanSet
+from musharaka.flows.planfiles.reading import PlanError
 from musharaka.flows.web import views
 from musharaka.flows.web.auth import COOKIE, LANG_COOKIE, RateLimit, Sessions, WebSession, same
 from musharaka.flows.web.words import CAPACITIES, LANGS, STAGE_NAMES, Lang, moment, number, pick, refusal, word
@@ -53,6 +54,7 @@ ALGORITHMS = [
     COSEAlgorithmIdentifier.EDDSA,
     COSEAlgorithmIdentifier.RSASSA_PKCS1_v1_5_SHA_256,
 ]
+DOCUMENT_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:; frame-ancestors 'self'"
 PENDING_LIFE = timedelta(minutes=5)  # a decision shown to the passkey must be signed within this
 HEADERS = {
     "Content-Security-Policy": (
@@ -131,6 +133,16 @@ def create_app(runs: Runs | None = None, *, now: Callable[[], datetime] = clock)
             return RedirectResponse("/signin", status_code=303)
         session = current(request)
         return page(request, session, "message.html.j2", refusal(error.code, lang), status=error.status)
+
+    @app.exception_handler(Exception)
+    async def failed(request: Request, error: Exception) -> Response:
+        # the person gets a message in their language; the operator gets the traceback in the service's
+        # log (the server logs what a handler of Exception answered)
+        lang = language(request)
+        text = word("plans_broken" if isinstance(error, PlanError) else "error", lang)
+        if request.method == "POST" and request.headers.get("content-type", "").startswith("application/json"):
+            return JSONResponse({"message": text, "code": "error"}, status_code=500)
+        return page(request, current(request), "message.html.j2", text, status=500)
 
     @app.exception_handler(404)
     async def not_found(request: Request, error: Exception) -> Response:
@@ -512,7 +524,8 @@ def create_app(runs: Runs | None = None, *, now: Callable[[], datetime] = clock)
         if not target.is_file():
             raise Refusal("not_found", 404)
         media = "text/html; charset=utf-8" if target.suffix == ".html" else "application/octet-stream"
-        return FileResponse(target, media_type=media)
+        # a document carries its own styles and never a script
+        return FileResponse(target, media_type=media, headers={"Content-Security-Policy": DOCUMENT_POLICY})
 
     @app.post("/gates/{campaign_id}/{stage}/decision")
     async def prepare(request: Request, campaign_id: str, stage: str) -> Response:

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime, get_timezone_name
+from babel.dates import format_date, format_time, get_timezone_name
 from babel.numbers import format_decimal
 
 Lang = Literal["ar", "en"]
@@ -103,6 +103,10 @@ WORDS: dict[str, tuple[str, str]] = {
     ),
     "error": ("تعذّر إتمام الطلب. لم يُسجَّل شيء.", "The request could not be completed. Nothing was recorded."),
     "working": ("جارٍ التحقق…", "Checking…"),
+    "plans_broken": (
+        "في ملفات الخطط أخطاء تمنع المتابعة. أبلغ إدارة التخطيط لتصحيحها.",
+        "The plan files have problems that stop this. Tell the planning department: musharaka validate lists them.",
+    ),
 }
 
 STAGE_NAMES: dict[str, tuple[str, str]] = {
@@ -218,5 +222,7 @@ def number(value: float, lang: Lang) -> str:
 def moment(value: datetime, zone: str, lang: Lang) -> str:
     """A time in the campaign's zone, written for the language, with the zone named."""
     tz = ZoneInfo(zone)
-    text = format_datetime(value, "medium", tzinfo=tz, locale=LOCALES[lang])
+    local = value.astimezone(tz)
+    comma = "، " if lang == "ar" else ", "
+    text = format_date(local, "long", locale=LOCALES[lang]) + comma + format_time(local, "short", locale=LOCALES[lang])
     return f"{text} ({get_timezone_name(tz, 'long', locale=LOCALES[lang])})"

@@ -4,6 +4,8 @@ import json
 
 import pytest
 
+from musharaka.state.db import session_scope
+from musharaka.state.events import events_of
 from tests.conftest import Workspace, forget_settings
 from tests.flows.samples import CAMPAIGN, CONTRIBUTIONS
 from tests.flows.test_lifecycle import ok, to_conduct
@@ -119,3 +121,16 @@ def test_follow_up_names_its_reporter_only_with_their_key(ws: Workspace) -> None
     ok(ws, "start", CAMPAIGN, "--no-advance", now=START)
     unproven = ws.run("follow-up", CAMPAIGN, "--status", "planned", "--as", "dir.digital", now=START)
     assert unproven.exit_code == 1 and "--as dir.digital is not proven" in unproven.stderr
+
+
+def test_an_invitation_is_recorded_as_the_administrator_only_with_their_key(ws: Workspace) -> None:
+    refused = ws.run("people", "invite", "dg.planning", *ws.key("dir.digital"))
+    assert refused.exit_code == 1 and "dir.digital is not an administrator" in refused.stderr
+    unproven = ws.run("people", "invite", "dg.planning", "--as", "it.administrator")
+    assert unproven.exit_code == 1 and "--as it.administrator is not proven" in unproven.stderr
+    for who in (ws.key("it.administrator"), []):
+        done = ws.run("people", "invite", "dg.planning", *who)
+        assert done.exit_code == 0, done.stderr
+    with session_scope() as session:
+        invited = [(e.actor, e.type) for e in events_of("_registry", session=session)]
+    assert invited == [("it.administrator", "person.invited"), ("administrator", "person.invited")]

@@ -202,3 +202,18 @@ def test_the_enrolment_link_works_once_and_for_a_day(ws: Workspace, monkeypatch:
         assert client.get("/enrol/not-a-link").status_code == 404
         unknown = ws.run("people", "invite", "nobody")
         assert unknown.exit_code == 1 and "'nobody' is not in the people registry" in unknown.stderr
+
+
+def test_broken_plan_files_give_a_message_in_the_persons_language_not_a_traceback(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with served(monkeypatch) as url, httpx.Client(base_url=url) as client:
+        key = SoftwarePasskey("dg.planning", "localhost", url)
+        key.enrol(datetime.now(UTC))
+        assert sign_in(client, key).status_code == 200
+        plan = ws.plans / f"campaigns/{CAMPAIGN}.yaml"
+        plan.write_text(plan.read_text(encoding="utf-8").replace("quarter:", "quarterr:", 1), encoding="utf-8")
+        page = client.get("/")
+        assert page.status_code == 500
+        assert "في ملفات الخطط أخطاء تمنع المتابعة" in page.text and "Traceback" not in page.text
+        assert 'lang="ar"' in page.text
