@@ -148,7 +148,9 @@ def _gate_view(gate: Gate, store: MemoryStore) -> GateView:
 
 def _in_force(registry: ApproversRegistry, at: datetime) -> tuple[list[ApproverView], list[dict[str, Any]]]:
     approvers = [
-        ApproverView(id=a.id, roles=list(a.roles), keys_in_force=[k.id for k in a.keys if k.in_force(at)])
+        ApproverView(
+            id=a.id, roles=list(a.roles), keys_in_force=[k.id for k in (*a.keys, *a.passkeys) if k.in_force(at)]
+        )
         for a in registry.approvers
     ]
     delegations = [d.model_dump(mode="json") for d in registry.delegations if d.in_force(at)]

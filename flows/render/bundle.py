@@ -93,9 +93,10 @@ def _keys(events: list[Event]) -> dict[str, list[dict[str, Any]]]:
         payload = payload_of(event)
         if isinstance(payload, RegistryRecorded):
             for approver in payload.registry["approvers"]:
-                for key in approver.get("keys", []):
-                    entry = {**key, "registry_digest": payload.registry_digest}
-                    keys.setdefault(approver["id"], []).append(entry)
+                for kind in ("keys", "passkeys"):  # Ed25519 key files, and passkeys made in the browser
+                    for key in approver.get(kind, []):
+                        entry = {**key, "kind": kind.removesuffix("s"), "registry_digest": payload.registry_digest}
+                        keys.setdefault(approver["id"], []).append(entry)
     return keys
 
 

@@ -6,6 +6,7 @@ browser uses, and the decision is recorded through the same engine call as the w
 """
 
 import base64
+import json
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -160,6 +161,10 @@ def test_an_exported_bundle_checks_a_passkey_decision_offline(ws: Workspace, tmp
     assert result.exit_code == 0, result.stderr
     ws.db_url = "sqlite:////nonexistent/nothing.db"  # offline: the database is out of reach
     assert ws.run("audit", "verify", "--bundle", str(folder)).exit_code == 0
+    keys = json.loads((folder / "keys.json").read_text(encoding="utf-8"))
+    assert [(k["id"], k["kind"]) for k in keys["dg.planning"] if k["kind"] == "passkey"] == [
+        ("dg.planning-passkey-1", "passkey")
+    ]
     events = folder / "events.jsonl"
     original = events.read_text(encoding="utf-8")
     signature = decided(ws)["payload"]["signed"]["assertion"]["signature"]
