@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from tests.conftest import Workspace
-from tests.flows.samples import CAMPAIGN
+from tests.flows.samples import CAMPAIGN, CONTRIBUTIONS
 from tests.flows.test_gates import GPA, edit_gates, history, started
 from tests.web.browser import served
 from tests.web.software_passkey import SoftwarePasskey
@@ -112,3 +112,32 @@ def test_escalation_lists_only_overdue_gates_and_rejected_stages_show_what_chang
         assert "ما تغيّر منذ المحاولة المرفوضة" in gate
         assert "e-services offered" in gate and "<del>The digital services offered" in gate
         assert "أعيدوا" in gate  # the rejection's reason, among the earlier decisions
+
+
+def test_the_conduct_gate_is_extended_with_a_new_closing_date_and_a_reason(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started(ws)
+    ws.approve(CAMPAIGN, "prepare", "dg.planning", now="2025-06-16T09:00+04:00")
+    ws.approve(CAMPAIGN, "plan", "dg.planning", now="2025-06-17T09:00+04:00")
+    ws.run("submit", CAMPAIGN, "conduct", str(ws.write("c.csv", CONTRIBUTIONS)), now="2025-08-15T08:00+04:00")
+    ws.run("advance", CAMPAIGN, now="2025-08-15T09:00+04:00")
+    with served(monkeypatch) as url, httpx.Client(base_url=url) as dg:
+        key = SoftwarePasskey("dg.planning", "localhost", url)
+        key.enrol(datetime.now(UTC))
+        assert sign_in(dg, key).status_code == 200
+        page = dg.get(f"/gates/{CAMPAIGN}/conduct").text
+        assert "تاريخ الإغلاق الجديد" in page  # the extension form, at conduct only
+        body = {"decision": "extend", "digest": open_digest(dg, CAMPAIGN, "conduct"), "attempt": 1}
+        earlier = decide(dg, key, CAMPAIGN, body | {"closes": "2025-08-01", "text": "more voices"}, "conduct")
+        assert (earlier.status_code, earlier.json()["code"]) == (409, "bad-extension")
+        answer = decide(dg, key, CAMPAIGN, body | {"closes": "2027-01-31", "text": "more voices"}, "conduct")
+        assert answer.status_code == 200, answer.text
+        assert "سُجّل تمديد فترة المشاركة" in answer.json()["message"]
+    extended = [e for e in history(ws) if e["type"] == "window.extended"][-1]
+    assert (extended["actor"], extended["payload"]["closes"], extended["payload"]["reason"]) == (
+        "dg.planning",
+        "2027-01-31",
+        "more voices",
+    )
+    assert ws.run("audit", "verify").exit_code == 0

@@ -49,16 +49,18 @@ def sign_in(client: httpx.Client, key: SoftwarePasskey) -> httpx.Response:
     return client.post("/signin", json={"person": key.person, "credential": key.get(options.json())}, headers=headers)
 
 
-def decide(client: httpx.Client, key: SoftwarePasskey, campaign: str, body: dict[str, Any]) -> httpx.Response:
+def decide(
+    client: httpx.Client, key: SoftwarePasskey, campaign: str, body: dict[str, Any], stage: str = "prepare"
+) -> httpx.Response:
     csrf = csrf_of(client, "/")
     headers = {"X-CSRF-Token": csrf}
-    options = client.post(f"/gates/{campaign}/prepare/decision", json=body, headers=headers)
+    options = client.post(f"/gates/{campaign}/{stage}/decision", json=body, headers=headers)
     assert options.status_code == 200, options.text
-    return client.post(f"/gates/{campaign}/prepare/sign", json={"credential": key.get(options.json())}, headers=headers)
+    return client.post(f"/gates/{campaign}/{stage}/sign", json={"credential": key.get(options.json())}, headers=headers)
 
 
-def open_digest(client: httpx.Client, campaign: str) -> str:
-    page = client.get(f"/gates/{campaign}/prepare")
+def open_digest(client: httpx.Client, campaign: str, stage: str = "prepare") -> str:
+    page = client.get(f"/gates/{campaign}/{stage}")
     found = re.search(r'id="digest">([0-9a-f]{64})<', page.text)
     assert found, page.text[:500]
     return found.group(1)
