@@ -21,7 +21,7 @@ from musharaka.state.events import PersonInvited, RegistryRecorded, events_of, p
 from musharaka.state.passkeys import algorithm_of, b64url
 from musharaka.state.projection import open_gate
 from musharaka.state.signing import PASSKEY, SignedDecision
-from tests.conftest import Workspace
+from tests.conftest import Workspace, make_workspace
 from tests.flows.samples import CAMPAIGN
 from tests.flows.test_gates import history, started
 from tests.state.test_audit import rewrite_payload
@@ -135,8 +135,15 @@ def flip(text: str) -> str:
     return b64url(bytes(raw))
 
 
+@pytest.fixture
+def on_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Workspace:
+    """A workspace whose database is a SQLite file on every pass: the rogue below edits it with SQL."""
+    return make_workspace(tmp_path / "rogue", monkeypatch, database=tmp_path / "rogue.db")
+
+
 @pytest.mark.parametrize("part", ["authenticator_data", "client_data_json", "signature", "text"])
-def test_audit_verify_names_a_passkey_decision_changed_in_any_byte(ws: Workspace, part: str) -> None:
+def test_audit_verify_names_a_passkey_decision_changed_in_any_byte(on_file: Workspace, part: str) -> None:
+    ws = on_file
     started(ws)
     approve_with_passkey(ws, enrol(_es256))
     seq = decided(ws)["seq"]
