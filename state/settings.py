@@ -17,6 +17,7 @@ def package_folder(package: str) -> Path:
 
 
 ENV_PREFIX = "MUSHARAKA_"
+DEFAULT_PUBLIC_URL = "http://localhost:8400"  # `musharaka serve` on its default port
 
 
 class Settings(BaseSettings):
@@ -42,8 +43,9 @@ class Settings(BaseSettings):
     allow_now: bool = False
     # the running service (`musharaka serve`) writes its address here for CLI commands to find it
     service_file: Path = Path("var/service.json")
-    # the address people open the service at; its host is the passkeys' relying party (never an IP)
-    public_url: str = "http://localhost:8400"
+    # the address people open the service at; its host is the passkeys' relying party (never an IP).
+    # Empty: http://localhost and the port `musharaka serve` listens on.
+    public_url: str = ""
     session_idle_minutes: int = 30
 
     @model_validator(mode="after")

@@ -2,6 +2,7 @@
 
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import click
 
@@ -9,7 +10,7 @@ from musharaka.flows.cli.common import passphrase
 from musharaka.flows.engine import people, records
 from musharaka.flows.engine.identity import acting_person
 from musharaka.state.db import session_scope, transaction
-from musharaka.state.settings import get_settings
+from musharaka.state.settings import DEFAULT_PUBLIC_URL, Settings, get_settings
 
 
 @click.group("people")
@@ -46,7 +47,7 @@ def invite(
     if admin is not None and "administrator" not in people.person_of(registry, admin).duties:
         raise records.Refused(f"{admin} is not an administrator in the people registry", "not-an-administrator")
     secret = transaction(lambda session: people.invite(registry, person_id, actor=actor, now=now, session=session))
-    url = get_settings().public_url.rstrip("/")
+    url = enrolment_site(get_settings())
     click.echo(f"{person_id}: send this link to them alone; it works once, within a day:")
     click.echo(f"{url}/enrol/{secret}")
 
@@ -67,6 +68,20 @@ def list_people() -> None:
             f"{person.id:<20} {','.join(person.duties):<28} roles: {','.join(person.roles) or '-':<32} "
             f"keys: {len(person.keys)}  passkeys: {len(person.passkeys)}"
         )
+
+
+def enrolment_site(settings: Settings) -> str:
+    """Where the person will open the link: the public address set, else the running service's own
+    (by host name: a passkey cannot be made for an IP address), else the service's default address."""
+    if settings.public_url:
+        return settings.public_url.rstrip("/")
+    from musharaka.flows.service.discovery import find_service
+
+    service = find_service(settings)
+    if service is None:
+        return DEFAULT_PUBLIC_URL
+    address = urlsplit(service.url)
+    return f"{address.scheme}://localhost:{address.port}"
 
 
 COMMANDS = {"people": people_group}

@@ -4,6 +4,7 @@ CLI hands runs to, Prefect kept warm, and the sweep that advances campaigns whos
 import errno
 import gc
 import logging
+import os
 import signal
 import socket
 from types import FrameType
@@ -72,6 +73,11 @@ def serve(host: str, port: int, sweep_every: float) -> None:
     Example: musharaka serve --port 8400
     """
     settings = get_settings()
+    if not settings.public_url:
+        # people open this very service: passkeys are made for its address by host name
+        os.environ["MUSHARAKA_PUBLIC_URL"] = f"http://localhost:{port}"
+        get_settings.cache_clear()
+        settings = get_settings()
     running = discovery.find_service(settings)
     if running is not None:
         raise click.UsageError(f"a service already runs for {settings.home} at {running.url} (pid {running.pid})")

@@ -45,7 +45,7 @@ from musharaka.state.events import ACCESS_CHAIN, SignInRecorded, StageCompleted,
 from musharaka.state.log import append
 from musharaka.state.passkeys import Assertion, PasskeyError, algorithm_of, b64url, challenge_of, from_b64url
 from musharaka.state.projection import gate_policy
-from musharaka.state.settings import get_settings, package_folder
+from musharaka.state.settings import DEFAULT_PUBLIC_URL, get_settings, package_folder
 from musharaka.state.signing import PASSKEY, SignedDecision
 from musharaka.state.tables import Event
 
@@ -96,7 +96,7 @@ class Workspace:
         self.now = now
         self.sessions = Sessions(idle=timedelta(minutes=settings.session_idle_minutes))
         self.limit = RateLimit()
-        self.origin = settings.public_url.rstrip("/")
+        self.origin = (settings.public_url or DEFAULT_PUBLIC_URL).rstrip("/")
         self.rp_id = urlsplit(self.origin).hostname or "localhost"
         self.secure = self.origin.startswith("https://")
         folder = settings.templates_dir / "web"

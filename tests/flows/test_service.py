@@ -21,7 +21,7 @@ import pytest
 
 from musharaka.flows.service.discovery import Service, find_service
 from musharaka.state.settings import get_settings
-from tests.conftest import Workspace, forget_settings
+from tests.conftest import Workspace
 from tests.flows.prefect_server import free_port
 from tests.flows.samples import CAMPAIGN
 from tests.web.software_passkey import SoftwarePasskey
@@ -37,7 +37,6 @@ def _spawn_service(ws: Workspace, log: Path, port: int) -> subprocess.Popen[byte
         **{k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "MUSHARAKA_"))},
         **ws.env(),
         "MUSHARAKA_ALLOW_NOW": "1",
-        "MUSHARAKA_PUBLIC_URL": f"http://localhost:{port}",  # what people open: passkeys are made for it
     }
     argv = [sys.executable, "-m", "musharaka.flows.cli", "serve", "--port", str(port), "--sweep-every", "2"]
     with log.open("wb") as out:
@@ -83,12 +82,10 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 def test_the_cli_hands_an_advance_to_the_running_service_and_the_service_cleans_up_when_stopped(
-    ws: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ws: Workspace, tmp_path: Path
 ) -> None:
     log = tmp_path / "serve.log"
     port = free_port()
-    monkeypatch.setenv("MUSHARAKA_PUBLIC_URL", f"http://localhost:{port}")
-    forget_settings()
     began = time.monotonic()
     process = _spawn_service(ws, log, port)
     try:
@@ -124,7 +121,11 @@ def test_the_cli_hands_an_advance_to_the_running_service_and_the_service_cleans_
 
         # an approver signs the gate off in the web workspace: the answer names the next stage's run,
         # which the warm service runs at once
-        key = SoftwarePasskey("dg.planning", "localhost", get_settings().public_url)
+        # with no public address set, people open the service by host name at its port, and the links
+        # an administrator hands out say so
+        link = ws.run("people", "invite", "dir.digital").output.strip().splitlines()[-1]
+        assert link.startswith(f"http://localhost:{port}/enrol/"), link
+        key = SoftwarePasskey("dg.planning", "localhost", f"http://localhost:{port}")
         key.enrol(datetime.now(UTC))
         with httpx.Client(base_url=service.url, timeout=30) as client:
             assert sign_in(client, key).status_code == 200
