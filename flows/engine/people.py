@@ -76,12 +76,22 @@ def invitation(secret: str, *, now: datetime, session: Session) -> PersonInvited
     return found
 
 
-def enrol(invited: PersonInvited, passkey: Passkey, *, now: datetime, session: Session) -> None:
-    """Record the person's new passkey against the invitation it used (the caller checked it)."""
+def enrol(secret: str, registry: ApproversRegistry, made: Passkey, *, now: datetime, session: Session) -> Passkey:
+    """Record the passkey made with an invitation's link, as the registry's next passkey of its person.
+
+    The invitation is checked again here, in the writing transaction: of two enrolments with one link,
+    the second to write finds it used (a concurrent append is retried, and then refused).
+    """
+    invited = invitation(secret, now=now, session=session)
+    current = in_force(registry, session=session)
+    if any(p.credential_id == made.credential_id for person in current.approvers for p in person.passkeys):
+        raise Refused("this passkey is enrolled already", "credential-enrolled")
+    passkey = made.model_copy(update={"id": next_passkey_id(person_of(current, invited.person))})
     enrolled = PasskeyEnrolled(
         person=invited.person, invitation=invited.invitation, passkey=passkey.model_dump(mode="json")
     )
     append(REGISTRY_CHAIN, enrolled, actor=invited.person, at=now, session=session)
+    return passkey
 
 
 def enrolled_passkeys(*, session: Session) -> list[tuple[str, Passkey]]:

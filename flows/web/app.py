@@ -6,6 +6,7 @@ WebAuthn assertion over the canonical decision message, recorded through the sam
 CLI uses, so the same refusals apply and are recorded the same way.
 """
 
+import logging
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Protocol
@@ -13,9 +14,11 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlmodel import Session, col, select
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from webauthn import (
     generate_authentication_options,
     generate_registration_options,
@@ -24,7 +27,6 @@ from webauthn import (
     verify_registration_response,
 )
 from webauthn.helpers.cose import COSEAlgorithmIdentifier
-from webauthn.helpers.exceptions import InvalidAuthenticationResponse, InvalidRegistrationResponse
 from webauthn.helpers.structs import (
     AuthenticatorSelectionCriteria,
     PublicKeyCredentialDescriptor,
@@ -43,18 +45,23 @@ from musharaka.stages.gates import NoAuthority, authority
 from musharaka.state.db import session_scope, transaction
 from musharaka.state.events import ACCESS_CHAIN, SignInRecorded, StageCompleted, as_utc, payload_of
 from musharaka.state.log import append
-from musharaka.state.passkeys import Assertion, PasskeyError, algorithm_of, b64url, challenge_of, from_b64url
+from musharaka.state.passkeys import Assertion, algorithm_of, b64url, challenge_of, from_b64url
 from musharaka.state.projection import gate_policy
 from musharaka.state.settings import DEFAULT_PUBLIC_URL, get_settings, package_folder
 from musharaka.state.signing import PASSKEY, SignedDecision
 from musharaka.state.tables import Event
 
+LOG = logging.getLogger("musharaka.service")
 ALGORITHMS = [
     COSEAlgorithmIdentifier.ECDSA_SHA_256,  # first: what most authenticators make
     COSEAlgorithmIdentifier.EDDSA,
     COSEAlgorithmIdentifier.RSASSA_PKCS1_v1_5_SHA_256,
 ]
-DOCUMENT_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:; frame-ancestors 'self'"
+DOCUMENT_POLICY = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:; frame-ancestors 'self'; "
+    "form-action 'none'; base-uri 'none'"
+)
+MAX_BODY = 64 * 1024
 PENDING_LIFE = timedelta(minutes=5)  # a decision shown to the passkey must be signed within this
 HEADERS = {
     "Content-Security-Policy": (
@@ -96,8 +103,9 @@ class Workspace:
         self.now = now
         self.sessions = Sessions(idle=timedelta(minutes=settings.session_idle_minutes))
         self.limit = RateLimit()
-        self.origin = (settings.public_url or DEFAULT_PUBLIC_URL).rstrip("/")
-        self.rp_id = urlsplit(self.origin).hostname or "localhost"
+        address = urlsplit(settings.public_url or DEFAULT_PUBLIC_URL)
+        self.origin = f"{address.scheme}://{address.netloc}"  # a WebAuthn origin has no path
+        self.rp_id = address.hostname or "localhost"
         self.secure = self.origin.startswith("https://")
         folder = settings.templates_dir / "web"
         if not folder.is_dir():
@@ -119,35 +127,45 @@ def create_app(runs: Runs | None = None, *, now: Callable[[], datetime] = clock)
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next: Callable[[Request], Any]) -> Response:
-        response: Response = await call_next(request)
+        if request.method == "POST" and not 0 <= int(request.headers.get("content-length") or -1) <= MAX_BODY:
+            response: Response = message(request, "too-large", 413)  # a form or a decision is a few KB
+        else:
+            response = await call_next(request)
+        return secured(response)
+
+    def secured(response: Response) -> Response:
         for name, value in HEADERS.items():
             response.headers.setdefault(name, value)
         return response
 
+    def message(request: Request, code: str, status: int) -> Response:
+        """A refusal or failure in the person's language: JSON for the page's script, a page otherwise."""
+        lang = language(request)
+        text = refusal(code, lang)
+        if request.method == "POST" and request.headers.get("content-type", "").startswith("application/json"):
+            return JSONResponse({"message": text, "code": code}, status_code=status)
+        return page(request, current(request), "message.html.j2", text, status=status)
+
     @app.exception_handler(Refusal)
     async def refused(request: Request, error: Refusal) -> Response:
-        lang = language(request)
-        if request.method == "POST" and request.headers.get("content-type", "").startswith("application/json"):
-            return JSONResponse({"message": refusal(error.code, lang), "code": error.code}, status_code=error.status)
-        if error.code == "signed-out":
+        if error.code == "signed-out" and request.method == "GET":
             return RedirectResponse("/signin", status_code=303)
-        session = current(request)
-        return page(request, session, "message.html.j2", refusal(error.code, lang), status=error.status)
+        return message(request, error.code, error.status)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException) -> Response:
+        # no route, a method a route does not take, a form with too many fields: never Starlette's English
+        return message(request, "not_found" if error.status_code == 404 else "error", error.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, error: RequestValidationError) -> Response:
+        return message(request, "error", 400)
 
     @app.exception_handler(Exception)
     async def failed(request: Request, error: Exception) -> Response:
         # the person gets a message in their language; the operator gets the traceback in the service's
-        # log (the server logs what a handler of Exception answered)
-        lang = language(request)
-        text = word("plans_broken" if isinstance(error, PlanError) else "error", lang)
-        if request.method == "POST" and request.headers.get("content-type", "").startswith("application/json"):
-            return JSONResponse({"message": text, "code": "error"}, status_code=500)
-        return page(request, current(request), "message.html.j2", text, status=500)
-
-    @app.exception_handler(404)
-    async def not_found(request: Request, error: Exception) -> Response:
-        lang = language(request)
-        return page(request, current(request), "message.html.j2", word("not_found", lang), status=404)
+        # log (the server logs what a handler of Exception answered). Answered outside the middleware.
+        return secured(message(request, "plans-broken" if isinstance(error, PlanError) else "error", 500))
 
     def language(request: Request) -> Lang:
         chosen = request.cookies.get(LANG_COOKIE)
@@ -166,19 +184,29 @@ def create_app(runs: Runs | None = None, *, now: Callable[[], datetime] = clock)
         title: str,
         *,
         status: int = 200,
+        anonymous: bool = False,
         **context: Any,
     ) -> HTMLResponse:
+        """A page; with `anonymous`, a session is made for a visitor without one (the sign-in and enrolment
+        forms need its CSRF token), and only then: a stream of other requests keeps nothing."""
         lang = language(request)
         token = None
-        if session is None:
+        if session is None and anonymous:
             token, session = ws.sessions.new(ws.now())
-        names = context.pop("names", {})
+        person = session.person if session else None
+        names = context.pop("names", None)
+        if names is None and person is not None:
+            try:
+                names = names_of(records.load_plan_set().registry)
+            except PlanError:  # the page may be the one that says the plan files are wrong
+                names = {}
+        names = names or {}
         body = ws.jinja.get_template(template).render(
             lang=lang,
             title=title,
-            csrf=session.csrf,
-            person=session.person,
-            person_name=pick(names.get(session.person, (session.person or "", session.person or "")), lang),
+            csrf=session.csrf if session else "",
+            person=person,
+            person_name=pick(names.get(person, (person or "", person or "")), lang),
             here=request.url.path,
             w=lambda key: word(key, lang),
             n=lambda value: number(value, lang),
@@ -207,14 +235,14 @@ def create_app(runs: Runs | None = None, *, now: Callable[[], datetime] = clock)
     async def json_body(request: Request) -> dict[str, Any]:
         try:
             body = await request.json()
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested deeper than any answer of ours
             raise Refusal("error") from None
         if not isinstance(body, dict):
             raise Refusal("error")
         return body
 
-    def names_of(registry: ApproversRegistry) -> dict[str, tuple[str, str]]:
-        return {a.id: (a.name.ar, a.name.en) for a in registry.approvers}
+    def names_of(registry: ApproversRegistry | None) -> dict[str, tuple[str, str]]:
+        return {a.id: (a.name.ar, a.name.en) for a in registry.approvers} if registry else {}
 
     # --- static files and language -------------------------------------------------------------
 
@@ -237,7 +265,7 @@ def create_app(runs: Runs | None = None, *, now: Callable[[], datetime] = clock)
 
     @app.get("/signin")
     def signin_page(request: Request) -> Response:
-        return page(request, current(request), "signin.html.j2", word("sign_in", language(request)))
+        return page(request, current(request), "signin.html.j2", word("sign_in", language(request)), anonymous=True)
 
     def passkeys_of(person: Approver | None, at: datetime) -> list[Passkey]:
         return [p for p in person.passkeys if p.in_force(at)] if person else []
@@ -246,7 +274,7 @@ def create_app(runs: Runs | None = None, *, now: Callable[[], datetime] = clock)
     async def signin_options(request: Request) -> Response:
         session = checked(request, request.headers.get("x-csrf-token"), signed_in=False)
         body = await json_body(request)
-        person_id = str(body.get("person", "")).strip()
+        person_id = str(body.get("person", "")).strip()[:80]
         if ws.limit.blocked([f"person:{person_id}", f"from:{client(request)}"], ws.now()):
             raise Refusal("rate-limited", 429)
         plans = records.load_plan_set()
@@ -281,7 +309,8 @@ def create_app(runs: Runs | None = None, *, now: Callable[[], datetime] = clock)
         keys = [f"person:{person_id}", f"from:{client(request)}"]
         now = ws.now()
         if ws.limit.blocked(keys, now):
-            record_sign_in(person_id, "rate-limited")
+            if ws.limit.first_report(keys, now):
+                record_sign_in(person_id, "rate-limited")
             raise Refusal("rate-limited", 429)
         challenge, session.challenge = session.challenge, None
         plans = records.load_plan_set()
@@ -308,10 +337,12 @@ def create_app(runs: Runs | None = None, *, now: Callable[[], datetime] = clock)
                     credential_current_sign_count=0,
                     require_user_verification=True,
                 )
-            except (InvalidAuthenticationResponse, PasskeyError, ValueError, KeyError) as error:
-                reason = f"the assertion does not verify: {error}"[:300]
+            except Exception as error:  # a malformed credential is a failed attempt like any other
+                reason = f"the assertion does not verify: {error.__class__.__name__}: {error}"[:300]
         if reason:
-            ws.limit.failed(keys, now)
+            # an attempt at one of the person's own passkeys counts against them; anything else only
+            # against the address it came from, so made-up attempts cannot lock an approver out
+            ws.limit.failed(keys if passkey is not None else keys[1:], now)
             record_sign_in(person_id, "refused", reason)
             raise Refusal("sign-in-failed", 401)
         ws.limit.succeeded(keys)
@@ -353,6 +384,7 @@ def create_app(runs: Runs | None = None, *, now: Callable[[], datetime] = clock)
             current(request),
             "enrol.html.j2",
             word("enrol", lang),
+            anonymous=True,
             secret=secret,
             invited_name=pick((person.name.ar, person.name.en), lang),
         )
@@ -366,7 +398,7 @@ def create_app(runs: Runs | None = None, *, now: Callable[[], datetime] = clock)
             rp_name="Musharaka",
             user_id=person.id.encode(),
             user_name=person.id,
-            user_display_name=person.name.en,
+            user_display_name=person.name.ar,  # what the device shows when it asks for the passkey
             exclude_credentials=[
                 PublicKeyCredentialDescriptor(id=from_b64url(p.credential_id, "credential")) for p in person.passkeys
             ],
@@ -383,7 +415,7 @@ def create_app(runs: Runs | None = None, *, now: Callable[[], datetime] = clock)
     async def enrol(request: Request, secret: str) -> Response:
         session = checked(request, request.headers.get("x-csrf-token"), signed_in=False)
         body = await json_body(request)
-        invited, person, _ = invitation(secret)
+        _, person, _ = invitation(secret)
         challenge, session.challenge = session.challenge, None
         if challenge is None:
             raise Refusal("enrol-failed")
@@ -397,11 +429,11 @@ def create_app(runs: Runs | None = None, *, now: Callable[[], datetime] = clock)
                 supported_pub_key_algs=ALGORITHMS,
             )
             algorithm = algorithm_of(verified.credential_public_key)
-        except (InvalidRegistrationResponse, PasskeyError, ValueError, KeyError, TypeError):
+        except Exception:  # whatever the browser sent, it is not an enrolment this service asked for
             raise Refusal("enrol-failed") from None
         now = ws.now()
-        passkey = Passkey(
-            id=people.next_passkey_id(person),
+        made = Passkey(
+            id=people.next_passkey_id(person),  # a placeholder: the id is given where it is recorded
             credential_id=b64url(verified.credential_id),
             public_key=b64url(verified.credential_public_key),
             algorithm=algorithm,
@@ -409,7 +441,13 @@ def create_app(runs: Runs | None = None, *, now: Callable[[], datetime] = clock)
             origin=ws.origin,
             valid_from=now.replace(microsecond=0),
         )
-        transaction(lambda db: people.enrol(invited, passkey, now=now, session=db))
+        plans = records.load_plan_set()
+        registry = plans.registry
+        assert registry is not None  # `invitation` found the person in it
+        try:
+            passkey = transaction(lambda db: people.enrol(secret, registry, made, now=now, session=db))
+        except records.Refused as error:
+            raise Refusal(error.code, 409) from None
         return JSONResponse(
             {
                 "message": word("enrolled", language(request)),
@@ -498,7 +536,7 @@ def create_app(runs: Runs | None = None, *, now: Callable[[], datetime] = clock)
                 ends=ends,
                 reason=str(form.get("reason", "")).strip() or "-",
             )
-        except ValueError:
+        except (ValueError, OverflowError):
             raise Refusal("bad-delegation") from None
         plans = records.load_plan_set()
         now = ws.now()
@@ -544,10 +582,11 @@ def create_app(runs: Runs | None = None, *, now: Callable[[], datetime] = clock)
                 closes = date.fromisoformat(str(body.get("closes", "")))
             except ValueError:
                 raise Refusal("bad-extension") from None
-        try:
-            attempt = int(body.get("attempt", 0))
-        except (TypeError, ValueError):
-            raise Refusal("error") from None
+        attempt = body.get("attempt")
+        if isinstance(attempt, str) and attempt.isdecimal() and len(attempt) < 7:
+            attempt = int(attempt)
+        if not isinstance(attempt, int) or isinstance(attempt, bool):
+            raise Refusal("error")
         now = ws.now()
         unsigned = SignedDecision(
             campaign=campaign_id,
@@ -617,9 +656,12 @@ def create_app(runs: Runs | None = None, *, now: Callable[[], datetime] = clock)
             message += " " + word("gate_passed", lang)
         run = None
         if passed or signed.decision == "extend":
-            if ws.runs is not None:
-                run = ws.runs.submit([campaign_id], None)[campaign_id]  # at once: the run goes on in the service
-            message += " " + word("next_started" if ws.runs is not None else "next_later", lang)
+            try:
+                if ws.runs is not None:  # at once: the run goes on in the service
+                    run = ws.runs.submit([campaign_id], None)[campaign_id]
+            except Exception:  # the decision stands, committed; the sweep will run the next stage
+                LOG.exception("%s: the next stage's run could not be started", campaign_id)
+            message += " " + word("next_started" if run is not None else "next_later", lang)
         return JSONResponse({"message": message, "redirect": "/", "pause": 1500, "run": run})
 
     return app

@@ -32,6 +32,9 @@ def _key(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+MAX_SESSIONS = 10_000  # beyond this, the least recently seen go first: memory stays bounded
+
+
 @dataclass
 class Sessions:
     idle: timedelta
@@ -57,7 +60,10 @@ class Sessions:
         token = secrets.token_urlsafe(32)
         session = WebSession(csrf=secrets.token_urlsafe(32), last_seen=now, person=person)
         with self._lock:
-            self._by_key = {k: s for k, s in self._by_key.items() if now - s.last_seen <= self.idle}
+            if len(self._by_key) >= MAX_SESSIONS:
+                self._by_key = {k: s for k, s in self._by_key.items() if now - s.last_seen <= self.idle}
+            while len(self._by_key) >= MAX_SESSIONS:
+                del self._by_key[min(self._by_key, key=lambda k: self._by_key[k].last_seen)]
             self._by_key[_key(token)] = session
         return token, session
 
@@ -65,6 +71,9 @@ class Sessions:
         if token:
             with self._lock:
                 self._by_key.pop(_key(token), None)
+
+    def __len__(self) -> int:
+        return len(self._by_key)
 
 
 @dataclass
@@ -74,22 +83,38 @@ class RateLimit:
     failures: int = 5
     window: timedelta = timedelta(minutes=15)
     _seen: dict[str, deque[datetime]] = field(default_factory=dict)
+    _reported: dict[str, datetime] = field(default_factory=dict)  # when a block was last put on the record
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def _recent(self, key: str, now: datetime) -> deque[datetime]:
-        times = self._seen.setdefault(key, deque())
+    def _recent(self, key: str, now: datetime) -> int:
+        times = self._seen.get(key)
+        if times is None:
+            return 0
         while times and now - times[0] > self.window:
             times.popleft()
-        return times
+        if not times:
+            del self._seen[key]
+        return len(times)
 
     def blocked(self, keys: list[str], now: datetime) -> bool:
         with self._lock:
-            return any(len(self._recent(key, now)) >= self.failures for key in keys)
+            return any(self._recent(key, now) >= self.failures for key in keys)
+
+    def first_report(self, keys: list[str], now: datetime) -> bool:
+        """Whether this block is the first of its window to go on the record (the log is not a flood's)."""
+        with self._lock:
+            fresh = [k for k in keys if now - self._reported.get(k, now - 2 * self.window) > self.window]
+            for key in fresh:
+                self._reported[key] = now
+            return bool(fresh)
 
     def failed(self, keys: list[str], now: datetime) -> None:
         with self._lock:
+            if len(self._seen) > MAX_SESSIONS:  # a flood of made-up ids: forget what has aged out
+                for key in list(self._seen):
+                    self._recent(key, now)
             for key in keys:
-                self._recent(key, now).append(now)
+                self._seen.setdefault(key, deque()).append(now)
 
     def succeeded(self, keys: list[str]) -> None:
         with self._lock:

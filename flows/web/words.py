@@ -105,10 +105,6 @@ WORDS: dict[str, tuple[str, str]] = {
     ),
     "error": ("تعذّر إتمام الطلب. لم يُسجَّل شيء.", "The request could not be completed. Nothing was recorded."),
     "working": ("جارٍ التحقق…", "Checking…"),
-    "plans_broken": (
-        "في ملفات الخطط أخطاء تمنع المتابعة. أبلغ إدارة التخطيط لتصحيحها.",
-        "The plan files have problems that stop this. Tell the planning department: musharaka validate lists them.",
-    ),
 }
 
 STAGE_NAMES: dict[str, tuple[str, str]] = {
@@ -200,6 +196,14 @@ REFUSALS: dict[str, tuple[str, str]] = {
         "التفويض يحتاج إلى معتمد آخر، وتاريخ نهاية بعد تاريخ البداية، وسبب.",
         "A delegation needs another approver, an end after its start, and a reason.",
     ),
+    "not_found": ("الصفحة غير موجودة.", "There is no such page."),
+    "error": ("تعذّر إتمام الطلب.", "The request could not be completed."),
+    "too-large": ("الطلب أكبر مما يُقبل.", "The request is larger than the service takes."),
+    "plans-broken": (
+        "في ملفات الخطط أخطاء تمنع المتابعة. أبلغ إدارة التخطيط لتصحيحها.",
+        "The plan files have problems that stop this. Tell the planning department: musharaka validate lists them.",
+    ),
+    "credential-enrolled": ("مفتاح المرور هذا مسجّل من قبل.", "This passkey is enrolled already."),
     "refused": ("لم يُقبل الطلب.", "The request was refused."),
 }
 

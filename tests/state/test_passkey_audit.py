@@ -17,7 +17,7 @@ import pytest
 from musharaka.flows.engine import decisions, people, records
 from musharaka.stages.approvers import Passkey
 from musharaka.state.db import session_scope, transaction
-from musharaka.state.events import PersonInvited, RegistryRecorded, events_of, payload_of
+from musharaka.state.events import RegistryRecorded, events_of, payload_of
 from musharaka.state.passkeys import algorithm_of, b64url
 from musharaka.state.projection import open_gate
 from musharaka.state.signing import PASSKEY, SignedDecision
@@ -38,8 +38,6 @@ def enrol(make: Callable[[], tuple[bytes, Signer]], person: str = "dg.planning")
     assert plans.registry is not None
     registry = plans.registry
     secret = transaction(lambda s: people.invite(registry, person, actor="administrator", now=ENROLLED, session=s))
-    with session_scope() as session:
-        invited: PersonInvited = people.invitation(secret, now=ENROLLED, session=session)
     passkey = Passkey(
         id=f"{person}-passkey-1",
         credential_id=b64url(b"credential-1"),
@@ -49,7 +47,7 @@ def enrol(make: Callable[[], tuple[bytes, Signer]], person: str = "dg.planning")
         origin=ORIGIN,
         valid_from=ENROLLED,
     )
-    transaction(lambda s: people.enrol(invited, passkey, now=ENROLLED, session=s))
+    transaction(lambda s: people.enrol(secret, registry, passkey, now=ENROLLED, session=s))
     return sign
 
 

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from musharaka.flows.engine import people, records
 from musharaka.stages.approvers import Passkey
-from musharaka.state.db import session_scope, transaction
+from musharaka.state.db import transaction
 from musharaka.state.passkeys import b64url
 
 
@@ -46,11 +46,8 @@ class SoftwarePasskey:
         assert plans.registry is not None
         registry = plans.registry
         secret = transaction(lambda s: people.invite(registry, self.person, actor="administrator", now=now, session=s))
-        with session_scope() as session:
-            invited = people.invitation(secret, now=now, session=session)
-            person = people.person_of(people.in_force(registry, session=session), self.person)
         passkey = Passkey(
-            id=people.next_passkey_id(person),
+            id="placeholder",  # the engine gives the registry's next id
             credential_id=self.credential_id,
             public_key=b64url(self.cose()),
             algorithm="ES256",
@@ -58,7 +55,7 @@ class SoftwarePasskey:
             origin=self.origin,
             valid_from=now.replace(microsecond=0),
         )
-        transaction(lambda s: people.enrol(invited, passkey, now=now, session=s))
+        transaction(lambda s: people.enrol(secret, registry, passkey, now=now, session=s))
 
     def get(self, options: dict[str, Any]) -> dict[str, Any]:
         """The credential's answer to `navigator.credentials.get` with these request options, as JSON."""

@@ -219,3 +219,55 @@ def test_broken_plan_files_give_a_message_in_the_persons_language_not_a_tracebac
         assert page.status_code == 500
         assert "في ملفات الخطط أخطاء تمنع المتابعة" in page.text and "Traceback" not in page.text
         assert 'lang="ar"' in page.text
+
+
+def test_hostile_requests_get_a_message_in_the_persons_language_and_change_nothing(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with served(monkeypatch) as url, httpx.Client(base_url=url) as client:
+        key = SoftwarePasskey("dg.planning", "localhost", url)
+        key.enrol(datetime.now(UTC))
+        csrf = csrf_of(client, "/signin")
+        headers = {"X-CSRF-Token": csrf, "Content-Type": "application/json"}
+        huge = client.post("/signin", content=b'{"person": "' + b"x" * 100_000 + b'"}', headers=headers)
+        assert huge.status_code == 413 and huge.json()["message"] == "الطلب أكبر مما يُقبل."
+        deep = client.post("/signin", content=b"[" * 20_000 + b"]" * 20_000, headers=headers)
+        assert deep.status_code in (400, 413) and "message" in deep.json()
+        wrong_method = client.get("/signout")
+        assert (
+            wrong_method.status_code == 405 and 'lang="ar"' in wrong_method.text and "detail" not in wrong_method.text
+        )
+        # a malformed credential is a failed sign-in like any other: limited and on the record
+        client.post("/signin/options", json={"person": "dg.planning"}, headers={"X-CSRF-Token": csrf})
+        broken = {"id": key.credential_id, "rawId": 5, "response": "x", "type": "public-key"}
+        refused = client.post("/signin", json={"person": "dg.planning", "credential": broken}, headers=headers)
+        assert refused.status_code == 401
+        assert [(e.person, e.outcome) for e in access_log()] == [("dg.planning", "refused")]
+        assert client.get("/").status_code == 303  # not signed in
+
+
+def test_one_invitation_enrols_one_passkey(ws: Workspace) -> None:
+    from musharaka.flows.engine import people, records
+    from musharaka.stages.approvers import Passkey
+    from musharaka.state.db import transaction
+
+    registry = records.load_plan_set().registry
+    assert registry is not None
+    now = datetime.now(UTC)
+    secret = transaction(lambda s: people.invite(registry, "legal.advisor", actor="administrator", now=now, session=s))
+    made = [
+        Passkey(
+            id="placeholder",
+            credential_id=credential,
+            public_key=b64url(SoftwarePasskey("legal.advisor", "localhost", "http://localhost:8400").cose()),
+            algorithm="ES256",
+            rp_id="localhost",
+            origin="http://localhost:8400",
+            valid_from=now,
+        )
+        for credential in ("AAAA", "BBBB")
+    ]
+    first = transaction(lambda s: people.enrol(secret, registry, made[0], now=now, session=s))
+    assert first.id == "legal.advisor-passkey-1"
+    with pytest.raises(records.Refused, match="used already"):
+        transaction(lambda s: people.enrol(secret, registry, made[1], now=now, session=s))
