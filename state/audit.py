@@ -40,7 +40,7 @@ from musharaka.state.events import (
     stream_events,
     text_digest,
 )
-from musharaka.state.proof import signature_problem, signing_credential
+from musharaka.state.proof import SKEW, signature_problem, signing_credential
 from musharaka.state.signing import SignedDecision, SignedMessage
 from musharaka.state.tables import Contribution, Event, QuarantinedRow
 
@@ -214,8 +214,19 @@ CHECKED = {
 class _Context:
     """What the chain has said so far that later decisions are checked against."""
 
-    gates: dict[tuple[str, int], tuple[GatePolicy, datetime]] = field(default_factory=dict)
+    gates: dict[tuple[str, int], "_Gate"] = field(default_factory=dict)
     conduct_policy: GatePolicy | None = None
+
+
+@dataclass
+class _Gate:
+    """A gate as the log opened it, and the principals who have approved it so far."""
+
+    policy: GatePolicy
+    due: datetime
+    submitter: str
+    outputs_digest: str
+    approved_by: set[str] = field(default_factory=set)
 
 
 def _content_problem(
@@ -234,7 +245,10 @@ def _content_problem(
     if isinstance(payload, CampaignStarted | PlanRecorded):
         context.conduct_policy = CampaignPlan.model_validate(payload.plan).gates.for_stage("conduct")
     if isinstance(payload, GateOpened):
-        context.gates[(payload.stage, payload.attempt)] = (GatePolicy.model_validate(payload.policy), payload.due_at)
+        policy = GatePolicy.model_validate(payload.policy)
+        context.gates[(payload.stage, payload.attempt)] = _Gate(
+            policy, payload.due_at, payload.submitter, payload.outputs_digest
+        )
     if isinstance(payload, RegistryRecorded) and digest(payload.registry) != payload.registry_digest:
         return "the registry it records does not match its digest"
     if isinstance(payload, GateDecided | WindowExtended):
@@ -290,17 +304,25 @@ def _signature_problem(
     if registry is None:
         return f"it cites registry {payload.registry_digest[:12]}, which the log does not hold"
     key = signing_credential(signed, registry)
-    if key is None or not key.in_force(signed.signed_at):
+    recorded_at = as_utc(event.at)
+    if key is None or not key.in_force(signed.signed_at) or not key.in_force(recorded_at):
         return f"the signing key was not a key of {signed.approver} in force in the cited registry"
     problem = signature_problem(signed, key)
     if problem:
         return f"the signature of {signed.approver} does not verify: {problem}"
+    if signed.signed_at > recorded_at + SKEW:
+        return f"it was signed at {signed.signed_at.isoformat()}, after it was recorded"
     gate = context.gates.get((payload.stage, payload.attempt))
-    policy, due = gate if gate else (context.conduct_policy, datetime.max.replace(tzinfo=UTC))
+    if gate is None and not (isinstance(payload, WindowExtended) and payload.stage == "conduct"):
+        return "it decides a gate the log never opened"
+    if gate is not None and signed.outputs_digest != gate.outputs_digest:
+        return f"it signs outputs {signed.outputs_digest[:12]}, but the gate opened on {gate.outputs_digest[:12]}"
+    policy = gate.policy if gate else context.conduct_policy
+    due = as_utc(gate.due) if gate else datetime.max.replace(tzinfo=UTC)
     if policy is None:
         return "it decides a gate the log never opened"
     try:
-        power = authority(registry, signed.approver, policy, now=as_utc(event.at), due=as_utc(due))
+        power = authority(registry, signed.approver, policy, now=recorded_at, due=due)
     except NoAuthority as error:
         return f"the cited registry gave no authority for it: {error}"
     roles = list(power.roles) if isinstance(payload, GateDecided) else None
@@ -310,6 +332,12 @@ def _signature_problem(
             f"it records {payload.approver} deciding as {payload.capacity} for {payload.principal}; the cited "
             f"registry gives {power.capacity} for {power.principal}"
         )
+    if gate is not None and gate.submitter in (signed.approver, power.principal):
+        return f"{gate.submitter} submitted the stage and may not decide its gate"
+    if isinstance(payload, GateDecided) and payload.decision == "approve" and gate is not None:
+        if {power.principal, signed.approver} & gate.approved_by:
+            return f"a second approval of the gate by {signed.approver} (for {power.principal})"
+        gate.approved_by |= {power.principal, signed.approver}
     return None
 
 

@@ -1,11 +1,15 @@
 """Which credential signed a decision, and whether its signature holds: an Ed25519 key file's, or a
 passkey's WebAuthn assertion. The engine refuses and the auditor reports with the same answer."""
 
+from datetime import timedelta
+
 from musharaka.stages.approvers import ApproversRegistry, Passkey, PublicKey
 from musharaka.state.passkeys import PasskeyError, from_b64url, verify
 from musharaka.state.signing import PASSKEY, SignedDecision, fingerprint
 
 Credential = PublicKey | Passkey
+SKEW = timedelta(minutes=5)  # clocks of signing machines may run this far ahead of the engine's
+PASSKEY_LIFE = timedelta(minutes=10)  # a passkey signs in the service, at once: an older one is a replay
 
 
 def signing_credential(signed: SignedDecision, registry: ApproversRegistry) -> Credential | None:

@@ -1,10 +1,11 @@
 """Deciding a gate: a verified, signed approval, rejection or extension recorded against the open gate."""
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from musharaka.flows.engine import people
 from musharaka.flows.engine.records import Refused, campaign_state
@@ -25,7 +26,7 @@ from musharaka.state.events import (
 from musharaka.state.log import append
 from musharaka.state.projection import approvals, gate_policy, open_gate
 from musharaka.state.signing import SignedDecision
-from musharaka.state.tables import Gate
+from musharaka.state.tables import Event, Gate
 
 
 def record_registry(registry: ApproversRegistry, *, now: datetime, session: Session) -> str:
@@ -147,9 +148,17 @@ def decide(
     if (
         signed.decision == "approve"
         and target.gate is not None
+        and any(signed.approver in (a.principal, a.approver) for a in approvals(target.gate, session=session))
+    ):
+        raise Refused(f"{signed.approver} has already approved this {target.stage} gate", "already-approved")
+    if (
+        signed.decision == "approve"
+        and target.gate is not None
         and any(a.principal == power.principal for a in approvals(target.gate, session=session))
     ):
         raise Refused(f"{power.principal} has already approved this {target.stage} gate", "already-approved")
+    if _recorded_before(campaign_id, signed, session=session):
+        raise Refused("this signed decision is on the record already (a replayed signature)", "replayed")
     common: dict[str, Any] = {
         "stage": target.stage,
         "attempt": target.attempt,
@@ -166,6 +175,15 @@ def decide(
         payload = GateDecided(decision=signed.decision, text=signed.text.strip(), roles=list(power.roles), **common)
     append(campaign_id, payload, actor=signed.approver, at=now, session=session)
     return target.gate
+
+
+def _recorded_before(campaign_id: str, signed: SignedDecision, *, session: Session) -> bool:
+    """Whether exactly this signature was recorded as a decision of the campaign before."""
+    query = select(Event.payload).where(
+        Event.campaign_id == campaign_id, col(Event.type).in_((GateDecided.TYPE, WindowExtended.TYPE))
+    )
+    mine = signed.model_dump(mode="json")
+    return any(json.loads(payload)["signed"] == mine for payload in session.exec(query))
 
 
 def _extension(

@@ -1,14 +1,14 @@
 """Whether a signed decision holds: the approver's key or passkey in force at both times, over exactly
 this message."""
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from musharaka.flows.engine.records import Refused
 from musharaka.stages.approvers import ApproversRegistry
-from musharaka.state.proof import credential_name, signature_problem, signing_credential
+from musharaka.state.proof import PASSKEY_LIFE, SKEW, credential_name, signature_problem, signing_credential
 from musharaka.state.signing import SignedDecision
 
-SKEW = timedelta(minutes=5)  # clocks of signing machines may run this far ahead of the engine's
+__all__ = ["SKEW", "verify_signature"]
 
 
 def verify_signature(signed: SignedDecision, registry: ApproversRegistry, now: datetime) -> None:
@@ -34,6 +34,12 @@ def verify_signature(signed: SignedDecision, registry: ApproversRegistry, now: d
             )
     if signed.signed_at > now + SKEW:
         raise Refused(f"the signature is dated in the future ({signed.signed_at.isoformat()})", "bad-time")
+    if signed.assertion is not None and now - signed.signed_at > PASSKEY_LIFE:
+        raise Refused(
+            f"the passkey signed this at {signed.signed_at.isoformat()}, more than {PASSKEY_LIFE} ago "
+            "(a replayed signature): decide again",
+            "replayed",
+        )
     problem = signature_problem(signed, key)
     if problem:
         raise Refused(

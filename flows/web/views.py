@@ -53,13 +53,17 @@ def inbox(person: str, registry: ApproversRegistry, *, now: datetime, session: S
     decided = select(GateDecision).where(
         GateDecision.decision == "approve", col(GateDecision.campaign_id).in_([g.campaign_id for g, *_ in candidates])
     )
+    approvers: dict[tuple[str, str, int], set[str]] = {}
     for decision in session.exec(decided):
-        approved.setdefault((decision.campaign_id, decision.stage, decision.attempt), set()).add(decision.principal)
+        key = (decision.campaign_id, decision.stage, decision.attempt)
+        approved.setdefault(key, set()).add(decision.principal)
+        approvers.setdefault(key, set()).add(decision.approver)
     rows = []
     for gate, campaign, power, due in candidates:
-        principals = approved.get((gate.campaign_id, gate.stage, gate.attempt), set())
-        if power.principal in principals:
-            continue
+        key = (gate.campaign_id, gate.stage, gate.attempt)
+        principals = approved.get(key, set())
+        if power.principal in principals or person in principals | approvers.get(key, set()):
+            continue  # one seat each: as themselves or for whoever they stand in for
         rows.append(
             InboxRow(
                 campaign,

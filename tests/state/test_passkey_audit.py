@@ -8,7 +8,7 @@ browser uses, and the decision is recorded through the same engine call as the w
 import base64
 import json
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -178,3 +178,37 @@ def test_an_exported_bundle_checks_a_passkey_decision_offline(ws: Workspace, tmp
     result = ws.run("audit", "verify", "--bundle", str(folder))
     assert result.exit_code == 1
     assert "events.jsonl" in result.stderr  # the sealed manifest no longer matches what the bundle holds
+
+
+def test_a_rewritten_gate_no_longer_matches_the_outputs_its_approval_signed(on_file: Workspace) -> None:
+    ws = on_file
+    started(ws)
+    approve_with_passkey(ws, enrol(_es256))
+    opened = next(e for e in history(ws) if e["type"] == "gate.opened")
+    decision = decided(ws)["seq"]
+    rewrite_payload(ws, CAMPAIGN, opened["seq"], lambda body: body.update(outputs_digest="ab" * 32))
+    result = ws.run("audit", "verify")
+    assert result.exit_code == 1
+    assert f"{CAMPAIGN} event {decision}: it signs outputs" in result.stderr
+    assert "but the gate opened on abababababab" in result.stderr
+
+
+def test_a_passkey_signature_is_not_taken_long_after_it_was_made(ws: Workspace) -> None:
+    started(ws)
+    sign = enrol(_es256)
+    unsigned = SignedDecision(
+        campaign=CAMPAIGN,
+        stage="prepare",
+        attempt=1,
+        decision="approve",
+        text="",
+        outputs_digest=open_digest(),
+        signed_at=SIGNED,
+        approver="dg.planning",
+        public_key=PASSKEY,
+    )
+    signed = unsigned.model_copy(update={"assertion": _assertion(sign, unsigned.message())})
+    later = SIGNED + timedelta(minutes=11)
+    with pytest.raises(records.Refused, match="more than 0:10:00 ago") as refusal:
+        decisions.submit(CAMPAIGN, signed, plans=records.load_plan_set(), now=later)
+    assert refusal.value.code == "replayed"
