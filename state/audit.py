@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from sqlmodel import Session
 from sqlmodel import select as sqlselect
 
-from musharaka.stages.approvers import ApproversRegistry
+from musharaka.stages.approvers import ApproversRegistry, Delegation, Passkey
 from musharaka.stages.gates import NoAuthority, authority
 from musharaka.stages.plans import CampaignPlan, GatePolicy
 from musharaka.state.events import (
@@ -23,9 +23,11 @@ from musharaka.state.events import (
     REGISTRY_CHAIN,
     CampaignStarted,
     ContributionsIngested,
+    DelegationRecorded,
     EventRow,
     GateDecided,
     GateOpened,
+    PasskeyEnrolled,
     PlanRecorded,
     RegistryRecorded,
     StageCompleted,
@@ -40,7 +42,8 @@ from musharaka.state.events import (
     stream_events,
     text_digest,
 )
-from musharaka.state.proof import SKEW, signature_problem, signing_credential
+from musharaka.state.passkeys import Assertion
+from musharaka.state.proof import SKEW, delegation_problem, signature_problem, signing_credential
 from musharaka.state.signing import SignedDecision, SignedMessage
 from musharaka.state.tables import Contribution, Event, QuarantinedRow
 
@@ -207,6 +210,8 @@ CHECKED = {
     "gate.opened",
     "campaign.started",
     "plan.recorded",
+    "passkey.enrolled",
+    "delegation.recorded",
 }
 
 
@@ -216,6 +221,7 @@ class _Context:
 
     gates: dict[tuple[str, int], "_Gate"] = field(default_factory=dict)
     conduct_policy: GatePolicy | None = None
+    passkeys: dict[tuple[str, str], Passkey] = field(default_factory=dict)  # (person, credential) so far
 
 
 @dataclass
@@ -251,6 +257,21 @@ def _content_problem(
         )
     if isinstance(payload, RegistryRecorded) and digest(payload.registry) != payload.registry_digest:
         return "the registry it records does not match its digest"
+    if isinstance(payload, RegistryRecorded):
+        for person in ApproversRegistry.model_validate(payload.registry).approvers:
+            context.passkeys |= {(person.id, p.credential_id): p for p in person.passkeys}
+    if isinstance(payload, PasskeyEnrolled):
+        enrolled = Passkey.model_validate(payload.passkey)
+        context.passkeys[(payload.person, enrolled.credential_id)] = enrolled
+    if isinstance(payload, DelegationRecorded):
+        lent = Delegation.model_validate(payload.delegation)
+        assertion = Assertion.model_validate(payload.assertion)
+        held = context.passkeys.get((lent.delegator, assertion.credential_id))
+        problem = delegation_problem(lent, assertion, held if held and held.in_force(as_utc(event.at)) else None)
+        if problem:
+            return f"the delegation by {lent.delegator} does not verify: {problem}"
+        if event.actor != lent.delegator:
+            return f"it records {event.actor} lending {lent.delegator}'s authority"
     if isinstance(payload, GateDecided | WindowExtended):
         return _signature_problem(event, payload, registries, context)
     if isinstance(payload, ContributionsIngested) and batches is not None:

@@ -262,6 +262,7 @@ class DelegationRecorded(Payload):
 
     TYPE = "delegation.recorded"
     delegation: dict[str, Any]  # the registry's `delegations:` entry
+    assertion: dict[str, Any]  # the delegator's passkey signing it (state.proof.delegation_message)
 
 
 class SignInRecorded(Payload):

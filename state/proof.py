@@ -3,8 +3,9 @@ passkey's WebAuthn assertion. The engine refuses and the auditor reports with th
 
 from datetime import timedelta
 
-from musharaka.stages.approvers import ApproversRegistry, Passkey, PublicKey
-from musharaka.state.passkeys import PasskeyError, from_b64url, verify
+from musharaka.stages.approvers import ApproversRegistry, Delegation, Passkey, PublicKey
+from musharaka.state.events import canonical
+from musharaka.state.passkeys import Assertion, PasskeyError, from_b64url, verify
 from musharaka.state.signing import PASSKEY, SignedDecision, fingerprint
 
 Credential = PublicKey | Passkey
@@ -35,6 +36,28 @@ def signature_problem(signed: SignedDecision, credential: Credential) -> str | N
             signed.assertion,
             rp_id=credential.rp_id,
             origin=credential.origin,
+        )
+    except PasskeyError as error:
+        return str(error)
+    return None
+
+
+def delegation_message(delegation: Delegation) -> bytes:
+    """What a delegator's passkey signs to lend their authority: the delegation, as canonical JSON."""
+    return canonical({"delegation": delegation.model_dump(mode="json")}).encode()
+
+
+def delegation_problem(delegation: Delegation, assertion: Assertion, passkey: Passkey | None) -> str | None:
+    """Why the assertion is not the delegator's passkey signing exactly this delegation; None when it is."""
+    if passkey is None:
+        return f"it is not signed with a passkey of {delegation.delegator}"
+    try:
+        verify(
+            from_b64url(passkey.public_key, "the passkey's public key"),
+            delegation_message(delegation),
+            assertion,
+            rp_id=passkey.rp_id,
+            origin=passkey.origin,
         )
     except PasskeyError as error:
         return str(error)

@@ -22,6 +22,8 @@ from musharaka.state.events import (
     payload_of,
 )
 from musharaka.state.log import append
+from musharaka.state.passkeys import Assertion
+from musharaka.state.proof import delegation_problem
 from musharaka.state.tables import Event
 
 INVITATION_LIFE = timedelta(days=1)
@@ -127,21 +129,43 @@ def in_force(registry: ApproversRegistry, *, session: Session) -> ApproversRegis
         added = tuple(p for who, p in enrolled if who == person.id and p.credential_id not in listed)
         people.append(person.model_copy(update={"passkeys": person.passkeys + added}) if added else person)
     known = {a.id for a in registry.approvers}
-    lent = tuple(d for d in delegations if d not in registry.delegations and {d.delegator, d.delegate} <= known)
+    in_file = {(d.delegator, d.delegate, d.starts) for d in registry.delegations}  # the file's entry wins
+    lent = tuple(
+        d
+        for d in delegations
+        if (d.delegator, d.delegate, d.starts) not in in_file and {d.delegator, d.delegate} <= known
+    )
     return registry.model_copy(update={"approvers": tuple(people), "delegations": registry.delegations + lent})
 
 
-def delegate(registry: ApproversRegistry, delegation: Delegation, *, now: datetime, session: Session) -> None:
-    """Record a delegation the registry's rules allow (known approvers, another person, an end after its
-    start, roles the delegator holds); Refused with the first problem otherwise."""
-    trial = registry.model_copy(update={"delegations": (delegation,)})
-    problems = registry_problems(trial)
-    delegate_person = registry.get(delegation.delegate)
+MAX_DELEGATION = timedelta(days=90)
+
+
+def delegate(
+    registry: ApproversRegistry, delegation: Delegation, assertion: Assertion, *, now: datetime, session: Session
+) -> None:
+    """Record a delegation its delegator signed with their passkey, within the registry's rules (approvers
+    both, another person, roles the delegator holds) and in time (from today, for at most 90 days).
+    Refused with the first problem otherwise."""
+    current = in_force(registry, session=session)
+    trial = current.model_copy(update={"delegations": (delegation,)})
+    problems = [message for loc, message in registry_problems(trial) if loc[0] == "delegations"]
+    delegate_person = current.get(delegation.delegate)
     if delegate_person is None or "approver" not in delegate_person.duties:
-        problems.append((("delegations", 0, "delegate"), "expected an approver"))
+        problems.append(f"expected an approver to delegate to, found {delegation.delegate!r}")
+    if delegation.starts < as_utc(now) - timedelta(days=1) or delegation.ends <= as_utc(now):
+        problems.append("expected a delegation from today on, not one in the past")
+    if delegation.ends - delegation.starts > MAX_DELEGATION:
+        problems.append(f"expected a delegation of at most {MAX_DELEGATION.days} days")
     if problems:
-        raise Refused(f"delegation: {problems[0][1]}", "bad-delegation")
-    recorded = DelegationRecorded(delegation=delegation.model_dump(mode="json"))
+        raise Refused(f"delegation: {problems[0]}", "bad-delegation")
+    delegator = person_of(current, delegation.delegator)
+    passkey = delegator.passkey(assertion.credential_id)
+    in_time = passkey if passkey is not None and passkey.in_force(now) else None
+    problem = delegation_problem(delegation, assertion, in_time)
+    if problem:
+        raise Refused(f"the delegation's signature does not hold: {problem}", "bad-signature")
+    recorded = DelegationRecorded(delegation=delegation.model_dump(mode="json"), assertion=assertion.model_dump())
     append(REGISTRY_CHAIN, recorded, actor=delegation.delegator, at=now, session=session)
 
 

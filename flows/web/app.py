@@ -47,6 +47,7 @@ from musharaka.state.events import ACCESS_CHAIN, SignInRecorded, StageCompleted,
 from musharaka.state.log import append
 from musharaka.state.passkeys import Assertion, algorithm_of, b64url, challenge_of, from_b64url
 from musharaka.state.projection import gate_policy
+from musharaka.state.proof import delegation_message
 from musharaka.state.settings import DEFAULT_PUBLIC_URL, get_settings, package_folder
 from musharaka.state.signing import PASSKEY, SignedDecision
 from musharaka.state.tables import Event
@@ -520,36 +521,57 @@ def create_app(runs: Runs | None = None, *, now: Callable[[], datetime] = clock)
             names=names_of(registry),
         )
 
-    @app.post("/delegations")
-    async def delegations(request: Request) -> Response:
-        """Lend my authority to another approver from one day to another (whole days, the ministry's zone)."""
-        form = await request.form()
-        session = checked(request, str(form.get("csrf", "")))
+    @app.post("/delegations/options")
+    async def delegation_options(request: Request) -> Response:
+        """The delegation to sign, held for this session: whole days in the ministry's zone, from one day to
+        another; the passkey's challenge is the digest of the delegation itself."""
+        session = checked(request, request.headers.get("x-csrf-token"))
+        body = await json_body(request)
         zone = get_settings().timezone
         try:
-            starts = local_day_start(date.fromisoformat(str(form.get("starts", ""))), zone)
-            ends = local_day_start(date.fromisoformat(str(form.get("ends", ""))) + timedelta(days=1), zone)
             lent = Delegation(
                 delegator=session.person or "",
-                delegate=str(form.get("delegate", "")),
-                starts=starts,
-                ends=ends,
-                reason=str(form.get("reason", "")).strip() or "-",
+                delegate=str(body.get("delegate", "")),
+                starts=local_day_start(date.fromisoformat(str(body.get("starts", ""))), zone),
+                ends=local_day_start(date.fromisoformat(str(body.get("ends", ""))) + timedelta(days=1), zone),
+                reason=str(body.get("reason", "")).strip(),
             )
-        except (ValueError, OverflowError):
+        except (ValueError, OverflowError):  # a date that is not one, or a reason left empty
             raise Refusal("bad-delegation") from None
         plans = records.load_plan_set()
+        with session_scope() as db:
+            person = ws.registry(plans, db).get(session.person or "")
+        keys = list(person.passkeys) if person else []
+        if not keys:
+            raise Refusal("unknown-key")
+        options = generate_authentication_options(
+            rp_id=ws.rp_id,
+            challenge=challenge_of(delegation_message(lent)),
+            allow_credentials=[descriptor(p) for p in keys],
+            user_verification=UserVerificationRequirement.REQUIRED,
+        )
+        session.pending, session.pending_at = {"delegation": lent.model_dump(mode="json")}, ws.now()
+        return Response(f'{{"get": {options_to_json(options)}}}', media_type="application/json")
+
+    @app.post("/delegations/sign")
+    async def delegation_sign(request: Request) -> Response:
+        """Record the delegation with its passkey assertion; the engine checks the rules and the signature."""
+        session = checked(request, request.headers.get("x-csrf-token"))
+        body = await json_body(request)
+        pending, session.pending = session.pending, None
         now = ws.now()
-
-        def record(db: Session) -> None:
-            people.delegate(ws.registry(plans, db), lent, now=now, session=db)
-
+        if pending is None or "delegation" not in pending or session.pending_at is None:
+            raise Refusal("no-pending", 409)
+        if now - session.pending_at > PENDING_LIFE:
+            raise Refusal("no-pending", 409)
+        lent = Delegation.model_validate(pending["delegation"])
+        assertion = assertion_of(body.get("credential"))
+        plans = records.load_plan_set()
         try:
-            transaction(record)
-        except records.Refused:
-            raise Refusal("bad-delegation") from None
-        lang = language(request)
-        return page(request, session, "message.html.j2", word("delegated", lang), notice=None)
+            transaction(lambda db: people.delegate(ws.registry(plans, db), lent, assertion, now=now, session=db))
+        except records.Refused as error:
+            raise Refusal(error.code if error.code == "bad-signature" else "bad-delegation", 409) from None
+        return JSONResponse({"message": word("delegated", language(request)), "redirect": "/", "pause": 1500})
 
     @app.get("/documents/{path:path}")
     def document(request: Request, path: str) -> Response:
@@ -632,17 +654,7 @@ def create_app(runs: Runs | None = None, *, now: Callable[[], datetime] = clock)
             or (pending["campaign"], pending["stage"]) != (campaign_id, stage)
         ):
             raise Refusal("no-pending", 409)
-        credential = body.get("credential")
-        try:
-            response = credential["response"]  # type: ignore[index]
-            assertion = Assertion(
-                credential_id=str(credential["id"]),  # type: ignore[index]
-                authenticator_data=str(response["authenticatorData"]),
-                client_data_json=str(response["clientDataJSON"]),
-                signature=str(response["signature"]),
-            )
-        except (KeyError, TypeError):
-            raise Refusal("bad-signature") from None
+        assertion = assertion_of(body.get("credential"))
         signed = SignedDecision.model_validate(pending | {"assertion": assertion.model_dump()})
         plans = records.load_plan_set()
         try:
@@ -665,6 +677,20 @@ def create_app(runs: Runs | None = None, *, now: Callable[[], datetime] = clock)
         return JSONResponse({"message": message, "redirect": "/", "pause": 1500, "run": run})
 
     return app
+
+
+def assertion_of(credential: Any) -> Assertion:
+    """The three signed parts of what `navigator.credentials.get` answered, as the event keeps them."""
+    try:
+        response = credential["response"]
+        return Assertion(
+            credential_id=str(credential["id"]),
+            authenticator_data=str(response["authenticatorData"]),
+            client_data_json=str(response["clientDataJSON"]),
+            signature=str(response["signature"]),
+        )
+    except (KeyError, TypeError):
+        raise Refusal("bad-signature") from None
 
 
 def descriptor(passkey: Passkey) -> PublicKeyCredentialDescriptor:

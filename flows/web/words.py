@@ -90,7 +90,12 @@ WORDS: dict[str, tuple[str, str]] = {
     "delegate_from": ("من تاريخ", "From"),
     "delegate_until": ("حتى تاريخ", "Until"),
     "delegate_reason": ("السبب", "Reason"),
-    "delegated": ("سُجّل التفويض.", "The delegation is recorded."),
+    "delegated": ("سُجّل التفويض الموقّع.", "The signed delegation is recorded."),
+    "delegate_note": (
+        "تفويض صلاحياتك لمعتمد آخر لأيام كاملة، من اليوم ولمدة لا تتجاوز تسعين يومًا، وتوقّعه بمفتاح المرور.",
+        "Lend your authority to another approver for whole days, from today and for at most ninety days, "
+        "signed with your passkey.",
+    ),
     "back": ("العودة إلى البوابات", "Back to the gates"),
     "done_approve": ("سُجّلت موافقتك الموقّعة.", "Your signed approval is recorded."),
     "done_reject": ("سُجّل رفضك الموقّع مع سببه.", "Your signed rejection is recorded with its reason."),
@@ -193,8 +198,9 @@ REFUSALS: dict[str, tuple[str, str]] = {
         "The passkey could not be created. Nothing was recorded.",
     ),
     "bad-delegation": (
-        "التفويض يحتاج إلى معتمد آخر، وتاريخ نهاية بعد تاريخ البداية، وسبب.",
-        "A delegation needs another approver, an end after its start, and a reason.",
+        "التفويض يحتاج إلى معتمد آخر، وتاريخ نهاية بعد تاريخ البداية، من اليوم ولمدة لا تتجاوز تسعين يومًا، وسبب.",
+        "A delegation needs another approver, an end after its start, from today for at most ninety days, "
+        "and a reason.",
     ),
     "not_found": ("الصفحة غير موجودة.", "There is no such page."),
     "error": ("تعذّر إتمام الطلب.", "The request could not be completed."),

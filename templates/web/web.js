@@ -79,6 +79,8 @@ document.addEventListener("submit", (event) => {
     withPasskey(form, "/signin/options", data, "/signin", { person: data.person });
   } else if (kind === "enrol") {
     withPasskey(form, form.action + "/options", {}, form.action);
+  } else if (kind === "delegate") {
+    withPasskey(form, "/delegations/options", data, "/delegations/sign");
   } else if (kind === "decide") {
     withPasskey(form, form.action + "/decision", data, form.action + "/sign");
   }

@@ -15,11 +15,12 @@ from typing import Any
 import pytest
 
 from musharaka.flows.engine import decisions, people, records
-from musharaka.stages.approvers import Passkey
+from musharaka.stages.approvers import Delegation, Passkey
 from musharaka.state.db import session_scope, transaction
 from musharaka.state.events import RegistryRecorded, events_of, payload_of
 from musharaka.state.passkeys import algorithm_of, b64url
 from musharaka.state.projection import open_gate
+from musharaka.state.proof import delegation_message
 from musharaka.state.signing import PASSKEY, SignedDecision
 from tests.conftest import Workspace, make_workspace
 from tests.flows.samples import CAMPAIGN
@@ -212,3 +213,32 @@ def test_a_passkey_signature_is_not_taken_long_after_it_was_made(ws: Workspace) 
     with pytest.raises(records.Refused, match="more than 0:10:00 ago") as refusal:
         decisions.submit(CAMPAIGN, signed, plans=records.load_plan_set(), now=later)
     assert refusal.value.code == "replayed"
+
+
+def test_a_delegation_is_signed_by_its_delegators_passkey_and_a_rewritten_one_is_named(on_file: Workspace) -> None:
+    ws = on_file
+    started(ws)
+    sign = enrol(_es256)
+    registry = records.load_plan_set().registry
+    assert registry is not None
+    lent = Delegation(
+        delegator="dg.planning",
+        delegate="dir.digital",
+        starts=ENROLLED,
+        ends=ENROLLED + timedelta(days=7),
+        reason="leave",
+    )
+    stranger = _assertion(_es256()[1], delegation_message(lent))  # a key that is not dg.planning's passkey
+    with pytest.raises(records.Refused, match="does not hold") as refusal:
+        transaction(lambda s: people.delegate(registry, lent, stranger, now=ENROLLED, session=s))
+    assert refusal.value.code == "bad-signature"
+    signed = _assertion(sign, delegation_message(lent))
+    transaction(lambda s: people.delegate(registry, lent, signed, now=ENROLLED, session=s))
+    assert ws.run("audit", "verify").exit_code == 0
+    with session_scope() as session:
+        [seq] = [e.seq for e in events_of("_registry", session=session) if e.type == "delegation.recorded"]
+    longer = (ENROLLED + timedelta(days=70)).isoformat()
+    rewrite_payload(ws, "_registry", seq, lambda body: body["delegation"].update(ends=longer))
+    result = ws.run("audit", "verify")
+    assert result.exit_code == 1
+    assert f"_registry event {seq}: the delegation by dg.planning does not verify" in result.stderr

@@ -4,6 +4,7 @@ once a gate is overdue; and the gate page shows what changed since the rejected 
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -40,25 +41,20 @@ def test_a_delegation_made_in_the_service_puts_the_gate_in_the_delegates_inbox(
         assert sign_in(director, director_key).status_code == 200
         assert inbox_rows(director) == []  # a director holds no role of the default prepare gate
 
-        today = now.date()
-        form = {
-            "csrf": csrf_of(dg, "/"),
+        today = now.astimezone(ZoneInfo("Asia/Muscat")).date()
+        lend = {
             "delegate": "dir.digital",
             "starts": today.isoformat(),
             "ends": (today + timedelta(days=7)).isoformat(),
             "reason": "إجازة",
         }
-        recorded = dg.post("/delegations", data=form)
-        assert recorded.status_code == 200 and "سُجّل التفويض" in recorded.text
+        recorded = delegate(dg, dg_key, lend)
+        assert recorded.status_code == 200 and recorded.json()["message"] == "سُجّل التفويض الموقّع."
         assert inbox_rows(director) == [f"{CAMPAIGN}/prepare"]
         assert "مفوَّض" in director.get("/").text  # the capacity they decide in
 
-        answer = decide(
-            director,
-            director_key,
-            CAMPAIGN,
-            {"decision": "approve", "digest": open_digest(director, CAMPAIGN), "attempt": 1, "text": ""},
-        )
+        digest = open_digest(director, CAMPAIGN)
+        answer = decide(director, director_key, CAMPAIGN, {"decision": "approve", "digest": digest, "attempt": 1})
         assert answer.status_code == 200, answer.text
         decided = [e for e in history(ws) if e["type"] == "gate.decided"][-1]["payload"]
         assert (decided["approver"], decided["principal"], decided["capacity"]) == (
@@ -66,11 +62,27 @@ def test_a_delegation_made_in_the_service_puts_the_gate_in_the_delegates_inbox(
             "dg.planning",
             "delegate",
         )
-        assert ws.run("audit", "verify").exit_code == 0  # the delegation is in the registry the decision cites
+        assert ws.run("audit", "verify").exit_code == 0  # the signed delegation is in the registry cited
 
-        backwards = form | {"csrf": csrf_of(dg, "/"), "ends": (today - timedelta(days=1)).isoformat()}
-        refused = dg.post("/delegations", data=backwards)
-        assert refused.status_code == 400 and "التفويض يحتاج إلى معتمد آخر" in refused.text
+        for wrong in (
+            {"ends": (today - timedelta(days=1)).isoformat()},  # ends before it starts
+            {"starts": "2020-01-01", "ends": "2020-01-05"},  # in the past
+            {"ends": (today + timedelta(days=120)).isoformat()},  # longer than ninety days
+            {"delegate": "dg.planning"},  # to oneself
+            {"reason": ""},
+        ):
+            refused = delegate(dg, dg_key, lend | wrong)
+            assert refused.status_code in (400, 409), refused.text
+            assert refused.json()["code"] == "bad-delegation", wrong
+
+
+def delegate(client: httpx.Client, key: SoftwarePasskey, lend: dict[str, str]) -> httpx.Response:
+    """Lend authority as the inbox's form does: the delegation shown to the passkey, then its signature."""
+    headers = {"X-CSRF-Token": csrf_of(client, "/")}
+    options = client.post("/delegations/options", json=lend, headers=headers)
+    if options.status_code != 200:
+        return options
+    return client.post("/delegations/sign", json={"credential": key.get(options.json())}, headers=headers)
 
 
 def test_escalation_lists_only_overdue_gates_and_rejected_stages_show_what_changed(

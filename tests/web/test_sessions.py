@@ -105,8 +105,8 @@ def test_a_request_without_its_csrf_token_is_refused_and_changes_nothing(
         assert client.post(f"/gates/{CAMPAIGN}/prepare/decision", json=body).status_code == 403
         wrong = {"X-CSRF-Token": "not-the-token"}
         assert client.post(f"/gates/{CAMPAIGN}/prepare/decision", json=body, headers=wrong).status_code == 403
-        form = {"delegate": "dir.digital", "starts": "2026-12-01", "ends": "2026-12-31", "reason": "leave"}
-        assert client.post("/delegations", data=form).status_code == 403
+        lend = {"delegate": "dir.digital", "starts": "2026-12-01", "ends": "2026-12-31", "reason": "leave"}
+        assert client.post("/delegations/options", json=lend).status_code == 403
         assert client.post("/signout", data={}).status_code == 403
         assert len(history(ws)) == before
         assert client.get("/").status_code == 200  # still signed in: the refused sign-out did nothing
