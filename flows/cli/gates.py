@@ -19,6 +19,7 @@ from musharaka.flows.views import overview
 from musharaka.stages.plans import STAGES
 from musharaka.state.db import session_scope
 from musharaka.state.events import as_utc
+from musharaka.state.registry import in_force_if_any
 from musharaka.state.settings import get_settings
 from musharaka.state.signing import SignedDecision, fingerprint, new_key_pair
 
@@ -235,7 +236,7 @@ def review(now: datetime, campaign_id: str, stage: str, as_json: bool) -> None:
     plans = records.load_plan_set()
     with session_scope() as session:
         gate = decisions.gate_to_decide(campaign_id, stage, session=session)
-        view = overview.gate_view(gate, now, session=session, registry=plans.registry)
+        view = overview.gate_view(gate, now, session=session, registry=in_force_if_any(plans.registry, session=session))
         run = records.stage_run(campaign_id, stage, gate.attempt, session=session)
     documents = [
         {**document, "intact": overview.file_digest(document_path(document["path"])) == document["digest"]}
@@ -270,7 +271,13 @@ def gates(now: datetime, pending: bool, overdue: bool, as_json: bool) -> None:
     """
     plans = records.load_plan_set()
     with session_scope() as session:
-        rows = overview.gate_rows(pending=pending, overdue=overdue, now=now, registry=plans.registry, session=session)
+        rows = overview.gate_rows(
+            pending=pending,
+            overdue=overdue,
+            now=now,
+            registry=in_force_if_any(plans.registry, session=session),
+            session=session,
+        )
     if as_json:
         emit([row.model_dump(mode="json") for row in rows])
     elif not rows:

@@ -10,6 +10,7 @@ from musharaka.flows.cli.common import passphrase
 from musharaka.flows.engine import people, records
 from musharaka.flows.engine.identity import acting_person
 from musharaka.state.db import session_scope, transaction
+from musharaka.state.registry import in_force
 from musharaka.state.settings import DEFAULT_PUBLIC_URL, Settings, get_settings
 
 
@@ -62,7 +63,7 @@ def list_people() -> None:
     if plans.registry is None:
         raise records.Refused("no people registry (plans/approvers.yaml)")
     with session_scope() as session:
-        registry = people.in_force(plans.registry, session=session)
+        registry = in_force(plans.registry, session=session)
     for person in registry.approvers:
         click.echo(
             f"{person.id:<20} {','.join(person.duties):<28} roles: {','.join(person.roles) or '-':<32} "

@@ -7,7 +7,6 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from musharaka.flows.engine import people
 from musharaka.flows.engine.records import Refused, campaign_state
 from musharaka.flows.engine.signatures import verify_signature
 from musharaka.stages.approvers import ApproversRegistry
@@ -25,6 +24,7 @@ from musharaka.state.events import (
 )
 from musharaka.state.log import append
 from musharaka.state.projection import approvals, gate_policy, open_gate
+from musharaka.state.registry import in_force
 from musharaka.state.signing import SignedDecision
 from musharaka.state.tables import Event, Gate
 
@@ -129,7 +129,7 @@ def decide(
 ) -> Gate | None:
     """Verify a signed approval, rejection or extension and record it; Refused says why it cannot be."""
     campaign_state(campaign_id, session=session)
-    registry = people.in_force(registry, session=session)  # with the passkeys enrolled in the browser
+    registry = in_force(registry, session=session)  # with the passkeys enrolled in the browser
     registry_digest = record_registry(registry, now=now, session=session)
     verify_signature(signed, registry, now)
     target = _decidable(campaign_id, signed, plan, session=session)

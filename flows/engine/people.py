@@ -1,15 +1,15 @@
-"""People and their passkeys: one-time invitations, enrolment, and the registry as it is in force.
+"""People and their passkeys: one-time invitations, enrolment, and delegations signed in the service.
 
-The registry file names people and their duties; the passkeys they enrol in the browser are events of
-the registry's chain, so a passkey is in force from the moment it was made, before anyone edits the
-file. The file stays the authority: a passkey it lists (with `revoked_at`, say) overrides the event.
+The registry file names people and their duties; the passkeys they enrol in the browser and the
+delegations they sign are events of the registry's chain, in force from the moment they are made,
+before anyone edits the file (`state.registry.in_force`).
 """
 
 import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from musharaka.flows.engine.records import Refused
 from musharaka.stages.approvers import Approver, ApproversRegistry, Delegation, Passkey, registry_problems
@@ -24,7 +24,7 @@ from musharaka.state.events import (
 from musharaka.state.log import append
 from musharaka.state.passkeys import Assertion
 from musharaka.state.proof import delegation_problem
-from musharaka.state.tables import Event
+from musharaka.state.registry import in_force, of_type
 
 INVITATION_LIFE = timedelta(days=1)
 
@@ -54,22 +54,17 @@ def invite(registry: ApproversRegistry, person_id: str, *, actor: str, now: date
     return secret
 
 
-def _of_type(type_: str, *, session: Session) -> list[Event]:
-    query = select(Event).where(Event.campaign_id == REGISTRY_CHAIN, Event.type == type_)
-    return list(session.exec(query.order_by(col(Event.seq))))
-
-
 def invitation(secret: str, *, now: datetime, session: Session) -> PersonInvited:
     """The invitation a link's secret opens, or a refusal: unknown, used, or expired."""
     wanted = secret_digest(secret)
     found = None
-    for event in _of_type(PersonInvited.TYPE, session=session):
+    for event in of_type(PersonInvited.TYPE, session=session):
         payload = payload_of(event)
         if isinstance(payload, PersonInvited) and secrets.compare_digest(payload.invitation, wanted):
             found = payload
     if found is None:
         raise Refused("this enrolment link is not one the administrator made", "unknown-invitation")
-    for event in _of_type(PasskeyEnrolled.TYPE, session=session):
+    for event in of_type(PasskeyEnrolled.TYPE, session=session):
         payload = payload_of(event)
         if isinstance(payload, PasskeyEnrolled) and payload.invitation == found.invitation:
             raise Refused("this enrolment link was used already: ask for a new one", "invitation-used")
@@ -94,48 +89,6 @@ def enrol(secret: str, registry: ApproversRegistry, made: Passkey, *, now: datet
     )
     append(REGISTRY_CHAIN, enrolled, actor=invited.person, at=now, session=session)
     return passkey
-
-
-def enrolled_passkeys(*, session: Session) -> list[tuple[str, Passkey]]:
-    """Every passkey enrolled in the browser, with its person, oldest first."""
-    found = []
-    for event in _of_type(PasskeyEnrolled.TYPE, session=session):
-        payload = payload_of(event)
-        if isinstance(payload, PasskeyEnrolled):
-            found.append((payload.person, Passkey.model_validate(payload.passkey)))
-    return found
-
-
-def recorded_delegations(*, session: Session) -> list[Delegation]:
-    """Every delegation an approver recorded in the service, oldest first."""
-    found = []
-    for event in _of_type(DelegationRecorded.TYPE, session=session):
-        payload = payload_of(event)
-        if isinstance(payload, DelegationRecorded):
-            found.append(Delegation.model_validate(payload.delegation))
-    return found
-
-
-def in_force(registry: ApproversRegistry, *, session: Session) -> ApproversRegistry:
-    """The registry file with the passkeys enrolled and the delegations recorded in the service since;
-    the file's own entry for a credential wins."""
-    enrolled = enrolled_passkeys(session=session)
-    delegations = recorded_delegations(session=session)
-    if not enrolled and not delegations:
-        return registry
-    people = []
-    for person in registry.approvers:
-        listed = {p.credential_id for p in person.passkeys}
-        added = tuple(p for who, p in enrolled if who == person.id and p.credential_id not in listed)
-        people.append(person.model_copy(update={"passkeys": person.passkeys + added}) if added else person)
-    known = {a.id for a in registry.approvers}
-    in_file = {(d.delegator, d.delegate, d.starts) for d in registry.delegations}  # the file's entry wins
-    lent = tuple(
-        d
-        for d in delegations
-        if (d.delegator, d.delegate, d.starts) not in in_file and {d.delegator, d.delegate} <= known
-    )
-    return registry.model_copy(update={"approvers": tuple(people), "delegations": registry.delegations + lent})
 
 
 MAX_DELEGATION = timedelta(days=90)

@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 from musharaka.flows.planfiles.loading import PlanSet
 from musharaka.flows.views import overview
 from musharaka.state.events import WindowExtended, as_utc, events_of, payload_of
+from musharaka.state.registry import in_force_if_any
 from musharaka.state.tables import CampaignState, Gate
 
 PRODID = "-//Musharaka//e-participation programme//EN"
@@ -125,9 +126,10 @@ def programme_calendar(plans: PlanSet, *, lang: str, now: datetime, session: Ses
         c.campaign_id: (c.title_ar if lang == "ar" else c.title_en, c.timezone)
         for c in session.exec(select(CampaignState))
     }
+    registry = in_force_if_any(plans.registry, session=session)
     for gate in session.exec(select(Gate).where(Gate.status == "open")):
         title, zone = titles[gate.campaign_id]
-        view = overview.gate_view(gate, now, session=session, registry=plans.registry)
+        view = overview.gate_view(gate, now, session=session, registry=registry)
         event = icalendar.Event()
         event.add("uid", f"{gate.campaign_id}.{gate.stage}.{gate.attempt}.gate@{DOMAIN}")
         event.add("dtstamp", now)

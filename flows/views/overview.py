@@ -15,6 +15,7 @@ from musharaka.stages.gates import NoAuthority, authority
 from musharaka.stages.plans import GatePolicy, Window
 from musharaka.state.events import as_utc, events_of, payload_of
 from musharaka.state.projection import approvals, gate_policy, open_gate
+from musharaka.state.registry import in_force_if_any
 from musharaka.state.tables import CampaignState, Event, Gate, GateDecision
 
 
@@ -159,6 +160,7 @@ def status_rows(plans: PlanSet, *, now: datetime, session: Session) -> list[Stat
     gates = {g.campaign_id: g for g in session.exec(select(Gate).where(Gate.status == "open"))}
     approved = _approvals_of_open_gates(session)
     deciders: Deciders = {}
+    registry = in_force_if_any(plans.registry, session=session)  # with the passkeys and delegations of the service
     for campaign in started.values():
         gate = gates.get(campaign.campaign_id)
         done = approved.get((gate.campaign_id, gate.stage, gate.attempt), []) if gate else []
@@ -171,7 +173,14 @@ def status_rows(plans: PlanSet, *, now: datetime, session: Session) -> list[Stat
                 attempt=campaign.attempt,
                 status=campaign.status,
                 detail=campaign.detail,
-                gate=gate_view(gate, now, session=session, registry=plans.registry, approved_by=done, deciders=deciders)
+                gate=gate_view(
+                    gate,
+                    now,
+                    session=session,
+                    registry=registry,
+                    approved_by=done,
+                    deciders=deciders,
+                )
                 if gate
                 else None,
                 window=_window(

@@ -48,6 +48,7 @@ from musharaka.state.log import append
 from musharaka.state.passkeys import Assertion, algorithm_of, b64url, challenge_of, from_b64url
 from musharaka.state.projection import gate_policy
 from musharaka.state.proof import delegation_message
+from musharaka.state.registry import in_force
 from musharaka.state.settings import DEFAULT_PUBLIC_URL, get_settings, package_folder
 from musharaka.state.signing import PASSKEY, SignedDecision
 from musharaka.state.tables import Event
@@ -117,7 +118,7 @@ class Workspace:
     def registry(self, plans: PlanSet, session: Session) -> ApproversRegistry:
         if plans.registry is None:
             raise records.Refused("no people registry (plans/approvers.yaml)")
-        return people.in_force(plans.registry, session=session)
+        return in_force(plans.registry, session=session)
 
 
 def create_app(runs: Runs | None = None, *, now: Callable[[], datetime] = clock) -> FastAPI:
