@@ -22,7 +22,10 @@ def people_group() -> None:
 @people_group.command()
 @click.argument("person_id")
 @click.option(
-    "--as", "admin", metavar="ID", help="The administrator inviting, proven with --key (default: the operator)."
+    "--as",
+    "admin",
+    metavar="ID",
+    help="The registry administrator inviting, proven with --key (default: the operator).",
 )
 @click.option(
     "--key", "key_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Their private key."
@@ -42,9 +45,7 @@ def invite(
     if plans.registry is None:
         raise records.Refused("no people registry (plans/approvers.yaml) to invite from")
     registry = plans.registry
-    actor = acting_person(
-        admin, key_path, passphrase(passphrase_file), owner="administrator", registry=registry, now=now
-    )
+    actor = acting_person(admin, key_path, passphrase(passphrase_file), owner="operator", registry=registry, now=now)
     if admin is not None and "administrator" not in people.person_of(registry, admin).duties:
         raise records.Refused(f"{admin} is not an administrator in the people registry", "not-an-administrator")
     secret = transaction(lambda session: people.invite(registry, person_id, actor=actor, now=now, session=session))

@@ -133,4 +133,4 @@ def test_an_invitation_is_recorded_as_the_administrator_only_with_their_key(ws: 
         assert done.exit_code == 0, done.stderr
     with session_scope() as session:
         invited = [(e.actor, e.type) for e in events_of("_registry", session=session)]
-    assert invited == [("it.administrator", "person.invited"), ("administrator", "person.invited")]
+    assert invited == [("it.administrator", "person.invited"), ("operator", "person.invited")]
