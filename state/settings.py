@@ -3,6 +3,7 @@
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -37,6 +38,8 @@ class Settings(BaseSettings):
     pseudonym_key: str = ""
     pseudonym_key_file: Path = Path("var/pseudonym.key")
     timezone: str = "Asia/Muscat"
+    # the digits of numbers in Arabic documents and pages: "latn" Western (0-9), "arab" Arabic-Indic (٠-٩)
+    digits: Literal["latn", "arab"] = "latn"
     debug: bool = False
     # `--now` moves a command's clock: allowed only to `demo`, `replay` and where this is set on purpose
     # (the test suite). Anything else acts at the clock's time, and the service always does.
