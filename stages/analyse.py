@@ -4,7 +4,7 @@ import difflib
 import hashlib
 import random
 from datetime import datetime
-from typing import Literal, cast
+from typing import Literal, NamedTuple, cast
 
 import pandas as pd
 from pydantic import ConfigDict, Field
@@ -66,12 +66,16 @@ class Interval(StageModel):
 
 
 class CrossTab(StageModel):
-    """A question's answers split by a segment: per segment value, respondents choosing each option."""
+    """A question's answers split by a segment: per segment value, respondents choosing each option.
+
+    Segment values come in the plan's order of its audiences (for the audience), else in alphabetical order,
+    with "" (no value given) last."""
 
     by: str  # "audience" or a segment field
     respondents: dict[str, int]  # segment value -> respondents who answered
     counts: dict[str, dict[str, int]]  # segment value -> option id (or scale point) -> respondents
     means: dict[str, float] = Field(default_factory=dict)  # likert and number: segment value -> mean
+    name: Bilingual | None = None  # a segment field's name, from its headers in the plan; None for the audience
 
 
 class QuestionResult(StageModel):
@@ -145,7 +149,8 @@ class TextResult(StageModel):
     repeated_texts: int  # distinct texts given more than once
     near_duplicates: int  # answers nearly repeating another (not counting exact repeats)
     near_groups: int
-    terms_ar: dict[str, int]  # term -> answers using it, most frequent first
+    # term, in the spelling used most (grouped by its normalised form) -> answers using it, most frequent first
+    terms_ar: dict[str, int]
     terms_en: dict[str, int]
 
 
@@ -221,7 +226,7 @@ def run(inputs: Inputs, plan: CampaignPlan, now: datetime) -> Outputs:
 
 def analysis(contributions: pd.DataFrame, plan: CampaignPlan, conducted: conduct.Outputs) -> Analysis:
     """Every figure the plan's kind and questions call for, computed on the contributions frame."""
-    segments = ["audience", *(frame.SEGMENT + f for f in plan.analysis.segments)]
+    segments = [_audience(plan), *(_segment(plan, f) for f in plan.analysis.segments)]
     results = tuple(_question(q, contributions, segments) for q in plan.instrument)
     return Analysis(
         results=results,
@@ -236,11 +241,32 @@ def analysis(contributions: pd.DataFrame, plan: CampaignPlan, conducted: conduct
     )
 
 
+class _By(NamedTuple):
+    """A column to cross-tabulate by, its name for readers and the order of its values the plan gives."""
+
+    column: str
+    name: Bilingual | None
+    order: tuple[str, ...] = ()
+
+
+def _audience(plan: CampaignPlan) -> _By:
+    return _By("audience", None, tuple(a.id for a in plan.audiences))
+
+
+def _segment(plan: CampaignPlan, field: str) -> _By:
+    """A segment field named by its headers in the plan: the first in Arabic script for Arabic readers, the
+    first in Latin script for English ones, else its id."""
+    headers = next((s.columns for s in plan.ingest.segments if s.id == field), ())
+    arabic = next((h for h in headers if text.is_arabic(h)), field)
+    latin = next((h for h in headers if text.is_latin(h) and not text.is_arabic(h)), field)
+    return _By(frame.SEGMENT + field, Bilingual(ar=arabic, en=latin))
+
+
 def _interval(bounds: tuple[float, float] | None, method: Literal["t", "wilson"], digits: int = 4) -> Interval | None:
     return Interval(low=round(bounds[0], digits), high=round(bounds[1], digits), method=method) if bounds else None
 
 
-def _question(question: Question, contributions: pd.DataFrame, segments: list[str]) -> QuestionResult:
+def _question(question: Question, contributions: pd.DataFrame, segments: list[_By]) -> QuestionResult:
     values = frame.answers(contributions, question.id)
     mask = frame.given(values)
     answered = int(mask.sum())
@@ -286,13 +312,13 @@ def _question(question: Question, contributions: pd.DataFrame, segments: list[st
 
 
 def _crosstab(
-    contributions: pd.DataFrame, chosen: pd.Series, by: str, options: dict[str, int], numbers: pd.Series | None = None
+    contributions: pd.DataFrame, chosen: pd.Series, by: _By, options: dict[str, int], numbers: pd.Series | None = None
 ) -> CrossTab:
     """`chosen` holds one row per choice, indexed like `contributions` (repeated for multi-select)."""
-    name = by.removeprefix(frame.SEGMENT)
-    if by not in contributions.columns:
-        return CrossTab(by=name, respondents={}, counts={})
-    column = contributions[by].fillna("").astype(str)
+    name = by.column.removeprefix(frame.SEGMENT)
+    if by.column not in contributions.columns:
+        return CrossTab(by=name, respondents={}, counts={}, name=by.name)
+    column = contributions[by.column].fillna("").astype(str)
     group = column.loc[chosen.index]
     # pairs counted as arrays: a multi-select repeats a respondent's index, which pandas will not align on
     pairs = pd.DataFrame({"group": group.to_numpy(), "option": chosen.to_numpy()}).value_counts()
@@ -301,12 +327,19 @@ def _crosstab(
         value, option = cast(tuple[str, str], key)  # the (group, option) pair of the two-column count
         table.setdefault(str(value), {})[str(option)] = int(n)
     respondents = column.loc[chosen.index.unique()].value_counts()
-    counts = {value: {o: table[value].get(o, 0) for o in options} for value in sorted(table)}
+    rank = {value: i for i, value in enumerate(by.order)}
+    values = sorted(table, key=lambda v: (v == "", rank.get(v, len(rank)), v))
+    counts = {value: {o: table[value].get(o, 0) for o in options} for value in values}
     means = {}
     if numbers is not None:
-        means = {str(k): round(float(v), 3) for k, v in numbers.groupby(group).mean().sort_index().items()}
+        mean = numbers.groupby(group).mean()
+        means = {value: round(float(mean[value]), 3) for value in values if value in mean.index}
     return CrossTab(
-        by=name, respondents={str(k): int(v) for k, v in sorted(respondents.items())}, counts=counts, means=means
+        by=name,
+        respondents={value: int(respondents[value]) for value in values if value in respondents.index},
+        counts=counts,
+        means=means,
+        name=by.name,
     )
 
 
@@ -410,10 +443,12 @@ def _budget(contributions: pd.DataFrame, plan: CampaignPlan, rule: BudgetRule) -
 
 def _text(question: Question, contributions: pd.DataFrame, plan: CampaignPlan) -> TextResult:
     values = frame.answers(contributions, question.id)
-    normalised = text.normalise_all(values[frame.given(values)])
+    given = values[frame.given(values)]
+    normalised = text.normalise_all(given)
     normalised = normalised[normalised != ""]
     settings = plan.analysis
-    arabic, english = text.terms(normalised, settings.stop_words, settings.top_terms)
+    shown = text.spellings(given.loc[normalised.index])
+    arabic, english = text.terms(normalised, settings.stop_words, settings.top_terms, shown)
     exact, repeated = text.exact_duplicates(normalised)
     near, groups = text.near_duplicates(normalised, settings.near_duplicate)
     return TextResult(

@@ -61,10 +61,10 @@ class Outputs(StageModel):
     closes_at: datetime
     timezone: str
     total: int
-    by_channel: dict[str, int]
-    by_audience: dict[str, int]
+    by_channel: dict[str, int]  # in the plan's order of channels
+    by_audience: dict[str, int]  # in the plan's order of audiences
     by_day: dict[str, int]
-    answered: dict[str, int]
+    answered: dict[str, int]  # question id -> contributions answering it, in the plan's order
     kpis: tuple[KpiProgress, ...]
 
 
@@ -80,8 +80,8 @@ def run(inputs: Inputs, plan: CampaignPlan, now: datetime) -> Outputs:
     contributions = inputs.contributions
     if contributions.empty:
         raise MissingInputs(["conduct.contributions: no contributions were submitted for this campaign"])
-    by_channel = _counts(contributions["channel"])
-    by_audience = _counts(contributions["audience"])
+    by_channel = _counts(contributions["channel"], plan.channels)
+    by_audience = _counts(contributions["audience"], tuple(a.id for a in plan.audiences))
     by_day = _counts(days_of(contributions, plan.window.timezone))
     answered = {q.id: int(frame.given(frame.answers(contributions, q.id)).sum()) for q in plan.instrument}
     return Outputs(
@@ -102,9 +102,12 @@ def days_of(contributions: pd.DataFrame, zone: str) -> pd.Series:
     return contributions["submitted_at"].dt.tz_convert(zone).dt.tz_localize(None).dt.normalize()
 
 
-def _counts(values: pd.Series) -> dict[str, int]:
+def _counts(values: pd.Series, order: tuple[str, ...] = ()) -> dict[str, int]:
+    """Per value, how many: in the plan's `order`, then the values it does not list, in sorted order."""
     counts = values.value_counts(sort=False).sort_index()
-    return {k.strftime("%Y-%m-%d") if isinstance(k, pd.Timestamp) else str(k): int(v) for k, v in counts.items()}
+    named = {k.strftime("%Y-%m-%d") if isinstance(k, pd.Timestamp) else str(k): int(v) for k, v in counts.items()}
+    rank = {value: i for i, value in enumerate(order)}
+    return dict(sorted(named.items(), key=lambda item: rank.get(item[0], len(rank))))
 
 
 def _progress(

@@ -5,11 +5,15 @@ alef) removed; alef variants أ إ آ ٱ to ا; alef maksura ى to ي; ta marbut
 except in the Hijri-year abbreviation هـ (`1445هـ`, `1445 هـ`, `بتاريخ هـ`), which stays; decorative
 tatweel inside or after a word (`جمـيل`, `هـذا`) goes;
 English lower-cased; anything that is not a letter or digit becomes a space; runs of spaces collapse.
+
+Normalising is for grouping only: a term is shown in the spelling its writers used most (`spellings`), so a
+reader sees الخدمة and ممتازة, not the grouping keys الخدمه and ممتازه.
 """
 
 import re
 import zlib
 from collections import Counter
+from collections.abc import Mapping
 from functools import cache
 from importlib import resources
 
@@ -23,6 +27,9 @@ _TASHKEEL = re.compile("[\u064b-\u0652\u0670]")
 # start) followed by a tatweel that ends the word, as in `1445هـ`, `26 هـ`
 _TATWEEL = re.compile(r"(?<![\s\d]ه)(?<!^ه)\u0640|\u0640(?=\w)")
 _NOT_WORD = re.compile(r"[^\w\u0640]+|_")
+# the same word boundaries in a text not yet normalised: tashkeel is removed before `_NOT_WORD` splits, so
+# here it belongs to the word it sits on
+_NOT_WORD_RAW = re.compile(r"[^\w\u0640\u064b-\u0652\u0670]+|_")
 _ARABIC = re.compile("[\u0621-\u064a]")
 _LATIN = re.compile("[a-z]")
 
@@ -47,6 +54,16 @@ def normalise_all(texts: pd.Series) -> pd.Series:
     return texts.astype(str).map(mapping).astype(object)
 
 
+def is_arabic(text: str) -> bool:
+    """Whether the text has an Arabic letter."""
+    return bool(_ARABIC.search(text))
+
+
+def is_latin(text: str) -> bool:
+    """Whether the text has a Latin letter."""
+    return bool(_LATIN.search(text.lower()))
+
+
 @cache
 def stop_words() -> frozenset[str]:
     """The shipped Arabic and English stop-word lists, normalised."""
@@ -58,10 +75,35 @@ def stop_words() -> frozenset[str]:
     return frozenset(words)
 
 
-def terms(normalised: pd.Series, extra_stop_words: tuple[str, ...] = (), top: int = 20) -> tuple[Counter[str], ...]:
+def spellings(texts: pd.Series) -> dict[str, str]:
+    """Each normalised word of the texts -> the spelling its writers used most, for showing it.
+
+    A spelling is the word as written, without the punctuation around it, its tashkeel (a case ending
+    depends on the sentence, not the word) or decorative tatweel. Every occurrence counts, repeats included;
+    ties go to the lower-case spelling, then the lowest in code-point order (ة before ه, أ before ا)."""
+    given = texts.astype(str).value_counts()  # each distinct text once, weighted by how often it was given
+    tokens = pd.Series(given.index, dtype=object).str.split(_NOT_WORD_RAW).explode()
+    tokens = tokens[tokens.str.len() > 0]
+    if tokens.empty:
+        return {}
+    plain = tokens.str.replace(_TASHKEEL, "", regex=True).str.replace(_TATWEEL, "", regex=True)
+    weighted = pd.Series(given.to_numpy()[tokens.index.to_numpy()], index=plain.to_numpy()).groupby(level=0).sum()
+    table = pd.DataFrame({"shown": weighted.index.astype(str), "uses": weighted.to_numpy()})
+    table["word"] = normalise_all(table["shown"])
+    table["cased"] = table["shown"] != table["shown"].str.lower()
+    table = table[(table["word"] != "") & ~table["word"].str.contains(" ", regex=False)]
+    table = table.sort_values(["word", "uses", "cased", "shown"], ascending=[True, False, True, True], kind="stable")
+    first = table.drop_duplicates("word")
+    return dict(zip(first["word"].tolist(), first["shown"].tolist(), strict=True))
+
+
+def terms(
+    normalised: pd.Series, extra_stop_words: tuple[str, ...] = (), top: int = 20, shown: Mapping[str, str] | None = None
+) -> tuple[Counter[str], ...]:
     """The most frequent terms (Arabic, English), stop words, single letters and bare numbers left out.
 
-    A term counts once per text it appears in (how many contributions mention it)."""
+    A term counts once per text it appears in (how many contributions mention it). Terms are grouped by
+    their normalised form and keyed by `shown`'s spelling of it when given (see `spellings`)."""
     stop = stop_words() | {normalise(w) for w in extra_stop_words}
     texts = normalised.value_counts()  # each distinct text once, weighted by how often it was given
     tokens = pd.Series(texts.index, dtype=object).str.split().map(set).explode().dropna()
@@ -71,7 +113,11 @@ def terms(normalised: pd.Series, extra_stop_words: tuple[str, ...] = (), top: in
     counts = counts.loc[keep]
     arabic = counts[[bool(_ARABIC.search(t)) for t in counts.index]].head(top)
     english = counts[[bool(_LATIN.search(t)) for t in counts.index]].head(top)
-    return Counter({str(k): int(v) for k, v in arabic.items()}), Counter({str(k): int(v) for k, v in english.items()})
+    spelt = shown or {}
+    return (
+        Counter({spelt.get(str(k), str(k)): int(v) for k, v in arabic.items()}),
+        Counter({spelt.get(str(k), str(k)): int(v) for k, v in english.items()}),
+    )
 
 
 def themes(normalised: pd.Series, keywords: dict[str, tuple[str, ...]]) -> dict[str, int]:

@@ -22,23 +22,108 @@ def document(plan: cases.CampaignPlan, rows: list[dict], lang: str) -> str:
     return render("analyse", outputs, plan, attempt=1, lang=lang, now=NOW)
 
 
-def bar_rows(html: str) -> list[tuple[float, str, float]]:
-    """(label x, label anchor, bar x) of each bar of the first bar chart."""
-    chart = html[html.index('<svg xmlns="http://www.w3.org/2000/svg" class="chart"') :]
-    chart = chart[: chart.index("</svg>")]
-    labels = re.findall(r'<text x="([\d.]+)" y="[\d.]+" text-anchor="(\w+)" font-size="12">', chart)
-    bars = re.findall(r'<rect x="([\d.]+)"', chart)
-    return [(float(x), anchor, float(b)) for (x, anchor), b in zip(labels, bars, strict=True)]
+def bar_charts(html: str) -> list[list[tuple[str, float, int]]]:
+    """Each bar chart's rows: (label, bar width in % of its cell, figure)."""
+    charts = re.findall(r'<table class="chart bars".*?</table>', html, flags=re.S)
+    row = re.compile(
+        r'<th scope="row"[^>]*>(.*?)</th><td[^>]*>(?:<span class="bar" style="[^"]*width: ([\d.]+)%[^"]*"></span> )?'
+        r'<span class="num">(\d+)</span>'
+    )
+    return [[(name, float(width or 0), int(n)) for name, width, n in row.findall(chart)] for chart in charts]
 
 
-def test_arabic_charts_put_labels_on_the_right_and_bars_grow_leftwards_english_the_reverse() -> None:
+def test_bar_charts_are_page_text_as_wide_as_the_page_bars_proportional_to_the_figures() -> None:
     arabic = document(cases.SURVEY, cases.SURVEY_ROWS, "ar")
     english = document(cases.SURVEY, cases.SURVEY_ROWS, "en")
     assert 'dir="rtl"' in arabic and 'dir="ltr"' in english
-    for label_x, anchor, bar_x in bar_rows(arabic):
-        assert anchor == "end" and label_x > 500 and bar_x < 330  # labels at the right edge, bars to their left
-    for label_x, anchor, bar_x in bar_rows(english):
-        assert anchor == "end" and label_x < 190 and bar_x == 190  # labels at the left, bars start after them
+    # labels are HTML text in the page's direction (right to left in Arabic, so bars grow leftwards), shaped
+    # as the page is: no word is left to an SVG's text, which not every renderer shapes for Arabic
+    svgs = re.findall(r"<svg.*?</svg>", arabic, flags=re.S)
+    assert not any(re.search("[\u0621-\u064a]", re.sub(r'aria-label="[^"]*"', "", svg)) for svg in svgs)
+    channels, _overall, _services, ease = bar_charts(arabic)[:4]
+    # by channel: website 3, e-survey 1; the longest bar is 82% of its cell, the others in proportion
+    assert channels == [("الموقع الإلكتروني", 82.0, 3), ("الاستبيانات الإلكترونية", 27.3, 1)]
+    assert ease == [("سهلة", 82.0, 2), ("مقبولة", 0.0, 0), ("صعبة", 41.0, 1)]
+    assert 'style="table-layout: fixed; width: 100%' in arabic and "text-align: right" in arabic
+    assert "text-align: left" in english
+
+
+def test_likert_answers_are_labelled_with_the_scales_words_in_the_chart_and_the_cross_tab() -> None:
+    arabic = document(cases.SURVEY, cases.SURVEY_ROWS, "ar")
+    english = document(cases.SURVEY, cases.SURVEY_ROWS, "en")
+    # answers 5, 4, 2, 4 on a five-point scale
+    overall = bar_charts(english)[1]
+    assert [(name, n) for name, _, n in overall] == [
+        ("1 · Very low", 0),
+        ("2 · Low", 1),
+        ("3 · Moderate", 0),
+        ("4 · High", 2),
+        ("5 · Very high", 1),
+    ]
+    # in Arabic a right-to-left mark leads, so the number stands at the right of the words
+    assert [name for name, _, _ in bar_charts(arabic)[1]][4] == "&#x200f;5 · بدرجة كبيرة جداً"
+    assert "<th>&#x200f;1 · بدرجة قليلة جداً</th>" in arabic and "<th>3 · Moderate</th>" in english
+
+
+def test_cross_tabs_list_the_plans_audiences_in_its_order_by_name_and_segments_by_their_headers() -> None:
+    plan = cases.changed(
+        cases.SURVEY,
+        ingest={"segments": [{"id": "governorate", "columns": ["Governorate", "المحافظة"]}]},
+    )
+    rows = [*cases.SURVEY_ROWS, cases.record("innovators", {"overall": 3})]  # no governorate given
+    arabic = document(plan, rows, "ar")
+    tables = re.findall(r"<table>\n<tr><th>حسب (.*?)</th>.*?</table>", arabic, flags=re.S)
+    assert tables[:2] == ["الفئة", "المحافظة"]
+    overall = arabic[arabic.index("<th>حسب الفئة</th>") :]
+    # the plan lists students, researchers, innovators: not their alphabetical order
+    assert re.findall(r"<tr><td>(.*?)</td>", overall[: overall.index("</table>")]) == [
+        "الطلبة",
+        "الباحثون",
+        "المبتكرون",
+    ]
+    by_governorate = arabic[arabic.index("<th>حسب المحافظة</th>") :]
+    assert re.findall(r"<tr><td>(.*?)</td>", by_governorate[: by_governorate.index("</table>")]) == [
+        "dhofar",
+        "muscat",
+        "غير محدد",
+    ]
+    assert "<th>By Governorate</th>" in document(plan, rows, "en")
+
+
+def test_frequent_terms_are_shown_as_most_often_written_and_marked_in_their_language() -> None:
+    comments = ["الخدمة ممتازة", "الخدمه ممتازه", "الخدمة ممتازة", "Please add SMS", "please add SMS", "add sms"]
+    rows = [cases.record("students", {"improve": c}) for c in comments]
+    arabic = document(cases.SURVEY, rows, "ar")
+    terms_ar, terms_en = bar_charts(arabic)[-2:]
+    assert [(name, n) for name, _, n in terms_ar] == [("الخدمة", 3), ("ممتازة", 3)]
+    assert "الخدمه" not in arabic and "ممتازه" not in arabic
+    # SMS written so twice, sms once; Please and please once each: a tie goes to the lower case
+    assert [(name, n) for name, _, n in terms_en] == [("add", 3), ("SMS", 3), ("please", 2)]
+    # English terms in an Arabic page say so, for screen readers and for the page's language checks
+    assert '<th scope="row" lang="en"' in arabic
+
+
+def test_participation_by_day_is_as_wide_as_the_page_with_ticks_of_at_least_eleven_units() -> None:
+    arabic = document(cases.SURVEY, cases.SURVEY_ROWS, "ar")
+    svg = re.search(r'<svg xmlns="http://www.w3.org/2000/svg" class="chart"[^>]*>', arabic)
+    assert svg is not None
+    assert 'width="100%"' in svg.group() and 'viewBox="0 0 680 190"' in svg.group()
+    assert 'aria-label="حسب اليوم"' in svg.group()  # named for screen readers by its heading
+    sizes = [int(size) for size in re.findall(r'font-size="(\d+)"', arabic)]
+    assert sizes and min(sizes) >= 11
+
+
+def test_conduct_document_names_each_question_by_its_title_in_the_readers_language() -> None:
+    contributions = cases.frame.from_records(cases.SURVEY_ROWS)
+    outputs = cases.conduct.run(
+        cases.conduct.Inputs(plan=cases.PLANNED, contributions=contributions), cases.SURVEY, cases.CLOSES
+    )
+    arabic = render("conduct", outputs, cases.SURVEY, attempt=1, lang="ar", now=NOW)
+    english = render("conduct", outputs, cases.SURVEY, attempt=1, lang="en", now=NOW)
+    # services-used: three answered (an empty list is no answer)
+    assert '<td>ما الخدمات الرقمية التي استخدمتها خلال العام الماضي؟</td><td class="num">3</td>' in arabic
+    assert '<td>Which digital services have you used in the past year?</td><td class="num">3</td>' in english
+    assert "<td>services-used</td>" not in arabic and "<td>overall</td>" not in english
 
 
 def test_survey_document_shows_intervals_named_by_method_and_the_satisfaction_index() -> None:

@@ -64,7 +64,7 @@ def test_multi_select_shares_are_of_respondents_and_cross_tabs_split_by_audience
     assert services.shares["admission"] == pytest.approx(2 / 3, abs=1e-4)
     by_audience, by_governorate = services.crosstabs
     assert by_audience.by == "audience"
-    assert by_audience.respondents == {"researchers": 1, "students": 2}
+    assert by_audience.respondents == {"students": 2, "researchers": 1}
     assert by_audience.counts["students"] == {
         "admission": 2,
         "equivalency": 1,
@@ -76,6 +76,36 @@ def test_multi_select_shares_are_of_respondents_and_cross_tabs_split_by_audience
     assert by_governorate.counts["muscat"]["scholarships"] == 1
     ease = analysed(SURVEY, SURVEY_ROWS).results[2]
     assert ease.counts == {"easy": 2, "acceptable": 0, "hard": 1} and ease.answered == 3
+
+
+def test_cross_tab_rows_follow_the_plans_audiences_and_segments_are_named_by_their_headers() -> None:
+    plan = changed(
+        SATISFACTION,
+        ingest={"segments": [{"id": "governorate", "columns": ["Governorate", "المحافظة"]}]},
+        analysis={**SATISFACTION.analysis.model_dump(), "segments": ["governorate"]},
+    )
+    # the plan lists students, researchers, innovators, ...: alphabetical order would put innovators first
+    rows = [
+        record("researchers", {"overall": 2}, governorate="muscat"),
+        record("innovators", {"overall": 5}, governorate="dhofar"),
+        record("students", {"overall": 4}),  # no governorate given
+        record("students", {"overall": 5}, governorate="muscat"),
+    ]
+    by_audience, by_governorate = analysed(plan, rows).results[0].crosstabs
+    assert list(by_audience.counts) == list(by_audience.respondents) == ["students", "researchers", "innovators"]
+    assert by_audience.means == {"students": 4.5, "researchers": 2.0, "innovators": 5.0}
+    assert by_audience.name is None  # documents call it the audience in their own words
+    # segment values have no order in the plan: alphabetical, the unknown value ("") last
+    assert list(by_governorate.counts) == ["dhofar", "muscat", ""]
+    assert by_governorate.respondents == {"dhofar": 1, "muscat": 2, "": 1}
+    assert by_governorate.name is not None
+    assert (by_governorate.name.ar, by_governorate.name.en) == ("المحافظة", "Governorate")
+
+
+def test_a_segment_without_a_header_in_a_language_is_named_by_its_id_there() -> None:
+    by_governorate = analysed(SURVEY, SURVEY_ROWS).results[1].crosstabs[1]
+    assert by_governorate.name is not None
+    assert (by_governorate.name.ar, by_governorate.name.en) == ("governorate", "Governorate")
 
 
 def test_satisfaction_index_is_the_mean_of_rescaled_answers_on_zero_to_one_hundred() -> None:
@@ -212,9 +242,39 @@ def test_comments_are_counted_per_theme_with_repeats_and_frequent_terms() -> Non
     assert improve.answered == 5
     assert improve.themes == {"uploads": 4, "speed": 4}
     assert (improve.exact_duplicates, improve.repeated_texts) == (2, 2)
-    # terms count once per answer; "is", "the" are stop words, "please" a plan stop word
+    # terms count once per answer; "is", "the" are stop words, "please" a plan stop word. Shown as written:
+    # upload 3 times and Upload once, slow and SLOW once each (a tie goes to the lower case); the tashkeel of
+    # رَفْعُ المستنداتِ بطيءٌ is left out
     assert improve.terms_en == {"upload": 2, "slow": 2, "fix": 2}
     assert improve.terms_ar == {"رفع": 2, "المستندات": 2, "بطيء": 2}
+
+
+def test_frequent_terms_are_counted_by_their_normalised_form_and_shown_as_most_often_written() -> None:
+    comments = ["الخدمة ممتازة", "الخدمه ممتازه", "الخدمة ممتازة!", "خدمة إلكترونية", "خدمه الكترونيه"]
+    result = analysed(SATISFACTION, [record("students", {"improve": c}) for c in comments])
+    (improve,) = result.texts
+    # الخدمة x2 and الخدمه x1 -> 3 answers, shown الخدمة; خدمة/خدمه and إلكترونية/الكترونيه are written
+    # once each way: the tie goes to the lowest code point (ة U+0629 before ه U+0647, إ U+0625 before ا U+0627)
+    assert improve.terms_ar == {"الخدمة": 3, "ممتازة": 3, "إلكترونية": 2, "خدمة": 2}
+
+
+@pytest.mark.parametrize(
+    ("texts", "expected"),
+    [
+        (["الخدمة ممتازة", "الخدمه ممتازه", "الخدمة ممتازة"], {"الخدمه": "الخدمة", "ممتازه": "ممتازة"}),
+        (["رَفْعُ المستنداتِ", "رفعُ"], {"رفع": "رفع", "المستندات": "المستندات"}),  # tashkeel left out
+        (
+            ["جمـيلة جداً", "في عام ١٤٤٥هـ"],
+            {"جميله": "جميلة", "جدا": "جدا", "في": "في", "عام": "عام", "1445هـ": "١٤٤٥هـ"},
+        ),
+        (["Upload, SMS!", "SMS upload", "sms"], {"upload": "upload", "sms": "SMS"}),
+        ([], {}),
+    ],
+)
+def test_spellings_map_each_normalised_word_to_its_most_used_written_form(
+    texts: list[str], expected: dict[str, str]
+) -> None:
+    assert text.spellings(pd.Series(texts, dtype=object)) == expected
 
 
 def test_near_duplicates_are_texts_that_differ_by_a_little_but_not_word_for_word() -> None:

@@ -49,6 +49,10 @@ def test_at_the_closing_instant_contributions_are_counted() -> None:
     assert outputs.total == 3
     assert outputs.by_audience == {"researchers": 1, "students": 2}
     assert outputs.by_channel == {"e-survey": 1, "website": 2}
+    # in the plan's order (students before researchers, website before e-survey), not alphabetical
+    assert list(outputs.by_audience) == ["students", "researchers"]
+    assert list(outputs.by_channel) == ["website", "e-survey"]
+    assert list(outputs.answered) == [q.id for q in SATISFACTION.instrument]
     # 21:30 UTC is already the next day in Muscat
     assert outputs.by_day == {"2025-07-11": 2, "2025-07-12": 1}
     assert outputs.answered["improve"] == 0 and outputs.answered["overall"] == 3
@@ -60,3 +64,9 @@ def test_at_the_closing_instant_contributions_are_counted() -> None:
 def test_no_contributions_is_a_missing_input() -> None:
     with pytest.raises(MissingInputs, match="no contributions"):
         conduct.run(conduct.Inputs(plan=PLANNED, contributions=conduct.frame_of(())), SATISFACTION, CLOSES)
+
+
+def test_audiences_the_plan_does_not_list_are_counted_after_its_own_in_alphabetical_order() -> None:
+    records = (contribution("zeta"), contribution("researchers"), contribution("alpha"), contribution("students"))
+    outputs = conduct.run(conduct.Inputs(plan=PLANNED, contributions=conduct.frame_of(records)), SATISFACTION, CLOSES)
+    assert list(outputs.by_audience) == ["students", "researchers", "alpha", "zeta"]
