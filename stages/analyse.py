@@ -19,6 +19,7 @@ from musharaka.stages.plans import (
     DecisionMethod,
     Kind,
     Loc,
+    Prose,
     Question,
     QuestionType,
     Strict,
@@ -40,7 +41,7 @@ ACTIVITIES = (
 
 class GroupImpact(Strict):
     audience: str
-    impact: str = Field(min_length=1)
+    impact: Prose
 
 
 class Decision(Strict):
@@ -51,7 +52,7 @@ class Decision(Strict):
     not_adopted: Bilingual
     based_on_contributions: bool
     impact: tuple[GroupImpact, ...] = ()
-    expected_impact: str | None = None
+    expected_impact: Prose | None = None
 
 
 Submitted = Decision

@@ -6,7 +6,7 @@ import difflib
 
 from pydantic import BaseModel
 
-from musharaka.stages.plans import CampaignPlan, Loc, Question
+from musharaka.stages.plans import CampaignPlan, Language, Loc, Prose, Question
 from musharaka.stages.programme import quarter_bounds
 
 
@@ -172,3 +172,21 @@ def _analysis_problems(plan: CampaignPlan) -> list[tuple[Loc, str]]:
                 )
             )
     return problems
+
+
+def untranslated(model: BaseModel) -> list[tuple[Loc, Language]]:
+    """Every prose of a plan or a submission given in one language only, with the language it lacks."""
+    return _untranslated(model, ())
+
+
+def _untranslated(value: object, loc: Loc) -> list[tuple[Loc, Language]]:
+    if isinstance(value, Prose):
+        return [(loc, lang) for lang in value.missing()]
+    if isinstance(value, BaseModel):
+        fields = type(value).model_fields
+        return [found for name in fields for found in _untranslated(getattr(value, name), (*loc, name))]
+    if isinstance(value, tuple | list):
+        return [found for i, item in enumerate(value) for found in _untranslated(item, (*loc, i))]
+    if isinstance(value, dict):
+        return [found for key, item in value.items() for found in _untranslated(item, (*loc, str(key)))]
+    return []

@@ -4,7 +4,7 @@ from datetime import datetime
 
 from musharaka.stages import analyse, announce, conduct
 from musharaka.stages.common import StageModel, activity
-from musharaka.stages.plans import Bilingual, CampaignPlan, Strict, Text
+from musharaka.stages.plans import Bilingual, CampaignPlan, Prose, Strict
 
 ACTIVITIES = (
     activity("Was the method complete and understood by staff?", "هل كانت المنهجية مكتملة ومفهومة للموظفين؟"),
@@ -21,12 +21,12 @@ ACTIVITIES = (
 class Lessons(Strict):
     """The team's answers to the guide's evaluation questions; any may be left out and submitted later."""
 
-    method_understood: Text | None = None
-    participation_drivers: Text | None = None
-    channels_served: Text | None = None
-    contributions_useful: Text | None = None
-    lessons: tuple[Text, ...] = ()
-    improvements: tuple[Text, ...] = ()
+    method_understood: Prose | None = None
+    participation_drivers: Prose | None = None
+    channels_served: Prose | None = None
+    contributions_useful: Prose | None = None
+    lessons: tuple[Prose, ...] = ()
+    improvements: tuple[Prose, ...] = ()
 
 
 Submitted = Lessons
@@ -66,9 +66,9 @@ class Outputs(StageModel):
     influenced_decision: bool
     timings: tuple[StageTiming, ...]
     reworks: int
-    answers: dict[str, str | None]  # the team's answer per question id of TEAM_QUESTIONS (None: not answered)
-    lessons: tuple[str, ...]
-    improvements: tuple[str, ...]
+    answers: dict[str, Prose | None]  # the team's answer per question id of TEAM_QUESTIONS (None: not answered)
+    lessons: tuple[Prose, ...]
+    improvements: tuple[Prose, ...]
     unanswered: tuple[str, ...]
 
 

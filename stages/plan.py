@@ -17,6 +17,7 @@ from musharaka.stages.plans import (
     Influencer,
     Milestone,
     Party,
+    Prose,
     Resource,
     Tool,
 )
@@ -48,14 +49,15 @@ REQUIRED = {
 
 class Inputs(StageModel):
     prepare: prepare.Outputs
-    lessons: dict[str, str] = Field(default_factory=dict)  # the lessons register: id -> lesson or improvement proposal
+    # the lessons register: id -> lesson or improvement proposal
+    lessons: dict[str, Prose] = Field(default_factory=dict)
 
 
 class Outputs(StageModel):
     """The campaign implementation plan."""
 
     goal: Bilingual
-    detailed_objective: str
+    detailed_objective: Prose
     segments: tuple[Audience, ...]
     stakeholders: tuple[Party, ...]
     experts: tuple[Expert, ...]
@@ -68,18 +70,18 @@ class Outputs(StageModel):
     budget_total: float
     slogan: Bilingual
     key_messages: tuple[Bilingual, ...]
-    reach: tuple[str, ...]
-    analysis_method: str
+    reach: tuple[Prose, ...]
+    analysis_method: Prose
     decision_method: DecisionMethod
-    results_communication: str
+    results_communication: Prose
     window_opens: date
     window_closes: date
     timezone: str
     questions: int
-    cited_lessons: dict[str, str] = Field(default_factory=dict)  # id -> text, from the lessons register
+    cited_lessons: dict[str, Prose] = Field(default_factory=dict)  # id -> text, from the lessons register
 
 
-def unknown_lessons(plan: CampaignPlan, register: dict[str, str]) -> list[str]:
+def unknown_lessons(plan: CampaignPlan, register: dict[str, Prose]) -> list[str]:
     """The plan's cited lesson ids the register does not hold, each as what was expected and found."""
     return [
         f"plan.cites_lessons: expected an id from the lessons register (musharaka lessons), found {cited!r}"

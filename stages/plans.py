@@ -5,10 +5,23 @@ Unknown keys are rejected everywhere, so a misspelt key is an error rather than 
 
 import re
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    GetJsonSchemaHandler,
+    SerializerFunctionWrapHandler,
+    StringConstraints,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import core_schema
 
 Stage = Literal["prepare", "plan", "conduct", "analyse", "announce", "evaluate"]
 
@@ -106,10 +119,88 @@ class Bilingual(Strict):
     en: Text
 
 
+Language = Literal["ar", "en"]
+
+
+LANGUAGES: tuple[Language, ...] = ("ar", "en")
+
+
+LANGUAGE_NAMES: dict[Language, str] = {"ar": "Arabic", "en": "English"}
+
+
+_ARABIC_LETTER = re.compile("[\u0621-\u064a\u066e-\u06d3\u06fa-\u06ff]")
+_LATIN_LETTER = re.compile("[A-Za-z\u00c0-\u024f]")
+
+
+def language_of(text: str) -> Language:
+    """The language of a text written without one: Arabic when most of its letters are Arabic, else English."""
+    return "ar" if len(_ARABIC_LETTER.findall(text)) > len(_LATIN_LETTER.findall(text)) else "en"
+
+
+class Prose(Strict):
+    """What a person writes for readers: `{ar: ..., en: ...}`, or one language marked `{ar: ...}` / `{en: ...}`.
+
+    A bare string is taken as one language, the one most of its letters are written in (see
+    `language_of`), so plan files written before prose was bilingual still load; `validate` warns
+    about every prose given in one language only, and documents mark it as not translated.
+    """
+
+    ar: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)] | None = None
+    en: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bare_string(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            if not value.strip():
+                raise ValueError("expected a text, found an empty string")
+            return {language_of(value): value}
+        if not isinstance(value, dict | Prose):
+            raise ValueError(f"expected a text, or {{ar: ..., en: ...}}, found {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _some_language(self) -> "Prose":
+        if self.ar is None and self.en is None:
+            raise ValueError("expected the text in Arabic (ar), English (en) or both, found neither")
+        return self
+
+    @model_serializer(mode="wrap")
+    def _given_only(self, handler: SerializerFunctionWrapHandler) -> dict[str, str]:
+        return {lang: text for lang, text in handler(self).items() if text is not None}
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        text = {"type": "string", "minLength": 1}
+        both = handler.resolve_ref_schema(handler(schema))
+        both.pop("description", None)
+        both.update(properties={"ar": text, "en": text}, minProperties=1)
+        one = {**text, "description": "one language: Arabic when most of its letters are, else English"}
+        return {"anyOf": [both, one], "description": cls.__doc__.splitlines()[0] if cls.__doc__ else ""}
+
+    def missing(self) -> tuple[Language, ...]:
+        """The languages it is not given in."""
+        return tuple(lang for lang in LANGUAGES if getattr(self, lang) is None)
+
+    def __str__(self) -> str:
+        """English where given (the CLI's language), else Arabic."""
+        return self.en or self.ar or ""
+
+
+def _blank_is_unanswered(value: Any) -> Any:
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+# An answer left blank (an empty string) is an answer not given, as before prose was bilingual.
+Answer = Annotated[Prose | None, BeforeValidator(_blank_is_unanswered)]
+
+
 class Audience(Strict):
     id: Id
     name: Bilingual
-    traits: str | None = None
+    traits: Prose | None = None
 
 
 class Window(Strict):
@@ -256,46 +347,46 @@ class AnalysisSection(Strict):
 class Readiness(Strict):
     """The guide's four preparation questions (8.1.1); unanswered ones stop the prepare stage."""
 
-    objective: str | None = None
-    management_support: str | None = None
-    institutional_readiness: str | None = None
-    audience_readiness: str | None = None
+    objective: Answer = None
+    management_support: Answer = None
+    institutional_readiness: Answer = None
+    audience_readiness: Answer = None
 
 
 class PrepareSection(Strict):
     subject: Bilingual
-    audience_knowledge: str | None = None
+    audience_knowledge: Prose | None = None
     readiness: Readiness = Readiness()
 
 
 class Party(Strict):
-    name: Text
+    name: Prose
     kind: Literal["agency", "media", "private-sector", "civil-society", "academia", "internal"]
-    role: str | None = None
+    role: Prose | None = None
 
 
 class Expert(Strict):
-    name: Text
-    field: Text
+    name: Prose
+    field: Prose
 
 
 class Influencer(Strict):
-    name: Text
-    platform: Text
+    name: Prose
+    platform: Prose
 
 
 class Milestone(Strict):
-    milestone: Text
+    milestone: Prose
     on: date
 
 
 class Resource(Strict):
-    role: Text
+    role: Prose
     count: int = Field(ge=1)
 
 
 class BudgetItem(Strict):
-    item: Text
+    item: Prose
     amount: float = Field(ge=0)
 
 
@@ -311,7 +402,7 @@ class Budget(Strict):
 class PlanSection(Strict):
     """The guide's detailed plan (8.1.2); the plan stage lists whichever answers are missing."""
 
-    detailed_objective: str | None = None
+    detailed_objective: Prose | None = None
     stakeholders: tuple[Party, ...] = ()
     experts: tuple[Expert, ...] = ()
     influencers: tuple[Influencer, ...] = ()
@@ -320,9 +411,9 @@ class PlanSection(Strict):
     budget: Budget | None = None
     slogan: Bilingual | None = None
     key_messages: tuple[Bilingual, ...] = ()
-    reach: tuple[str, ...] = ()
-    analysis_method: str | None = None
-    results_communication: str | None = None
+    reach: tuple[Prose, ...] = ()
+    analysis_method: Prose | None = None
+    results_communication: Prose | None = None
     cites_lessons: tuple[Id, ...] = Field(
         default=(), description="ids from the lessons register (musharaka lessons) this plan builds on"
     )

@@ -2,8 +2,8 @@
 
 from datetime import datetime
 
-from musharaka.stages.common import MissingInputs, StageModel, activity, blank
-from musharaka.stages.plans import Audience, Bilingual, CampaignPlan, Kind, Level, Readiness
+from musharaka.stages.common import MissingInputs, StageModel, activity
+from musharaka.stages.plans import Audience, Bilingual, CampaignPlan, Kind, Level, Prose, Readiness
 
 ACTIVITIES = (
     activity("State the campaign's objective", "تحديد هدف الحملة"),
@@ -39,24 +39,24 @@ class Outputs(StageModel):
     goal: Bilingual
     level: Level
     kind: Kind
-    readiness: dict[str, str]
-    green_light: str
+    readiness: dict[str, Prose]
+    green_light: Prose
     audience_segments: tuple[Audience, ...]
-    audience_knowledge: str | None
+    audience_knowledge: Prose | None
 
 
 def run(inputs: Inputs, plan: CampaignPlan, now: datetime) -> Outputs:
     """Confirm the four readiness answers; fail with the list of those still unanswered."""
-    answers: dict[str, str] = {}
+    answers: dict[str, Prose] = {}
     missing = []
-    for name, question in QUESTIONS.items():
-        value = getattr(inputs.submitted, name, None) if inputs.submitted else None
-        if blank(value):
+    for name, question in QUESTIONS.items():  # a blank answer was read as none (plans.Answer)
+        value: Prose | None = getattr(inputs.submitted, name, None) if inputs.submitted else None
+        if value is None:
             value = getattr(plan.prepare.readiness, name)
-        if value is None or blank(value):
+        if value is None:
             missing.append(f"prepare.readiness.{name}: {question}")
         else:
-            answers[name] = value.strip()
+            answers[name] = value
     if missing:
         raise MissingInputs(missing)
     return Outputs(

@@ -257,7 +257,16 @@ def _answer(question: Question, rng: random.Random) -> str:
 
 def _decision(plan: CampaignPlan, *, revised: bool) -> dict[str, Any]:
     impact = (
-        [{"audience": a.id, "impact": f"Addressed in the action plan for {a.name.en.lower()}."} for a in plan.audiences]
+        [
+            {
+                "audience": a.id,
+                "impact": {
+                    "ar": f"تعالج خطة العمل احتياجات {a.name.ar}.",
+                    "en": f"Addressed in the action plan for {a.name.en.lower()}.",
+                },
+            }
+            for a in plan.audiences
+        ]
         if revised
         else []
     )
@@ -276,21 +285,45 @@ def _decision(plan: CampaignPlan, *, revised: bool) -> dict[str, Any]:
         },
         "based_on_contributions": True,
         "impact": impact,
-        "expected_impact": "Fewer incomplete requests and shorter processing times within two quarters.",
+        "expected_impact": {
+            "ar": "انخفاض عدد الطلبات غير المكتملة وتقليص مدة إنجاز المعاملات خلال الربعين القادمين.",
+            "en": "Fewer incomplete requests and shorter processing times within two quarters.",
+        },
     }
 
 
 def _lessons() -> dict[str, Any]:
     return {
-        "method_understood": "Yes; the team followed the six stages, and the gate checklists helped.",
-        "participation_drivers": "Banners on the services portal and reminders through student councils.",
-        "channels_served": "The website served best; social media brought younger participants.",
-        "contributions_useful": "Yes; the comments pointed at the upload step, which the decision fixes.",
+        "method_understood": {
+            "ar": "نعم؛ اتبع الفريق المراحل الست، وأسهمت قوائم التحقق عند بوابات الاعتماد في ذلك.",
+            "en": "Yes; the team followed the six stages, and the gate checklists helped.",
+        },
+        "participation_drivers": {
+            "ar": "اللافتات الإعلانية في بوابة الخدمات والتذكير عبر المجالس الطلابية.",
+            "en": "Banners on the services portal and reminders through student councils.",
+        },
+        "channels_served": {
+            "ar": "كان الموقع الإلكتروني القناة الأنجع، واستقطبت وسائل التواصل الاجتماعي مشاركين أصغر سناً.",
+            "en": "The website served best; social media brought younger participants.",
+        },
+        "contributions_useful": {
+            "ar": "نعم؛ أشارت التعليقات إلى خطوة رفع المستندات، وهي ما يعالجه القرار.",
+            "en": "Yes; the comments pointed at the upload step, which the decision fixes.",
+        },
         "lessons": [
-            "Open the window outside the examination period.",
-            "Publish a mid-window count to keep momentum.",
+            {
+                "ar": "فتح باب المشاركة خارج فترة الامتحانات.",
+                "en": "Open the window outside the examination period.",
+            },
+            {
+                "ar": "نشر عدد المشاركات في منتصف الفترة للحفاظ على زخم المشاركة.",
+                "en": "Publish a mid-window count to keep momentum.",
+            },
         ],
-        "improvements": ["Add an SMS channel for parents.", "Shorten the questionnaire to five minutes."],
+        "improvements": [
+            {"ar": "إضافة قناة الرسائل النصية القصيرة لأولياء الأمور.", "en": "Add an SMS channel for parents."},
+            {"ar": "اختصار الاستبانة بحيث لا تتجاوز خمس دقائق.", "en": "Shorten the questionnaire to five minutes."},
+        ],
     }
 
 

@@ -26,6 +26,9 @@ from musharaka.state.settings import get_settings
 def validate(paths: tuple[Path, ...]) -> None:
     """Check plan files (default: the plans folder); every problem as file:line:column: field: message.
 
+    Prose given in one language only is not a problem but a warning (exit 0), listed per language
+    it lacks: a reader of that language would see the text untranslated.
+
     Example: musharaka validate plans/
     """
     settings = get_settings()
@@ -40,6 +43,11 @@ def validate(paths: tuple[Path, ...]) -> None:
         f"ok: {len(plans.campaigns)} campaign plan(s), {len(plans.programmes)} programme(s), "
         f"{'an' if plans.registry else 'no'} approvers registry"
     )
+    for message in dict.fromkeys(w.message for w in plans.warnings):
+        listed = [w for w in plans.warnings if w.message == message]
+        click.echo(f"warning: {len(listed)} text(s) {message}:", err=True)
+        for warning in listed:
+            click.echo(str(warning), err=True)
 
 
 @click.command()

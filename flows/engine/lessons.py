@@ -6,12 +6,13 @@ from pydantic import BaseModel
 from sqlmodel import Session
 
 from musharaka.flows.engine.records import approved_stage_outputs
+from musharaka.stages.plans import Prose
 from musharaka.state.events import (
     as_utc,
 )
 
 
-def lessons_by_id(*, session: Session) -> dict[str, str]:
+def lessons_by_id(*, session: Session) -> dict[str, Prose]:
     """The lessons register as id -> text: what plans may cite."""
     return {entry.id: entry.text for entry in lessons_register(session=session)}
 
@@ -22,7 +23,7 @@ class Lesson(BaseModel):
     id: str
     campaign: str
     kind: str  # lesson or improvement
-    text: str
+    text: Prose  # evaluations recorded before prose was bilingual hold a string: one language
     approved_at: datetime
 
 

@@ -19,8 +19,8 @@ from musharaka.flows.planfiles import reading
 from musharaka.flows.planfiles.reading import Problem, did_you_mean, locate_node, read_yaml, validate_tree
 from musharaka.stages import approvers, checks, plans, programme
 from musharaka.stages.approvers import ApproversRegistry, registry_problems
-from musharaka.stages.checks import campaign_problems
-from musharaka.stages.plans import STAGES, CampaignPlan
+from musharaka.stages.checks import campaign_problems, untranslated
+from musharaka.stages.plans import LANGUAGE_NAMES, LANGUAGES, STAGES, CampaignPlan
 from musharaka.stages.programme import Programme
 from musharaka.state.settings import get_settings
 
@@ -37,6 +37,8 @@ class PlanSet:
     sources: dict[str, Path] = field(default_factory=dict)
     programmes: list[Programme] = field(default_factory=list)
     registry: ApproversRegistry | None = None
+    # prose given in one language only, Arabic ones first: a reader of the other sees it untranslated
+    warnings: list[Problem] = field(default_factory=list)
 
 
 @dataclass
@@ -90,6 +92,7 @@ def load_plans(paths: Iterable[Path], registry_fallback: Path | None = None) -> 
         declared=set(plans.declared),
         sources=dict(plans.sources),
         programmes=list(plans.programmes),
+        warnings=list(plans.warnings),
     ), list(problems)
 
 
@@ -134,11 +137,16 @@ def _read_cache(key: str) -> tuple[PlanSet, list[Problem]] | None:
             sources={i: Path(p) for i, p in data["sources"].items()},
             programmes=[Programme.model_validate(p) for p in data["programmes"]],
             registry=None if registry is None else ApproversRegistry.model_validate(registry),
+            warnings=[_problem(p) for p in data["warnings"]],
         )
-        problems = [Problem(**{**p, "file": Path(p["file"])}) for p in data["problems"]]
+        problems = [_problem(p) for p in data["problems"]]
     except (OSError, ValueError, KeyError, TypeError):  # none yet, or unreadable: load the files
         return None
     return plans, problems
+
+
+def _problem(cached: dict[str, Any]) -> Problem:
+    return Problem(**{**cached, "file": Path(cached["file"])})
 
 
 def _write_cache(key: str, plans: PlanSet, problems: list[Problem]) -> None:
@@ -150,6 +158,7 @@ def _write_cache(key: str, plans: PlanSet, problems: list[Problem]) -> None:
         "programmes": [p.model_dump(mode="json") for p in plans.programmes],
         "registry": None if plans.registry is None else plans.registry.model_dump(mode="json"),
         "problems": [{**vars(p), "file": str(p.file)} for p in problems],
+        "warnings": [{**vars(p), "file": str(p.file)} for p in plans.warnings],
     }
     target = _cache_file()
     try:
@@ -176,6 +185,7 @@ def _load(files: list[Path]) -> tuple[PlanSet, list[Problem]]:
             continue
         parsed[path] = _Parsed(path, tree)
         plans.declared.update(checked.declared)
+        plans.warnings += checked.warnings
         instance = checked.instance
         if isinstance(instance, CampaignPlan):
             found = list(checked.own)
@@ -200,7 +210,11 @@ def _load(files: list[Path]) -> tuple[PlanSet, list[Problem]]:
             if not found:
                 plans.registry = instance
     problems += _cross_checks(plans, parsed)
+    plans.warnings.sort(key=lambda w: LANGUAGES.index(_LACKING[w.message]))  # stable: by file and line within
     return plans, problems
+
+
+_LACKING = {f"not translated into {name}": lang for lang, name in LANGUAGE_NAMES.items()}
 
 
 @dataclass(frozen=True)
@@ -212,6 +226,7 @@ class _Checked:
     instance: BaseModel | None
     own: tuple[Problem, ...]  # the model's own rules (campaign_problems, registry_problems)
     declared: tuple[str, ...]  # campaign ids the file declares, valid or not
+    warnings: tuple[Problem, ...] = ()  # prose in one language only
 
 
 # Every stage run loads the plans; parsing and validating a file costs tens of milliseconds, so each
@@ -258,7 +273,11 @@ def _check_file(path: Path, model: type[BaseModel]) -> _Checked:
         own = [locate_node(path, tree, loc, msg) for loc, msg in campaign_problems(instance)]
     elif isinstance(instance, ApproversRegistry):
         own = [locate_node(path, tree, loc, msg) for loc, msg in registry_problems(instance)]
-    return _Checked(tree, tuple(found + invalid), instance, tuple(own), declared)
+    warnings = tuple(
+        locate_node(path, tree, loc, f"not translated into {LANGUAGE_NAMES[lang]}")
+        for loc, lang in (untranslated(instance) if instance is not None else ())
+    )
+    return _Checked(tree, tuple(found + invalid), instance, tuple(own), declared, warnings)
 
 
 def _cross_checks(plans: PlanSet, parsed: dict[Path, _Parsed]) -> list[Problem]:

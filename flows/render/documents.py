@@ -11,6 +11,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup
 from ruamel.yaml import YAML
 
+from musharaka.flows.render.prose import say
 from musharaka.stages.common import StageModel
 from musharaka.stages.plans import CampaignPlan, Stage
 from musharaka.stages.registry import MODULES
@@ -32,6 +33,7 @@ def environment(templates_dir: Path) -> Environment:
     )
     env.filters["local"] = _local_time
     env.filters["css_string"] = css_string
+    env.filters["say"] = say
     return env
 
 

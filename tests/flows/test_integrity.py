@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 from datetime import datetime
 
@@ -25,8 +26,8 @@ def ok(ws: Workspace, *args: str, now: str) -> str:
 
 def test_a_late_submission_makes_its_author_the_submitter(ws: Workspace) -> None:
     plan = ws.plans / f"campaigns/{CAMPAIGN}.yaml"
-    lines = plan.read_text(encoding="utf-8").splitlines()
-    plan.write_text("\n".join(x for x in lines if "institutional_readiness:" not in x) + "\n", encoding="utf-8")
+    text = plan.read_text(encoding="utf-8")  # the answer goes, with the lines of its two languages
+    plan.write_text(re.sub(r"\n( +)institutional_readiness:.*(\n\1 .*)*", "", text), encoding="utf-8")
     ok(ws, "start", CAMPAIGN, now="2025-06-15T09:00+04:00")  # prepare fails: an answer is missing
     answers = ws.write("answers.yaml", "institutional_readiness: ready\n")
     ok(ws, "submit", CAMPAIGN, "prepare", str(answers), *ws.key("dg.planning"), now="2025-06-15T10:00+04:00")

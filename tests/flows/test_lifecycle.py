@@ -2,6 +2,7 @@
 
 import itertools
 import json
+import re
 
 from tests.conftest import Workspace
 from tests.flows.samples import CAMPAIGN, CONTRIBUTIONS, DECISION, LESSONS
@@ -162,9 +163,8 @@ def test_reject_needs_a_reason(ws: Workspace) -> None:
 
 def test_stage_missing_a_human_input_lists_exactly_what(ws: Workspace) -> None:
     plan_file = ws.plans / f"campaigns/{CAMPAIGN}.yaml"
-    text = plan_file.read_text(encoding="utf-8")
-    lines = [line for line in text.splitlines() if "institutional_readiness:" not in line]
-    plan_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    text = plan_file.read_text(encoding="utf-8")  # the answer goes, with the lines of its two languages
+    plan_file.write_text(re.sub(r"\n( +)institutional_readiness:.*(\n\1 .*)*", "", text), encoding="utf-8")
     out = ok(ws, "start", CAMPAIGN, now="2025-06-15T09:00+04:00")
     assert "prepare (attempt 1) failed: missing: prepare.readiness.institutional_readiness" in out
     assert "objective" not in status_of(ws)["detail"]

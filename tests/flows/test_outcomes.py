@@ -206,8 +206,8 @@ def test_lessons_of_an_approved_evaluation_can_be_cited_by_a_later_plan(ws: Work
     assert "Questions still unanswered" not in evaluate_document(ws, "h1-a", "en")
     register = json.loads(ok(ws, "lessons", "--json", now="2025-02-01T09:00+04:00"))
     assert [(e["id"], e["text"]) for e in register] == [
-        ("h1-a.improvement-1", "Add an SMS channel for parents."),
-        ("h1-a.lesson-1", "Avoid the examination period."),
+        ("h1-a.improvement-1", {"en": "Add an SMS channel for parents."}),  # written in English only
+        ("h1-a.lesson-1", {"en": "Avoid the examination period."}),
     ]
     add_campaign(ws, "h1-b", "2025-Q2", "2025-04-06", "2025-04-24")
     plan_file = ws.plans / "campaigns/h1-b.yaml"
@@ -222,6 +222,6 @@ def test_lessons_of_an_approved_evaluation_can_be_cited_by_a_later_plan(ws: Work
     plan_done = next(
         e["payload"] for e in history if e["type"] == "stage.completed" and e["payload"]["stage"] == "plan"
     )
-    assert plan_done["outputs"]["cited_lessons"] == {"h1-a.lesson-1": "Avoid the examination period."}
+    assert plan_done["outputs"]["cited_lessons"] == {"h1-a.lesson-1": {"en": "Avoid the examination period."}}
     english = next(d["path"] for d in plan_done["documents"] if d["lang"] == "en")
     assert "Avoid the examination period." in (ws.out / english).read_text(encoding="utf-8")

@@ -6,7 +6,7 @@ import pytest
 
 from musharaka.stages import analyse, announce, conduct, evaluate
 from musharaka.stages.common import MissingInputs
-from musharaka.stages.plans import Bilingual
+from musharaka.stages.plans import Bilingual, Prose
 from tests.stages.plans_fixture import SATISFACTION
 from tests.stages.test_conduct import CLOSES, PLANNED, RECORDS, contribution
 
@@ -73,8 +73,8 @@ def test_evaluation_counts_reworks_and_keeps_the_lessons() -> None:
     inputs = evaluate.Inputs(conduct=CONDUCTED, analyse=ANALYSED, announce=announced, timings=TIMINGS, lessons=LESSONS)
     outputs = evaluate.run(inputs, SATISFACTION, NOW)
     assert outputs.reworks == 2 and outputs.participants == 4 and outputs.influenced_decision
-    assert outputs.improvements == ("add SMS",) and outputs.unanswered == ()
-    assert outputs.answers["channels_served"] == "website"
+    assert outputs.improvements == (Prose(en="add SMS"),) and outputs.unanswered == ()
+    assert outputs.answers["channels_served"] == Prose(en="website")
 
 
 def test_evaluation_without_answers_completes_with_the_figures_and_names_the_gaps() -> None:

@@ -6,7 +6,7 @@ import pytest
 
 from musharaka.stages import prepare
 from musharaka.stages.common import MissingInputs
-from musharaka.stages.plans import Readiness
+from musharaka.stages.plans import Prose, Readiness
 from tests.stages.plans_fixture import SATISFACTION, changed
 
 NOW = datetime(2025, 6, 15, tzinfo=UTC)
@@ -36,5 +36,5 @@ def test_missing_answers_are_listed_exactly() -> None:
 def test_submitted_answers_take_precedence_over_the_plan() -> None:
     submitted = Readiness(management_support="The DG chairs the steering group.")
     outputs = prepare.run(prepare.Inputs(submitted=submitted), SATISFACTION, NOW)
-    assert outputs.readiness["management_support"] == "The DG chairs the steering group."
+    assert outputs.readiness["management_support"] == Prose(en="The DG chairs the steering group.")
     assert outputs.readiness["objective"] == SATISFACTION.prepare.readiness.objective
