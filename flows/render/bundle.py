@@ -11,15 +11,17 @@ import shutil
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
 from musharaka.flows.render import documents as rendering
-from musharaka.flows.views.overview import summarize
+from musharaka.flows.render import locale
+from musharaka.flows.views.summaries import summary
 from musharaka.state.audit import Batch, Finding, file_reader, heads, row_batches, verify
 from musharaka.state.events import (
     REGISTRY_CHAIN,
+    CampaignStarted,
+    PlanRecorded,
     RegistryRecorded,
     StageCompleted,
     as_utc,
@@ -101,28 +103,41 @@ def _keys(events: list[Event]) -> dict[str, list[dict[str, Any]]]:
 
 
 def _report(events: list[Event], lang: str, now: datetime) -> str:
+    """The event log for people: each event at its time in its campaign's zone (the registry's in the
+    programme's), in the report's language."""
     settings = get_settings()
-    zone = ZoneInfo(settings.timezone)
-    rows = [
-        {
-            "campaign": e.campaign_id,
-            "seq": e.seq,
-            "at": as_utc(e.at).astimezone(zone).strftime("%Y-%m-%d %H:%M %Z"),
-            "actor": e.actor,
-            "what": summarize(e),
-            "hash": e.hash[:12],
-        }
-        for e in events
-    ]
-    words = rendering.labels(settings.templates_dir)
+    zones = _zones(events, settings.timezone)
+    rows = []
+    for e in events:
+        what, said = summary(e, lang, zone=zones[e.campaign_id])
+        rows.append(
+            {
+                "campaign": e.campaign_id,
+                "seq": e.seq,
+                "at": locale.moment(as_utc(e.at), zones[e.campaign_id], lang, digits=settings.digits),
+                "actor": e.actor,
+                "what": what,
+                "said": said,  # what a person wrote, in whatever language they wrote it
+                "hash": e.hash[:12],
+            }
+        )
     template = rendering.environment(settings.templates_dir).get_template("audit_report.html.j2")
     return template.render(
-        lang=lang,
-        dir="rtl" if lang == "ar" else "ltr",
-        t={key: text[lang] for key, text in words.items()},
+        **rendering.page(lang),
         rows=rows,
-        generated=now.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z"),
+        generated=locale.moment(now, settings.timezone, lang, digits=settings.digits),
     )
+
+
+def _zones(events: list[Event], programme: str) -> dict[str, str]:
+    """Each chain's time zone: its campaign plan's as recorded (the last plan recorded), else the programme's."""
+    zones: dict[str, str] = {}
+    for event in events:
+        if event.type in (CampaignStarted.TYPE, PlanRecorded.TYPE):
+            plan = json.loads(event.payload)["plan"]
+            zones[event.campaign_id] = plan.get("window", {}).get("timezone") or programme
+        zones.setdefault(event.campaign_id, programme)
+    return zones
 
 
 def _digests(folder: Path) -> dict[str, str]:

@@ -5,12 +5,13 @@ from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
+from jinja2.runtime import Context
 from markupsafe import Markup
 from ruamel.yaml import YAML
 
+from musharaka.flows.render import locale
 from musharaka.flows.render.prose import say
 from musharaka.stages.common import StageModel
 from musharaka.stages.plans import CampaignPlan, Stage
@@ -31,7 +32,9 @@ def environment(templates_dir: Path) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["local"] = _local_time
+    env.filters.update(
+        local=_local_time, number=_number, percent=_percent, money=_money, measure=_measure, plural=_plural
+    )
     env.filters["css_string"] = css_string
     env.filters["say"] = say
     return env
@@ -50,9 +53,55 @@ def labels(templates_dir: Path) -> dict[str, dict[str, str]]:
     return loaded
 
 
-def _local_time(value: str | datetime, zone: str) -> str:
+def page(lang: str) -> dict[str, Any]:
+    """What every template is rendered with: the reader's language, its direction, its words and its digits."""
+    settings = get_settings()
+    words = labels(settings.templates_dir)
+    return {
+        "lang": lang,
+        "dir": "rtl" if lang == "ar" else "ltr",
+        "t": {key: text[lang] for key, text in words.items()},
+        "digits": settings.digits,
+    }
+
+
+# The filters write for the reader of the page being rendered: its `lang` and `digits` (see `page`).
+
+
+@pass_context
+def _local_time(context: Context, value: str | datetime, zone: str) -> str:
+    """`{{ x | local(zone) }}`: a time for people, in `zone`, with the zone named."""
     moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return moment.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M %Z")
+    return locale.moment(moment, zone, context["lang"], digits=context["digits"])
+
+
+@pass_context
+def _number(context: Context, value: float) -> str:
+    return locale.number(value, context["lang"], digits=context["digits"])
+
+
+@pass_context
+def _percent(context: Context, share: float) -> str:
+    return locale.percent(share, context["lang"], digits=context["digits"])
+
+
+@pass_context
+def _money(context: Context, value: float, currency: str) -> str:
+    """`{{ amount | money("OMR") }}`: "12,000.000 ر.ع." in Arabic."""
+    return locale.money(value, currency, context["lang"], digits=context["digits"])
+
+
+@pass_context
+def _measure(context: Context, value: float, unit: str) -> str:
+    """`{{ days | measure("duration-day") }}`: a CLDR unit in the language's grammar ("يومان")."""
+    return locale.measure(value, unit, context["lang"], digits=context["digits"])
+
+
+@pass_context
+def _plural(context: Context, value: float, word: str) -> str:
+    """`{{ n | plural("attempts") }}`: the labels `attempts_zero` ... `attempts_other`, chosen by the plural rules."""
+    forms = {form: context["t"][f"{word}_{form}"] for form in locale.PLURAL_FORMS}
+    return locale.plural(value, forms, context["lang"], digits=context["digits"])
 
 
 def render(
@@ -67,19 +116,16 @@ def render(
 ) -> str:
     """One stage document in one language (or one of the stage's other `DOCUMENTS`, the `piece`)."""
     settings = get_settings()
-    words = labels(settings.templates_dir)
     name = f"{stage}-{piece}" if piece else stage
     template = environment(settings.templates_dir).get_template(f"{name}.html.j2")
     context: dict[str, Any] = {
-        "lang": lang,
-        "dir": "rtl" if lang == "ar" else "ltr",
-        "t": {key: text[lang] for key, text in words.items()},
+        **page(lang),
         "stage": stage,
         "attempt": attempt,
         "plan": plan,
         "o": outputs,
         "activities": MODULES[stage].ACTIVITIES,
-        "generated": _local_time(now, plan.window.timezone),
+        "generated": locale.moment(now, plan.window.timezone, lang, digits=settings.digits),
         "zone": plan.window.timezone,
         "audiences": {a.id: getattr(a.name, lang) for a in plan.audiences},
     }

@@ -10,13 +10,14 @@ from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
 from musharaka.flows.planfiles.loading import PlanSet
+from musharaka.flows.views.summaries import summarize
 from musharaka.stages.approvers import ApproversRegistry
 from musharaka.stages.gates import NoAuthority, authority
 from musharaka.stages.plans import GatePolicy, Window
 from musharaka.state.events import as_utc, events_of, payload_of
 from musharaka.state.projection import approvals, gate_policy, open_gate
 from musharaka.state.registry import in_force_if_any
-from musharaka.state.tables import CampaignState, Event, Gate, GateDecision
+from musharaka.state.tables import CampaignState, Gate, GateDecision
 
 
 class OpenGate(BaseModel):
@@ -279,50 +280,6 @@ def gates_table(rows: list[GateRow]) -> str:
             f"{','.join(row.approvals) or '-':<24} {row.due_at:%Y-%m-%d %H:%M}Z{late}{who}"
         )
     return "\n".join(lines)
-
-
-def summarize(event: Event) -> str:
-    """One line a person can read for each kind of event."""
-    p = payload_of(event).model_dump(mode="json")
-    match event.type:
-        case "campaign.started":
-            return f"campaign started from plan {p['plan_digest'][:12]}"
-        case "plan.recorded":
-            return f"plan file changed; now {p['plan_digest'][:12]}"
-        case "submission.recorded":
-            return f"{p['stage']}: submitted {p['file_name']} ({p['digest'][:12]})"
-        case "contributions.ingested":
-            return (
-                f"contributions from {p['file_name']}: {p['rows_read']} read, {p['rows_stored']} stored, "
-                f"{p['duplicates']} duplicates"
-            )
-        case "stage.started":
-            return f"{p['stage']} attempt {p['attempt']} started (submitter {p['submitter']})"
-        case "stage.waiting":
-            return f"{p['stage']} waits: {p['reason']} (until {p['until']})"
-        case "stage.failed":
-            return f"{p['stage']} cannot finish; missing: " + "; ".join(p["missing"])
-        case "stage.completed":
-            return f"{p['stage']} attempt {p['attempt']} completed; outputs {p['outputs_digest'][:12]}"
-        case "gate.opened":
-            return f"{p['stage']} gate opened, due {p['due_at']}"
-        case "gate.decided":
-            verb = "approved" if p["decision"] == "approve" else "rejected"
-            behalf = f" for {p['principal']}" if p["capacity"] == "delegate" else ""
-            escalated = " by escalation" if p["capacity"] == "escalation" else ""
-            return f"{p['stage']} attempt {p['attempt']} {verb} by {p['approver']}{behalf}{escalated}" + (
-                f": {p['text']}" if p["text"] else ""
-            )
-        case "window.extended":
-            return f"window extended to {p['closes']} by {p['approver']}: {p['reason']}"
-        case "gate.refused":
-            return f"REFUSED {p['decision']} of {p['stage']} by {p['approver']} ({p['code']}): {p['message']}"
-        case "decision.updated":
-            link = f" ({p['evidence']})" if p["evidence"] else ""
-            return f"decision {p['status']} {p['percent']}%" + (f": {p['note']}" if p["note"] else "") + link
-        case "registry.recorded":
-            return f"approvers registry {p['registry_digest'][:12]} in force"
-    return event.type
 
 
 def history_entries(campaign_id: str, zone: str, *, session: Session) -> list[HistoryEntry]:

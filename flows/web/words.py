@@ -5,17 +5,12 @@ worded here for people; the engine's own detail stays in the log.
 """
 
 from datetime import datetime
-from typing import Literal
-from zoneinfo import ZoneInfo
 
-from babel import Locale
-from babel.dates import format_date, format_time, get_timezone_name
-from babel.numbers import format_decimal
+from musharaka.flows.render import locale
+from musharaka.flows.render.locale import Lang
+from musharaka.state.settings import get_settings
 
-Lang = Literal["ar", "en"]
 LANGS: tuple[Lang, ...] = ("ar", "en")
-# parsed once: Babel would parse a locale given by name on every call (thousands for one inbox page)
-LOCALES: dict[Lang, Locale] = {"ar": Locale.parse("ar_OM"), "en": Locale.parse("en_GB")}
 
 WORDS: dict[str, tuple[str, str]] = {
     "product": ("مشاركة", "Musharaka"),
@@ -228,13 +223,9 @@ def refusal(code: str, lang: Lang) -> str:
 
 
 def number(value: float, lang: Lang) -> str:
-    return format_decimal(value, locale=LOCALES[lang])
+    return locale.number(value, lang, digits=get_settings().digits)
 
 
 def moment(value: datetime, zone: str, lang: Lang) -> str:
-    """A time in the campaign's zone, written for the language, with the zone named."""
-    tz = ZoneInfo(zone)
-    local = value.astimezone(tz)
-    comma = "، " if lang == "ar" else ", "
-    text = format_date(local, "long", locale=LOCALES[lang]) + comma + format_time(local, "short", locale=LOCALES[lang])
-    return f"{text} ({get_timezone_name(tz, 'long', locale=LOCALES[lang])})"
+    """A time in the campaign's zone, written for the language, with the zone named (as in the documents)."""
+    return locale.moment(value, zone, lang, digits=get_settings().digits)
