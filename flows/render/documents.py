@@ -1,7 +1,7 @@
 """The one renderer: stage outputs into Arabic (right-to-left) and English HTML documents."""
 
 import hashlib
-from datetime import datetime
+from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -9,9 +9,9 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 from jinja2.runtime import Context
 from markupsafe import Markup
-from ruamel.yaml import YAML
 
 from musharaka.flows.render import locale
+from musharaka.flows.render.locale import labels
 from musharaka.flows.render.prose import say
 from musharaka.stages.common import StageModel
 from musharaka.stages.plans import CampaignPlan, Stage
@@ -35,6 +35,7 @@ def environment(templates_dir: Path) -> Environment:
     env.filters.update(
         local=_local_time, number=_number, percent=_percent, money=_money, measure=_measure, plural=_plural
     )
+    env.filters.update(quarter=_quarter, day=_day)
     env.filters["css_string"] = css_string
     env.filters["say"] = say
     return env
@@ -44,13 +45,6 @@ def css_string(value: str) -> Markup:
     """A quoted CSS string (for the printed page header): quotes, backslashes and `<` escaped."""
     escaped = "".join(c if c.isalnum() or c in " -—·:,()'." else f"\\{ord(c):x} " for c in value)
     return Markup(f'"{escaped}"')
-
-
-@lru_cache
-def labels(templates_dir: Path) -> dict[str, dict[str, str]]:
-    """The words every document uses, in each language (templates/labels.yaml)."""
-    loaded: dict[str, dict[str, str]] = YAML(typ="safe").load(templates_dir / "labels.yaml")
-    return loaded
 
 
 def page(lang: str) -> dict[str, Any]:
@@ -102,6 +96,19 @@ def _plural(context: Context, value: float, word: str) -> str:
     """`{{ n | plural("attempts") }}`: the labels `attempts_zero` ... `attempts_other`, chosen by the plural rules."""
     forms = {form: context["t"][f"{word}_{form}"] for form in locale.PLURAL_FORMS}
     return locale.plural(value, forms, context["lang"], digits=context["digits"])
+
+
+@pass_context
+def _quarter(context: Context, value: str) -> str:
+    """`{{ "2025-Q3" | quarter }}`: "الربع الثالث 2025", "Q3 2025"."""
+    year, _, part = value.partition("-")
+    return f"{context['t'][f'quarter_{part}']} {locale.number(int(year), context['lang'], digits=context['digits'])}"
+
+
+@pass_context
+def _day(context: Context, value: date) -> str:
+    """`{{ window.opens | day }}`: a calendar day written for the reader."""
+    return locale.day(value, context["lang"], digits=context["digits"])
 
 
 def render(

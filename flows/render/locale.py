@@ -9,6 +9,8 @@ Time)". JSON keeps ISO 8601 with offsets. Numbers use Western digits unless the 
 from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -16,8 +18,18 @@ from babel import Locale
 from babel.dates import format_date, format_time, get_datetime_format, get_timezone_name
 from babel.numbers import format_currency, format_decimal, format_percent
 from babel.units import format_unit
+from ruamel.yaml import YAML
 
 Lang = Literal["ar", "en"]
+
+
+@lru_cache
+def labels(templates_dir: Path) -> dict[str, dict[str, str]]:
+    """The words every document uses, in each language (templates/labels.yaml). Here, not beside the
+    renderer, so that views such as `status` read them without loading the stages and pandas."""
+    loaded: dict[str, dict[str, str]] = YAML(typ="safe").load(templates_dir / "labels.yaml")
+    return loaded
+
 Digits = Literal["latn", "arab"]
 # parsed once: Babel would parse a locale given by name on every call (thousands for one inbox page)
 LOCALES: dict[str, Locale] = {"ar": Locale.parse("ar_OM"), "en": Locale.parse("en_GB")}

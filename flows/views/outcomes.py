@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 
 from musharaka.flows.engine.records import Refused, approved_gates, approved_stage_outputs, decision_updates
 from musharaka.flows.planfiles.loading import PlanSet
-from musharaka.flows.render.documents import labels
+from musharaka.flows.render.locale import labels
 from musharaka.stages import kpis as measures
 from musharaka.stages.plans import Bilingual, CampaignPlan, local_midnight
 from musharaka.stages.programme import Programme

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import Any, NamedTuple
 
 from musharaka.flows.render import locale
-from musharaka.flows.render.documents import labels
+from musharaka.flows.render.locale import labels
 from musharaka.stages import followup
 from musharaka.state.events import payload_of
 from musharaka.state.settings import get_settings
