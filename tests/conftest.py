@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -234,6 +235,15 @@ def ws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Workspace]:
     if workspace.db_url.startswith("postgresql"):
         drop_postgres_database(workspace.db_url)
     forget_settings()
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    """One headless Chromium for every browser test of the session (Playwright runs one at a time)."""
+    from tests.web.browser import launched  # it imports this module
+
+    with launched() as browser:
+        yield browser
 
 
 @pytest.hookimpl(trylast=True)

@@ -522,6 +522,25 @@ def create_app(runs: Runs | None = None, *, now: Callable[[], datetime] = clock)
             names=names_of(registry),
         )
 
+    def signature_request(session: WebSession, message: bytes) -> Response:
+        """WebAuthn request options for the signed-in person's passkeys, the challenge the message's digest.
+
+        Every passkey of theirs is offered, in force or not: the engine refuses a revoked one, and records it.
+        """
+        plans = records.load_plan_set()
+        with session_scope() as db:
+            person = ws.registry(plans, db).get(session.person or "")
+        keys = list(person.passkeys) if person else []
+        if not keys:
+            raise Refusal("unknown-key")
+        options = generate_authentication_options(
+            rp_id=ws.rp_id,
+            challenge=challenge_of(message),
+            allow_credentials=[descriptor(p) for p in keys],
+            user_verification=UserVerificationRequirement.REQUIRED,
+        )
+        return Response(f'{{"get": {options_to_json(options)}}}', media_type="application/json")
+
     @app.post("/delegations/options")
     async def delegation_options(request: Request) -> Response:
         """The delegation to sign, held for this session: whole days in the ministry's zone, from one day to
@@ -539,20 +558,8 @@ def create_app(runs: Runs | None = None, *, now: Callable[[], datetime] = clock)
             )
         except (ValueError, OverflowError):  # a date that is not one, or a reason left empty
             raise Refusal("bad-delegation") from None
-        plans = records.load_plan_set()
-        with session_scope() as db:
-            person = ws.registry(plans, db).get(session.person or "")
-        keys = list(person.passkeys) if person else []
-        if not keys:
-            raise Refusal("unknown-key")
-        options = generate_authentication_options(
-            rp_id=ws.rp_id,
-            challenge=challenge_of(delegation_message(lent)),
-            allow_credentials=[descriptor(p) for p in keys],
-            user_verification=UserVerificationRequirement.REQUIRED,
-        )
         session.pending, session.pending_at = {"delegation": lent.model_dump(mode="json")}, ws.now()
-        return Response(f'{{"get": {options_to_json(options)}}}', media_type="application/json")
+        return signature_request(session, delegation_message(lent))
 
     @app.post("/delegations/sign")
     async def delegation_sign(request: Request) -> Response:
@@ -623,23 +630,8 @@ def create_app(runs: Runs | None = None, *, now: Callable[[], datetime] = clock)
             approver=session.person or "",
             public_key=PASSKEY,
         )
-        plans = records.load_plan_set()
-        with session_scope() as db:
-            person = ws.registry(plans, db).get(session.person or "")
-        # every passkey of theirs, in force or not: the engine refuses a revoked one, and records it
-        keys = list(person.passkeys) if person else []
-        if not keys:
-            raise Refusal("unknown-key")
-        options = generate_authentication_options(
-            rp_id=ws.rp_id,
-            challenge=challenge_of(unsigned.message()),
-            allow_credentials=[
-                PublicKeyCredentialDescriptor(id=from_b64url(p.credential_id, "credential")) for p in keys
-            ],
-            user_verification=UserVerificationRequirement.REQUIRED,
-        )
         session.pending, session.pending_at = unsigned.model_dump(mode="json"), now
-        return Response(f'{{"get": {options_to_json(options)}}}', media_type="application/json")
+        return signature_request(session, unsigned.message())
 
     @app.post("/gates/{campaign_id}/{stage}/sign")
     async def sign(request: Request, campaign_id: str, stage: str) -> Response:

@@ -7,9 +7,7 @@ import pytest
 
 from tests.conftest import Workspace
 from tests.flows.test_documents_browser import run_lifecycle
-from tests.web.browser import axe_violations, chromium, person
-
-__all__ = ["chromium"]  # the session's browser, a fixture
+from tests.web.browser import axe_violations, person
 
 pytestmark = pytest.mark.browser
 

@@ -60,9 +60,9 @@ def served(monkeypatch: pytest.MonkeyPatch, runs: Any = None, now: Callable[[], 
         thread.join(timeout=10)
 
 
-@pytest.fixture(scope="session")
-def chromium() -> Iterator[Any]:
-    """One headless Chromium for the session's browser tests (each test opens its own contexts)."""
+@contextmanager
+def launched() -> Iterator[Any]:
+    """A headless Chromium, the system's, for as long as the block runs (the session's `chromium` fixture)."""
     require(Path(CHROMIUM).exists(), f"Chromium is not installed ({CHROMIUM}): apt-get install chromium")
     try:
         from playwright.sync_api import sync_playwright

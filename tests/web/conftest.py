@@ -1,5 +1,0 @@
-"""The browser fixture for the web workspace's tests."""
-
-from tests.web.browser import chromium
-
-__all__ = ["chromium"]
