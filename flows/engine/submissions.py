@@ -10,7 +10,8 @@ from musharaka.flows.engine.records import Refused, campaign_state, plan_of
 from musharaka.flows.ingest.ingestion import ingest
 from musharaka.flows.planfiles.loading import PlanSet
 from musharaka.flows.planfiles.reading import PlanError, load_model_file, locate
-from musharaka.stages.plans import STAGES, Stage
+from musharaka.stages.checks import untranslated
+from musharaka.stages.plans import LANGUAGE_NAMES, STAGES, Stage
 from musharaka.stages.registry import MODULES
 from musharaka.state.events import SubmissionRecorded, digest
 from musharaka.state.log import append
@@ -55,4 +56,9 @@ def submit_file(
     )
     later = STAGES.index(stage) > STAGES.index(campaign.stage)
     when = f"; it will be used when the campaign reaches {stage}" if later else ""
-    return f"{stage} submission recorded ({path.name}){when}"
+    # recorded all the same, as `validate` does with plans: the other language's document marks the text
+    lacking = [
+        locate(path, loc, f"not translated into {LANGUAGE_NAMES[lang]}") for loc, lang in untranslated(instance)
+    ]
+    warned = "".join(f"\nwarning: {problem}" for problem in lacking)
+    return f"{stage} submission recorded ({path.name}){when}{warned}"

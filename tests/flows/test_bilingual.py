@@ -140,3 +140,18 @@ def test_validate_warns_per_language_about_prose_in_one_language_only(ws: Worksp
         (str(plan), _line(plan, "role: {ar: تنقل الاستطلاع"), "plan.stakeholders.1.role", into_english),
     ]
     assert lines[0] == "warning: 1 text(s) not translated into Arabic:" and LOCATED.match(lines[1])
+
+
+def test_a_submission_in_one_language_is_recorded_with_a_warning_naming_each_text(ws: Workspace) -> None:
+    started = ws.run("start", "moheri-2025-q3-satisfaction", "--no-advance", now="2025-06-15T09:00+04:00")
+    assert started.exit_code == 0, started.stderr
+    answers = ws.write(
+        "readiness.yaml",
+        "management_support: {ar: المدير العام يرعى الحملة, en: The director general sponsors it}\n"
+        "audience_readiness: Students use the portal weekly\n",
+    )
+    result = ws.run("submit", "moheri-2025-q3-satisfaction", "prepare", str(answers), now="2025-06-15T10:00+04:00")
+    assert result.exit_code == 0, result.stderr
+    assert "prepare submission recorded (readiness.yaml)" in result.output
+    warnings = [line for line in result.output.splitlines() if line.startswith("warning:")]
+    assert warnings == [f"warning: {answers}:2:21: audience_readiness: not translated into Arabic"]
