@@ -29,13 +29,18 @@ def signature_problem(signed: SignedDecision, credential: Credential) -> str | N
         return None if signed.verifies() else "the message was altered or signed with another key"
     if signed.assertion is None or signed.signature:
         return "a passkey decision carries its WebAuthn assertion and no other signature"
+    return passkey_problem(credential, signed.message(), signed.assertion)
+
+
+def passkey_problem(passkey: Passkey, message: bytes, assertion: Assertion) -> str | None:
+    """Why the assertion is not `passkey`'s signature over `message`, made where it was enrolled; None when it is."""
     try:
         verify(
-            from_b64url(credential.public_key, "the passkey's public key"),
-            signed.message(),
-            signed.assertion,
-            rp_id=credential.rp_id,
-            origin=credential.origin,
+            from_b64url(passkey.public_key, "the passkey's public key"),
+            message,
+            assertion,
+            rp_id=passkey.rp_id,
+            origin=passkey.origin,
         )
     except PasskeyError as error:
         return str(error)
@@ -51,17 +56,7 @@ def delegation_problem(delegation: Delegation, assertion: Assertion, passkey: Pa
     """Why the assertion is not the delegator's passkey signing exactly this delegation; None when it is."""
     if passkey is None:
         return f"it is not signed with a passkey of {delegation.delegator}"
-    try:
-        verify(
-            from_b64url(passkey.public_key, "the passkey's public key"),
-            delegation_message(delegation),
-            assertion,
-            rp_id=passkey.rp_id,
-            origin=passkey.origin,
-        )
-    except PasskeyError as error:
-        return str(error)
-    return None
+    return passkey_problem(passkey, delegation_message(delegation), assertion)
 
 
 def credential_name(signed: SignedDecision) -> str:

@@ -145,18 +145,13 @@ def decide(
         )
     if signed.decision in ("reject", "extend") and not signed.text.strip():
         raise Refused(f"to {signed.decision}, give a reason (--reason) for the record", "no-reason")
-    if (
-        signed.decision == "approve"
-        and target.gate is not None
-        and any(signed.approver in (a.principal, a.approver) for a in approvals(target.gate, session=session))
-    ):
-        raise Refused(f"{signed.approver} has already approved this {target.stage} gate", "already-approved")
-    if (
-        signed.decision == "approve"
-        and target.gate is not None
-        and any(a.principal == power.principal for a in approvals(target.gate, session=session))
-    ):
-        raise Refused(f"{power.principal} has already approved this {target.stage} gate", "already-approved")
+    if signed.decision == "approve" and target.gate is not None:
+        earlier = approvals(target.gate, session=session)
+        # one seat per person, whether they sign as themselves or for whoever they stand in for
+        if any(signed.approver in (a.principal, a.approver) for a in earlier):
+            raise Refused(f"{signed.approver} has already approved this {target.stage} gate", "already-approved")
+        if any(a.principal == power.principal for a in earlier):
+            raise Refused(f"{power.principal} has already approved this {target.stage} gate", "already-approved")
     if _recorded_before(campaign_id, signed, session=session):
         raise Refused("this signed decision is on the record already (a replayed signature)", "replayed")
     common: dict[str, Any] = {

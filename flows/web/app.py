@@ -284,10 +284,7 @@ def create_app(runs: Runs | None = None, *, now: Callable[[], datetime] = clock)
             person = ws.registry(plans, db).get(person_id)
         options = generate_authentication_options(
             rp_id=ws.rp_id,
-            allow_credentials=[
-                PublicKeyCredentialDescriptor(id=from_b64url(p.credential_id, "credential"))
-                for p in passkeys_of(person, ws.now())
-            ],
+            allow_credentials=[descriptor(p) for p in passkeys_of(person, ws.now())],
             user_verification=UserVerificationRequirement.REQUIRED,
         )
         session.challenge = options.challenge
@@ -366,7 +363,8 @@ def create_app(runs: Runs | None = None, *, now: Callable[[], datetime] = clock)
 
     # --- enrolment -----------------------------------------------------------------------------
 
-    def invitation(secret: str) -> tuple[Any, Approver, ApproversRegistry]:
+    def invitation(secret: str) -> Approver:
+        """The person an enrolment link is for, or the refusal of a link unknown, used or expired."""
         plans = records.load_plan_set()
         with session_scope() as db:
             try:
@@ -374,12 +372,11 @@ def create_app(runs: Runs | None = None, *, now: Callable[[], datetime] = clock)
             except records.Refused as error:
                 raise Refusal(error.code, 404 if error.code == "unknown-invitation" else 410) from None
             registry = ws.registry(plans, db)
-        person = people.person_of(registry, invited.person)
-        return invited, person, registry
+        return people.person_of(registry, invited.person)
 
     @app.get("/enrol/{secret}")
     def enrol_page(request: Request, secret: str) -> Response:
-        _, person, _ = invitation(secret)
+        person = invitation(secret)
         lang = language(request)
         return page(
             request,
@@ -394,16 +391,14 @@ def create_app(runs: Runs | None = None, *, now: Callable[[], datetime] = clock)
     @app.post("/enrol/{secret}/options")
     def enrol_options(request: Request, secret: str) -> Response:
         session = checked(request, request.headers.get("x-csrf-token"), signed_in=False)
-        _, person, _ = invitation(secret)
+        person = invitation(secret)
         options = generate_registration_options(
             rp_id=ws.rp_id,
             rp_name="Musharaka",
             user_id=person.id.encode(),
             user_name=person.id,
             user_display_name=person.name.ar,  # what the device shows when it asks for the passkey
-            exclude_credentials=[
-                PublicKeyCredentialDescriptor(id=from_b64url(p.credential_id, "credential")) for p in person.passkeys
-            ],
+            exclude_credentials=[descriptor(p) for p in person.passkeys],
             authenticator_selection=AuthenticatorSelectionCriteria(
                 resident_key=ResidentKeyRequirement.PREFERRED,
                 user_verification=UserVerificationRequirement.REQUIRED,
@@ -417,7 +412,7 @@ def create_app(runs: Runs | None = None, *, now: Callable[[], datetime] = clock)
     async def enrol(request: Request, secret: str) -> Response:
         session = checked(request, request.headers.get("x-csrf-token"), signed_in=False)
         body = await json_body(request)
-        _, person, _ = invitation(secret)
+        person = invitation(secret)
         challenge, session.challenge = session.challenge, None
         if challenge is None:
             raise Refusal("enrol-failed")
@@ -435,7 +430,7 @@ def create_app(runs: Runs | None = None, *, now: Callable[[], datetime] = clock)
             raise Refusal("enrol-failed") from None
         now = ws.now()
         made = Passkey(
-            id=people.next_passkey_id(person),  # a placeholder: the id is given where it is recorded
+            id="pending",  # the registry's next id is given where it is recorded
             credential_id=b64url(verified.credential_id),
             public_key=b64url(verified.credential_public_key),
             algorithm=algorithm,
@@ -454,7 +449,6 @@ def create_app(runs: Runs | None = None, *, now: Callable[[], datetime] = clock)
             {
                 "message": word("enrolled", language(request)),
                 "entry": registry_entry(person.id, passkey),
-                "redirect": None,
             }
         )
 

@@ -72,9 +72,6 @@ class Sessions:
             with self._lock:
                 self._by_key.pop(_key(token), None)
 
-    def __len__(self) -> int:
-        return len(self._by_key)
-
 
 @dataclass
 class RateLimit:

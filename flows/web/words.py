@@ -98,7 +98,6 @@ WORDS: dict[str, tuple[str, str]] = {
     "gate_passed": ("اجتازت البوابة.", "The gate passed."),
     "next_started": ("بدأ تشغيل المرحلة التالية.", "The next stage is running."),
     "next_later": ("ستُشغَّل المرحلة التالية في الجولة القادمة.", "The next stage runs at the next sweep."),
-    "not_found": ("الصفحة غير موجودة.", "There is no such page."),
     "passkey_failed": (
         "لم يكتمل التحقق بمفتاح المرور على هذا الجهاز. لم يُسجَّل شيء.",
         "The passkey check did not complete on this device. Nothing was recorded.",

@@ -59,8 +59,9 @@ def open_digest() -> str:
         return gate.outputs_digest
 
 
-def approve_with_passkey(ws: Workspace, sign: Signer, *, text: str = "موافق") -> None:
-    unsigned = SignedDecision(
+def approval(text: str = "") -> SignedDecision:
+    """dg.planning's approval of the open prepare gate, as the web workspace builds it before the passkey signs."""
+    return SignedDecision(
         campaign=CAMPAIGN,
         stage="prepare",
         attempt=1,
@@ -71,9 +72,15 @@ def approve_with_passkey(ws: Workspace, sign: Signer, *, text: str = "موافق
         approver="dg.planning",
         public_key=PASSKEY,
     )
-    assertion = _assertion(sign, unsigned.message())
-    signed = unsigned.model_copy(update={"assertion": assertion})
-    decisions.submit(CAMPAIGN, signed, plans=records.load_plan_set(), now=SIGNED)
+
+
+def signed_by(sign: Signer, unsigned: SignedDecision) -> SignedDecision:
+    """The decision with the passkey's assertion over its message, as the device returns it."""
+    return unsigned.model_copy(update={"assertion": _assertion(sign, unsigned.message())})
+
+
+def approve_with_passkey(ws: Workspace, sign: Signer, *, text: str = "موافق") -> None:
+    decisions.submit(CAMPAIGN, signed_by(sign, approval(text)), plans=records.load_plan_set(), now=SIGNED)
 
 
 def decided(ws: Workspace) -> dict[str, Any]:
@@ -106,17 +113,7 @@ def test_a_passkey_decision_is_recorded_and_verifies(ws: Workspace, make: Callab
 def test_a_passkey_decision_made_for_another_message_is_refused_and_recorded(ws: Workspace) -> None:
     started(ws)
     sign = enrol(_es256)
-    shown = SignedDecision(
-        campaign=CAMPAIGN,
-        stage="prepare",
-        attempt=1,
-        decision="approve",
-        text="",
-        outputs_digest=open_digest(),
-        signed_at=SIGNED,
-        approver="dg.planning",
-        public_key=PASSKEY,
-    )
+    shown = approval()
     # the device signed the approval shown; a rejection is submitted with that assertion
     swapped = shown.model_copy(
         update={"decision": "reject", "text": "x", "assertion": _assertion(sign, shown.message())}
@@ -197,18 +194,7 @@ def test_a_rewritten_gate_no_longer_matches_the_outputs_its_approval_signed(on_f
 def test_a_passkey_signature_is_not_taken_long_after_it_was_made(ws: Workspace) -> None:
     started(ws)
     sign = enrol(_es256)
-    unsigned = SignedDecision(
-        campaign=CAMPAIGN,
-        stage="prepare",
-        attempt=1,
-        decision="approve",
-        text="",
-        outputs_digest=open_digest(),
-        signed_at=SIGNED,
-        approver="dg.planning",
-        public_key=PASSKEY,
-    )
-    signed = unsigned.model_copy(update={"assertion": _assertion(sign, unsigned.message())})
+    signed = signed_by(sign, approval())
     later = SIGNED + timedelta(minutes=11)
     with pytest.raises(records.Refused, match="more than 0:10:00 ago") as refusal:
         decisions.submit(CAMPAIGN, signed, plans=records.load_plan_set(), now=later)
