@@ -101,8 +101,8 @@ def _plural(context: Context, value: float, word: str) -> str:
 @pass_context
 def _quarter(context: Context, value: str) -> str:
     """`{{ "2025-Q3" | quarter }}`: "الربع الثالث 2025", "Q3 2025"."""
-    year, _, part = value.partition("-")
-    return f"{context['t'][f'quarter_{part}']} {locale.number(int(year), context['lang'], digits=context['digits'])}"
+    words = {f"Q{n}": context["t"][f"quarter_Q{n}"] for n in range(1, 5)}
+    return locale.quarter(value, words, context["lang"], digits=context["digits"])
 
 
 @pass_context

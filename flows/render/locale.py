@@ -86,6 +86,14 @@ def plural(value: float | Decimal, forms: Mapping[str, str], lang: str, *, digit
     return forms[LOCALES[lang].plural_form(n)].format(n=number(n, lang, digits=digits))
 
 
+def quarter(value: str, words: Mapping[str, str], lang: str, *, digits: Digits = "latn") -> str:
+    """A programme quarter, "2025-Q3", as "الربع الثالث 2025" / "Q3 2025" (`words`: Q1 to Q4 in the language).
+
+    The year is written as a year, without a thousands separator."""
+    year, _, part = value.partition("-")
+    return f"{words[part]} {_written(year, lang, digits)}"
+
+
 def day(value: date, lang: str, *, digits: Digits = "latn") -> str:
     """A calendar day, long: "21 يونيو 2025", "21 June 2025"."""
     return _written(format_date(value, "long", locale=LOCALES[lang]), lang, digits)

@@ -72,6 +72,8 @@ def latin_runs(html: str) -> list[str]:
 def test_the_arabic_documents_have_no_english_but_what_is_marked(ws: Workspace) -> None:
     documents = [d for d in run_lifecycle(ws) if ".ar." in d.name]
     assert len(documents) >= 8
+    prepare = next(d for d in documents if d.name.startswith("prepare-")).read_text(encoding="utf-8")
+    assert "الربع الثالث 2025" in prepare  # the quarter as a reader writes it, the year without a separator
     theirs = written_in_arabic_text(ws.plans)
     found = {
         d.name: runs
