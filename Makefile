@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-postgres lint bench clean wheel-check
+.PHONY: demo test test-postgres lint bench clean wheel-check messages
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,11 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+
+# The message catalogues brought up to date with the code (templates/locale): new messages are added empty,
+# unused ones dropped, and what still has no translation is listed (the suite fails on it).
+messages: $(STAMP)
+	$(BIN)/python -m musharaka.flows.render.catalogue
 
 clean:
 	rm -rf $(VENV) var out build dist

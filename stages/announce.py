@@ -13,6 +13,7 @@ from typing import Literal
 from musharaka.stages import analyse
 from musharaka.stages import conduct as conduct_stage
 from musharaka.stages.common import MissingInputs, StageModel, activity
+from musharaka.stages.i18n import words
 from musharaka.stages.plans import Bilingual, CampaignPlan, Channel
 
 ACTIVITIES = (
@@ -112,12 +113,6 @@ class Outputs(StageModel):
     posts: tuple[Post, ...] = ()
 
 
-LABELS = {
-    "en": {"why": "Why", "not": "Not every opinion could be adopted", "next": "Next topics", "none": "to be announced"},
-    "ar": {"why": "المبررات", "not": "لماذا لم نأخذ بكل الآراء", "next": "المواضيع القادمة", "none": "ستُعلن لاحقاً"},
-}
-
-
 def collecting_channels(plan: CampaignPlan, counts: conduct_stage.Outputs | None) -> tuple[Channel, ...]:
     """The plan's channels that brought contributions, in the plan's order (all of them if none did)."""
     used = tuple(c for c in plan.channels if counts is not None and counts.by_channel.get(c, 0) > 0)
@@ -139,9 +134,9 @@ def compose_post(channel: Channel, lang: Literal["ar", "en"], outputs: Outputs) 
     parts are cut first (at a word, with an ellipsis), down to MIN_PART characters each; the title and
     the thanks are never cut. A post that cannot fit even then is a stage failure naming the channel.
     """
-    words = LABELS[lang]
+    _ = words(lang).gettext
     sep = "؛ " if lang == "ar" else "; "
-    topics = sep.join(t.model_dump()[lang] for t in outputs.next_topics) or words["none"]
+    topics = sep.join(t.model_dump()[lang] for t in outputs.next_topics) or _("to be announced")
     parts = [
         getattr(outputs.decision, lang),
         getattr(outputs.reasons, lang),
@@ -149,12 +144,13 @@ def compose_post(channel: Channel, lang: Literal["ar", "en"], outputs: Outputs) 
         topics,
     ]
     limit = CHANNEL_LIMITS[channel]
+    why, not_every, upcoming = _("Why"), _("Not every opinion could be adopted"), _("Next topics")
 
     def text(cut: list[str]) -> str:
         decision, reasons, not_adopted, next_topics = cut
         return (
-            f"{getattr(outputs.title, lang)}: {decision}\n{words['why']}: {reasons}\n{words['not']}: {not_adopted}\n"
-            f"{getattr(outputs.thanks, lang)}\n{words['next']}: {next_topics}"
+            f"{getattr(outputs.title, lang)}: {decision}\n{why}: {reasons}\n{not_every}: {not_adopted}\n"
+            f"{getattr(outputs.thanks, lang)}\n{upcoming}: {next_topics}"
         )
 
     full = text(parts)
@@ -185,6 +181,13 @@ def compose_post(channel: Channel, lang: Literal["ar", "en"], outputs: Outputs) 
     )
 
 
+def _thanks(lang: str, count: int) -> str:
+    thanks = words(lang).ngettext(
+        "Thank you to the %(n)s person who took part.", "Thank you to the %(n)s people who took part.", count
+    )
+    return thanks % {"n": f"{count:,}"}
+
+
 def run(inputs: Inputs, plan: CampaignPlan, now: datetime) -> Outputs:
     """Compose the announcement from the approved decision; it goes out on every collecting channel."""
     decision = inputs.analyse.decision
@@ -196,10 +199,7 @@ def run(inputs: Inputs, plan: CampaignPlan, now: datetime) -> Outputs:
         decision=decision.summary,
         reasons=decision.rationale,
         not_adopted=decision.not_adopted,
-        thanks=Bilingual(
-            en=f"Thank you to the {count:,} people who took part.",
-            ar=f"شكراً للمشاركين وعددهم {count:,} على مساهماتهم.",
-        ),
+        thanks=Bilingual(**{lang: _thanks(lang, count) for lang in ("ar", "en")}),
         next_topics=inputs.next_topics,
     )
     langs: tuple[Literal["ar", "en"], ...] = ("ar", "en")

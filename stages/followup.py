@@ -8,13 +8,6 @@ Status = Literal["planned", "in-progress", "implemented", "dropped"]
 STATUSES: tuple[Status, ...] = ("planned", "in-progress", "implemented", "dropped")
 FINAL: tuple[Status, ...] = ("implemented", "dropped")
 
-WORDS: dict[str, dict[str, str]] = {
-    "planned": {"en": "planned", "ar": "مخطط للتنفيذ"},
-    "in-progress": {"en": "in progress", "ar": "قيد التنفيذ"},
-    "implemented": {"en": "implemented", "ar": "نُفّذ"},
-    "dropped": {"en": "dropped", "ar": "أُلغي"},
-}
-
 
 @dataclass(frozen=True)
 class Update:

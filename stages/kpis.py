@@ -6,12 +6,14 @@ so a past half-year's figures never change.
 """
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
+from musharaka.stages.i18n import N_, words
 from musharaka.stages.plans import Bilingual, local_midnight
 from musharaka.stages.programme import Indicator, Programme
 
@@ -170,21 +172,25 @@ class Window(BaseModel):
     closing_day: date
 
 
-STATUS_WORDS: dict[str, Bilingual] = {
-    "planned": Bilingual(en="planned", ar="مخطط"),
-    "preparing": Bilingual(en="in preparation", ar="قيد الإعداد"),
-    "upcoming": Bilingual(en="planned, opens {day}", ar="مخطط، يبدأ في {day}"),
-    "open": Bilingual(en="open, link closes {day}", ar="مفتوح، يُغلق الرابط في {day}"),
-    "reviewing": Bilingual(
-        en="participation closed, contributions under review", ar="أُغلقت المشاركة، والمساهمات قيد المراجعة"
-    ),
-    "analysing": Bilingual(en="results under analysis", ar="النتائج قيد التحليل"),
-    "decided": Bilingual(en="decision taken, announcement in preparation", ar="اتُّخذ القرار، والإعلان قيد الإعداد"),
-    "published": Bilingual(en="done, results published", ar="تم، ونُشرت النتائج"),
+STATUS_WORDS: dict[str, str] = {
+    "planned": N_("planned"),
+    "preparing": N_("in preparation"),
+    "upcoming": N_("planned, opens %(day)s"),
+    "open": N_("open, link closes %(day)s"),
+    "reviewing": N_("participation closed, contributions under review"),
+    "analysing": N_("results under analysis"),
+    "decided": N_("decision taken, announcement in preparation"),
+    "published": N_("done, results published"),
 }
 
 
-def status_words(facts: Facts | None, started: datetime | None, window: Window, moment: datetime) -> Bilingual:
+def status_words(
+    facts: Facts | None,
+    started: datetime | None,
+    window: Window,
+    moment: datetime,
+    day: Callable[[date, str], str] = lambda value, lang: value.isoformat(),
+) -> Bilingual:
     """A campaign's status at `moment` in the words of the ministry's programme table."""
     if facts is None or started is None or started >= moment:
         key = "planned"
@@ -202,6 +208,7 @@ def status_words(facts: Facts | None, started: datetime | None, window: Window, 
         key = "open"
     else:
         key = "reviewing"
-    words = STATUS_WORDS[key]
-    day = (window.opening_day if key == "upcoming" else window.closing_day).isoformat()
-    return Bilingual(en=words.en.format(day=day), ar=words.ar.format(day=day))
+    when = window.opening_day if key == "upcoming" else window.closing_day
+    return Bilingual(
+        **{lang: words(lang).gettext(STATUS_WORDS[key]) % {"day": day(when, lang)} for lang in ("ar", "en")}
+    )

@@ -9,10 +9,11 @@ import click
 from sqlmodel import Session
 
 from musharaka.flows.cli.common import advance_and_report, emit, passphrase
+from musharaka.flows.cli.language import current
 from musharaka.flows.engine import campaigns, records, submissions
 from musharaka.flows.engine.identity import acting_person
 from musharaka.flows.planfiles.loading import PlanSet
-from musharaka.flows.views import overview
+from musharaka.flows.views import overview, tables
 from musharaka.stages.plans import STAGES, CampaignPlan, Stage
 from musharaka.state.db import session_scope, transaction
 
@@ -158,17 +159,14 @@ def history(campaign_id: str, as_json: bool) -> None:
 
     Example: musharaka history moheri-2025-q3-satisfaction --json
     """
+    lang = current()
     with session_scope() as session:
         campaign = records.campaign_state(campaign_id, session=session)
-        entries = overview.history_entries(campaign_id, campaign.timezone, session=session)
+        entries = overview.history_entries(campaign_id, campaign.timezone, session=session, lang=lang)
     if as_json:
         emit([entry.model_dump(mode="json") for entry in entries])
     else:
-        for entry in entries:
-            click.echo(
-                f"{entry.seq:>4}  {entry.local_time}  {entry.actor:<18} {entry.type:<22} {entry.hash[:12]}  "
-                f"{entry.summary}"
-            )
+        click.echo(tables.history_table(entries, campaign.timezone, lang))
 
 
 @click.command()

@@ -19,11 +19,12 @@ from ruamel.yaml import YAML
 from sqlmodel import func, select
 
 from musharaka.flows import runtime
+from musharaka.flows.cli.language import current
 from musharaka.flows.cli.workspace import copy_sample_plans, lay_out
 from musharaka.flows.engine import campaigns, decisions, records, submissions, updates
 from musharaka.flows.planfiles.loading import PlanSet
 from musharaka.flows.render import reports
-from musharaka.flows.views import outcomes, overview
+from musharaka.flows.views import outcomes, overview, tables
 from musharaka.stages import followup
 from musharaka.stages.plans import STAGES, CampaignPlan, Question, Stage
 from musharaka.state.db import get_engine, reset_tables, session_scope
@@ -409,6 +410,6 @@ def run_demo(*, reset: bool, echo: Callable[[str], None]) -> None:
     with session_scope() as session:
         rows = overview.status_rows(plans, now=AS_OF, session=session)
     echo(f"\nProgramme status as of {AS_OF:%Y-%m-%d %H:%M} Muscat time:\n")
-    echo(overview.status_table(rows))
+    echo(tables.status_table(rows, AS_OF, current()))
     echo(f"\nDocuments: {settings.output_dir}/<campaign>/   Demo inputs: {folder}/")
     echo("Next: musharaka history moheri-2025-q3-satisfaction; musharaka decisions; musharaka kpis --period 2025-H1")

@@ -12,10 +12,12 @@ import click
 from pydantic import ValidationError
 
 from musharaka.flows.cli.common import advance_and_report, emit, passphrase
+from musharaka.flows.cli.language import current
 from musharaka.flows.engine import decisions, records
 from musharaka.flows.planfiles.reading import PlanError
 from musharaka.flows.render.documents import document_path
-from musharaka.flows.views import overview
+from musharaka.flows.views import overview, tables
+from musharaka.stages.i18n import words
 from musharaka.stages.plans import STAGES
 from musharaka.state.db import session_scope
 from musharaka.state.events import as_utc
@@ -281,9 +283,16 @@ def gates(now: datetime, pending: bool, overdue: bool, as_json: bool) -> None:
     if as_json:
         emit([row.model_dump(mode="json") for row in rows])
     elif not rows:
-        click.echo("no gates" + (" overdue" if overdue else " pending" if pending else ""))
+        t = words(current())
+        click.echo(
+            t.gettext("no gates overdue")
+            if overdue
+            else t.gettext("no gates pending")
+            if pending
+            else t.gettext("no gates")
+        )
     else:
-        click.echo(overview.gates_table(rows))
+        click.echo(tables.gates_table(rows, now, current()))
 
 
 @click.group()

@@ -39,6 +39,14 @@ def _fail(message: str, code: int) -> NoReturn:
     sys.exit(code)
 
 
+def _words() -> Any:
+    """The command's language's catalogue (the failure path only: a command's start does not read it)."""
+    from musharaka.flows.cli.language import current
+    from musharaka.stages.i18n import words
+
+    return words(current())
+
+
 def _explain(error: Exception) -> NoReturn:
     """An expected failure as a message and an exit code. The error types are imported here, on the
     failure path, so a command's start does not pay for the modules that define them."""
@@ -52,34 +60,54 @@ def _explain(error: Exception) -> NoReturn:
     from musharaka.state.settings import SettingsError, get_settings
     from musharaka.state.signing import KeyFileError
 
+    # The engine's own detail stays as it wrote it (English), after the command's words in its language.
+    t = _words()
     if isinstance(error, SettingsError):
-        _fail(f"setting: {error}", 2)
+        _fail(t.gettext("setting: %(detail)s") % {"detail": error}, 2)
     if isinstance(error, KeyFileError):
-        _fail(f"key: {error}", 2)
+        _fail(t.gettext("key: %(detail)s") % {"detail": error}, 2)
     if isinstance(error, OutOfOrder):
-        _fail(f"refused: {error}", 2)
+        _fail(t.gettext("refused: %(detail)s") % {"detail": error}, 2)
     if isinstance(error, PlanError | UnreadableFile):
         for problem in error.problems:
             click.echo(str(problem), err=True)
-        _fail(f"{len(error.problems)} problem(s); nothing was changed.", 2)
-    if isinstance(error, Refused):
-        code = f" ({error.code})" if error.code != "refused" else ""
-        _fail(f"refused{code}: {error}", 1)
-    if isinstance(error, ConcurrentWrite | SchemaOutOfDate):
-        _fail(f"refused: {error}", 1)
-    if isinstance(error, SQLAlchemyError):
+        count = len(error.problems)
         _fail(
-            f"database error ({get_settings().database_url}): {error.__class__.__name__}: {str(error).splitlines()[0]}",
+            t.ngettext("%(n)s problem; nothing was changed.", "%(n)s problems; nothing was changed.", count)
+            % {"n": count},
+            2,
+        )
+    if isinstance(error, Refused):
+        _fail(_refusal(t, error.code, str(error)), 1)
+    if isinstance(error, ConcurrentWrite | SchemaOutOfDate):
+        _fail(t.gettext("refused: %(detail)s") % {"detail": error}, 1)
+    if isinstance(error, SQLAlchemyError):
+        detail = f"{error.__class__.__name__}: {str(error).splitlines()[0]}"
+        _fail(
+            t.gettext("database error (%(url)s): %(detail)s") % {"url": get_settings().database_url, "detail": detail},
             1,
         )
     if get_settings().debug:
         raise error
     _fail(
-        f"error: {error.__class__.__name__}: {error}\n"
-        "The command stopped; what it had not committed was rolled back. "
-        "Run again with MUSHARAKA_DEBUG=1 for the technical detail.",
+        t.gettext(
+            "error: %(detail)s\nThe command stopped; what it had not committed was rolled back. "
+            "Run again with MUSHARAKA_DEBUG=1 for the technical detail."
+        )
+        % {"detail": f"{error.__class__.__name__}: {error}"},
         3,
     )
+
+
+def _refusal(t: Any, code: str, detail: str) -> str:
+    """A refusal: its code and the engine's detail; in Arabic, first what the code means for people."""
+    from musharaka.flows.web.words import REFUSALS
+
+    if code == "refused":
+        return t.gettext("refused: %(detail)s") % {"detail": detail}
+    line = t.gettext("refused (%(code)s): %(detail)s") % {"code": code, "detail": detail}
+    meaning = REFUSALS.get(code)
+    return f"{t.gettext(meaning)}\n{line}" if meaning and t.gettext(meaning) != meaning else line
 
 
 class Cli(click.Group):
@@ -149,9 +177,18 @@ def _now(value: str | None, command: str | None) -> datetime:
     metavar="ISO-TIME",
     help="Act as at this instant (default: the clock); taken only by demo and replay, or with MUSHARAKA_ALLOW_NOW=1.",
 )
+@click.option(
+    "--lang",
+    type=click.Choice(["en", "ar"]),
+    default="en",
+    envvar="MUSHARAKA_LANG",
+    show_default=True,
+    help="The language of messages and tables: en, or ar for Arabic (also MUSHARAKA_LANG).",
+)
 @click.pass_context
-def main(ctx: click.Context, now_text: str | None) -> None:
+def main(ctx: click.Context, now_text: str | None, lang: str) -> None:
     """Musharaka: run e-participation campaigns from plan files through six approved stages."""
+    ctx.meta["lang"] = lang
     ctx.obj = _now(now_text, ctx.invoked_subcommand)
 
 

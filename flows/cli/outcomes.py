@@ -3,19 +3,18 @@
 from datetime import datetime
 from pathlib import Path
 from typing import cast
-from zoneinfo import ZoneInfo
 
 import click
 
 from musharaka.flows import runtime
 from musharaka.flows.cli.campaigns import actor_of, identity_options
 from musharaka.flows.cli.common import emit
+from musharaka.flows.cli.language import current
 from musharaka.flows.engine import lessons, records, updates
 from musharaka.flows.render import reports
-from musharaka.flows.views import outcomes
+from musharaka.flows.views import outcomes, tables
 from musharaka.stages import followup
 from musharaka.state.db import session_scope
-from musharaka.state.settings import get_settings
 
 
 @click.command("follow-up")
@@ -129,14 +128,7 @@ def kpis_command(now: datetime, period: str, as_json: bool, html: bool) -> None:
     if as_json:
         emit(report.model_dump(mode="json"))
         return
-    click.echo(f"{report.title.en} — {report.period}")
-    click.echo(f"{'#':<3}{'indicator':<84}{'target':>8}{'actual':>8}{'gap':>6}")
-    for k in report.indicators:
-        click.echo(f"{k.number:<3}{k.name.en:<84}{k.target_text:>8}{k.actual_text:>8}{k.gap_text:>6}")
-    as_of = report.status_as_of.astimezone(ZoneInfo(get_settings().timezone))
-    click.echo(f"\nProgramme status as of {as_of:%Y-%m-%d %H:%M %Z}:")
-    for line in report.status:
-        click.echo(f"  {line.quarter}  {line.topic.en:<62} {line.status.en}")
+    click.echo(tables.kpis_table(report, current()))
 
 
 COMMANDS = {c.name: c for c in (follow_up, decisions_command, lessons_command, kpis_command) if c.name}

@@ -11,10 +11,12 @@ import click
 from pydantic import BaseModel, TypeAdapter
 
 from musharaka.flows.cli.common import emit
+from musharaka.flows.cli.language import current
 from musharaka.flows.planfiles.loading import load_plans
 from musharaka.flows.planfiles.reading import PlanError
-from musharaka.flows.views import overview
+from musharaka.flows.views import overview, tables
 from musharaka.stages.approvers import ApproversRegistry
+from musharaka.stages.i18n import words
 from musharaka.stages.plans import CampaignPlan
 from musharaka.stages.programme import Programme
 from musharaka.state.db import session_scope
@@ -75,14 +77,20 @@ def status(now: datetime, as_json: bool) -> None:
     Example: musharaka status --json
     """
     plans, problems = load_plans([get_settings().plans_dir])
+    t = words(current())
     if problems:
-        click.echo(f"warning: the plan files have {len(problems)} problem(s); run musharaka validate", err=True)
+        warning = t.ngettext(
+            "warning: the plan files have %(n)s problem; run musharaka validate",
+            "warning: the plan files have %(n)s problems; run musharaka validate",
+            len(problems),
+        )
+        click.echo(warning % {"n": len(problems)}, err=True)
     with session_scope() as session:
         rows = overview.status_rows(plans, now=now, session=session)
     if as_json:  # serialised by pydantic's own encoder: the same JSON as `emit`, five times faster
         click.echo(TypeAdapter(list[overview.StatusRow]).dump_json(rows, indent=2).decode())
     else:
-        click.echo(overview.status_table(rows))
+        click.echo(tables.status_table(rows, now, current()))
 
 
 COMMANDS = {c.name: c for c in (validate, schema, status) if c.name}

@@ -57,8 +57,6 @@ def submit_file(
     later = STAGES.index(stage) > STAGES.index(campaign.stage)
     when = f"; it will be used when the campaign reaches {stage}" if later else ""
     # recorded all the same, as `validate` does with plans: the other language's document marks the text
-    lacking = [
-        locate(path, loc, f"not translated into {LANGUAGE_NAMES[lang]}") for loc, lang in untranslated(instance)
-    ]
+    lacking = [locate(path, loc, f"not translated into {LANGUAGE_NAMES[lang]}") for loc, lang in untranslated(instance)]
     warned = "".join(f"\nwarning: {problem}" for problem in lacking)
     return f"{stage} submission recorded ({path.name}){when}{warned}"

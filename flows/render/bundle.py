@@ -121,7 +121,7 @@ def _report(events: list[Event], lang: str, now: datetime) -> str:
                 "hash": e.hash[:12],
             }
         )
-    template = rendering.environment(settings.templates_dir).get_template("audit_report.html.j2")
+    template = rendering.environment(settings.templates_dir, lang).get_template("audit_report.html.j2")
     return template.render(
         **rendering.page(lang),
         rows=rows,

@@ -2,7 +2,7 @@
 
 import hashlib
 from datetime import date, datetime
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -11,9 +11,10 @@ from jinja2.runtime import Context
 from markupsafe import Markup
 
 from musharaka.flows.render import locale
-from musharaka.flows.render.locale import labels
-from musharaka.flows.render.prose import say
+from musharaka.flows.render.prose import isolated, say
+from musharaka.flows.render.terms import TERMS, term
 from musharaka.stages.common import StageModel
+from musharaka.stages.i18n import words
 from musharaka.stages.plans import CampaignPlan, Stage
 from musharaka.stages.registry import MODULES
 from musharaka.state.events import Document
@@ -23,21 +24,23 @@ LANGS = ("ar", "en")
 
 
 @lru_cache
-def environment(templates_dir: Path) -> Environment:
-    """Jinja2 with StrictUndefined: a missing value is an error, never an empty string."""
+def environment(templates_dir: Path, lang: str) -> Environment:
+    """Jinja2 for the reader of `lang`: the engine's words from its catalogue (`_()`, `ngettext()`, `term()`),
+    and StrictUndefined, so a missing value is an error, never an empty string."""
     env = Environment(
         loader=FileSystemLoader(templates_dir),
         autoescape=select_autoescape(["html", "j2"]),
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
     )
-    env.filters.update(
-        local=_local_time, number=_number, percent=_percent, money=_money, measure=_measure, plural=_plural
-    )
+    env.install_gettext_translations(words(lang), newstyle=True)  # type: ignore[attr-defined]
+    env.globals.update(term=partial(term, lang=lang), terms=TERMS)
+    env.filters.update(local=_local_time, number=_number, percent=_percent, money=_money, measure=_measure)
     env.filters.update(quarter=_quarter, day=_day)
     env.filters["css_string"] = css_string
-    env.filters["say"] = say
+    env.filters.update(say=say, bdi=isolated)
     return env
 
 
@@ -48,15 +51,8 @@ def css_string(value: str) -> Markup:
 
 
 def page(lang: str) -> dict[str, Any]:
-    """What every template is rendered with: the reader's language, its direction, its words and its digits."""
-    settings = get_settings()
-    words = labels(settings.templates_dir)
-    return {
-        "lang": lang,
-        "dir": "rtl" if lang == "ar" else "ltr",
-        "t": {key: text[lang] for key, text in words.items()},
-        "digits": settings.digits,
-    }
+    """What every template is rendered with: the reader's language, its direction and its digits."""
+    return {"lang": lang, "dir": "rtl" if lang == "ar" else "ltr", "digits": get_settings().digits}
 
 
 # The filters write for the reader of the page being rendered: its `lang` and `digits` (see `page`).
@@ -92,17 +88,10 @@ def _measure(context: Context, value: float, unit: str) -> str:
 
 
 @pass_context
-def _plural(context: Context, value: float, word: str) -> str:
-    """`{{ n | plural("attempts") }}`: the labels `attempts_zero` ... `attempts_other`, chosen by the plural rules."""
-    forms = {form: context["t"][f"{word}_{form}"] for form in locale.PLURAL_FORMS}
-    return locale.plural(value, forms, context["lang"], digits=context["digits"])
-
-
-@pass_context
 def _quarter(context: Context, value: str) -> str:
     """`{{ "2025-Q3" | quarter }}`: "الربع الثالث 2025", "Q3 2025"."""
-    words = {f"Q{n}": context["t"][f"quarter_Q{n}"] for n in range(1, 5)}
-    return locale.quarter(value, words, context["lang"], digits=context["digits"])
+    names = {f"Q{n}": term(f"quarter_Q{n}", context["lang"]) for n in range(1, 5)}
+    return locale.quarter(value, names, context["lang"], digits=context["digits"])
 
 
 @pass_context
@@ -124,7 +113,7 @@ def render(
     """One stage document in one language (or one of the stage's other `DOCUMENTS`, the `piece`)."""
     settings = get_settings()
     name = f"{stage}-{piece}" if piece else stage
-    template = environment(settings.templates_dir).get_template(f"{name}.html.j2")
+    template = environment(settings.templates_dir, lang).get_template(f"{name}.html.j2")
     context: dict[str, Any] = {
         **page(lang),
         "stage": stage,

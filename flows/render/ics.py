@@ -15,36 +15,15 @@ import icalendar
 from sqlmodel import Session, select
 
 from musharaka.flows.planfiles.loading import PlanSet
+from musharaka.flows.render.terms import term
 from musharaka.flows.views import overview
+from musharaka.stages.i18n import words
 from musharaka.state.events import WindowExtended, as_utc, events_of, payload_of
 from musharaka.state.registry import in_force_if_any
 from musharaka.state.tables import CampaignState, Gate
 
 PRODID = "-//Musharaka//e-participation programme//EN"
 DOMAIN = "musharaka"
-
-WORDS = {
-    "en": {
-        "window": "Participation window",
-        "gate": "Gate due",
-        "extended": "extended from {was} to {now} by a signed decision of {who}: {why}",
-        "zone": "Dates are in the campaign's time zone, {zone}.",
-        "may_decide": "May decide: {who}",
-        "needs": "Needs: {policy}",
-        "nobody": "nobody in the registry can decide it now",
-        "attempt": "attempt",
-    },
-    "ar": {
-        "window": "فترة المشاركة",
-        "gate": "موعد الاعتماد",
-        "extended": "مُدّدت من {was} إلى {now} بقرار موقّع من {who}: {why}",
-        "zone": "التواريخ بتوقيت الحملة، {zone}.",
-        "may_decide": "يحق له الاعتماد: {who}",
-        "needs": "المطلوب: {policy}",
-        "nobody": "لا أحد في السجل يملك اعتمادها الآن",
-        "attempt": "المحاولة",
-    },
-}
 
 
 @dataclass(frozen=True)
@@ -97,7 +76,8 @@ def _windows(plans: PlanSet, lang: str, now: datetime, *, session: Session) -> l
 
 def programme_calendar(plans: PlanSet, *, lang: str, now: datetime, session: Session) -> icalendar.Calendar:
     """The calendar: one all-day event per campaign window, one timed event per open gate."""
-    words = WORDS[lang]
+    _ = words(lang).gettext
+    window_word, gate_word, attempt_word = _("Participation window"), _("Gate due"), _("attempt")
     calendar = icalendar.Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
@@ -108,15 +88,16 @@ def programme_calendar(plans: PlanSet, *, lang: str, now: datetime, session: Ses
         event.add("uid", f"{window.campaign}.window@{DOMAIN}")
         event.add("dtstamp", now)
         event.add("sequence", len(window.extensions))
-        event.add("summary", f"{words['window']}: {window.title}")
+        event.add("summary", f"{window_word}: {window.title}")
         event.add("dtstart", window.opens)
         event.add("dtend", window.closes + timedelta(days=1))  # DTEND of an all-day event is exclusive
         event.add("transp", "TRANSPARENT")
-        lines = [window.campaign, words["zone"].format(zone=window.zone)]
+        lines = [window.campaign, _("Dates are in the campaign's time zone, %(zone)s.") % {"zone": window.zone}]
         was = window.planned_closes
         for extension in window.extensions:
             lines.append(
-                words["extended"].format(was=was, now=extension.closes, who=extension.approver, why=extension.reason)
+                _("extended from %(was)s to %(now)s by a signed decision of %(who)s: %(why)s")
+                % {"was": was, "now": extension.closes, "who": extension.approver, "why": extension.reason}
             )
             was = extension.closes
         event.add("description", "\n".join(lines))
@@ -129,22 +110,23 @@ def programme_calendar(plans: PlanSet, *, lang: str, now: datetime, session: Ses
     registry = in_force_if_any(plans.registry, session=session)
     for gate in session.exec(select(Gate).where(Gate.status == "open")):
         title, zone = titles[gate.campaign_id]
+        stage = term(f"stage_{gate.stage}", lang) if lang == "ar" else gate.stage
         view = overview.gate_view(gate, now, session=session, registry=registry)
         event = icalendar.Event()
         event.add("uid", f"{gate.campaign_id}.{gate.stage}.{gate.attempt}.gate@{DOMAIN}")
         event.add("dtstamp", now)
-        event.add("summary", f"{words['gate']}: {title} — {gate.stage} ({words['attempt']} {gate.attempt})")
+        event.add("summary", f"{gate_word}: {title} — {stage} ({attempt_word} {gate.attempt})")
         due = as_utc(gate.due_at).astimezone(ZoneInfo(zone))
         event.add("dtstart", due)
         event.add("dtend", due)
-        who = ", ".join(view.may_decide) or words["nobody"]
+        who = ", ".join(view.may_decide) or _("nobody in the registry can decide it now")
         event.add(
             "description",
             "\n".join(
                 [
                     gate.campaign_id,
-                    words["may_decide"].format(who=who),
-                    words["needs"].format(policy=overview.needs(view)),
+                    _("May decide: %(who)s") % {"who": who},
+                    _("Needs: %(policy)s") % {"policy": overview.needs(view)},
                 ]
             ),
         )

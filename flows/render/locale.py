@@ -9,8 +9,6 @@ Time)". JSON keeps ISO 8601 with offsets. Numbers use Western digits unless the 
 from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
-from functools import lru_cache
-from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -18,23 +16,13 @@ from babel import Locale
 from babel.dates import format_date, format_time, get_datetime_format, get_timezone_name
 from babel.numbers import format_currency, format_decimal, format_percent
 from babel.units import format_unit
-from ruamel.yaml import YAML
 
 Lang = Literal["ar", "en"]
 
 
-@lru_cache
-def labels(templates_dir: Path) -> dict[str, dict[str, str]]:
-    """The words every document uses, in each language (templates/labels.yaml). Here, not beside the
-    renderer, so that views such as `status` read them without loading the stages and pandas."""
-    loaded: dict[str, dict[str, str]] = YAML(typ="safe").load(templates_dir / "labels.yaml")
-    return loaded
-
 Digits = Literal["latn", "arab"]
 # parsed once: Babel would parse a locale given by name on every call (thousands for one inbox page)
 LOCALES: dict[str, Locale] = {"ar": Locale.parse("ar_OM"), "en": Locale.parse("en_GB")}
-# CLDR's plural categories; Arabic uses all six, English "one" and "other"
-PLURAL_FORMS = ("zero", "one", "two", "few", "many", "other")
 # Babel 2.19 takes a numbering system's separators from CLDR ("arab": ٫ and ٬) but writes Western digits
 # whatever the system; the Arabic-Indic digits are U+0660 to U+0669.
 _ARABIC_INDIC = str.maketrans("0123456789", "".join(chr(0x0660 + d) for d in range(10)))
@@ -77,13 +65,6 @@ def measure(value: float | Decimal, unit: str, lang: str, *, digits: Digits = "l
     """A quantity of a CLDR unit in the language's grammar: `measure(2, "duration-day", "ar")` is "يومان"."""
     text = format_unit(_plain(value), unit, locale=LOCALES[lang], numbering_system=_system(lang, digits))
     return _written(text, lang, digits)
-
-
-def plural(value: float | Decimal, forms: Mapping[str, str], lang: str, *, digits: Digits = "latn") -> str:
-    """A count of something CLDR has no unit for: `forms` holds a "{n}" pattern per plural category of the
-    language (Arabic: zero, one, two, few, many, other), chosen by Babel's plural rules."""
-    n = _plain(value)
-    return forms[LOCALES[lang].plural_form(n)].format(n=number(n, lang, digits=digits))
 
 
 def quarter(value: str, words: Mapping[str, str], lang: str, *, digits: Digits = "latn") -> str:

@@ -10,6 +10,7 @@ from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
+from musharaka.stages.i18n import words
 from musharaka.stages.plans import LANGUAGES, Bilingual, Prose
 
 DIRECTION = {"ar": "rtl", "en": "ltr"}
@@ -17,12 +18,21 @@ DIRECTION = {"ar": "rtl", "en": "ltr"}
 
 @pass_context
 def say(context: Context, value: Prose | Bilingual | str | dict[str, Any] | None) -> Markup:
-    """Jinja filter: `{{ o.detailed_objective|say }}` in the document's `lang`, marked by `t.untranslated`."""
-    return in_language(value, context["lang"], context["t"]["untranslated"])
+    """Jinja filter: `{{ o.detailed_objective|say }}` in the document's `lang`, marked "(not translated)" in it."""
+    lang = context["lang"]
+    return in_language(value, lang, words(lang).gettext("(not translated)"))
+
+
+def isolated(value: object) -> Markup:
+    """Jinja filter `bdi`: a value set apart from the text around it, its direction its own (first strong
+    letter), so neither reorders the other. Markup stays markup; anything else is escaped. Not for the whole
+    content of an element with `dir="auto"`, whose direction would then ignore it."""
+    return Markup("<bdi>{}</bdi>").format(value)
 
 
 def in_language(value: Prose | Bilingual | str | dict[str, Any] | None, lang: str, mark: str) -> Markup:
-    """The text in `lang`, or the other language's text in its own `lang`/`dir`, followed by `mark`."""
+    """The text in `lang`, or the other language's text in its own `lang`/`dir` (which sets it apart, so its
+    full stop stays at its own end), followed by `mark`."""
     if value is None:
         return Markup("")
     prose = value if isinstance(value, Prose | Bilingual) else Prose.model_validate(value)  # a string: by script

@@ -7,7 +7,6 @@ from typing import Any
 from musharaka.flows.render import locale
 from musharaka.flows.render.documents import LANGS, environment, page
 from musharaka.flows.views.outcomes import DecisionView, KpiReport
-from musharaka.stages import followup
 from musharaka.state.settings import get_settings
 
 
@@ -22,7 +21,6 @@ def _write(path: Path, text: str) -> Path:
 def _context(lang: str, zone: str, now: datetime) -> dict[str, Any]:
     return {
         **page(lang),
-        "words": {k: v[lang] for k, v in followup.WORDS.items()},
         "zone": zone,
         "generated": locale.moment(now, zone, lang, digits=get_settings().digits),
     }
@@ -31,12 +29,13 @@ def _context(lang: str, zone: str, now: datetime) -> dict[str, Any]:
 def write_kpi_report(report: KpiReport, *, now: datetime) -> list[Path]:
     """out/kpis/<period>.<lang>.html, Arabic and English; times in the programme's zone (the settings')."""
     settings = get_settings()
-    template = environment(settings.templates_dir).get_template("kpi_report.html.j2")
     folder = settings.output_dir / "kpis"
     return [
         _write(
             folder / f"{report.period}.{lang}.html",
-            template.render({**_context(lang, settings.timezone, now), "r": report}),
+            environment(settings.templates_dir, lang)
+            .get_template("kpi_report.html.j2")
+            .render({**_context(lang, settings.timezone, now), "r": report}),
         )
         for lang in LANGS
     ]
@@ -48,11 +47,12 @@ def write_you_said_we_did(view: DecisionView, *, now: datetime, zone: str | None
     Times are in `zone`, the campaign's; the programme's (the settings') when the caller does not name it.
     """
     settings = get_settings()
-    template = environment(settings.templates_dir).get_template("you_said_we_did.html.j2")
     return [
         _write(
             settings.output_dir / view.campaign / f"you-said-we-did.{lang}.html",
-            template.render({**_context(lang, zone or settings.timezone, now), "d": view}),
+            environment(settings.templates_dir, lang)
+            .get_template("you_said_we_did.html.j2")
+            .render({**_context(lang, zone or settings.timezone, now), "d": view}),
         )
         for lang in LANGS
     ]

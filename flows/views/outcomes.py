@@ -3,14 +3,15 @@ its status table. The definitions of the indicators are in `stages/kpis.py`.
 """
 
 import json
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
 from musharaka.flows.engine.records import Refused, approved_gates, approved_stage_outputs, decision_updates
 from musharaka.flows.planfiles.loading import PlanSet
-from musharaka.flows.render.locale import labels
+from musharaka.flows.render import locale
+from musharaka.flows.render.terms import term
 from musharaka.stages import kpis as measures
 from musharaka.stages.plans import Bilingual, CampaignPlan, local_midnight
 from musharaka.stages.programme import Programme
@@ -122,6 +123,11 @@ class KpiReport(BaseModel):
     status: list[StatusLine]
 
 
+def _day(value: date, lang: str) -> str:
+    """A day in the programme table, as the reader's language writes it ("30 سبتمبر 2025")."""
+    return locale.day(value, lang, digits=get_settings().digits)
+
+
 def _joined(items: list[Bilingual]) -> Bilingual:
     if not items:
         return Bilingual(en="—", ar="—")
@@ -161,7 +167,6 @@ def status_lines(
     every: dict[str, measures.Facts] | None = None,
 ) -> list[StatusLine]:
     """The programme table: topic, audience, channels, tools, quarter and status at `moment`, in words."""
-    words = labels(get_settings().templates_dir)
     every = facts(session=session) if every is None else every
     started = _started(session)
     windows = _windows(session, moment)
@@ -178,7 +183,7 @@ def status_lines(
         )
 
         def named(prefix: str, ids: tuple[str, ...]) -> Bilingual:
-            return _joined([Bilingual.model_validate(words.get(f"{prefix}{i}", {"en": i, "ar": i})) for i in ids])
+            return _joined([Bilingual(en=term(prefix + i, "en"), ar=term(prefix + i, "ar")) for i in ids])
 
         lines.append(
             StatusLine(
@@ -188,7 +193,7 @@ def status_lines(
                 channels=named("channel_", plan.channels),
                 tools=named("tool_", plan.tools),
                 quarter=entry.quarter,
-                status=measures.status_words(every.get(plan.id), started.get(plan.id), window, moment),
+                status=measures.status_words(every.get(plan.id), started.get(plan.id), window, moment, day=_day),
             )
         )
     return lines

@@ -1,6 +1,7 @@
 """What the CLI shows: status rows, gates and history, as typed rows read from the projections."""
 
 import hashlib
+import re
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -10,13 +11,16 @@ from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
 from musharaka.flows.planfiles.loading import PlanSet
+from musharaka.flows.render import locale
 from musharaka.flows.views.summaries import summarize
 from musharaka.stages.approvers import ApproversRegistry
 from musharaka.stages.gates import NoAuthority, authority
+from musharaka.stages.i18n import words
 from musharaka.stages.plans import GatePolicy, Window
 from musharaka.state.events import as_utc, events_of, payload_of
 from musharaka.state.projection import approvals, gate_policy, open_gate
 from musharaka.state.registry import in_force_if_any
+from musharaka.state.settings import get_settings
 from musharaka.state.tables import CampaignState, Gate, GateDecision
 
 
@@ -60,6 +64,7 @@ class GateRow(OpenGate):
     campaign: str
     status: str
     decided_at: datetime | None
+    timezone: str  # the campaign's
 
 
 class HistoryEntry(BaseModel):
@@ -146,9 +151,10 @@ def _may_decide(
     return allowed
 
 
-def needs(gate: OpenGate) -> str:
-    """The policy in words: '2 of dg-planning|director + 1 legal'."""
-    parts = [f"{gate.quorum} of {'|'.join(gate.roles)}"] if gate.roles else []
+def needs(gate: OpenGate, lang: str = "en") -> str:
+    """The policy in words: '2 of dg-planning|director + 1 legal' ("2 من dg-planning|director + 1 legal")."""
+    of = words(lang).gettext("%(quorum)s of %(roles)s")
+    parts = [of % {"quorum": gate.quorum, "roles": "|".join(gate.roles)}] if gate.roles else []
     parts += [f"1 {role}" for role in gate.all_of]
     return " + ".join(parts)
 
@@ -235,34 +241,19 @@ def _approvals_of_open_gates(session: Session) -> dict[tuple[str, str, int], lis
     return found
 
 
-def status_table(rows: list[StatusRow]) -> str:
-    lines = [f"{'campaign':<38} {'quarter':<8} {'stage':<9} {'att':>3}  {'status':<14} {'window':<31} next"]
-    for row in rows:
-        window = f"{row.window.opens}..{row.window.closes} {row.window.state}"
-        nxt = row.detail
-        if row.gate:
-            nxt = (
-                f"gate {row.gate.stage}: approved by {len(row.gate.approvals)}, needs {needs(row.gate)}, "
-                f"due {row.gate.due_at:%Y-%m-%d}{' OVERDUE ' + row.gate.late_by if row.gate.overdue else ''}"
-            )
-        lines.append(
-            f"{row.campaign:<38} {row.quarter:<8} {row.stage or '-':<9} {row.attempt or '-':>3}  "
-            f"{row.status:<14} {window:<31} {nxt}"
-        )
-    return "\n".join(lines)
-
-
 def gate_rows(
     *, pending: bool, overdue: bool, now: datetime, registry: ApproversRegistry | None, session: Session
 ) -> list[GateRow]:
     query = select(Gate).order_by(col(Gate.campaign_id), col(Gate.id))
     if pending or overdue:
         query = query.where(Gate.status == "open")
+    zones = dict(session.exec(select(CampaignState.campaign_id, CampaignState.timezone)).all())
     rows = [
         GateRow(
             campaign=gate.campaign_id,
             status=gate.status,
             decided_at=as_utc(gate.decided_at) if gate.decided_at else None,
+            timezone=zones.get(gate.campaign_id, get_settings().timezone),
             **gate_view(gate, now, session=session, registry=registry).model_dump(),
         )
         for gate in session.exec(query)
@@ -270,33 +261,56 @@ def gate_rows(
     return [row for row in rows if row.overdue] if overdue else rows
 
 
-def gates_table(rows: list[GateRow]) -> str:
-    lines = [f"{'campaign':<38} {'stage':<9} {'att':>3} {'status':<9} {'needs':<28} {'approved by':<24} due"]
-    for row in rows:
-        late = f" OVERDUE by {row.late_by}" if row.overdue else ""
-        who = f"  may decide: {', '.join(row.may_decide)}" if row.may_decide else ""
-        lines.append(
-            f"{row.campaign:<38} {row.stage:<9} {row.attempt:>3} {row.status:<9} {needs(row):<28} "
-            f"{','.join(row.approvals) or '-':<24} {row.due_at:%Y-%m-%d %H:%M}Z{late}{who}"
-        )
-    return "\n".join(lines)
-
-
-def history_entries(campaign_id: str, zone: str, *, session: Session) -> list[HistoryEntry]:
+def history_entries(campaign_id: str, zone: str, *, session: Session, lang: str = "en") -> list[HistoryEntry]:
     return [
         HistoryEntry(
             seq=event.seq,
             at=as_utc(event.at),
-            local_time=as_utc(event.at).astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M %z"),
+            local_time=as_utc(event.at).astimezone(ZoneInfo(zone)).isoformat(),
             actor=event.actor,
             type=event.type,
-            summary=summarize(event),
+            summary=summarize(event, lang, zone=zone),
             payload=payload_of(event).model_dump(mode="json"),
             prev_hash=event.prev_hash,
             hash=event.hash,
         )
         for event in events_of(campaign_id, session=session)
     ]
+
+
+# the detail a campaign's state holds, as the projection writes it (state/projection.py)
+_WAITING = re.compile(r"(.*) \(until (\d{4}-\d\d-\d\d \d\d:\d\d) [^)]*\)$")
+_EXTENDED = re.compile(r"window extended to (\d{4}-\d\d-\d\d): (.*)$", re.S)
+
+
+def detail_words(detail: str, zone: str, lang: str = "en") -> str:
+    """What a campaign waits for or lacks, its time in `zone` with the zone named: in English as recorded, in
+    Arabic in words; what a person wrote (a rejection's reason, an extension's) as written."""
+    waiting = _WAITING.match(detail)
+    if lang == "en" or not detail:
+        if waiting:  # the time as people read it, not as the projection records it
+            until = datetime.fromisoformat(waiting[2]).replace(tzinfo=ZoneInfo(zone))
+            return f"{waiting[1]} (until {_moment(until, zone, lang)})"
+        return detail
+    t = words(lang)
+    if detail.startswith("missing: "):
+        count = len(detail.removeprefix("missing: ").split("; "))
+        return t.ngettext("%(n)s input missing", "%(n)s inputs missing", count) % {
+            "n": locale.number(count, lang, digits=get_settings().digits)
+        }
+    if detail.startswith("rework: "):
+        return t.gettext("rework: %(reason)s") % {"reason": detail.removeprefix("rework: ")}
+    if waiting:
+        until = datetime.fromisoformat(waiting[2]).replace(tzinfo=ZoneInfo(zone))
+        return t.gettext("waiting until %(until)s") % {"until": _moment(until, zone, lang)}
+    if extended := _EXTENDED.match(detail):
+        closes = locale.day(date.fromisoformat(extended[1]), lang, digits=get_settings().digits)
+        return t.gettext("window extended to %(closes)s: %(reason)s") % {"closes": closes, "reason": extended[2]}
+    return detail
+
+
+def _moment(value: datetime, zone: str, lang: str) -> str:
+    return locale.moment(value, zone, lang, digits=get_settings().digits)
 
 
 def where_it_stands(campaign_id: str, *, now: datetime, session: Session) -> str:
@@ -315,9 +329,8 @@ def where_it_stands(campaign_id: str, *, now: datetime, session: Session) -> str
             f"{head}: the {gate.stage} gate needs {needs(view)}; approved by {got} "
             f"(musharaka review {campaign_id} {gate.stage})"
         )
-    if campaign.status == "failed":
-        return f"{head}: {campaign.detail}"
-    return f"{head}{': ' + campaign.detail if campaign.detail else ''}"
+    detail = detail_words(campaign.detail, campaign.timezone)
+    return f"{head}{': ' + detail if detail else ''}"
 
 
 def active_campaigns(*, session: Session) -> list[str]:

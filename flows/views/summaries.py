@@ -1,19 +1,21 @@
-"""One line a person can read for each event of the log, in English (`musharaka history`) or Arabic (the audit
-report in Arabic).
+"""One line a person can read for each event of the log, in the reader's language (`musharaka history`, the
+audit report).
 
-`summarize` gives the line `musharaka history` has always printed, what people wrote included, times as
-recorded (ISO 8601) unless a zone is given. `summary` gives what a person wrote with the event (a reason, a
-comment, a note) apart, as written, for a page to show in the language it was written in. The Arabic lines name
-ids, file names and digests as they are (isolated, so they read left to right inside the sentence); the engine's
-own English detail (a refusal's message, the inputs a stage misses) is left to the log.
+Each line is one message of the catalogue; what it names is written for the reader: in English ids, stages
+and counts as recorded, in Arabic the stage's name, the numbers in the locale's digits and every id, file name
+and digest isolated so that it reads left to right inside the sentence. Times are in the campaign's zone, with
+the zone named. `summary` gives what a person wrote with the event (a reason, a comment, a note) apart, as
+written, for a page to show in the language it was written in; `summarize` gives the line with it. The engine's
+own English detail (a refusal's message, the inputs a stage misses) is left out of the Arabic line: it is in
+the log.
 """
 
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
 from musharaka.flows.render import locale
-from musharaka.flows.render.locale import labels
-from musharaka.stages import followup
+from musharaka.flows.render.terms import term
+from musharaka.stages.i18n import words
 from musharaka.state.events import payload_of
 from musharaka.state.settings import get_settings
 from musharaka.state.tables import Event
@@ -22,23 +24,6 @@ from musharaka.state.tables import Event
 # (U+2068 FIRST STRONG ISOLATE ... U+2069 POP DIRECTIONAL ISOLATE), so punctuation stays where it belongs.
 _ISOLATED = "\u2068{}\u2069"
 
-# what a refused decision asked for, in Arabic
-_ASKED = {
-    "approve": "بالموافقة على مرحلة",
-    "reject": "برفض مرحلة",
-    "extend": "بتمديد فترة المشاركة في مرحلة",
-}
-_SIGN_IN = {
-    "signed-in": "سجّل {person} الدخول",
-    "refused": "لم يُقبل تسجيل دخول {person}",
-    "rate-limited": "أُوقفت محاولات دخول {person} مؤقتًا بعد محاولات كثيرة لم تنجح",
-}
-_SIGN_IN_EN = {
-    "signed-in": "{person} signed in",
-    "refused": "sign-in by {person} refused",
-    "rate-limited": "sign-ins by {person} paused after too many failures",
-}
-
 
 class Summary(NamedTuple):
     line: str  # what happened, in the language
@@ -46,80 +31,18 @@ class Summary(NamedTuple):
 
 
 def summary(event: Event, lang: str = "en", *, zone: str | None = None) -> Summary:
-    """The event in `lang`, and apart what a person wrote with it; with `zone`, its times are written for
-    people in that zone (Arabic: always, the programme's zone when none is given)."""
+    """The event in `lang`, and apart what a person wrote with it; times in `zone` (the programme's when none
+    is given), with the zone named."""
     p = payload_of(event).model_dump(mode="json")
-    if lang == "ar":
-        line = _arabic(event.type, p, zone or get_settings().timezone)
-    else:
-        line = _english(event.type, p, zone, quoting=False)
-    return Summary(line, _said(event.type, p))
+    return Summary(_line(event.type, p, lang, zone or get_settings().timezone), _said(event.type, p))
 
 
 def summarize(event: Event, lang: str = "en", *, zone: str | None = None) -> str:
     """The event in one line, in `lang`, what a person wrote with it included (`musharaka history`)."""
-    if lang == "ar":
-        line, said = summary(event, lang, zone=zone)
-        return f"{line}: {said}" if said else line
-    return _english(event.type, payload_of(event).model_dump(mode="json"), zone, quoting=True)
-
-
-def _english(kind: str, p: dict[str, Any], zone: str | None, *, quoting: bool) -> str:
-    def when(value: str) -> str:
-        return locale.moment(datetime.fromisoformat(value), zone, "en") if zone else value
-
-    def said(text: str) -> str:  # what a person wrote, when the line carries it
-        return f": {text}" if quoting and text else ""
-
-    match kind:
-        case "campaign.started":
-            return f"campaign started from plan {p['plan_digest'][:12]}"
-        case "plan.recorded":
-            return f"plan file changed; now {p['plan_digest'][:12]}"
-        case "submission.recorded":
-            return f"{p['stage']}: submitted {p['file_name']} ({p['digest'][:12]})"
-        case "contributions.ingested":
-            return (
-                f"contributions from {p['file_name']}: {p['rows_read']} read, {p['rows_stored']} stored, "
-                f"{p['duplicates']} duplicates"
-            )
-        case "stage.started":
-            return f"{p['stage']} attempt {p['attempt']} started (submitter {p['submitter']})"
-        case "stage.waiting":
-            return f"{p['stage']} waits: {p['reason']} (until {when(p['until'])})"
-        case "stage.failed":
-            return f"{p['stage']} cannot finish; missing: " + "; ".join(p["missing"])
-        case "stage.completed":
-            return f"{p['stage']} attempt {p['attempt']} completed; outputs {p['outputs_digest'][:12]}"
-        case "gate.opened":
-            return f"{p['stage']} gate opened, due {when(p['due_at'])}"
-        case "gate.decided":
-            verb = "approved" if p["decision"] == "approve" else "rejected"
-            behalf = f" for {p['principal']}" if p["capacity"] == "delegate" else ""
-            escalated = " by escalation" if p["capacity"] == "escalation" else ""
-            return f"{p['stage']} attempt {p['attempt']} {verb} by {p['approver']}{behalf}{escalated}" + said(p["text"])
-        case "window.extended":
-            return f"window extended to {p['closes']} by {p['approver']}" + said(p["reason"])
-        case "gate.refused":
-            return f"REFUSED {p['decision']} of {p['stage']} by {p['approver']} ({p['code']}): {p['message']}"
-        case "decision.updated":
-            link = f" ({p['evidence']})" if p["evidence"] else ""
-            return f"decision {p['status']} {p['percent']}%" + said(p["note"]) + link
-        case "registry.recorded":
-            return f"approvers registry {p['registry_digest'][:12]} in force"
-        case "person.invited":
-            return f"{p['person']} invited to create a passkey, the link valid until {when(p['expires_at'])}"
-        case "passkey.enrolled":
-            return f"{p['person']} created a passkey"
-        case "delegation.recorded":
-            d = p["delegation"]
-            return (
-                f"{d['delegator']} delegated to {d['delegate']} from {when(d['starts'])} until {when(d['ends'])}"
-                + said(d["reason"])
-            )
-        case "sign-in.recorded":
-            return _SIGN_IN_EN[p["outcome"]].format(person=p["person"]) + (f" ({p['reason']})" if p["reason"] else "")
-    return kind
+    line, said = summary(event, lang, zone=zone)
+    if said and lang == "ar":  # as written, in whatever language, set apart from the Arabic around it
+        return f"{line}: {_ISOLATED.format(said)}"
+    return f"{line}: {said}" if said else line
 
 
 def _said(kind: str, p: dict[str, Any]) -> str:
@@ -137,82 +60,140 @@ def _said(kind: str, p: dict[str, Any]) -> str:
     return ""
 
 
-def _arabic(kind: str, p: dict[str, Any], zone: str) -> str:
+def _line(kind: str, p: dict[str, Any], lang: str, zone: str) -> str:
     digits = get_settings().digits
-    words = labels(get_settings().templates_dir)
+    arabic = lang == "ar"
+    t = words(lang)
 
-    def it(value: object) -> str:
-        return _ISOLATED.format(value)
+    def it(value: object) -> str:  # an id, a digest, a file name
+        return _ISOLATED.format(value) if arabic else str(value)
 
     def n(value: float) -> str:
-        return locale.number(value, "ar", digits=digits)
+        return locale.number(value, lang, digits=digits) if arabic else str(value)
 
     def when(value: str) -> str:
-        return locale.moment(datetime.fromisoformat(value), zone, "ar", digits=digits)
+        return locale.moment(datetime.fromisoformat(value), zone, lang, digits=digits)
 
     def stage(key: str) -> str:
-        return words.get(f"stage_{key}", {}).get("ar") or it(key)
-
-    def counted(value: int, word: str) -> str:
-        return locale.plural(value, {f: words[f"{word}_{f}"]["ar"] for f in locale.PLURAL_FORMS}, "ar", digits=digits)
+        return term(f"stage_{key}", lang) if arabic else key
 
     match kind:
         case "campaign.started":
-            return f"بدأت الحملة من الخطة {it(p['plan_digest'][:12])}"
+            return t.gettext("campaign started from plan %(digest)s") % {"digest": it(p["plan_digest"][:12])}
         case "plan.recorded":
-            return f"تغيّر ملف الخطة، وبصمتها الآن {it(p['plan_digest'][:12])}"
+            return t.gettext("plan file changed; now %(digest)s") % {"digest": it(p["plan_digest"][:12])}
         case "submission.recorded":
-            return f"{stage(p['stage'])}: قُدِّم الملف {it(p['file_name'])} (البصمة {it(p['digest'][:12])})"
+            return t.gettext("%(stage)s: submitted %(file)s (%(digest)s)") % {
+                "stage": stage(p["stage"]),
+                "file": it(p["file_name"]),
+                "digest": it(p["digest"][:12]),
+            }
         case "contributions.ingested":
-            return (
-                f"مساهمات من الملف {it(p['file_name'])}: الصفوف المقروءة {n(p['rows_read'])}، "
-                f"والمخزّنة {n(p['rows_stored'])}، والمكررة {n(p['duplicates'])}"
-            )
+            return t.gettext(
+                "contributions from %(file)s: %(read)s read, %(stored)s stored, %(duplicates)s duplicates"
+            ) % {
+                "file": it(p["file_name"]),
+                "read": n(p["rows_read"]),
+                "stored": n(p["rows_stored"]),
+                "duplicates": n(p["duplicates"]),
+            }
         case "stage.started":
-            return f"بدأت المحاولة {n(p['attempt'])} لمرحلة {stage(p['stage'])} (المقدِّم {it(p['submitter'])})"
+            return t.gettext("%(stage)s attempt %(attempt)s started (submitter %(submitter)s)") % {
+                "stage": stage(p["stage"]),
+                "attempt": n(p["attempt"]),
+                "submitter": it(p["submitter"]),
+            }
         case "stage.waiting":
-            return f"لا يمكن إنهاء مرحلة {stage(p['stage'])} قبل {when(p['until'])}"
+            return t.gettext("%(stage)s waits: %(reason)s (until %(until)s)") % {
+                "stage": stage(p["stage"]),
+                "reason": p["reason"],
+                "until": when(p["until"]),
+            }
         case "stage.failed":
-            return f"تعذّر إتمام مرحلة {stage(p['stage'])}، إذ ينقصها {counted(len(p['missing']), 'inputs')}"
+            count = len(p["missing"])
+            missing = t.ngettext("%(n)s input", "%(n)s inputs", count) % {"n": n(count)}
+            return t.gettext("%(stage)s cannot finish; missing: %(missing)s") % {
+                "stage": stage(p["stage"]),
+                "missing": missing if arabic else "; ".join(p["missing"]),
+            }
         case "stage.completed":
-            return (
-                f"اكتملت المحاولة {n(p['attempt'])} لمرحلة {stage(p['stage'])}، "
-                f"وبصمة مخرجاتها {it(p['outputs_digest'][:12])}"
-            )
+            return t.gettext("%(stage)s attempt %(attempt)s completed; outputs %(digest)s") % {
+                "stage": stage(p["stage"]),
+                "attempt": n(p["attempt"]),
+                "digest": it(p["outputs_digest"][:12]),
+            }
         case "gate.opened":
-            return f"فُتحت بوابة مرحلة {stage(p['stage'])}، وموعد القرار {when(p['due_at'])}"
+            return t.gettext("%(stage)s gate opened, due %(due)s") % {
+                "stage": stage(p["stage"]),
+                "due": when(p["due_at"]),
+            }
         case "gate.decided":
-            approver, what = it(p["approver"]), f"مرحلة {stage(p['stage'])} في المحاولة {n(p['attempt'])}"
-            line = f"وافق {approver} على {what}" if p["decision"] == "approve" else f"رفض {approver} {what}"
-            if p["capacity"] == "delegate":
-                line += f"، نيابةً عن {it(p['principal'])}"
-            if p["capacity"] == "escalation":
-                line += "، بالتصعيد"
-            return line
+            return _decided(t.gettext, p, stage(p["stage"]), n(p["attempt"]), it)
         case "window.extended":
-            closes = locale.day(date.fromisoformat(p["closes"]), "ar", digits=digits)
-            return f"مدّد {it(p['approver'])} فترة المشاركة حتى {closes}"
+            closes = locale.day(date.fromisoformat(p["closes"]), lang, digits=digits)
+            return t.gettext("window extended to %(closes)s by %(approver)s") % {
+                "closes": closes,
+                "approver": it(p["approver"]),
+            }
         case "gate.refused":
-            asked = _ASKED.get(p["decision"], "في مرحلة")
-            return f"لم يُقبل قرار {it(p['approver'])} {asked} {stage(p['stage'])} (الرمز {it(p['code'])})"
+            asked = {
+                "approve": t.gettext("REFUSED approval of %(stage)s by %(approver)s (%(code)s): %(message)s"),
+                "reject": t.gettext("REFUSED rejection of %(stage)s by %(approver)s (%(code)s): %(message)s"),
+                "extend": t.gettext("REFUSED extension at %(stage)s by %(approver)s (%(code)s): %(message)s"),
+            }
+            return asked.get(p["decision"], asked["approve"]) % {
+                "stage": stage(p["stage"]),
+                "approver": it(p["approver"]),
+                "code": it(p["code"]),
+                "message": p["message"],
+            }
         case "decision.updated":
-            status = followup.WORDS.get(p["status"], {}).get("ar") or it(p["status"])
-            done = locale.percent(p["percent"] / 100, "ar", digits=digits)
-            link = f" ({it(p['evidence'])})" if p["evidence"] else ""
-            return f"تنفيذ القرار: {status}، بنسبة {done}{link}"
+            status = term(f"followup_{p['status']}", lang) if arabic else p["status"]
+            done = locale.percent(p["percent"] / 100, lang, digits=digits) if arabic else f"{p['percent']}%"
+            line = t.gettext("decision %(status)s %(percent)s") % {"status": status, "percent": done}
+            return line + (f" ({it(p['evidence'])})" if p["evidence"] else "")
         case "registry.recorded":
-            return f"صار سجل المعتمدين {it(p['registry_digest'][:12])} ساريًا"
+            return t.gettext("approvers registry %(digest)s in force") % {"digest": it(p["registry_digest"][:12])}
         case "person.invited":
-            return f"دُعي {it(p['person'])} إلى إنشاء مفتاح مرور، والرابط صالح حتى {when(p['expires_at'])}"
+            return t.gettext("%(person)s invited to create a passkey, the link valid until %(until)s") % {
+                "person": it(p["person"]),
+                "until": when(p["expires_at"]),
+            }
         case "passkey.enrolled":
-            return f"أنشأ {it(p['person'])} مفتاح مرور"
+            return t.gettext("%(person)s created a passkey") % {"person": it(p["person"])}
         case "delegation.recorded":
             d = p["delegation"]
-            return (
-                f"فوّض {it(d['delegator'])} صلاحياته إلى {it(d['delegate'])} "
-                f"من {when(d['starts'])} حتى {when(d['ends'])}"
-            )
+            return t.gettext("%(delegator)s delegated to %(delegate)s from %(starts)s until %(ends)s") % {
+                "delegator": it(d["delegator"]),
+                "delegate": it(d["delegate"]),
+                "starts": when(d["starts"]),
+                "ends": when(d["ends"]),
+            }
         case "sign-in.recorded":
-            line = _SIGN_IN[p["outcome"]].format(person=it(p["person"]))
-            return line + (f" (الرمز {it(p['reason'])})" if p["reason"] else "")
+            outcome = {
+                "signed-in": t.gettext("%(person)s signed in"),
+                "refused": t.gettext("sign-in by %(person)s refused"),
+                "rate-limited": t.gettext("sign-ins by %(person)s paused after too many failures"),
+            }[p["outcome"]] % {"person": it(p["person"])}
+            return outcome + (f" ({it(p['reason'])})" if p["reason"] else "")
     return it(kind)
+
+
+def _decided(gettext: Any, p: dict[str, Any], stage: str, attempt: str, it: Any) -> str:
+    """A gate decision: approved or rejected, by the role's holder, a delegate or by escalation."""
+    values = {"stage": stage, "attempt": attempt, "approver": it(p["approver"]), "principal": it(p["principal"])}
+    approve = p["decision"] == "approve"
+    match p["capacity"]:
+        case "delegate" if approve:
+            line = gettext("%(stage)s attempt %(attempt)s approved by %(approver)s for %(principal)s")
+        case "delegate":
+            line = gettext("%(stage)s attempt %(attempt)s rejected by %(approver)s for %(principal)s")
+        case "escalation" if approve:
+            line = gettext("%(stage)s attempt %(attempt)s approved by %(approver)s by escalation")
+        case "escalation":
+            line = gettext("%(stage)s attempt %(attempt)s rejected by %(approver)s by escalation")
+        case _ if approve:
+            line = gettext("%(stage)s attempt %(attempt)s approved by %(approver)s")
+        case _:
+            line = gettext("%(stage)s attempt %(attempt)s rejected by %(approver)s")
+    return str(line % values)

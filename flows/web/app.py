@@ -9,6 +9,7 @@ CLI uses, so the same refusals apply and are recorded the same way.
 import logging
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -37,11 +38,13 @@ from webauthn.helpers.structs import (
 from musharaka.flows.engine import decisions, people, records
 from musharaka.flows.planfiles.loading import PlanSet
 from musharaka.flows.planfiles.reading import PlanError
+from musharaka.flows.render.terms import term
 from musharaka.flows.web import views
 from musharaka.flows.web.auth import COOKIE, LANG_COOKIE, RateLimit, Sessions, WebSession, same
-from musharaka.flows.web.words import CAPACITIES, LANGS, STAGE_NAMES, Lang, moment, number, pick, refusal, word
+from musharaka.flows.web.words import LANGS, Lang, moment, number, pick, refusal
 from musharaka.stages.approvers import Approver, ApproversRegistry, Delegation, Passkey
 from musharaka.stages.gates import NoAuthority, authority
+from musharaka.stages.i18n import words
 from musharaka.state.db import session_scope, transaction
 from musharaka.state.events import ACCESS_CHAIN, SignInRecorded, StageCompleted, as_utc, payload_of
 from musharaka.state.log import append
@@ -113,12 +116,21 @@ class Workspace:
         if not folder.is_dir():
             folder = package_folder("musharaka.templates") / "web"
         self.static = folder
-        self.jinja = Environment(loader=FileSystemLoader(folder), autoescape=select_autoescape(["j2"]))
+        self.jinja = {lang: _environment(folder, lang) for lang in LANGS}
 
     def registry(self, plans: PlanSet, session: Session) -> ApproversRegistry:
         if plans.registry is None:
             raise records.Refused("no people registry (plans/approvers.yaml)")
         return in_force(plans.registry, session=session)
+
+
+def _environment(folder: Path, lang: Lang) -> Environment:
+    """The pages' Jinja2 for one language: the workspace's words from the language's catalogue (`_()`)."""
+    env = Environment(
+        loader=FileSystemLoader(folder), autoescape=select_autoescape(["j2"]), extensions=["jinja2.ext.i18n"]
+    )
+    env.install_gettext_translations(words(lang), newstyle=True)  # type: ignore[attr-defined]
+    return env
 
 
 def create_app(runs: Runs | None = None, *, now: Callable[[], datetime] = clock) -> FastAPI:
@@ -203,20 +215,23 @@ def create_app(runs: Runs | None = None, *, now: Callable[[], datetime] = clock)
             except PlanError:  # the page may be the one that says the plan files are wrong
                 names = {}
         names = names or {}
-        body = ws.jinja.get_template(template).render(
-            lang=lang,
-            title=title,
-            csrf=session.csrf if session else "",
-            person=person,
-            person_name=pick(names.get(person, (person or "", person or "")), lang),
-            here=request.url.path,
-            w=lambda key: word(key, lang),
-            n=lambda value: number(value, lang),
-            when=lambda value, zone: moment(value, zone, lang),
-            stage_name=lambda stage: pick(STAGE_NAMES[stage], lang),
-            capacity=lambda value: pick(CAPACITIES[value], lang),
-            name=lambda who: pick(names.get(who, (who, who)), lang),
-            **context,
+        body = (
+            ws.jinja[lang]
+            .get_template(template)
+            .render(
+                lang=lang,
+                title=title,
+                csrf=session.csrf if session else "",
+                person=person,
+                person_name=pick(names.get(person, (person or "", person or "")), lang),
+                here=request.url.path,
+                n=lambda value: number(value, lang),
+                when=lambda value, zone: moment(value, zone, lang),
+                stage_name=lambda stage: term(f"stage_{stage}", lang),
+                capacity=lambda value: term(f"capacity_{value}", lang),
+                name=lambda who: pick(names.get(who, (who, who)), lang),
+                **context,
+            )
         )
         response = HTMLResponse(body, status_code=status)
         if token:
@@ -267,7 +282,9 @@ def create_app(runs: Runs | None = None, *, now: Callable[[], datetime] = clock)
 
     @app.get("/signin")
     def signin_page(request: Request) -> Response:
-        return page(request, current(request), "signin.html.j2", word("sign_in", language(request)), anonymous=True)
+        return page(
+            request, current(request), "signin.html.j2", words(language(request)).gettext("Sign in"), anonymous=True
+        )
 
     def passkeys_of(person: Approver | None, at: datetime) -> list[Passkey]:
         return [p for p in person.passkeys if p.in_force(at)] if person else []
@@ -348,7 +365,7 @@ def create_app(runs: Runs | None = None, *, now: Callable[[], datetime] = clock)
         record_sign_in(person_id, "signed-in")
         ws.sessions.end(request.cookies.get(COOKIE))  # a new session at sign-in: none is carried across
         token, _ = ws.sessions.new(now, person=person_id)
-        response = JSONResponse({"message": word("sign_in", language(request)), "redirect": "/"})
+        response = JSONResponse({"message": words(language(request)).gettext("Sign in"), "redirect": "/"})
         set_cookie(response, token)
         return response
 
@@ -382,7 +399,7 @@ def create_app(runs: Runs | None = None, *, now: Callable[[], datetime] = clock)
             request,
             current(request),
             "enrol.html.j2",
-            word("enrol", lang),
+            words(lang).gettext("Create a passkey"),
             anonymous=True,
             secret=secret,
             invited_name=pick((person.name.ar, person.name.en), lang),
@@ -447,7 +464,9 @@ def create_app(runs: Runs | None = None, *, now: Callable[[], datetime] = clock)
             raise Refusal(error.code, 409) from None
         return JSONResponse(
             {
-                "message": word("enrolled", language(request)),
+                "message": words(language(request)).gettext(
+                    "Your passkey is created and recorded in the people registry. You can sign in now."
+                ),
                 "entry": registry_entry(person.id, passkey),
             }
         )
@@ -473,7 +492,7 @@ def create_app(runs: Runs | None = None, *, now: Callable[[], datetime] = clock)
             request,
             session,
             "inbox.html.j2",
-            word("inbox", language(request)),
+            words(language(request)).gettext("Gates awaiting your decision"),
             rows=rows,
             names=names_of(registry),
             can_delegate=bool(me and "approver" in me.duties),
@@ -573,7 +592,13 @@ def create_app(runs: Runs | None = None, *, now: Callable[[], datetime] = clock)
             transaction(lambda db: people.delegate(ws.registry(plans, db), lent, assertion, now=now, session=db))
         except records.Refused as error:
             raise Refusal(error.code if error.code == "bad-signature" else "bad-delegation", 409) from None
-        return JSONResponse({"message": word("delegated", language(request)), "redirect": "/", "pause": 1500})
+        return JSONResponse(
+            {
+                "message": words(language(request)).gettext("The signed delegation is recorded."),
+                "redirect": "/",
+                "pause": 1500,
+            }
+        )
 
     @app.get("/documents/{path:path}")
     def document(request: Request, path: str) -> Response:
@@ -650,9 +675,14 @@ def create_app(runs: Runs | None = None, *, now: Callable[[], datetime] = clock)
             raise Refusal(refused.code, 409) from None
         passed = decided is not None and decided.status == "approved"
         lang = language(request)
-        message = word(f"done_{signed.decision}", lang)
+        _ = words(lang).gettext
+        message = {
+            "approve": _("Your signed approval is recorded."),
+            "reject": _("Your signed rejection is recorded with its reason."),
+            "extend": _("The extension of the window is recorded."),
+        }[signed.decision]
         if passed:
-            message += " " + word("gate_passed", lang)
+            message += " " + words(lang).gettext("The gate passed.")
         run = None
         if passed or signed.decision == "extend":
             try:
@@ -660,7 +690,9 @@ def create_app(runs: Runs | None = None, *, now: Callable[[], datetime] = clock)
                     run = ws.runs.submit([campaign_id], None)[campaign_id]
             except Exception:  # the decision stands, committed; the sweep will run the next stage
                 LOG.exception("%s: the next stage's run could not be started", campaign_id)
-            message += " " + word("next_started" if run is not None else "next_later", lang)
+            message += " " + (
+                _("The next stage is running.") if run is not None else _("The next stage runs at the next sweep.")
+            )
         return JSONResponse({"message": message, "redirect": "/", "pause": 1500, "run": run})
 
     return app

@@ -433,7 +433,7 @@ def test_extension_while_the_window_runs_moves_its_close(ws: Workspace) -> None:
         now="2025-06-25T10:00+04:00",
     )
     assert result.exit_code == 0, result.stderr
-    assert "until 2025-10-01 00:00 +04" in ws.run("advance", GPA, now="2025-07-01T09:00+04:00").output
+    assert "until 1 October 2025, 00:00 (Oman Time)" in ws.run("advance", GPA, now="2025-07-01T09:00+04:00").output
     # an August contribution: outside the planned window, inside the extended one
     row = ws.root / "gpa.csv"
     row.write_text(gpa_row(ws, "2025-08-20T10:00:00+04:00"), encoding="utf-8")
@@ -474,7 +474,9 @@ def test_extension_at_the_conduct_gate_reopens_collection(ws: Workspace) -> None
         now="2025-08-16T09:00+04:00",
     )
     assert result.exit_code == 0, result.stderr
-    assert "conduct (attempt 2) waiting" in result.output and "until 2025-09-01 00:00 +04" in result.output
+    assert (
+        "conduct (attempt 2) waiting" in result.output and "until 1 September 2025, 00:00 (Oman Time)" in result.output
+    )
     gates = json.loads(ws.run("gates", "--json").output)
     assert [g["status"] for g in gates if g["stage"] == "conduct"] == ["extended"]
 
