@@ -97,12 +97,14 @@ DecisionMethod = Literal["public-vote", "agency-decides"]
 QuestionType = Literal["single", "multiple", "likert", "number", "text", "ballot"]
 
 
-Id = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]*$", min_length=1, max_length=80)]
+ID_PATTERN = r"^[a-z0-9][a-z0-9._-]*$"
+Id = Annotated[str, Field(pattern=ID_PATTERN, min_length=1, max_length=80)]
 
 
 Text = Annotated[str, Field(min_length=1)]
 
 
+CURRENCY = r"^[A-Z]{3}$"
 QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
 
 
@@ -391,7 +393,7 @@ class BudgetItem(Strict):
 
 
 class Budget(Strict):
-    currency: str = Field(default="OMR", pattern=r"^[A-Z]{3}$")
+    currency: str = Field(default="OMR", pattern=CURRENCY)
     items: tuple[BudgetItem, ...] = Field(min_length=1)
 
     @property

@@ -79,7 +79,7 @@ def load_plans(paths: Iterable[Path], registry_fallback: Path | None = None) -> 
         loaded = _read_cache(key) if key else None
     if loaded is None:
         loaded = _load(files)
-        if key:
+        if key and not loaded[1]:  # plans with problems stop the command: it leaves the cache as it was
             _write_cache(key, *loaded)
     if key:
         _LOADED.clear()
@@ -112,6 +112,10 @@ def _cache_file() -> Path:
 _VALIDATING_CODE = [
     Path(str(m.__file__)) for m in (sys.modules[__name__], reading, plans, checks, programme, approvers)
 ]
+
+
+# the bounded YAML reader too, by its file: importing it would load ruamel, which a cached read never needs
+_VALIDATING_CODE.append(Path(str(reading.__file__)).with_name("bounded.py"))
 
 
 def _files_key(files: list[Path]) -> str:

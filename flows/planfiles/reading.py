@@ -11,8 +11,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from musharaka.stages.approvers import ApproversRegistry
-from musharaka.stages.plans import CampaignPlan, Loc
+from musharaka.stages.approvers import B64URL, PUBLIC_KEY, ApproversRegistry
+from musharaka.stages.plans import CURRENCY, ID_PATTERN, QUARTER, CampaignPlan, Loc
 from musharaka.stages.programme import Programme
 
 
@@ -59,19 +59,16 @@ def read_yaml(path: Path, model: type[BaseModel]) -> tuple[Any, list[Problem]]:
                 f"expected {what} in UTF-8 text, found byte 0x{data[error.start]:02x} that is not UTF-8",
             )
         ]
-    from ruamel.yaml import YAML  # here: its import is a cost only reading YAML needs
-    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+    if len(data) > MAX_BYTES:
+        return None, [
+            Problem(path, 1, 1, "(file)", f"expected {what} of at most {_size(MAX_BYTES)}, found {_size(len(data))}")
+        ]
+    from musharaka.flows.planfiles import bounded  # here: its import (ruamel) is a cost only reading YAML needs
 
-    try:
-        tree = YAML(typ="rt").load(text)
-    except MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        reason = error.problem or "malformed YAML"
-        return None, [Problem(path, line, column, "(yaml)", f"expected valid YAML, {reason}")]
-    except (YAMLError, AssertionError) as error:  # ruamel asserts on unsupported %YAML versions
-        reason = str(error).splitlines()[0] if str(error) else error.__class__.__name__
-        return None, [Problem(path, 1, 1, "(yaml)", f"expected valid YAML, {reason}")]
+    tree, problem = bounded.load(text)
+    if problem is not None:
+        line, column, message = problem
+        return None, [Problem(path, line, column, "(yaml)", message)]
     if tree is None:
         return None, [Problem(path, 1, 1, "(file)", f"expected {what}, found an empty file")]
     if not isinstance(tree, dict):
@@ -79,6 +76,15 @@ def read_yaml(path: Path, model: type[BaseModel]) -> tuple[Any, list[Problem]]:
             Problem(path, 1, 1, "(file)", f"expected {what} (a mapping of keys), found a {type(tree).__name__}")
         ]
     return tree, []
+
+
+# A plan file is a few kilobytes (the largest shipped one is 10 KB); a megabyte is far beyond any real one
+# and still read in a fraction of a second.
+MAX_BYTES = 1_000_000
+
+
+def _size(count: int) -> str:
+    return f"{count / 1_000_000:.1f} MB" if count >= 100_000 else f"{count:,} bytes"
 
 
 def _describe(model: type[BaseModel]) -> str:
@@ -139,9 +145,8 @@ def _message(model: type[BaseModel], detail: Any) -> str:
         options = {o.strip(" '") for o in expected.replace(" or ", ", ").split(", ")}
         return f"expected one of {expected}{did_you_mean(str(found), options)}, found {found!r}"
     if kind == "string_pattern_mismatch":
-        if "QUARTER" in str(detail["ctx"].get("pattern")) or loc[-1] == "quarter":
-            return f"expected a quarter like 2025-Q3, found {found!r}"
-        return f"expected an id of lower-case letters, digits, '.', '_' or '-', found {found!r}"
+        pattern = str(detail["ctx"].get("pattern"))
+        return f"expected {_PATTERNS.get(pattern, 'text of the form ' + pattern)}, found {found!r}"
     message: str = detail["msg"]
     message = message.removeprefix("Value error, ")
     if message.startswith("Input should be "):
@@ -151,6 +156,16 @@ def _message(model: type[BaseModel], detail: Any) -> str:
     if "found" not in message:
         message += f", found {found!r}"
     return message
+
+
+# what each pattern of the models means, for the person who wrote the value
+_PATTERNS = {
+    QUARTER.pattern: "a quarter like 2025-Q3",
+    ID_PATTERN: "an id of lower-case letters, digits, '.', '_' or '-'",
+    PUBLIC_KEY: "an Ed25519 public key: 'ed25519:' then the raw key in base64 (44 characters, ending in '=')",
+    B64URL: "unpadded base64url (letters, digits, '-' and '_')",
+    CURRENCY: "a currency code of three capital letters (ISO 4217), such as OMR",
+}
 
 
 def _fields_at(model: type[BaseModel], loc: Loc) -> list[str]:
