@@ -90,6 +90,28 @@ def passes(policy: GatePolicy, approvals: list[Approval]) -> bool:
     return _fill(seats, people)
 
 
+def unmet(policy: GatePolicy, holders: dict[str, tuple[str, ...]]) -> str:
+    """Why no set of distinct people among `holders` (person: roles) can ever pass the policy ("" if some can):
+    the policy's seats against the people who could fill them, one seat each."""
+    everyone = [Approval(principal=person, roles=roles, capacity="role") for person, roles in holders.items()]
+    if passes(policy, everyone):
+        return ""
+    if policy.roles:
+        able = sorted(p for p, roles in holders.items() if set(roles) & set(policy.roles))
+        if len(able) < policy.quorum:
+            return (
+                f"a quorum of {policy.quorum} of {'|'.join(policy.roles)} needs {policy.quorum} different people, "
+                f"found {len(able)} who hold those roles ({', '.join(able) or 'nobody'})"
+            )
+    for role in dict.fromkeys(policy.all_of):
+        needed = policy.all_of.count(role)
+        able = sorted(p for p, roles in holders.items() if role in roles)
+        if len(able) < needed:
+            return f"all_of names {role} {needed} times, found {len(able)} people who hold it ({', '.join(able)})"
+    seats = (policy.quorum if policy.roles else 0) + len(policy.all_of)
+    return f"its {seats} seats need {seats} different people, each holding a seat's role; the registry has too few"
+
+
 def _fill(seats: list[set[str]], people: dict[str, set[str]]) -> bool:
     """Bipartite matching of seats to distinct people (augmenting paths; both sides are small)."""
     holder: dict[str, int] = {}

@@ -93,7 +93,7 @@ def unknown_lessons(plan: CampaignPlan, register: dict[str, Prose]) -> list[str]
 def run(inputs: Inputs, plan: CampaignPlan, now: datetime) -> Outputs:
     """Assemble the implementation plan; fail listing each answer the plan file still lacks."""
     section = plan.plan
-    missing = [f"plan.{name}: {what}" for name, what in REQUIRED.items() if _absent(getattr(section, name))]
+    missing = [f"plan.{name}: {what}" for name, what in REQUIRED.items() if absent(getattr(section, name))]
     missing += unknown_lessons(plan, inputs.lessons)
     if missing:
         raise MissingInputs(missing)
@@ -126,7 +126,7 @@ def run(inputs: Inputs, plan: CampaignPlan, now: datetime) -> Outputs:
     )
 
 
-def _absent(value: object) -> bool:
+def absent(value: object) -> bool:
     if isinstance(value, str) or value is None:
         return blank(value)
     if isinstance(value, tuple):

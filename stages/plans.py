@@ -430,10 +430,10 @@ class GatePolicy(Strict):
     """
 
     roles: tuple[Id, ...] = ()
-    quorum: int = Field(default=1, ge=1)
+    quorum: int = Field(default=1, ge=1, le=50)  # a board, not a referendum: each seat is a person
     all_of: tuple[Id, ...] = ()
     escalation: tuple[Id, ...] = ()
-    due_days: int = Field(default=5, ge=1)
+    due_days: int = Field(default=5, ge=1, le=365)
     days: Literal["calendar", "working"] = "calendar"
 
     @model_validator(mode="after")

@@ -6,13 +6,14 @@ when the command runs.
 
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from pydantic import BaseModel, TypeAdapter
 
 from musharaka.flows.cli.common import emit
 from musharaka.flows.cli.language import current
-from musharaka.flows.planfiles.loading import load_plans
+from musharaka.flows.planfiles.loading import PlanSet, load_plans
 from musharaka.flows.planfiles.reading import PlanError
 from musharaka.flows.views import overview, tables
 from musharaka.stages.approvers import ApproversRegistry
@@ -22,16 +23,21 @@ from musharaka.stages.programme import Programme
 from musharaka.state.db import session_scope
 from musharaka.state.settings import get_settings
 
+if TYPE_CHECKING:
+    from musharaka.stages.readiness import Need
+
 
 @click.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-def validate(paths: tuple[Path, ...]) -> None:
+@click.option("--readiness", is_flag=True, help="List, per campaign and stage, what is still to write or submit.")
+def validate(paths: tuple[Path, ...], readiness: bool) -> None:
     """Check plan files (default: the plans folder); every problem as file:line:column: field: message.
 
-    Prose given in one language only is not a problem but a warning (exit 0), listed per language
-    it lacks: a reader of that language would see the text untranslated.
+    Errors stop every command (exit 2). Warnings do not (exit 0), each line starting "warning:": prose given
+    in one language only (a reader of the other would see it untranslated), and what a stage will need that
+    the plan file does not hold yet (`--readiness` lists everything still to write or submit, per stage).
 
-    Example: musharaka validate plans/
+    Example: musharaka validate plans/ --readiness
     """
     settings = get_settings()
     targets = list(paths) or [settings.plans_dir]
@@ -49,7 +55,44 @@ def validate(paths: tuple[Path, ...]) -> None:
         listed = [w for w in plans.warnings if w.message == message]
         click.echo(f"warning: {len(listed)} text(s) {message}:", err=True)
         for warning in listed:
-            click.echo(str(warning), err=True)
+            click.echo(f"warning: {warning}", err=True)
+    from musharaka.stages import readiness as needed  # the stage modules: only validate needs them
+
+    for campaign_id, plan in sorted(plans.campaigns.items()):
+        unwritten = needed.to_write(plan)
+        if unwritten and not readiness:
+            stages = ", ".join(dict.fromkeys(need.stage for need in unwritten))
+            click.echo(
+                f"warning: {plans.sources[campaign_id]}: {campaign_id} stops at {stages} until {len(unwritten)} "
+                "item(s) are written in the plan file (musharaka validate --readiness lists them)",
+                err=True,
+            )
+    if readiness:
+        click.echo(readiness_report(plans))
+
+
+def readiness_report(plans: PlanSet) -> str:
+    """Per campaign and stage, what is still to be written in the plan file or submitted on the way."""
+    from musharaka.stages import readiness
+
+    lines = []
+    for campaign_id, plan in sorted(plans.campaigns.items()):
+        lines.append(f"{campaign_id} ({plans.sources[campaign_id]})")
+        lines += [
+            f"  {need.stage:<8} {need.field}: {need.what} ({_how(need, campaign_id)})" for need in readiness.needs(plan)
+        ]
+    return "\n".join(lines)
+
+
+def _how(need: "Need", campaign_id: str) -> str:
+    if need.how == "write":
+        return "write it in the plan file"
+    if need.stage == "conduct":
+        return f"ingest an export: musharaka ingest {campaign_id} FILE"
+    submit = f"musharaka submit {campaign_id} {need.stage} FILE"
+    return (
+        f"write it in the plan file, or submit it: {submit}" if need.how == "write or submit" else f"submit: {submit}"
+    )
 
 
 @click.command()

@@ -17,9 +17,10 @@ from pydantic import BaseModel
 
 from musharaka.flows.planfiles import reading
 from musharaka.flows.planfiles.reading import Problem, did_you_mean, locate_node, read_yaml, validate_tree
-from musharaka.stages import approvers, checks, plans, programme
+from musharaka.stages import approvers, checks, gates, plans, programme
 from musharaka.stages.approvers import ApproversRegistry, registry_problems
 from musharaka.stages.checks import campaign_problems, untranslated
+from musharaka.stages.gates import unmet
 from musharaka.stages.plans import LANGUAGE_NAMES, LANGUAGES, STAGES, CampaignPlan
 from musharaka.stages.programme import Programme
 from musharaka.state.settings import get_settings
@@ -110,7 +111,7 @@ def _cache_file() -> Path:
 
 # the code that decides what is valid: a new version of any of it misses the cache
 _VALIDATING_CODE = [
-    Path(str(m.__file__)) for m in (sys.modules[__name__], reading, plans, checks, programme, approvers)
+    Path(str(m.__file__)) for m in (sys.modules[__name__], reading, plans, checks, gates, programme, approvers)
 ]
 
 
@@ -291,6 +292,7 @@ def _cross_checks(plans: PlanSet, parsed: dict[Path, _Parsed]) -> list[Problem]:
     if registry is not None:
         roles = {role for approver in registry.approvers for role in approver.roles}
         people = {approver.id for approver in registry.approvers}
+        holders = {a.id: a.roles for a in registry.approvers if "approver" in a.duties}  # who can fill a seat
         for campaign_id, plan in plans.campaigns.items():
             source = parsed[plans.sources[campaign_id]]
             if plan.owner not in people:
@@ -309,6 +311,16 @@ def _cross_checks(plans: PlanSet, parsed: dict[Path, _Parsed]) -> list[Problem]:
                     for kind in ("roles", "all_of", "escalation")
                     for i, role in enumerate(getattr(policy, kind) if policy else ())
                 ]
+                reason = unmet(policy, holders) if policy and all(r in roles for _, _, r in named) else ""
+                if reason:
+                    problems.append(
+                        locate_node(
+                            source.path,
+                            source.tree,
+                            ("gates", stage),
+                            f"expected a policy the people of {REGISTRY_NAME} can meet, found that {reason}",
+                        )
+                    )
                 for kind, i, role in named:
                     if role not in roles:
                         problems.append(

@@ -108,7 +108,7 @@ TERMS: dict[str, str] = {
     "status_pending": N_("pending"),
     "status_running": N_("running"),
     "status_waiting": N_("waiting"),
-    "status_failed": N_("failed"),
+    "status_failed": N_("waiting for input"),  # a stage fails only for inputs still to write or submit
     "status_awaiting-gate": N_("awaiting a gate"),
     "status_closed": N_("closed"),
     "gate_open": NC_("gate", "open"),

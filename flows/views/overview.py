@@ -291,6 +291,8 @@ def detail_words(detail: str, zone: str, lang: str = "en") -> str:
         if waiting:  # the time as people read it, not as the projection records it
             until = datetime.fromisoformat(waiting[2]).replace(tzinfo=ZoneInfo(zone))
             return f"{waiting[1]} (until {_moment(until, zone, lang)})"
+        if detail.startswith("missing: "):  # the stage waits for what a person has still to write or submit
+            return "waiting for: " + detail.removeprefix("missing: ")
         return detail
     t = words(lang)
     if detail.startswith("missing: "):
@@ -330,6 +332,8 @@ def where_it_stands(campaign_id: str, *, now: datetime, session: Session) -> str
             f"(musharaka review {campaign_id} {gate.stage})"
         )
     detail = detail_words(campaign.detail, campaign.timezone)
+    if campaign.status == "failed":  # a stage fails only for inputs a person has still to write or submit
+        return f"{campaign_id}: {campaign.stage} (attempt {campaign.attempt}) {detail}"
     return f"{head}{': ' + detail if detail else ''}"
 
 

@@ -101,7 +101,7 @@ def status_table(rows: list[StatusRow], now: datetime, lang: str = "en") -> str:
                 else row.quarter,
                 _stage(row.stage, lang),
                 _n(row.attempt, lang) if row.attempt else "-",
-                term(f"status_{row.status}", lang) if lang == "ar" else row.status,
+                term(f"status_{row.status}", lang) if lang == "ar" or row.status == "failed" else row.status,
                 shown,
                 _gate(row.gate, window.timezone, now, lang)
                 if row.gate

@@ -166,7 +166,7 @@ def test_stage_missing_a_human_input_lists_exactly_what(ws: Workspace) -> None:
     text = plan_file.read_text(encoding="utf-8")  # the answer goes, with the lines of its two languages
     plan_file.write_text(re.sub(r"\n( +)institutional_readiness:.*(\n\1 .*)*", "", text), encoding="utf-8")
     out = ok(ws, "start", CAMPAIGN, now="2025-06-15T09:00+04:00")
-    assert "prepare (attempt 1) failed: missing: prepare.readiness.institutional_readiness" in out
+    assert "prepare (attempt 1) waiting for: prepare.readiness.institutional_readiness" in out
     assert "objective" not in status_of(ws)["detail"]
     answers = ws.write("readiness.yaml", "institutional_readiness: Two analysts, budget approved.\n")
     ok(ws, "submit", CAMPAIGN, "prepare", str(answers), now="2025-06-15T10:00+04:00")
