@@ -94,7 +94,7 @@ def test_an_edited_plan_is_read_again(ws: Workspace) -> None:
     assert plans.campaigns[CAMPAIGN].gates.analyse.quorum == 1
 
 
-def test_problems_are_reported_alike_from_the_cache_and_a_damaged_cache_is_ignored(ws: Workspace) -> None:
+def test_problems_are_reported_alike_on_every_read_and_a_damaged_cache_is_ignored(ws: Workspace) -> None:
     path = ws.plans / SATISFACTION
     path.write_text(path.read_text(encoding="utf-8").replace("quorum: 2", "quorum: two", 1), encoding="utf-8")
     _forget_this_process()
@@ -103,6 +103,8 @@ def test_problems_are_reported_alike_from_the_cache_and_a_damaged_cache_is_ignor
     second = ws.run("validate", str(ws.plans))
     assert first.exit_code == second.exit_code == 2
     assert first.stderr == second.stderr and "gates.analyse.quorum" in first.stderr
+    assert not loading._cache_file().exists()  # plans with problems are never kept
+    loading._cache_file().parent.mkdir(parents=True, exist_ok=True)
     loading._cache_file().write_text("{not json", encoding="utf-8")
     _forget_this_process()
     third = ws.run("validate", str(ws.plans))
