@@ -141,6 +141,8 @@ def _message(model: type[BaseModel], detail: Any) -> str:
     if kind == "string_pattern_mismatch":
         if "QUARTER" in str(detail["ctx"].get("pattern")) or loc[-1] == "quarter":
             return f"expected a quarter like 2025-Q3, found {found!r}"
+        if loc[-1] == "country":
+            return f"expected a two-letter country code such as OM or AE, found {found!r}"
         return f"expected an id of lower-case letters, digits, '.', '_' or '-', found {found!r}"
     message: str = detail["msg"]
     message = message.removeprefix("Value error, ")
