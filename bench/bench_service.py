@@ -81,6 +81,7 @@ def open_gates(count: int, now: datetime) -> None:
     `rebuild`: the payloads `append` would write for a start, the prepare stage run and its gate opened."""
     from musharaka.flows.engine import records
     from musharaka.flows.engine.campaigns import plan_json
+    from musharaka.stages.calendars import calendar_of
     from musharaka.stages.gates import due_at
     from musharaka.state.db import session_scope
     from musharaka.state.events import CampaignStarted, GateOpened, StageCompleted, StageStarted, digest
@@ -89,7 +90,7 @@ def open_gates(count: int, now: datetime) -> None:
 
     template = records.load_plan_set().campaigns[TEMPLATE]
     policy = template.gates.for_stage("prepare")
-    due = due_at(now, policy, template.window.timezone)
+    due = due_at(now, policy, template.window.timezone, calendar_of(template))
     outputs = {"note": "synthetic prepare outputs"}
     rows: list[dict[str, Any]] = []
     for campaign_id in [f"inbox-{n:05d}" for n in range(count)]:

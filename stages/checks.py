@@ -1,13 +1,14 @@
-"""A campaign plan's own rules beyond its schema: ids used once, ingestion and analysis that fit its
-questions. Each problem is a field path and a message.
+"""A campaign plan's and a programme's own rules beyond their schemas: ids used once, ingestion and analysis
+that fit the plan's questions, calendars of known countries. Each problem is a field path and a message.
 """
 
 import difflib
 
 from pydantic import BaseModel
 
-from musharaka.stages.plans import CampaignPlan, Language, Loc, Prose, Question
-from musharaka.stages.programme import quarter_bounds
+from musharaka.stages.calendars import calendar_problems
+from musharaka.stages.plans import Calendar, CampaignPlan, Language, Loc, Prose, Question
+from musharaka.stages.programme import Programme, quarter_bounds
 
 
 def campaign_problems(plan: CampaignPlan) -> list[tuple[Loc, str]]:
@@ -41,6 +42,7 @@ def campaign_problems(plan: CampaignPlan) -> list[tuple[Loc, str]]:
             problems.append(((*loc, "options"), f"expected no options for a {question.type} question"))
     problems += _ingest_problems(plan)
     problems += _analysis_problems(plan)
+    problems += _calendar_problems(plan.calendar)
     for i, kpi in enumerate(plan.kpis):
         if kpi.measure == "audience-contributions" and kpi.audience not in audience_ids:
             problems.append(
@@ -57,6 +59,15 @@ def campaign_problems(plan: CampaignPlan) -> list[tuple[Loc, str]]:
                 )
             )
     return problems
+
+
+def programme_problems(programme: Programme) -> list[tuple[Loc, str]]:
+    """A programme's rules beyond its schema, each as (location, what was expected and found)."""
+    return _calendar_problems(programme.calendar)
+
+
+def _calendar_problems(calendar: Calendar | None) -> list[tuple[Loc, str]]:
+    return [(("calendar", *loc), message) for loc, message in calendar_problems(calendar)] if calendar else []
 
 
 def _ingest_problems(plan: CampaignPlan) -> list[tuple[Loc, str]]:

@@ -5,10 +5,9 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from musharaka.stages.approvers import ApproversRegistry
+from musharaka.stages.calendars import working_day_after
 from musharaka.stages.common import StageModel
-from musharaka.stages.plans import GatePolicy, local_midnight
-
-WEEKEND = (4, 5)  # Friday and Saturday, the week-end in Oman (date.weekday numbering)
+from musharaka.stages.plans import Calendar, GatePolicy, local_midnight
 
 Capacity = Literal["role", "delegate", "escalation"]
 
@@ -32,15 +31,17 @@ class NoAuthority(Exception):
     """The approver may not decide this gate (now); the message says why."""
 
 
-def due_at(opened: datetime, policy: GatePolicy, zone: str) -> datetime:
-    """The end of the Nth calendar or working day after the gate opened, in the campaign's zone."""
+def due_at(opened: datetime, policy: GatePolicy, zone: str, calendar: Calendar) -> datetime:
+    """The end of the Nth calendar or working day after the gate opened, in the campaign's zone.
+
+    Working days are those of `calendar`: its week-end, public holidays and days off are skipped.
+    """
     day: date = opened.astimezone(ZoneInfo(zone)).date()
-    counted = 0
-    while counted < policy.due_days:
-        day += timedelta(days=1)
-        if policy.days == "calendar" or day.weekday() not in WEEKEND:
-            counted += 1
-    return local_midnight(day + timedelta(days=1), zone)
+    if policy.days == "working":
+        last = working_day_after(day, policy.due_days, calendar)
+    else:
+        last = day + timedelta(days=policy.due_days)
+    return local_midnight(last + timedelta(days=1), zone)
 
 
 def authority(

@@ -421,6 +421,51 @@ class PlanSection(Strict):
     )
 
 
+Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+
+
+WEEKDAYS: tuple[Weekday, ...] = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+"""In `date.weekday()` order: Monday is 0."""
+
+
+COUNTRY = re.compile(r"^[A-Z]{2}$")
+
+
+class DayOff(Strict):
+    """A day off the country's calendar does not know: a ministry's closure, a holiday decreed late."""
+
+    on: date
+    name: Bilingual
+
+
+class Calendar(Strict):
+    """Which days are working days, for gates whose policy counts `days: working`.
+
+    The country's week-end and public holidays come from the `holidays` package (the Hijri-calendar
+    holidays included); `holidays` adds days off, and `working` names days worked all the same.
+    """
+
+    country: str = Field(
+        default="OM", pattern=COUNTRY.pattern, description="ISO 3166 two-letter code: OM, AE, SA, QA, BH, KW..."
+    )
+    weekend: tuple[Weekday, ...] | None = Field(
+        default=None, description="the week-end days; by default the country's (Friday and Saturday in Oman)"
+    )
+    holidays: tuple[DayOff, ...] = Field(default=(), description="days off besides the country's public holidays")
+    working: tuple[date, ...] = Field(
+        default=(), description="days worked although a week-end day or a holiday (say, a Saturday in lieu)"
+    )
+
+    @field_validator("weekend")
+    @classmethod
+    def _some_days_worked(cls, value: tuple[Weekday, ...] | None) -> tuple[Weekday, ...] | None:
+        if value is not None and len(set(value)) != len(value):
+            raise ValueError(f"expected each week-end day once, found {list(value)}")
+        if value is not None and len(value) == len(WEEKDAYS):
+            raise ValueError("expected at least one working day in the week, found all seven in the week-end")
+        return value
+
+
 class GatePolicy(Strict):
     """Who may sign a stage's gate off, how many must, and within how many days.
 
@@ -434,7 +479,9 @@ class GatePolicy(Strict):
     all_of: tuple[Id, ...] = ()
     escalation: tuple[Id, ...] = ()
     due_days: int = Field(default=5, ge=1, le=365)
-    days: Literal["calendar", "working"] = "calendar"
+    days: Literal["calendar", "working"] = Field(
+        default="calendar", description="working: skip the week-end and holidays of the campaign's calendar"
+    )
 
     @model_validator(mode="after")
     def _someone_decides(self) -> "GatePolicy":
@@ -486,6 +533,9 @@ class CampaignPlan(Strict):
     gates: Gates
     ingest: IngestSection = IngestSection()
     analysis: AnalysisSection = AnalysisSection()
+    calendar: Calendar | None = Field(
+        default=None, description="the working week and holidays, instead of the programme's (by default Oman's)"
+    )
 
 
 Loc = tuple[str | int, ...]

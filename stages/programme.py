@@ -5,7 +5,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from musharaka.stages.plans import QUARTER, Bilingual, Id, Strict
+from musharaka.stages.plans import QUARTER, Bilingual, Calendar, Id, Strict
 
 
 class ProgrammeEntry(Strict):
@@ -31,6 +31,9 @@ class Programme(Strict):
     title: Bilingual
     campaigns: tuple[ProgrammeEntry, ...] = Field(min_length=1)
     indicators: tuple[Indicator, ...] = ()
+    calendar: Calendar | None = Field(
+        default=None, description="the working week and holidays of the campaigns it lists that name none"
+    )
 
 
 def quarter_bounds(quarter: str) -> tuple[date, date]:

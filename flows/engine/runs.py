@@ -19,6 +19,7 @@ from musharaka.flows.engine.records import (
     timings,
 )
 from musharaka.flows.planfiles.loading import PlanSet
+from musharaka.stages.calendars import calendar_of
 from musharaka.stages.common import MissingInputs, NotYet, StageModel
 from musharaka.stages.gates import due_at
 from musharaka.stages.plans import Bilingual, CampaignPlan, Stage
@@ -131,7 +132,7 @@ def finish_stage(
             stage=job.stage,
             attempt=job.attempt,
             policy=policy.model_dump(mode="json"),
-            due_at=due_at(now, policy, job.plan.window.timezone),
+            due_at=due_at(now, policy, job.plan.window.timezone, calendar_of(job.plan)),
             submitter=submitter_of(job.campaign_id, job.stage, job.plan, session=session),
             outputs_digest=outputs_digest,
         ),

@@ -3,6 +3,7 @@
 
 import atexit
 import hashlib
+import importlib.util
 import json
 import os
 import re
@@ -17,9 +18,9 @@ from pydantic import BaseModel
 
 from musharaka.flows.planfiles import reading
 from musharaka.flows.planfiles.reading import Problem, did_you_mean, locate_node, read_yaml, validate_tree
-from musharaka.stages import approvers, checks, gates, plans, programme
+from musharaka.stages import approvers, calendars, checks, gates, plans, programme
 from musharaka.stages.approvers import ApproversRegistry, registry_problems
-from musharaka.stages.checks import campaign_problems, untranslated
+from musharaka.stages.checks import campaign_problems, programme_problems, untranslated
 from musharaka.stages.gates import unmet
 from musharaka.stages.plans import LANGUAGE_NAMES, LANGUAGES, STAGES, CampaignPlan
 from musharaka.stages.programme import Programme
@@ -111,8 +112,12 @@ def _cache_file() -> Path:
 
 # the code that decides what is valid: a new version of any of it misses the cache
 _VALIDATING_CODE = [
-    Path(str(m.__file__)) for m in (sys.modules[__name__], reading, plans, checks, gates, programme, approvers)
+    Path(str(m.__file__))
+    for m in (sys.modules[__name__], reading, plans, checks, gates, programme, approvers, calendars)
 ]
+# and the `holidays` package, which says which countries a calendar may name: its version file, found unimported
+_HOLIDAYS = importlib.util.find_spec("holidays")
+_VALIDATING_CODE += [Path(str(_HOLIDAYS.origin)).with_name("version.py")] if _HOLIDAYS else []
 
 
 # the bounded YAML reader too, by its file: importing it would load ruamel, which a cached read never needs
@@ -208,6 +213,7 @@ def _load(files: list[Path]) -> tuple[PlanSet, list[Problem]]:
                 plans.campaigns[instance.id] = instance
                 plans.sources[instance.id] = path
         elif isinstance(instance, Programme):
+            problems += checked.own
             plans.programmes.append(instance)
         elif isinstance(instance, ApproversRegistry):
             found = list(checked.own)
@@ -215,6 +221,7 @@ def _load(files: list[Path]) -> tuple[PlanSet, list[Problem]]:
             if not found:
                 plans.registry = instance
     problems += _cross_checks(plans, parsed)
+    _take_programme_calendars(plans)
     plans.warnings.sort(key=lambda w: LANGUAGES.index(_LACKING[w.message]))  # stable: by file and line within
     return plans, problems
 
@@ -278,11 +285,23 @@ def _check_file(path: Path, model: type[BaseModel]) -> _Checked:
         own = [locate_node(path, tree, loc, msg) for loc, msg in campaign_problems(instance)]
     elif isinstance(instance, ApproversRegistry):
         own = [locate_node(path, tree, loc, msg) for loc, msg in registry_problems(instance)]
+    elif isinstance(instance, Programme):
+        own = [locate_node(path, tree, loc, msg) for loc, msg in programme_problems(instance)]
     warnings = tuple(
         locate_node(path, tree, loc, f"not translated into {LANGUAGE_NAMES[lang]}")
         for loc, lang in (untranslated(instance) if instance is not None else ())
     )
     return _Checked(tree, tuple(found + invalid), instance, tuple(own), declared, warnings)
+
+
+def _take_programme_calendars(plans: PlanSet) -> None:
+    """A campaign whose plan names no calendar takes that of the programme listing it (the first, if several):
+    the plan the engine records for the campaign then holds the calendar its gates' due dates are counted by."""
+    for listing in plans.programmes:
+        for entry in listing.campaigns if listing.calendar else ():
+            plan = plans.campaigns.get(entry.campaign)
+            if plan is not None and plan.calendar is None:
+                plans.campaigns[entry.campaign] = plan.model_copy(update={"calendar": listing.calendar})
 
 
 def _cross_checks(plans: PlanSet, parsed: dict[Path, _Parsed]) -> list[Problem]:

@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from musharaka.stages.approvers import B64URL, PUBLIC_KEY, ApproversRegistry
-from musharaka.stages.plans import CURRENCY, ID_PATTERN, QUARTER, CampaignPlan, Loc
+from musharaka.stages.plans import COUNTRY, CURRENCY, ID_PATTERN, QUARTER, CampaignPlan, Loc
 from musharaka.stages.programme import Programme
 
 
@@ -165,6 +165,7 @@ _PATTERNS = {
     PUBLIC_KEY: "an Ed25519 public key: 'ed25519:' then the raw key in base64 (44 characters, ending in '=')",
     B64URL: "unpadded base64url (letters, digits, '-' and '_')",
     CURRENCY: "a currency code of three capital letters (ISO 4217), such as OMR",
+    COUNTRY.pattern: "a two-letter country code such as OM or AE",
 }
 
 

@@ -364,6 +364,32 @@ def test_working_days_skip_the_omani_week_end(ws: Workspace) -> None:
     assert gate(ws)["due_at"] == "2025-06-22T20:00:00Z"
 
 
+def test_working_days_skip_eid_al_adha_and_the_due_date_stays_as_recorded(ws: Workspace) -> None:
+    edit_gates(ws, CAMPAIGN, "prepare", "    roles: [dg-planning]\n    due_days: 2\n    days: working\n")
+    # the programme's calendar, Oman's: Eid al-Adha Thursday 5 to Sunday 8 June (Friday and Saturday the
+    # week-end too); from Wednesday 4 June, Monday 9 is 1 and Tuesday 10 is 2: due at the end of Tuesday
+    started(ws, when="2025-06-04T09:00+04:00")
+    assert gate(ws)["due_at"] == "2025-06-10T20:00:00Z"
+    [begun] = [e for e in history(ws) if e["type"] == "campaign.started"]
+    assert begun["payload"]["plan"]["calendar"]["country"] == "OM"  # the calendar is recorded with the plan
+    # a day off added once the gate is open does not move its due date: it was fixed when the gate opened
+    programme = ws.plans / "programme-2025.yaml"
+    holiday = "  holidays: [{on: 2025-06-09, name: {ar: إجازة, en: Extra Eid day}}]\n"
+    programme.write_text(programme.read_text(encoding="utf-8").replace("calendar:\n", "calendar:\n" + holiday))
+    assert ws.run("validate", str(ws.plans)).exit_code == 0
+    assert gate(ws)["due_at"] == "2025-06-10T20:00:00Z"
+
+
+def test_a_campaign_in_the_uae_counts_its_own_week_end_and_holidays(ws: Workspace) -> None:
+    edit_gates(ws, CAMPAIGN, "prepare", "    roles: [dg-planning]\n    due_days: 5\n    days: working\n")
+    path = ws.plans / f"campaigns/{CAMPAIGN}.yaml"
+    path.write_text(path.read_text(encoding="utf-8") + "calendar: {country: AE}\n", encoding="utf-8")
+    # Arafah Thursday 5 June, Eid Friday 6 to Sunday 8 (Saturday and Sunday the week-end too); Monday 9 is 1,
+    # Friday 13 is 5, a working day in the UAE: due at its end (in Oman, Sunday 15)
+    started(ws, when="2025-06-04T09:00+04:00")
+    assert gate(ws)["due_at"] == "2025-06-13T20:00:00Z"
+
+
 def delegate(ws: Workspace, starts: str, ends: str) -> None:
     edit_registry(
         ws,

@@ -5,6 +5,8 @@ import re
 import pytest
 from sqlalchemy import create_engine, inspect
 
+from musharaka.flows.planfiles.loading import load_plans
+from musharaka.stages.plans import Calendar
 from tests.conftest import Workspace
 
 SATISFACTION = "campaigns/moheri-2025-q3-satisfaction.yaml"
@@ -110,6 +112,38 @@ def test_programme_naming_a_missing_campaign(ws: Workspace) -> None:
     assert problem["file"].endswith("programme-2025.yaml")
     assert problem["field"].startswith("campaigns.") and problem["field"].endswith(".campaign")
     assert "'moheri-2025-q4-website-design' which no valid plan declares" in problem["message"]
+
+
+PROGRAMME = "programme-2025.yaml"
+
+
+def test_a_calendar_of_an_unknown_country_is_located(ws: Workspace) -> None:
+    edit(ws, PROGRAMME, "country: OM", "country: XX")
+    [problem] = problems(ws)
+    assert problem["file"].endswith(PROGRAMME) and problem["field"] == "calendar.country"
+    assert int(problem["line"]) == line_of(ws, PROGRAMME, "country: XX")
+    assert "a country whose holidays are known, such as OM, AE or SA, found 'XX'" in problem["message"]
+
+
+def test_a_campaign_calendar_needs_a_two_letter_country_code_and_day_names(ws: Workspace) -> None:
+    path = ws.plans / SATISFACTION
+    path.write_text(
+        path.read_text(encoding="utf-8") + "calendar:\n  country: Oman\n  weekend: [Friday]\n", encoding="utf-8"
+    )
+    country, weekend = problems(ws)
+    assert (country["field"], int(country["line"])) == ("calendar.country", line_of(ws, SATISFACTION, "Oman"))
+    assert country["message"] == "expected a two-letter country code such as OM or AE, found 'Oman'"
+    assert weekend["field"] == "calendar.weekend.0"
+    assert "did you mean 'friday'?" in weekend["message"] and "found 'Friday'" in weekend["message"]
+
+
+def test_a_campaign_takes_the_programmes_calendar_unless_it_names_its_own(ws: Workspace) -> None:
+    path = ws.plans / "campaigns/moheri-2025-q2-gpa-poll.yaml"
+    path.write_text(path.read_text(encoding="utf-8") + "calendar: {country: AE}\n", encoding="utf-8")
+    plans, found = load_plans([ws.plans])
+    assert not found
+    assert plans.campaigns["moheri-2025-q3-satisfaction"].calendar == Calendar(country="OM")
+    assert plans.campaigns["moheri-2025-q2-gpa-poll"].calendar == Calendar(country="AE")
 
 
 def test_malformed_yaml_names_the_line(ws: Workspace) -> None:
