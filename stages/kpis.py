@@ -174,6 +174,7 @@ class Window(BaseModel):
 
 STATUS_WORDS: dict[str, str] = {
     "planned": N_("planned"),
+    "missed": N_("missed: the window closed and the campaign never started"),
     "preparing": N_("in preparation"),
     "upcoming": N_("planned, opens %(day)s"),
     "open": N_("open, link closes %(day)s"),
@@ -192,7 +193,9 @@ def status_words(
     day: Callable[[date, str], str] = lambda value, lang: value.isoformat(),
 ) -> Bilingual:
     """A campaign's status at `moment` in the words of the ministry's programme table."""
-    if facts is None or started is None or started >= moment:
+    if (facts is None or started is None or started >= moment) and moment >= window.closes:
+        key = "missed"  # the window passed and the campaign never started
+    elif facts is None or started is None or started >= moment:
         key = "planned"
     elif facts.approved_by("announce", moment):
         key = "published"

@@ -45,3 +45,13 @@ def quarter_bounds(quarter: str) -> tuple[date, date]:
     first = date(year, 3 * q - 2, 1)
     last = date(year + 1, 1, 1) if q == 4 else date(year, 3 * q + 1, 1)
     return first, last - timedelta(days=1)
+
+
+def quarters_spanned(first: date, last: date) -> list[str]:
+    """The quarters, written `2025-Q3`, from the one holding `first` to the one holding `last`."""
+    quarters = []
+    year, q = first.year, (first.month - 1) // 3 + 1
+    while (year, q) <= (last.year, (last.month - 1) // 3 + 1):
+        quarters.append(f"{year}-Q{q}")
+        year, q = (year + 1, 1) if q == 4 else (year, q + 1)
+    return quarters

@@ -23,7 +23,7 @@ from musharaka.stages.approvers import ApproversRegistry, registry_problems
 from musharaka.stages.checks import campaign_problems, programme_problems, untranslated
 from musharaka.stages.gates import unmet
 from musharaka.stages.plans import LANGUAGE_NAMES, LANGUAGES, STAGES, CampaignPlan
-from musharaka.stages.programme import Programme
+from musharaka.stages.programme import Programme, quarters_spanned
 from musharaka.state.settings import get_settings
 
 REGISTRY_NAME = "approvers.yaml"
@@ -304,6 +304,23 @@ def _take_programme_calendars(plans: PlanSet) -> None:
                 plans.campaigns[entry.campaign] = plan.model_copy(update={"calendar": listing.calendar})
 
 
+def _quarter_problems(
+    source: "_Parsed", i: int, plan: CampaignPlan, quarter: str, listed_in: dict[str, tuple[int, list[str]]]
+) -> list[Problem]:
+    """A programme entry's quarter: one the campaign's window spans (a window may run into the next quarter,
+    and the programme then lists the campaign in each), and not listed twice."""
+    _, quarters = listed_in.setdefault(plan.id, (i, []))
+    spanned = quarters_spanned(plan.window.opens, plan.window.closes)
+    if quarter in quarters:
+        message = f"expected {plan.id} listed once in {quarter}, found it listed again"
+    elif quarter not in spanned:
+        message = f"expected a quarter {plan.id}'s window spans ({', '.join(spanned)}), found {quarter}"
+    else:
+        quarters.append(quarter)
+        return []
+    return [locate_node(source.path, source.tree, ("campaigns", i, "quarter"), message)]
+
+
 def _cross_checks(plans: PlanSet, parsed: dict[Path, _Parsed]) -> list[Problem]:
     """Roles and owners against the registry; programmes against the campaigns."""
     problems: list[Problem] = []
@@ -355,6 +372,7 @@ def _cross_checks(plans: PlanSet, parsed: dict[Path, _Parsed]) -> list[Problem]:
         if kind_of(source.path) is not Programme:
             continue
         entries = source.tree.get("campaigns") if isinstance(source.tree, dict) else None
+        listed_in: dict[str, tuple[int, list[str]]] = {}  # campaign: its first entry, the quarters it is listed in
         for i, entry in enumerate(entries if isinstance(entries, list) else []):
             if not isinstance(entry, dict):
                 continue
@@ -373,13 +391,21 @@ def _cross_checks(plans: PlanSet, parsed: dict[Path, _Parsed]) -> list[Problem]:
                         f"found {campaign_id!r} which no valid plan declares",
                     )
                 )
-            elif str(entry.get("quarter")) != listed.quarter:
+            else:
+                problems += _quarter_problems(source, i, listed, str(entry.get("quarter")), listed_in)
+        for campaign_id, (first, quarters) in listed_in.items():
+            spanned = quarters_spanned(
+                plans.campaigns[campaign_id].window.opens, plans.campaigns[campaign_id].window.closes
+            )
+            left_out = [q for q in spanned if q not in quarters]
+            if left_out:
                 problems.append(
                     locate_node(
                         source.path,
                         source.tree,
-                        ("campaigns", i, "quarter"),
-                        f"expected {listed.quarter} as the campaign's plan says, found {entry.get('quarter')}",
+                        ("campaigns", first, "quarter"),
+                        f"expected {campaign_id} listed in every quarter its window spans ({', '.join(spanned)}), "
+                        f"found it without {', '.join(left_out)}",
                     )
                 )
     return problems

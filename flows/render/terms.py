@@ -105,6 +105,7 @@ TERMS: dict[str, str] = {
     "followup_implemented": NC_("implementation", "implemented"),
     "followup_dropped": NC_("implementation", "dropped"),
     "status_planned": N_("planned"),
+    "status_missed": N_("missed"),
     "status_pending": N_("pending"),
     "status_running": N_("running"),
     "status_waiting": N_("waiting"),

@@ -198,12 +198,13 @@ def status_rows(plans: PlanSet, *, now: datetime, session: Session) -> list[Stat
                 ),
             )
         )
-    planned = [e.campaign for p in plans.programmes for e in p.campaigns]
+    planned = list(dict.fromkeys(e.campaign for p in plans.programmes for e in p.campaigns))  # once, if in 2 quarters
     planned += sorted(set(plans.campaigns) - set(planned))
     for campaign_id in planned:
         plan = plans.campaigns.get(campaign_id)
         if campaign_id in started or plan is None:
             continue
+        window = _window(plan.window.opens, plan.window.closes, plan.window.timezone, now)
         rows.append(
             StatusRow(
                 campaign=plan.id,
@@ -211,10 +212,10 @@ def status_rows(plans: PlanSet, *, now: datetime, session: Session) -> list[Stat
                 quarter=plan.quarter,
                 stage=None,
                 attempt=None,
-                status="planned",
+                status="missed" if window.state == "closed" else "planned",  # its window passed unstarted
                 detail="",
                 gate=None,
-                window=_window(plan.window.opens, plan.window.closes, plan.window.timezone, now),
+                window=window,
             )
         )
     return sorted(rows, key=lambda r: (r.quarter, r.campaign))
