@@ -15,6 +15,9 @@ PUBLIC_KEY = r"^ed25519:[A-Za-z0-9+/]{43}=$"
 B64URL = r"^[A-Za-z0-9_-]+$"
 Duty = Literal["planner", "approver", "auditor", "administrator"]
 DUTIES: tuple[Duty, ...] = ("planner", "approver", "auditor", "administrator")
+# who may withdraw an ingested batch: the planning department's team, who collect and ingest the contributions
+# (the approvers then review the corrected count at the conduct gate)
+WITHDRAWS: Duty = "planner"
 
 
 class Validity(Strict):

@@ -5,6 +5,7 @@ The same checks run on the database and on an exported bundle: both hand over `E
 """
 
 import hashlib
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -23,6 +24,7 @@ from musharaka.state.events import (
     REGISTRY_CHAIN,
     CampaignStarted,
     ContributionsIngested,
+    ContributionsWithdrawn,
     DelegationRecorded,
     EventRow,
     GateDecided,
@@ -43,8 +45,8 @@ from musharaka.state.events import (
     text_digest,
 )
 from musharaka.state.passkeys import Assertion
-from musharaka.state.proof import SKEW, delegation_problem, signature_problem, signing_credential
-from musharaka.state.signing import SignedDecision, SignedMessage
+from musharaka.state.proof import SKEW, delegation_problem, signature_problem, signing_credential, withdrawal_problem
+from musharaka.state.signing import SignedDecision, SignedMessage, SignedWithdrawal
 from musharaka.state.tables import Contribution, Event, QuarantinedRow
 
 
@@ -67,6 +69,9 @@ class Batch:
     lines: list[str] = field(default_factory=list)  # `key digest` per stored row, the digest as stored
     changed: list[int] = field(default_factory=list)  # ids of rows whose content no longer matches their digest
     quarantine: list[str] = field(default_factory=list)  # `key row digest` per quarantined row, recomputed
+    # how many of its rows (stored and quarantined) carry each withdrawal mark (0: counts); None: not known (a
+    # bundle holds the rows as sealed, and the withdrawals in its log)
+    marks: Counter[int] | None = None
 
 
 EventLike = Event | EventRow
@@ -74,18 +79,26 @@ Batches = dict[str, Batch]  # batch id (the ingestion event's sequence) -> its r
 
 
 def row_batches(rows: Iterable[Contribution], quarantined: Iterable[QuarantinedRow] = ()) -> dict[str, Batches]:
-    """Group stored contributions by campaign and batch, and recompute each row's digest from its content."""
+    """Group stored contributions by campaign and batch, recompute each row's digest from its content, and count
+    the rows' withdrawal marks."""
     campaigns: dict[str, Batches] = {}
     for row in rows:
-        batch = campaigns.setdefault(row.campaign_id, {}).setdefault(row.batch, Batch())
+        batch = campaigns.setdefault(row.campaign_id, {}).setdefault(row.batch, Batch(marks=Counter()))
         content = row_content(row.submitted_at, row.channel, row.audience, row.participant, row.segments, row.answers)
         if text_digest(content) != row.digest:
             batch.changed.append(row.id or 0)
         batch.lines.append(f"{row.row_key} {row.digest}")
+        _count_mark(batch, row.withdrawn)
     for held in quarantined:
-        batch = campaigns.setdefault(held.campaign_id, {}).setdefault(held.batch, Batch())
+        batch = campaigns.setdefault(held.campaign_id, {}).setdefault(held.batch, Batch(marks=Counter()))
         batch.quarantine.append(quarantine_line(held.row_key, held.row, held.reasons, held.cells))
+        _count_mark(batch, held.withdrawn)
     return campaigns
+
+
+def _count_mark(batch: Batch, mark: int) -> None:
+    if batch.marks is not None:
+        batch.marks[mark] += 1
 
 
 def verify(
@@ -198,6 +211,16 @@ def _first_problem(
         if problem:
             return Finding(campaign, event.seq, problem)
         prev, expected = event.hash, event.seq + 1
+    return _unwithdrawn_marks(campaign, context, batches)
+
+
+def _unwithdrawn_marks(campaign: str, context: "_Context", batches: Batches | None) -> Finding | None:
+    """A batch no event withdrew whose rows are marked withdrawn: taken out of the count behind the log's back."""
+    for seq in sorted(set(context.ingested) - context.withdrawn):
+        marks = batches.get(str(seq), Batch()).marks if batches is not None else None
+        hidden = sum(n for mark, n in (marks or {}).items() if mark != 0)
+        if hidden:
+            return Finding(campaign, seq, f"{hidden} rows of this batch are marked withdrawn, but no event withdrew it")
     return None
 
 
@@ -205,6 +228,7 @@ CHECKED = {
     "gate.decided",
     "window.extended",
     "contributions.ingested",
+    "contributions.withdrawn",
     "stage.completed",
     "registry.recorded",
     "gate.opened",
@@ -222,6 +246,8 @@ class _Context:
     gates: dict[tuple[str, int], "_Gate"] = field(default_factory=dict)
     conduct_policy: GatePolicy | None = None
     passkeys: dict[tuple[str, str], Passkey] = field(default_factory=dict)  # (person, credential) so far
+    ingested: dict[int, ContributionsIngested] = field(default_factory=dict)  # batch (its event's seq) -> event
+    withdrawn: set[int] = field(default_factory=set)  # the batches withdrawn so far
 
 
 @dataclass
@@ -274,6 +300,10 @@ def _content_problem(
             return f"it records {event.actor} lending {lent.delegator}'s authority"
     if isinstance(payload, GateDecided | WindowExtended):
         return _signature_problem(event, payload, registries, context)
+    if isinstance(payload, ContributionsWithdrawn):
+        return _withdrawal_problem(event, payload, registries, batches, context)
+    if isinstance(payload, ContributionsIngested):
+        context.ingested[event.seq] = payload
     if isinstance(payload, ContributionsIngested) and batches is not None:
         batch = batches.get(str(event.seq), Batch())
         if batch.changed:
@@ -297,6 +327,47 @@ def _content_problem(
                 return f"its {doc.lang} document {doc.path} is missing"
             if hashlib.sha256(data).hexdigest() != doc.digest:
                 return f"its {doc.lang} document {doc.path} was changed after it was recorded"
+    return None
+
+
+def _withdrawal_problem(
+    event: EventLike,
+    payload: ContributionsWithdrawn,
+    registries: dict[str, ApproversRegistry],
+    batches: Batches | None,
+    context: _Context,
+) -> str | None:
+    """The batch was ingested and not withdrawn before; the person with the duty to withdraw signed exactly this
+    withdrawal with a key in force; its rows, kept, are the ones marked withdrawn by it."""
+    ingested = context.ingested.get(payload.batch)
+    if ingested is None:
+        return f"it withdraws batch {payload.batch}, which no ingestion of this campaign recorded before it"
+    if payload.batch in context.withdrawn:
+        return f"it withdraws batch {payload.batch} again: an earlier event withdrew it"
+    context.withdrawn.add(payload.batch)
+    if (payload.rows_withdrawn, payload.quarantined_withdrawn) != (ingested.rows_stored, ingested.rows_quarantined):
+        return (
+            f"it withdraws {payload.rows_withdrawn} stored and {payload.quarantined_withdrawn} quarantined rows; "
+            f"batch {payload.batch} stored {ingested.rows_stored} and quarantined {ingested.rows_quarantined}"
+        )
+    try:
+        signed = SignedWithdrawal.model_validate(payload.signed)
+    except ValidationError as error:
+        return f"the signed withdrawal it records is not a valid one: {error.error_count()} problem(s)"
+    claims = (signed.campaign, signed.batch, signed.rows_digest, signed.reason.strip(), signed.person)
+    recorded = (event.campaign_id, payload.batch, ingested.rows_digest, payload.reason, payload.person)
+    if claims != recorded or event.actor != signed.person:
+        return "the recorded withdrawal differs from what was signed"
+    registry = registries.get(payload.registry_digest)
+    if registry is None:
+        return f"it cites registry {payload.registry_digest[:12]}, which the log does not hold"
+    problem = withdrawal_problem(signed, registry, as_utc(event.at))
+    if problem:
+        return problem[1]
+    marks = batches.get(str(payload.batch), Batch()).marks if batches is not None else None
+    still = sum(n for mark, n in (marks or {}).items() if mark != event.seq)
+    if still:
+        return f"{still} rows of batch {payload.batch} are not marked as withdrawn by it (they count again)"
     return None
 
 

@@ -56,7 +56,12 @@ def content_text(micros: int, channel: str, audience: str, participant: str, seg
 
 def quarantine_line(key: str, row: int, reasons: str, cells: str) -> str:
     """A quarantined row's line in its batch's quarantine digest."""
-    return f"{key} {row} {text_digest(reasons + chr(31) + cells)}"
+    return f"{key} {row} {held_digest(reasons, cells)}"
+
+
+def held_digest(reasons: str, cells: str) -> str:
+    """What a quarantined row was and why, as one digest: the same bad row again has the same one."""
+    return text_digest(reasons + chr(31) + cells)
 
 
 def text_digest(text: str) -> str:
@@ -133,6 +138,24 @@ class ContributionsIngested(Payload):
     rows_quarantined: int = 0  # rows kept aside with their reasons (table quarantined_row)
     quarantine_digest: str = ""  # of the quarantined rows: `key row digest-of-reasons-and-cells` per row
     columns_ignored: list[str] = []  # headers of the file that no question, segment or field uses
+    rows_resubmitted: int = 0  # of the rows stored, those whose key was kept aside by an earlier file
+
+
+class ContributionsWithdrawn(Payload):
+    """An ingested batch taken out of the count, signed by the person who withdrew it, with why.
+
+    Its rows stay in the tables, sealed by the ingestion's digests, marked with this event's sequence.
+    """
+
+    TYPE = "contributions.withdrawn"
+    batch: int  # the sequence number of the contributions.ingested event withdrawn
+    file_name: str
+    rows_withdrawn: int  # the batch's stored rows, which no longer count
+    quarantined_withdrawn: int  # the batch's quarantined rows, no longer kept aside
+    person: str
+    reason: str
+    signed: dict[str, Any]  # the SignedWithdrawal
+    registry_digest: str
 
 
 class StageStarted(Payload):
@@ -291,6 +314,7 @@ PAYLOADS: dict[str, type[Payload]] = {
         PlanRecorded,
         SubmissionRecorded,
         ContributionsIngested,
+        ContributionsWithdrawn,
         StageStarted,
         StageWaiting,
         StageFailed,

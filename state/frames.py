@@ -9,7 +9,8 @@ from musharaka.state.tables import Contribution
 
 
 def contributions_frame(campaign_id: str, *, session: Session, chunk: int = 100_000) -> pd.DataFrame:
-    """Every contribution of the campaign in submission order: one query, answers expanded in bulk.
+    """Every contribution of the campaign that counts (none of a withdrawn batch) in submission order: one
+    query, answers expanded in bulk.
 
     Rows stream in partitions of `chunk`, each expanded at once, so the parsed JSON of only one
     partition is in memory beside the frame being built."""
@@ -24,7 +25,7 @@ def contributions_frame(campaign_id: str, *, session: Session, chunk: int = 100_
             col(Contribution.source),
             col(Contribution.segments),
         )
-        .where(col(Contribution.campaign_id) == campaign_id)
+        .where(col(Contribution.campaign_id) == campaign_id, col(Contribution.withdrawn) == 0)
         .order_by(col(Contribution.submitted_at), col(Contribution.id))
         .execution_options(yield_per=chunk)
     )

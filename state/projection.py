@@ -1,5 +1,5 @@
-"""Projections of the event log: campaign status, stage runs, gates, decisions, submissions and
-the follow-up of approved decisions.
+"""Projections of the event log: campaign status, stage runs, gates, decisions, submissions, the
+follow-up of approved decisions, and which contribution batches are withdrawn (a mark on their rows).
 
 `apply` is the only code that writes projections, both when an event is appended and when the log
 is replayed, so a rebuild yields exactly what was there.
@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, insert
+from sqlalchemy import delete, insert, update
 from sqlmodel import Session, SQLModel, col, select
 
 from musharaka.stages.gates import Approval, passes
@@ -17,6 +17,7 @@ from musharaka.stages.plans import STAGES, CampaignPlan, GatePolicy
 from musharaka.state.events import (
     CampaignStarted,
     ContributionsIngested,
+    ContributionsWithdrawn,
     DecisionUpdated,
     DelegationRecorded,
     EventRow,
@@ -42,10 +43,12 @@ from musharaka.state.events import (
 from musharaka.state.tables import (
     PROJECTIONS,
     CampaignState,
+    Contribution,
     DecisionUpdate,
     Event,
     Gate,
     GateDecision,
+    QuarantinedRow,
     StageRun,
     Submission,
 )
@@ -60,6 +63,7 @@ class Store(Protocol):
     def approvals(self, gate: Gate) -> list[GateDecision]: ...
     def add(self, row: SQLModel) -> None: ...
     def changed(self, row: SQLModel) -> None: ...
+    def withdraw(self, campaign_id: str, batch: int, seq: int) -> None: ...
 
 
 class SessionStore:
@@ -90,6 +94,9 @@ class SessionStore:
     def changed(self, row: SQLModel) -> None:
         self.session.add(row)
 
+    def withdraw(self, campaign_id: str, batch: int, seq: int) -> None:
+        mark_withdrawn(campaign_id, batch, seq, session=self.session)
+
 
 class MemoryStore:
     """Projections built in memory, for replaying many events at once; `rows()` hands them over."""
@@ -101,6 +108,7 @@ class MemoryStore:
         self.open_gates: dict[str, Gate] = {}
         self.decisions: dict[tuple[str, str, int], list[GateDecision]] = {}
         self.added: list[SQLModel] = []
+        self.withdrawals: dict[tuple[str, int], int] = {}  # (campaign, batch) -> the withdrawal's sequence
 
     def campaign(self, campaign_id: str) -> CampaignState | None:
         return self.campaigns.get(campaign_id)
@@ -132,6 +140,9 @@ class MemoryStore:
 
     def changed(self, row: SQLModel) -> None:
         pass  # the object in memory is the projection
+
+    def withdraw(self, campaign_id: str, batch: int, seq: int) -> None:
+        self.withdrawals[(campaign_id, batch)] = seq
 
 
 def apply(event: Event, payload: Payload, *, session: Session) -> None:
@@ -193,6 +204,8 @@ def project(event: Event | EventRow, payload: Payload, store: Store) -> None:
         )
     elif isinstance(payload, ContributionsIngested):
         pass  # the rows live in the contribution table; the event seals the batch
+    elif isinstance(payload, ContributionsWithdrawn):
+        store.withdraw(event.campaign_id, payload.batch, event.seq)
     elif isinstance(payload, StageStarted):
         run = store.run(event.campaign_id, payload.stage, payload.attempt)
         if run is None:
@@ -344,6 +357,16 @@ def approvals(gate: Gate, *, session: Session) -> list[GateDecision]:
     return list(seen.values())
 
 
+def mark_withdrawn(campaign_id: str, batch: int, seq: int, *, session: Session) -> None:
+    """Mark a batch's stored and quarantined rows with the withdrawal that took them out of the count."""
+    for table in (Contribution, QuarantinedRow):
+        session.execute(
+            update(table)
+            .where(col(table.campaign_id) == campaign_id, col(table.batch) == str(batch))
+            .values(withdrawn=seq)
+        )
+
+
 def replay(events: Iterable[Event | EventRow]) -> MemoryStore:
     """The projections of `events`, built in memory."""
     store = MemoryStore()
@@ -364,4 +387,19 @@ def rebuild(*, session: Session) -> int:
     for table, rows in by_table.items():  # one bulk insert a table: the rows are new, nothing to track
         for start in range(0, len(rows), 5000):
             session.execute(insert(table), rows[start : start + 5000])
+    _remark_withdrawn(store.withdrawals, session=session)
     return store.events
+
+
+def _remark_withdrawn(withdrawals: dict[tuple[str, int], int], *, session: Session) -> None:
+    """The rows' withdrawal marks as the log has them: the withdrawn batches marked first, then every other
+    mark cleared (in that order, a row that counts never meets another of its key that counts too)."""
+    for (campaign_id, batch), seq in withdrawals.items():
+        mark_withdrawn(campaign_id, batch, seq, session=session)
+    for table in (Contribution, QuarantinedRow):
+        marked = session.execute(
+            select(table.campaign_id, table.batch).where(col(table.withdrawn) != 0).distinct()
+        ).all()
+        for campaign_id, batch in marked:
+            if (campaign_id, int(batch)) not in withdrawals:
+                mark_withdrawn(campaign_id, int(batch), 0, session=session)

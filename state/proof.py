@@ -1,12 +1,12 @@
 """Which credential signed a decision, and whether its signature holds: an Ed25519 key file's, or a
 passkey's WebAuthn assertion. The engine refuses and the auditor reports with the same answer."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from musharaka.stages.approvers import ApproversRegistry, Delegation, Passkey, PublicKey
+from musharaka.stages.approvers import WITHDRAWS, ApproversRegistry, Delegation, Passkey, PublicKey
 from musharaka.state.events import canonical
 from musharaka.state.passkeys import Assertion, PasskeyError, from_b64url, verify
-from musharaka.state.signing import PASSKEY, SignedDecision, fingerprint
+from musharaka.state.signing import PASSKEY, SignedDecision, SignedWithdrawal, fingerprint
 
 Credential = PublicKey | Passkey
 SKEW = timedelta(minutes=5)  # clocks of signing machines may run this far ahead of the engine's
@@ -64,3 +64,31 @@ def credential_name(signed: SignedDecision) -> str:
     if signed.assertion is not None:
         return f"passkey {signed.assertion.credential_id[:16]}"
     return f"key {fingerprint(signed.public_key)}"
+
+
+def withdrawal_problem(signed: SignedWithdrawal, registry: ApproversRegistry, at: datetime) -> tuple[str, str] | None:
+    """Why a signed withdrawal recorded at `at` does not hold, as (refusal code, what is wrong); None when it
+    is signed by a key of the person in force then, and the person has the duty to withdraw."""
+    person = registry.get(signed.person)
+    if person is None:
+        return "unknown-approver", f"{signed.person!r} is not in the people registry"
+    key = next((k for k in person.keys if k.public == signed.public_key), None)
+    if key is None:
+        return "unknown-key", f"key {fingerprint(signed.public_key)} is not one of {signed.person}'s keys"
+    for moment, what in ((signed.signed_at, "signing"), (at, "recording")):
+        if not key.in_force(moment):
+            return "key-not-in-force", f"key {key.id} of {signed.person} is not in force at the {what} time {moment}"
+    if signed.signed_at > at + SKEW:
+        return "bad-time", f"it was signed at {signed.signed_at.isoformat()}, after it was recorded"
+    if not signed.verifies():
+        return (
+            "bad-signature",
+            f"the signature of {signed.person} does not verify: the withdrawal was altered or signed with another key",
+        )
+    if WITHDRAWS not in person.duties:
+        return (
+            "not-a-planner",
+            f"{signed.person} does not hold the {WITHDRAWS} duty in the registry, which withdrawing a batch takes "
+            f"(their duties: {', '.join(person.duties)})",
+        )
+    return None

@@ -8,7 +8,14 @@ from sqlmodel import Session, col, select
 
 from musharaka.stages.approvers import ApproversRegistry
 from musharaka.stages.plans import Window
-from musharaka.state.events import REGISTRY_CHAIN, ContributionsIngested, RegistryRecorded, as_utc, payload_of
+from musharaka.state.events import (
+    REGISTRY_CHAIN,
+    ContributionsIngested,
+    ContributionsWithdrawn,
+    RegistryRecorded,
+    as_utc,
+    payload_of,
+)
 from musharaka.state.projection import MemoryStore, replay
 from musharaka.state.tables import CampaignState, DecisionUpdate, Event, Gate
 
@@ -76,11 +83,14 @@ def campaign_at(campaign_id: str, at: datetime, *, session: Session) -> Campaign
         return None
     store = replay(mine)
     state = store.campaigns[campaign_id]
-    contributions = sum(
-        payload.rows_stored
-        for event in mine
-        if event.type == "contributions.ingested" and isinstance(payload := payload_of(event), ContributionsIngested)
-    )
+    contributions = 0  # the rows that counted then: those of every batch ingested, less those withdrawn
+    for event in mine:
+        if event.type in (ContributionsIngested.TYPE, ContributionsWithdrawn.TYPE):
+            payload = payload_of(event)
+            if isinstance(payload, ContributionsIngested):
+                contributions += payload.rows_stored
+            elif isinstance(payload, ContributionsWithdrawn):
+                contributions -= payload.rows_withdrawn
     gates = [_gate_view(row, store) for row in store.added if isinstance(row, Gate)]
     registries = [
         p for e in upto if e.campaign_id == REGISTRY_CHAIN and isinstance(p := payload_of(e), RegistryRecorded)

@@ -9,7 +9,7 @@ import hashlib
 import os
 from datetime import date
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
@@ -63,6 +63,17 @@ class SignedDecision(SignedMessage):
         return canonical(self.model_dump(mode="json", exclude={"signature", "assertion"})).encode()
 
 
+class SignedWithdrawal(SignedMessage):
+    """What a person signs to withdraw an ingested batch: the batch by its sealed rows digest, and why."""
+
+    campaign: str
+    batch: int  # the sequence number of the batch's contributions.ingested event
+    rows_digest: str  # the batch's sealed digest: the signature withdraws exactly those rows
+    reason: str
+    person: str
+    signed_at: AwareDatetime
+
+
 PASSKEY = "webauthn"  # the `public_key` of a decision signed with a passkey; the assertion names the credential
 
 
@@ -112,9 +123,12 @@ def load_private(path: Path, passphrase: bytes | None) -> Ed25519PrivateKey:
     return key
 
 
-def sign(decision: SignedDecision, key: Ed25519PrivateKey) -> SignedDecision:
-    """The decision with `public_key` and `signature` filled in by `key`."""
-    unsigned = decision.model_copy(update={"public_key": public_text(key.public_key()), "signature": ""})
+Signed = TypeVar("Signed", bound=SignedMessage)
+
+
+def sign(message: Signed, key: Ed25519PrivateKey) -> Signed:
+    """The message (a decision, a withdrawal) with `public_key` and `signature` filled in by `key`."""
+    unsigned = message.model_copy(update={"public_key": public_text(key.public_key()), "signature": ""})
     signature = base64.b64encode(key.sign(unsigned.message())).decode()
     return unsigned.model_copy(update={"signature": signature})
 

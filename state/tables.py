@@ -6,12 +6,17 @@ Projections (campaign, stage run, gate, gate decision, submission, decision upda
 
 from datetime import datetime
 
-from sqlalchemy import Column, DateTime, Text, UniqueConstraint
+from sqlalchemy import Column, DateTime, Integer, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
 def _utc_column(nullable: bool = False) -> Column:
     return Column(DateTime(timezone=True), nullable=nullable)
+
+
+def _withdrawn_column() -> Column:
+    # the seq of the contributions.withdrawn event that withdrew the row's batch; 0 while the row counts
+    return Column(Integer, nullable=False, server_default="0")
 
 
 class Event(SQLModel, table=True):
@@ -32,12 +37,17 @@ class Event(SQLModel, table=True):
 
 
 class Contribution(SQLModel, table=True):
-    """One participant's answers, from an ingested batch (the batch itself is an event)."""
+    """One participant's answers, from an ingested batch (the batch itself is an event).
+
+    A withdrawn batch's rows stay, sealed by their ingestion's digest, marked with the withdrawal: they no
+    longer count, and their keys are free for a corrected file.
+    """
 
     __tablename__ = "contribution"
-    # the unique (campaign, key) index also serves every lookup by campaign: a second index on the
-    # campaign alone would only slow down ingesting a million rows
-    __table_args__ = (UniqueConstraint("campaign_id", "row_key", name="uq_contribution_key"),)
+    # one row counts per (campaign, key); withdrawn rows are apart, under their withdrawal. The index also
+    # serves every lookup by campaign: a second index on the campaign alone would only slow down ingesting a
+    # million rows
+    __table_args__ = (UniqueConstraint("campaign_id", "row_key", "withdrawn", name="uq_contribution_key"),)
 
     id: int | None = Field(default=None, primary_key=True)
     campaign_id: str = Field(max_length=80)
@@ -51,16 +61,18 @@ class Contribution(SQLModel, table=True):
     segments: str = Field(default="{}", sa_column=Column(Text, nullable=False))  # canonical JSON {segment id: value}
     source: str = Field(default="csv", max_length=20)  # the tool the row came from (google-forms, kobo, pabulib, ...)
     digest: str = Field(default="", max_length=64)  # SHA-256 of the row's content (`state.events.row_content`)
+    withdrawn: int = Field(default=0, sa_column=_withdrawn_column())
 
 
 class QuarantinedRow(SQLModel, table=True):
     """A row of an ingested file that could not be taken, kept with its reasons (never dropped silently).
 
-    `cells` holds the row as read, with every column that identifies a person already pseudonymised.
+    `cells` holds the row as read, with every column that identifies a person already pseudonymised. A
+    response kept aside once may be kept aside again by a later file, for other reasons: one row per batch.
     """
 
     __tablename__ = "quarantined_row"
-    __table_args__ = (UniqueConstraint("campaign_id", "row_key", name="uq_quarantined_key"),)
+    __table_args__ = (UniqueConstraint("campaign_id", "batch", "row_key", name="uq_quarantined_key"),)
 
     id: int | None = Field(default=None, primary_key=True)
     campaign_id: str = Field(index=True, max_length=80)
@@ -69,6 +81,7 @@ class QuarantinedRow(SQLModel, table=True):
     row: int  # the row's line in the file (or sheet row), as the person who exported it sees it
     reasons: str = Field(sa_column=Column(Text, nullable=False))  # "field: expected …, found …", one per line
     cells: str = Field(sa_column=Column(Text, nullable=False))  # canonical JSON {header: value}
+    withdrawn: int = Field(default=0, sa_column=_withdrawn_column())
 
 
 class CampaignState(SQLModel, table=True):

@@ -1,4 +1,5 @@
-"""Commands for what participants contributed: ingest a tool's export, list what was stored or quarantined."""
+"""Commands for what participants contributed: ingest a tool's export, list what was stored or quarantined,
+withdraw a batch ingested by mistake."""
 
 import json
 import sys
@@ -7,18 +8,22 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import click
-from sqlalchemy import func
-from sqlmodel import col, select
+from sqlalchemy import and_, func
+from sqlmodel import Session, col, select
 
 from musharaka.flows.cli.campaigns import actor_of, identity_options
-from musharaka.flows.cli.common import emit
+from musharaka.flows.cli.common import emit, passphrase
 from musharaka.flows.engine import records
+from musharaka.flows.ingest import withdrawal
 from musharaka.flows.ingest.ingestion import ingest
 from musharaka.flows.ingest.sources import TOOLS
-from musharaka.state.db import session_scope
-from musharaka.state.events import ContributionsIngested, payload_of
+from musharaka.stages.approvers import WITHDRAWS
+from musharaka.state.db import session_scope, transaction
+from musharaka.state.events import ContributionsIngested, ContributionsWithdrawn, as_utc, payload_of
+from musharaka.state.signing import load_private
 from musharaka.state.tables import Contribution, Event, QuarantinedRow
 
 
@@ -84,42 +89,26 @@ def ingest_command(
 @click.option("--quarantined", is_flag=True, help="List the quarantined rows with their reasons.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def contributions_command(campaign_id: str, quarantined: bool, as_json: bool) -> None:
-    """What a campaign collected: each ingestion's counts, or (--quarantined) every row kept aside, with its
-    file, row number and reasons.
+    """What a campaign collected: each ingestion's counts and whether it was withdrawn (by whom, when, why),
+    or (--quarantined) every row kept aside, with its file, row number and reasons, and whether a corrected
+    file has stored it since or its batch was withdrawn.
 
     Example: musharaka contributions moheri-2025-q3-satisfaction --quarantined
     """
     with session_scope() as session:
-        records.campaign_state(campaign_id, session=session)
+        campaign = records.campaign_state(campaign_id, session=session)
+        zone = ZoneInfo(campaign.timezone)
         batches = {
             str(e.seq): (e, payload)
             for e in session.exec(
-                select(Event).where(Event.campaign_id == campaign_id, Event.type == "contributions.ingested")
+                select(Event).where(Event.campaign_id == campaign_id, Event.type == ContributionsIngested.TYPE)
             )
             if isinstance(payload := payload_of(e), ContributionsIngested)
         }
         if quarantined:
-            rows = session.exec(
-                select(QuarantinedRow).where(QuarantinedRow.campaign_id == campaign_id).order_by(col(QuarantinedRow.id))
-            ).all()
-            held = [
-                {
-                    "file": batches[r.batch][1].file_name if r.batch in batches else "",
-                    "batch": int(r.batch),
-                    "row": r.row,
-                    "reasons": r.reasons.splitlines(),
-                    "cells": json.loads(r.cells),
-                }
-                for r in rows
-            ]
-            if as_json:
-                emit(held)
-                return
-            for item in held:
-                for reason in item["reasons"]:
-                    click.echo(f"{item['file']}:{item['row']}: {reason}")
-            click.echo(f"{len(held)} row(s) quarantined; nothing of them was stored as a contribution.")
+            _quarantined(campaign_id, batches, as_json, session=session)
             return
+        withdrawn = withdrawal.withdrawals(campaign_id, session=session)
         stored = dict(
             session.exec(
                 select(Contribution.batch, func.count())
@@ -127,7 +116,7 @@ def contributions_command(campaign_id: str, quarantined: bool, as_json: bool) ->
                 .group_by(col(Contribution.batch))
             ).all()
         )
-    listing = [
+    listing: list[dict[str, Any]] = [
         {
             "batch": int(seq),
             "at": event.at,
@@ -138,7 +127,9 @@ def contributions_command(campaign_id: str, quarantined: bool, as_json: bool) ->
             "rows_stored": payload.rows_stored,
             "rows_quarantined": payload.rows_quarantined,
             "duplicates": payload.duplicates,
+            "rows_resubmitted": payload.rows_resubmitted,
             "rows_there_now": stored.get(seq, 0),
+            "withdrawn": _withdrawn(withdrawn.get(int(seq))),
         }
         for seq, (event, payload) in sorted(batches.items(), key=lambda item: int(item[0]))
     ]
@@ -150,8 +141,131 @@ def contributions_command(campaign_id: str, quarantined: bool, as_json: bool) ->
             f"event {b['batch']:>3}  {b['file']} ({b['source']}): {b['rows_read']} read = {b['rows_stored']} stored + "
             f"{b['rows_quarantined']} quarantined + {b['duplicates']} duplicates"
         )
-    total = sum(payload.rows_stored for _, payload in batches.values())
-    click.echo(f"{total} contribution(s) from {len(listing)} ingestion(s)")
+        if b["withdrawn"]:
+            w = b["withdrawn"]
+            at = f"{as_utc(w['at']).astimezone(zone):%Y-%m-%d %H:%M %Z}"
+            click.echo(f"           withdrawn by {w['by']} at {at} (event {w['event']}): {w['reason']}")
+    counting = [b for b in listing if not b["withdrawn"]]
+    total = sum(int(b["rows_stored"]) for b in counting)
+    gone = len(listing) - len(counting)
+    click.echo(
+        f"{total} contribution(s) from {len(counting)} ingestion(s)"
+        + (f"; {gone} withdrawn ingestion(s) no longer count" if gone else "")
+    )
 
 
-COMMANDS = {"ingest": ingest_command, "contributions": contributions_command}
+def _withdrawn(found: tuple[Event, ContributionsWithdrawn] | None) -> dict[str, Any] | None:
+    if found is None:
+        return None
+    event, payload = found
+    return {"event": event.seq, "at": event.at, "by": event.actor, "reason": payload.reason}
+
+
+def _quarantined(
+    campaign_id: str, batches: dict[str, tuple[Event, ContributionsIngested]], as_json: bool, *, session: Session
+) -> None:
+    """Every quarantined row with its reasons; and whether a corrected file stored it since (the same response
+    key, counting), or its batch was withdrawn."""
+    rows = session.exec(
+        select(QuarantinedRow).where(QuarantinedRow.campaign_id == campaign_id).order_by(col(QuarantinedRow.id))
+    ).all()
+    taken = dict(
+        session.exec(
+            select(QuarantinedRow.id, Contribution.batch)
+            .join(
+                Contribution,
+                and_(
+                    col(Contribution.campaign_id) == col(QuarantinedRow.campaign_id),
+                    col(Contribution.row_key) == col(QuarantinedRow.row_key),
+                    col(Contribution.withdrawn) == 0,
+                ),
+            )
+            .where(QuarantinedRow.campaign_id == campaign_id, col(QuarantinedRow.withdrawn) == 0)
+        ).all()
+    )
+    held = [
+        {
+            "file": batches[r.batch][1].file_name if r.batch in batches else "",
+            "batch": int(r.batch),
+            "row": r.row,
+            "reasons": r.reasons.splitlines(),
+            "cells": json.loads(r.cells),
+            "withdrawn": r.withdrawn or None,  # the event that withdrew its batch
+            "stored_by": int(taken[r.id]) if r.id in taken else None,  # the ingestion that stored it since
+        }
+        for r in rows
+    ]
+    if as_json:
+        emit(held)
+        return
+    for item in held:
+        for reason in item["reasons"]:
+            click.echo(f"{item['file']}:{item['row']}: {reason}")
+        if item["withdrawn"]:
+            click.echo(f"{item['file']}:{item['row']}: withdrawn with its batch (event {item['withdrawn']})")
+        elif item["stored_by"]:
+            click.echo(f"{item['file']}:{item['row']}: stored since, corrected (event {item['stored_by']})")
+    since = sum(1 for item in held if item["stored_by"])
+    gone = sum(1 for item in held if item["withdrawn"])
+    click.echo(
+        f"{len(held)} row(s) quarantined; nothing of them was stored as a contribution"
+        + (f"; {since} stored since from a corrected file" if since else "")
+        + (f"; {gone} withdrawn with their batch" if gone else "")
+        + "."
+    )
+
+
+@click.command("withdraw")
+@click.argument("campaign_id")
+@click.argument("batch", type=int)
+@click.option("--reason", required=True, help="Why the batch is withdrawn, for the record.")
+@click.option(
+    "--as", "person", required=True, metavar="ID", help=f"Who withdraws it: a person with the {WITHDRAWS} duty."
+)
+@click.option(
+    "--key",
+    "key_path",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The private key of the person --as names (from `musharaka keys new`): it signs the withdrawal.",
+)
+@click.option(
+    "--passphrase-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A file whose first line is the key's passphrase, if it has one.",
+)
+@click.pass_obj
+def withdraw_command(
+    now: datetime,
+    campaign_id: str,
+    batch: int,
+    reason: str,
+    person: str,
+    key_path: Path,
+    passphrase_file: Path | None,
+) -> None:
+    """Withdraw an ingested batch (BATCH: its event number, as `contributions` lists it), signed, with a reason:
+    its rows stay on record but no longer count, as contributions or as duplicates, so the corrected export
+    ingests cleanly. Only until the conduct gate approves the count.
+
+    Example: musharaka withdraw moheri-2025-q3-satisfaction 7 --reason "wrong form" --as planning.team --key team.pem
+    """
+    plans = records.load_plan_set()
+    records.plan_of(plans, campaign_id)
+    registry = plans.registry
+    if registry is None:
+        raise records.Refused(
+            "no people registry (plans/approvers.yaml) to prove who withdraws the batch", "unproven-identity"
+        )
+    key = load_private(key_path, passphrase(passphrase_file))
+
+    def record(session: Session) -> withdrawal.Withdrawn:
+        signed = withdrawal.prepare(campaign_id, batch, reason=reason, person=person, key=key, now=now, session=session)
+        return withdrawal.withdraw(campaign_id, signed, registry=registry, now=now, session=session)
+
+    done = transaction(record)
+    click.echo(f"{campaign_id}: {done}")
+    click.echo(f"next: musharaka ingest {campaign_id} CORRECTED-FILE")
+
+
+COMMANDS = {"ingest": ingest_command, "contributions": contributions_command, "withdraw": withdraw_command}

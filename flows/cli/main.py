@@ -22,7 +22,7 @@ COMMAND_MODULES = {
     "musharaka.flows.cli.campaigns": ("start", "advance", "submit", "history", "demo"),
     "musharaka.flows.cli.gates": ("approve", "reject", "extend", "sign", "decide", "review", "gates", "keys", "remind"),
     "musharaka.flows.cli.audit": ("audit", "replay", "state"),
-    "musharaka.flows.cli.contributions": ("ingest", "contributions"),
+    "musharaka.flows.cli.contributions": ("ingest", "contributions", "withdraw"),
     "musharaka.flows.cli.programme": ("un-evidence", "calendar", "pdf"),
     "musharaka.flows.cli.outcomes": ("follow-up", "decisions", "lessons", "kpis"),
     "musharaka.flows.cli.db": ("db",),

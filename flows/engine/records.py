@@ -64,16 +64,18 @@ def campaign_state(campaign_id: str, *, session: Session) -> CampaignState:
 
 
 def submitter_of(campaign_id: str, stage: str, plan: CampaignPlan, *, session: Session) -> str:
-    """Who answers for a stage: the last person to submit anything for it (a file, or contributions at
-    conduct), else the plan's owner. Asked when the gate opens, so a late submission counts too."""
-    kinds = ["submission.recorded", "contributions.ingested"] if stage == "conduct" else ["submission.recorded"]
+    """Who answers for a stage: the last person to submit anything for it (a file; at conduct, contributions
+    or the withdrawal of a batch of them), else the plan's owner. Asked when the gate opens, so a late
+    submission counts too."""
+    at_conduct = ["contributions.ingested", "contributions.withdrawn"]
+    kinds = ["submission.recorded", *at_conduct] if stage == "conduct" else ["submission.recorded"]
     query = (
         select(Event)
         .where(Event.campaign_id == campaign_id, col(Event.type).in_(kinds))
         .order_by(col(Event.seq).desc())
     )
     for event in session.exec(query):
-        if event.type == "contributions.ingested" or json.loads(event.payload)["stage"] == stage:
+        if event.type in at_conduct or json.loads(event.payload)["stage"] == stage:
             return event.actor
     return plan.owner
 

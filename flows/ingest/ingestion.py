@@ -1,17 +1,18 @@
 """Ingesting a file of contributions into a campaign: one transaction, one event, nothing lost.
 
 Rows already stored (same key) count as duplicates; rows that cannot be taken are quarantined with their
-reasons; the ingestion's event seals both with digests (`audit verify` checks them).
+reasons; the ingestion's event seals both with digests (`audit verify` checks them). The rows of a withdrawn
+batch no longer count: neither as contributions nor as duplicates, nor as rows kept aside.
 """
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from itertools import repeat
 from pathlib import Path
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from musharaka.flows.engine.records import Refused, campaign_state, plan_of
 from musharaka.flows.ingest.columns import ContributionsError, default_channel, layout
@@ -20,13 +21,21 @@ from musharaka.flows.ingest.sources import TOOLS, open_export
 from musharaka.flows.planfiles.loading import PlanSet
 from musharaka.stages.plans import STAGES, Window
 from musharaka.state.db import bulk_insert, utc_column
-from musharaka.state.events import ConcurrentWrite, ContributionsIngested, head, quarantine_line, rows_digest
+from musharaka.state.events import (
+    ConcurrentWrite,
+    ContributionsIngested,
+    head,
+    held_digest,
+    quarantine_line,
+    rows_digest,
+)
 from musharaka.state.log import append
 from musharaka.state.settings import get_settings
 from musharaka.state.signing import pseudonym_secret
 from musharaka.state.tables import CampaignState, Contribution, QuarantinedRow
 
-# the contribution columns an ingestion writes, in the order of the values below
+# the contribution columns an ingestion writes, in the order of the values below (`withdrawn` takes the
+# table's default, 0: the rows count)
 STORED = [
     "campaign_id",
     "batch",
@@ -54,12 +63,18 @@ class Ingested:
     duplicates: int
     columns_ignored: list[str]
     seq: int
+    rows_resubmitted: int = 0  # of the rows stored, those an earlier file had quarantined
 
     def __str__(self) -> str:
         ignored = f"; columns not used: {', '.join(self.columns_ignored)}" if self.columns_ignored else ""
+        again = (
+            f"; {self.rows_resubmitted} of the rows stored had been quarantined by an earlier file"
+            if self.rows_resubmitted
+            else ""
+        )
         return (
             f"{self.rows_read} rows read = {self.rows_stored} stored + {self.rows_quarantined} quarantined + "
-            f"{self.duplicates} duplicates ({self.file_name}, {TOOLS[self.source].label}){ignored}"
+            f"{self.duplicates} duplicates ({self.file_name}, {TOOLS[self.source].label}){again}{ignored}"
         )
 
 
@@ -77,8 +92,10 @@ def ingest(
 ) -> Ingested:
     """Read an exported file into the campaign's contributions, chunk by chunk, in one transaction.
 
-    Rows already stored (same key) count as duplicates; rows that cannot be taken are quarantined with
-    their reasons; the ingestion is one event whose digests seal both.
+    A row whose key is already stored (and counts) is a duplicate, whether it is good or bad now; so is a bad
+    row kept aside before exactly as it is now. A bad row is quarantined with its reasons; one kept aside
+    before for other reasons (a correction that fixed one thing and not another) is quarantined again, under
+    this file. The ingestion is one event whose digests seal what it stored and quarantined.
     """
     campaign = campaign_state(campaign_id, session=session)
     plan = plan_of(plans, campaign_id)
@@ -99,13 +116,14 @@ def ingest(
     )
     last = head(campaign_id, session=session)
     seq = last.seq + 1 if last else 1
-    stored_keys = set(session.exec(select(Contribution.row_key).where(Contribution.campaign_id == campaign_id)))
-    quarantined_keys = set(
-        session.exec(select(QuarantinedRow.row_key).where(QuarantinedRow.campaign_id == campaign_id))
-    )
+    counting = (Contribution.campaign_id == campaign_id, col(Contribution.withdrawn) == 0)
+    stored_keys = set(session.exec(select(Contribution.row_key).where(*counting)))
+    aside = (QuarantinedRow.campaign_id == campaign_id, col(QuarantinedRow.withdrawn) == 0)
+    kept_aside = set(session.exec(select(QuarantinedRow.row_key).where(*aside)))
+    held_here: set[str] = set()  # keys this file quarantines: one row per key and batch
     lines: list[str] = []
     quarantine_lines: list[str] = []
-    read = duplicates = 0
+    read = duplicates = resubmitted = 0
     connection = session.connection()
     for first, chunk in chunks_of(export):
         prepared = prepare(chunk, first, found, context)
@@ -118,6 +136,7 @@ def ingest(
         read += len(chunk)
         duplicates += len(rows) - len(new)
         if len(new):
+            resubmitted += sum(1 for key in new["key"].tolist() if key in kept_aside)
             moments = utc_column(new["submitted_at"].to_numpy(dtype="datetime64[us]"), connection.dialect.name)
             bulk_insert(
                 connection,
@@ -139,11 +158,16 @@ def ingest(
             )
             lines.extend((new["key"] + " " + new["digest"]).tolist())
         held = []
+        before = _kept_aside_as(
+            campaign_id, {r["key"] for r in prepared.quarantined if r["key"] in kept_aside}, session=session
+        )
         for record in prepared.quarantined:
-            if record["key"] in quarantined_keys:
+            key = record["key"]
+            same_as_before = held_digest(record["reasons"], record["cells"]) in before.get(key, set())
+            if key in stored_keys or key in held_here or same_as_before:
                 duplicates += 1
                 continue
-            quarantined_keys.add(record["key"])
+            held_here.add(key)
             held.append(record)
             quarantine_lines.append(quarantine_line(record["key"], record["row"], record["reasons"], record["cells"]))
         if held:
@@ -166,6 +190,7 @@ def ingest(
         duplicates,
         found.ignored,
         seq,
+        resubmitted,
     )
     event = append(
         campaign_id,
@@ -180,6 +205,7 @@ def ingest(
             rows_quarantined=result.rows_quarantined,
             quarantine_digest=rows_digest(quarantine_lines),
             columns_ignored=found.ignored,
+            rows_resubmitted=resubmitted,
         ),
         actor=actor,
         at=now,
@@ -188,6 +214,21 @@ def ingest(
     if event.seq != seq:  # another writer got in between; the unique (campaign, seq) would have stopped it
         raise ConcurrentWrite(f"campaign {campaign_id}: another process wrote to it during the ingestion; run again")
     return result
+
+
+def _kept_aside_as(campaign_id: str, keys: Iterable[str], *, session: Session) -> dict[str, set[str]]:
+    """For each key, what the rows kept aside under it (and counting) were and why (`held_digest`)."""
+    wanted = sorted(keys)
+    found: dict[str, set[str]] = {}
+    for start in range(0, len(wanted), 500):  # under every database's limit of parameters in one query
+        query = select(QuarantinedRow.row_key, QuarantinedRow.reasons, QuarantinedRow.cells).where(
+            QuarantinedRow.campaign_id == campaign_id,
+            col(QuarantinedRow.withdrawn) == 0,
+            col(QuarantinedRow.row_key).in_(wanted[start : start + 500]),
+        )
+        for key, reasons, cells in session.exec(query):
+            found.setdefault(key, set()).add(held_digest(reasons, cells))
+    return found
 
 
 def _check_collecting(campaign: CampaignState) -> None:

@@ -46,12 +46,12 @@ def summarize(event: Event, lang: str = "en", *, zone: str | None = None) -> str
 
 
 def _said(kind: str, p: dict[str, Any]) -> str:
-    """What a person wrote with the event: a decision's comment or reason, an extension's or a delegation's
-    reason, an implementation update's note."""
+    """What a person wrote with the event: a decision's comment or reason, an extension's, a withdrawal's or a
+    delegation's reason, an implementation update's note."""
     match kind:
         case "gate.decided":
             return str(p["text"])
-        case "window.extended":
+        case "window.extended" | "contributions.withdrawn":
             return str(p["reason"])
         case "decision.updated":
             return str(p["note"])
@@ -89,13 +89,31 @@ def _line(kind: str, p: dict[str, Any], lang: str, zone: str) -> str:
                 "digest": it(p["digest"][:12]),
             }
         case "contributions.ingested":
-            return t.gettext(
-                "contributions from %(file)s: %(read)s read, %(stored)s stored, %(duplicates)s duplicates"
-            ) % {
+            counts = {
                 "file": it(p["file_name"]),
                 "read": n(p["rows_read"]),
                 "stored": n(p["rows_stored"]),
                 "duplicates": n(p["duplicates"]),
+                "again": n(p.get("rows_resubmitted", 0)),
+            }
+            if p.get("rows_resubmitted"):  # rows an earlier file had quarantined, stored now corrected
+                return t.gettext(
+                    "contributions from %(file)s: %(read)s read, %(stored)s stored (%(again)s of them quarantined "
+                    "before), %(duplicates)s duplicates"
+                ) % counts
+            return t.gettext(
+                "contributions from %(file)s: %(read)s read, %(stored)s stored, %(duplicates)s duplicates"
+            ) % counts
+        case "contributions.withdrawn":
+            return t.gettext(
+                "contributions of event %(batch)s (%(file)s) withdrawn by %(person)s: %(stored)s stored and "
+                "%(quarantined)s quarantined rows no longer count"
+            ) % {
+                "batch": n(p["batch"]),
+                "file": it(p["file_name"]),
+                "person": it(p["person"]),
+                "stored": n(p["rows_withdrawn"]),
+                "quarantined": n(p["quarantined_withdrawn"]),
             }
         case "stage.started":
             return t.gettext("%(stage)s attempt %(attempt)s started (submitter %(submitter)s)") % {

@@ -49,6 +49,15 @@ REFUSALS: dict[str, str] = {
         "The plan files have problems that stop this. Tell the planning department: musharaka validate lists them."
     ),
     "credential-enrolled": N_("This passkey is enrolled already."),
+    "unknown-batch": N_("There is no batch of contributions with this number."),
+    "already-withdrawn": N_("This batch of contributions was withdrawn already."),
+    "not-a-planner": N_("Only a person with the planner duty may withdraw contributions."),
+    "under-review": N_(
+        "The conduct gate is reviewing these contributions: have it rejected or the window extended first."
+    ),
+    "conduct-approved": N_(
+        "The conduct gate approved these contributions and the analysis used them: they can no longer be withdrawn."
+    ),
     "refused": N_("The request was refused."),
 }
 

@@ -11,6 +11,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import SQLModel
 
 import musharaka.state.tables  # noqa: F401  (the models under comparison)
@@ -55,6 +56,33 @@ def test_a_column_the_migrations_lack_is_reported_as_a_difference(empty_engine: 
     assert [(d[0], d[2], d[3].name) for d in differences] == [("add_column", "gate", "decided_at")]
 
 
+def test_an_upgrade_keeps_every_contribution_counting_and_lets_a_withdrawn_key_be_taken_again(
+    empty_engine: Engine,
+) -> None:
+    migrate.upgrade(empty_engine, migrate.FIRST_REVISION)
+    row = (
+        "INSERT INTO contribution (campaign_id, batch, row_key, submitted_at, channel, audience, answers, "
+        "participant, segments, source, digest) VALUES ('c', :batch, 'kobo:1', '2025-07-08 06:15:30', 'e-survey', "
+        "'students', '{}', '', '{}', 'kobo', '')"
+    )
+    held = (
+        "INSERT INTO quarantined_row (campaign_id, batch, row_key, row, reasons, cells) "
+        "VALUES ('c', :batch, 'kobo:2', 3, 'r', '{}')"
+    )
+    with empty_engine.begin() as connection:
+        connection.execute(text(row), {"batch": "5"})
+        connection.execute(text(held), {"batch": "5"})
+    migrate.upgrade(empty_engine)
+    with empty_engine.begin() as connection:
+        assert connection.execute(text("SELECT withdrawn FROM contribution")).scalars().all() == [0]
+        assert connection.execute(text("SELECT withdrawn FROM quarantined_row")).scalars().all() == [0]
+        connection.execute(text("UPDATE contribution SET withdrawn = 6"))  # batch 5 withdrawn by event 6
+        connection.execute(text(row), {"batch": "7"})  # the corrected file's row, same key, counts
+        connection.execute(text(held), {"batch": "7"})  # kept aside again, by another file
+    with pytest.raises(IntegrityError), empty_engine.begin() as connection:
+        connection.execute(text(row), {"batch": "8"})  # but one row a key counts
+
+
 def test_the_revision_every_command_checks_against_is_the_newest_migration() -> None:
     # a new migration without HEAD raised would let every command run on the old schema unchecked
     assert migrate.head() == migrate.HEAD
@@ -81,7 +109,10 @@ def test_an_empty_database_is_brought_to_the_latest_revision_on_first_use(ws: Wo
 
 def test_a_database_from_before_migrations_is_refused_until_db_upgrade_adopts_it(ws: Workspace) -> None:
     engine = create_engine(ws.db_url)
-    SQLModel.metadata.create_all(engine)  # how databases were made before the schema had revisions
+    # the tables the first release made with create_all, before the schema had revisions: its revision's
+    migrate.upgrade(engine, migrate.FIRST_REVISION)
+    with engine.begin() as connection:
+        connection.execute(text("DROP TABLE alembic_version"))
     engine.dispose()
 
     refused = ws.run("status")
