@@ -63,7 +63,7 @@ def test_no_contributions_are_taken_while_the_conduct_gate_reviews_them(ws: Work
 def test_the_window_cannot_be_moved_by_editing_the_plan_once_conduct_began(ws: Workspace) -> None:
     to_conduct(ws)
     plan = ws.plans / f"campaigns/{CAMPAIGN}.yaml"
-    plan.write_text(plan.read_text(encoding="utf-8").replace("closes: 2025-08-14", "closes: 2025-12-31"), "utf-8")
+    plan.write_text(plan.read_text(encoding="utf-8").replace("closes: 2025-08-14", "closes: 2025-09-30"), "utf-8")
     result = ws.run("advance", CAMPAIGN, now="2025-08-15T09:00+04:00")
     assert result.exit_code == 1 and "moves only by a signed extension" in result.stderr
     late = CONTRIBUTIONS.replace("2025-08-14T23:59:59+04:00", "2025-09-01T10:00:00+04:00")
@@ -168,7 +168,7 @@ def test_an_approval_stands_when_the_next_stage_cannot_start(ws: Workspace) -> N
     ok(ws, "submit", CAMPAIGN, "conduct", str(ws.write("c.csv", CONTRIBUTIONS)), now="2025-08-15T08:00+04:00")
     ok(ws, "advance", CAMPAIGN, now="2025-08-15T09:00+04:00")
     plan = ws.plans / f"campaigns/{CAMPAIGN}.yaml"
-    plan.write_text(plan.read_text(encoding="utf-8").replace("closes: 2025-08-14", "closes: 2025-12-31"), "utf-8")
+    plan.write_text(plan.read_text(encoding="utf-8").replace("closes: 2025-08-14", "closes: 2025-09-30"), "utf-8")
     result = ws.approve(CAMPAIGN, "conduct", "dg.planning", now="2025-08-16T09:00+04:00")
     assert result.exit_code == 0, result.stderr
     assert "gate passed" in result.output
