@@ -1,8 +1,10 @@
 """After the campaign, through the CLI: decision follow-up, the decisions list, and the half-year's KPIs."""
 
 import json
+from datetime import date
 from pathlib import Path
 
+from musharaka.stages.programme import quarters_spanned
 from tests.conftest import Workspace
 from tests.flows.samples import CAMPAIGN, CONTRIBUTIONS, DECISION, LESSONS
 from tests.flows.test_lifecycle import ok
@@ -11,7 +13,8 @@ SOURCE = f"campaigns/{CAMPAIGN}.yaml"
 
 
 def add_campaign(ws: Workspace, campaign: str, quarter: str, opens: str, closes: str) -> None:
-    """A copy of the satisfaction survey's plan under another id and window, listed in the programme."""
+    """A copy of the satisfaction survey's plan under another id and window, listed in the programme in each
+    quarter the window spans."""
     text = (ws.plans / SOURCE).read_text(encoding="utf-8")
     text = text.replace(f"id: {CAMPAIGN}", f"id: {campaign}").replace("quarter: 2025-Q3", f"quarter: {quarter}")
     text = text.replace("opens: 2025-07-06", f"opens: {opens}").replace("closes: 2025-08-14", f"closes: {closes}")
@@ -19,7 +22,13 @@ def add_campaign(ws: Workspace, campaign: str, quarter: str, opens: str, closes:
     programme = ws.plans / "programme-2025.yaml"
     programme.write_text(
         programme.read_text(encoding="utf-8").replace(
-            "campaigns:\n", f"campaigns:\n  - {{campaign: {campaign}, quarter: {quarter}}}\n", 1
+            "campaigns:\n",
+            "campaigns:\n"
+            + "".join(
+                f"  - {{campaign: {campaign}, quarter: {q}}}\n"
+                for q in quarters_spanned(date.fromisoformat(opens), date.fromisoformat(closes))
+            ),
+            1,
         ),
         encoding="utf-8",
     )
