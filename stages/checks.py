@@ -46,6 +46,9 @@ def campaign_problems(plan: CampaignPlan) -> list[tuple[Loc, str]]:
                 f"expected an opening date within {plan.quarter} ({first} to {last}), found {plan.window.opens}",
             )
         )
+    if not plan.instrument:
+        problems.append((("instrument",), f"expected at least one question for a {plan.kind} campaign, found none"))
+    problems += _session_problems(plan)
     problems += _duplicates(plan.audiences, ("audiences",))
     problems += _duplicates(plan.instrument, ("instrument",))
     problems += _duplicates(plan.kpis, ("kpis",))
@@ -77,6 +80,16 @@ def campaign_problems(plan: CampaignPlan) -> list[tuple[Loc, str]]:
                 )
             )
     return problems
+
+
+def _session_problems(plan: CampaignPlan) -> list[tuple[Loc, str]]:
+    """A dialogue session says when and where it is held, on a day of the participation window."""
+    if plan.kind == "dialogue-session" and plan.session is None:
+        return [(("session",), "expected the session's date, start time and venue (`session: {on, starts, venue}`)")]
+    if plan.session is not None and not plan.window.opens <= plan.session.on <= plan.window.closes:
+        window = f"{plan.window.opens} to {plan.window.closes}"
+        return [(("session", "on"), f"expected a day within the window {window}, found {plan.session.on}")]
+    return []
 
 
 def programme_problems(programme: Programme) -> list[tuple[Loc, str]]:

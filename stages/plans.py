@@ -320,6 +320,29 @@ class Question(Strict):
     maximum: float | None = Field(default=None, description="the largest answer a number question accepts")
 
 
+class DialogueSession(Strict):
+    """When and where a dialogue session is held, and who facilitates it."""
+
+    on: date
+    starts: time
+    venue: Bilingual
+    facilitators: tuple[Prose, ...] = ()
+
+
+# A dialogue session asks no online question: the points raised in it are its contributions, each the
+# answer to this one text question (submitted as the session's minutes, stages/conduct.py `Minutes`).
+POINTS = "points"
+POINTS_QUESTION: dict[str, Any] = {
+    "id": POINTS,
+    "type": "text",
+    "title": {"ar": "النقاط المطروحة في الجلسة", "en": "Points raised in the session"},
+}
+
+
+def _question_id(question: Any) -> Any:
+    return question.id if isinstance(question, Question) else question.get("id")
+
+
 class Kpi(Strict):
     """A campaign KPI the engine can measure from contributions."""
 
@@ -587,7 +610,12 @@ class CampaignPlan(Strict):
     tools: tuple[Tool, ...] = ()
     objective: Bilingual
     decision_method: DecisionMethod
-    instrument: tuple[Question, ...] = Field(min_length=1)
+    instrument: tuple[Question, ...] = Field(
+        default=(), description="the questions asked; a dialogue session may ask none (its points are recorded)"
+    )
+    session: DialogueSession | None = Field(
+        default=None, description="a dialogue session's date, start time, venue and facilitators"
+    )
     kpis: tuple[Kpi, ...] = ()
     prepare: PrepareSection
     plan: PlanSection = PlanSection()
@@ -601,6 +629,16 @@ class CampaignPlan(Strict):
         default=None,
         description="channels, tools and sectors of its own; the programme listing it adds the programme's",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _points_of_a_dialogue(cls, value: Any) -> Any:
+        if not isinstance(value, dict) or value.get("kind") != "dialogue-session":
+            return value
+        asked = value.get("instrument") or []
+        if any(isinstance(q, dict | Question) and _question_id(q) == POINTS for q in asked):
+            return value
+        return {**value, "instrument": [*asked, POINTS_QUESTION]}
 
 
 Loc = tuple[str | int, ...]
