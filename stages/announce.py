@@ -61,7 +61,13 @@ CHANNEL_LIMITS: dict[Channel, Limit] = {
     "blog": Limit(None),
     "email": Limit(None),
     "in-person": Limit(None),
+    "whatsapp": Limit(65536),
+    "telegram": Limit(4096),
+    "linkedin": Limit(3000),
+    "tiktok": Limit(2200),
+    "youtube": Limit(5000),
 }
+NO_LIMIT = Limit(None)  # website, apps, portals, meetings, and the channels a programme adds
 
 MIN_PART = 24  # a shortened part keeps at least this many characters, or the post cannot be written
 URL = re.compile(r"https?://\S+")
@@ -143,7 +149,7 @@ def compose_post(channel: Channel, lang: Literal["ar", "en"], outputs: Outputs) 
         getattr(outputs.not_adopted, lang),
         topics,
     ]
-    limit = CHANNEL_LIMITS[channel]
+    limit = CHANNEL_LIMITS.get(channel, NO_LIMIT)  # a channel of the programme's own: no limit known
     why, not_every, upcoming = _("Why"), _("Not every opinion could be adopted"), _("Next topics")
 
     def text(cut: list[str]) -> str:

@@ -3,12 +3,29 @@ that fit the plan's questions, calendars of known countries. Each problem is a f
 """
 
 import difflib
+from collections.abc import Iterable
 
 from pydantic import BaseModel
 
 from musharaka.stages.calendars import calendar_problems
-from musharaka.stages.plans import Calendar, CampaignPlan, Language, Loc, Prose, Question
+from musharaka.stages.formulas import FormulaError, parse
+from musharaka.stages.kpis import BUILT_IN, FIGURES
+from musharaka.stages.plans import (
+    CHANNELS,
+    SECTORS,
+    TOOLS,
+    Calendar,
+    CampaignPlan,
+    Language,
+    Loc,
+    Prose,
+    Question,
+    Term,
+    Vocabulary,
+)
 from musharaka.stages.programme import Programme, quarter_bounds
+
+_BUILT_IN: dict[str, tuple[str, ...]] = {"channels": CHANNELS, "tools": TOOLS, "sectors": SECTORS}
 
 
 def campaign_problems(plan: CampaignPlan) -> list[tuple[Loc, str]]:
@@ -29,6 +46,9 @@ def campaign_problems(plan: CampaignPlan) -> list[tuple[Loc, str]]:
                 f"expected an opening date within {plan.quarter} ({first} to {last}), found {plan.window.opens}",
             )
         )
+    if not plan.instrument:
+        problems.append((("instrument",), f"expected at least one question for a {plan.kind} campaign, found none"))
+    problems += _session_problems(plan)
     problems += _duplicates(plan.audiences, ("audiences",))
     problems += _duplicates(plan.instrument, ("instrument",))
     problems += _duplicates(plan.kpis, ("kpis",))
@@ -43,6 +63,7 @@ def campaign_problems(plan: CampaignPlan) -> list[tuple[Loc, str]]:
     problems += _ingest_problems(plan)
     problems += _analysis_problems(plan)
     problems += _calendar_problems(plan.calendar)
+    problems += own_vocabulary_problems(plan.vocabulary, ("vocabulary",))
     for i, kpi in enumerate(plan.kpis):
         if kpi.measure == "audience-contributions" and kpi.audience not in audience_ids:
             problems.append(
@@ -61,9 +82,81 @@ def campaign_problems(plan: CampaignPlan) -> list[tuple[Loc, str]]:
     return problems
 
 
+def _session_problems(plan: CampaignPlan) -> list[tuple[Loc, str]]:
+    """A dialogue session says when and where it is held, on a day of the participation window."""
+    if plan.kind == "dialogue-session" and plan.session is None:
+        return [(("session",), "expected the session's date, start time and venue (`session: {on, starts, venue}`)")]
+    if plan.session is not None and not plan.window.opens <= plan.session.on <= plan.window.closes:
+        window = f"{plan.window.opens} to {plan.window.closes}"
+        return [(("session", "on"), f"expected a day within the window {window}, found {plan.session.on}")]
+    return []
+
+
 def programme_problems(programme: Programme) -> list[tuple[Loc, str]]:
     """A programme's rules beyond its schema, each as (location, what was expected and found)."""
-    return _calendar_problems(programme.calendar)
+    problems = _calendar_problems(programme.calendar)
+    problems += own_vocabulary_problems(programme.vocabulary, ("vocabulary",))
+    problems += _duplicates(programme.indicators, ("indicators",))
+    for i, indicator in enumerate(programme.indicators):
+        loc: Loc = ("indicators", i, "formula")
+        if indicator.formula is None:
+            continue
+        if indicator.id in BUILT_IN:
+            problems.append((loc, f"expected no formula on {indicator.id!r}, which the engine measures itself"))
+            continue
+        try:
+            formula = parse(indicator.formula)
+        except FormulaError as error:
+            problems.append((loc, str(error)))
+            continue
+        for name in formula.names():
+            if name not in FIGURES:
+                problems.append(
+                    (loc, f"expected a figure of {sorted(FIGURES)}{_did_you_mean(name, FIGURES)}, found {name!r}")
+                )
+    return problems
+
+
+def own_vocabulary_problems(vocabulary: Vocabulary | None, loc: Loc) -> list[tuple[Loc, str]]:
+    """A vocabulary's ids are new: each once, and none a built-in id (whose names the engine has)."""
+    problems: list[tuple[Loc, str]] = []
+    for kind, built_in in _BUILT_IN.items():
+        terms: tuple[Term, ...] = getattr(vocabulary, kind) if vocabulary else ()
+        problems += _duplicates(terms, (*loc, kind))
+        for i, term in enumerate(terms):
+            if term.id in built_in:
+                problems.append(
+                    ((*loc, kind, i, "id"), f"expected an id that is not built in, found {term.id!r}, which is")
+                )
+    return problems
+
+
+def vocabulary_problems(plan: CampaignPlan) -> list[tuple[Loc, str]]:
+    """The plan's channels, tools and sector: built-in ones, or named by its vocabulary (the programme's included)."""
+    own = plan.vocabulary or Vocabulary()
+    known = {kind: (*built_in, *(t.id for t in getattr(own, kind))) for kind, built_in in _BUILT_IN.items()}
+    used: list[tuple[Loc, str, str]] = [
+        *((("channels", i), value, "channels") for i, value in enumerate(plan.channels)),
+        *((("tools", i), value, "tools") for i, value in enumerate(plan.tools)),
+        (("sector",), plan.sector, "sectors"),
+    ]
+    problems: list[tuple[Loc, str]] = []
+    for loc, value, kind in used:
+        if value not in known[kind]:
+            word = kind.rstrip("s")
+            problems.append(
+                (
+                    loc,
+                    f"expected a built-in {word} or one the programme's vocabulary names"
+                    f"{_did_you_mean(value, known[kind])}, found {value!r}",
+                )
+            )
+    return problems
+
+
+def _did_you_mean(word: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, sorted(choices), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def _calendar_problems(calendar: Calendar | None) -> list[tuple[Loc, str]]:

@@ -9,7 +9,7 @@ from pydantic import ConfigDict, Field
 from musharaka.stages import frame
 from musharaka.stages import plan as plan_stage
 from musharaka.stages.common import MissingInputs, NotYet, StageModel, activity
-from musharaka.stages.plans import Bilingual, CampaignPlan
+from musharaka.stages.plans import Bilingual, CampaignPlan, Id, Prose, Strict, Text
 
 ACTIVITIES = (
     activity("Launch on the chosen channels", "الإطلاق عبر القنوات المختارة"),
@@ -38,6 +38,59 @@ def frame_of(contributions: Iterable[Contribution]) -> pd.DataFrame:
     return frame.from_records(c.model_dump() for c in contributions)
 
 
+class Point(Strict):
+    """A point raised in a dialogue session, as said, by a participant of one audience: one contribution."""
+
+    audience: Id
+    text: Text
+
+
+class Minutes(Strict):
+    """A dialogue session's minutes (`submit ID conduct minutes.yaml`): who attended, per audience, and the
+    points raised; the points are the session's contributions."""
+
+    attendance: dict[Id, int] = Field(min_length=1, description="people who attended, per audience id")
+    points: tuple[Point, ...] = Field(min_length=1)
+    summary: Prose | None = None
+
+
+Submitted = Minutes
+
+
+def submission_problems(minutes: Minutes, plan: CampaignPlan) -> list[tuple[tuple[str | int, ...], str]]:
+    """Minutes are for a dialogue session, of the plan's audiences, with counts that are people."""
+    if plan.kind != "dialogue-session":
+        return [((), f"expected contributions exported from a tool for a {plan.kind} campaign, found minutes")]
+    audiences = [a.id for a in plan.audiences]
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    for audience, count in minutes.attendance.items():
+        if audience not in audiences:
+            problems.append(
+                (("attendance", audience), f"expected one of the audiences {audiences}, found {audience!r}")
+            )
+        if count < 0:
+            problems.append((("attendance", audience), f"expected a number of people, found {count}"))
+    for i, point in enumerate(minutes.points):
+        if point.audience not in audiences:
+            problems.append(
+                (("points", i, "audience"), f"expected one of the audiences {audiences}, found {point.audience!r}")
+            )
+    return problems
+
+
+class SessionHeld(StageModel):
+    """The dialogue session as held: the plan's when and where, the minutes' attendance and points."""
+
+    on: date
+    starts: str  # HH:MM, in the campaign's zone
+    venue: Bilingual
+    facilitators: tuple[Prose, ...]
+    attendance: dict[str, int]  # in the plan's order of audiences
+    attended: int
+    points: tuple[Point, ...]
+    summary: Prose | None = None
+
+
 class KpiProgress(StageModel):
     id: str
     name: Bilingual
@@ -52,6 +105,7 @@ class Inputs(StageModel):
     plan: plan_stage.Outputs
     contributions: pd.DataFrame  # columns as `stages.frame` documents
     extended_to: date | None = None  # a later closing date decided at the conduct gate
+    minutes: Minutes | None = None  # a dialogue session's, as last submitted
 
 
 class Outputs(StageModel):
@@ -66,6 +120,7 @@ class Outputs(StageModel):
     by_day: dict[str, int]
     answered: dict[str, int]  # question id -> contributions answering it, in the plan's order
     kpis: tuple[KpiProgress, ...]
+    session: SessionHeld | None = None
 
 
 def run(inputs: Inputs, plan: CampaignPlan, now: datetime) -> Outputs:
@@ -94,6 +149,24 @@ def run(inputs: Inputs, plan: CampaignPlan, now: datetime) -> Outputs:
         by_day=by_day,
         answered=answered,
         kpis=tuple(_progress(plan, len(contributions), by_audience, by_channel)),
+        session=_session(plan, inputs.minutes),
+    )
+
+
+def _session(plan: CampaignPlan, minutes: Minutes | None) -> SessionHeld | None:
+    if plan.session is None or minutes is None:
+        return None  # a dialogue whose contributions came from its questionnaire alone: counted as any campaign's
+    order = [a.id for a in plan.audiences]
+    attendance = {a: minutes.attendance.get(a, 0) for a in order}
+    return SessionHeld(
+        on=plan.session.on,
+        starts=plan.session.starts.strftime("%H:%M"),
+        venue=plan.session.venue,
+        facilitators=plan.session.facilitators,
+        attendance=attendance,
+        attended=sum(attendance.values()),
+        points=minutes.points,
+        summary=minutes.summary,
     )
 
 

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
+from musharaka.stages.formulas import DivisionByZero, parse
 from musharaka.stages.i18n import N_, words
 from musharaka.stages.plans import Bilingual, local_midnight
 from musharaka.stages.programme import Indicator, Programme
@@ -23,6 +24,7 @@ PERIOD = re.compile(r"^(\d{4})-H([12])$")
 CARRIED_OUT = "surveys-and-sessions"
 IMPLEMENTED = "decisions-implemented"
 PUBLISHED = "results-published"
+BUILT_IN = (CARRIED_OUT, IMPLEMENTED, PUBLISHED)
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,7 @@ class Facts:
     approved: dict[str, datetime] = field(default_factory=dict)  # stage -> when its gate was approved (UTC)
     based_on_contributions: bool | None = None  # of the approved decision, if any
     updates: tuple[tuple[datetime, str], ...] = ()  # (when, status), oldest first
+    contributions: int = 0  # accepted at its approved conduct gate
 
     def approved_within(self, stage: str, period: Period) -> bool:
         moment = self.approved.get(stage)
@@ -99,6 +102,35 @@ def published(facts: Facts, period: Period) -> bool:
     return facts.approved_by("announce", period.ends)
 
 
+# The figures a programme's own indicator may name in its formula, each for the half-year measured.
+FIGURES: dict[str, str] = {
+    "campaigns_carried_out": "campaigns whose conduct gate was approved in the half-year",
+    "contributions": "contributions accepted by those campaigns' conduct gates",
+    "analysed": "campaigns whose analyse gate was approved in the half-year",
+    "published": "of those, campaigns whose results were published by the half-year's end",
+    "decisions_on_contributions": "decisions of the half-year based on citizens' opinions",
+    "decisions_implemented": "of those, decisions implemented by the half-year's end",
+}
+
+
+def figures(facts: list[Facts], period: Period) -> dict[str, float]:
+    """The half-year's figures (FIGURES), counted the way the built-in indicators count them."""
+    done = [f for f in facts if carried_out(f, period)]
+    decided = [f for f in facts if citizen_decision(f, period)]
+    analysed_ = [f for f in facts if analysed(f, period)]
+    return {
+        "campaigns_carried_out": len(done),
+        "contributions": sum(f.contributions for f in done),
+        "analysed": len(analysed_),
+        "published": sum(1 for f in analysed_ if published(f, period)),
+        "decisions_on_contributions": len(decided),
+        "decisions_implemented": sum(1 for f in decided if implemented(f, period)),
+    }
+
+
+NO_VALUE = N_("no value: %(divisor)s is zero in %(period)s")
+
+
 class KpiRow(BaseModel):
     """One line of the ministry's table: target, actual and gap, as numbers and as the table shows them."""
 
@@ -115,6 +147,8 @@ class KpiRow(BaseModel):
     target_text: str
     actual_text: str
     gap_text: str
+    formula: str | None = None  # a programme's own indicator: how its actual is computed
+    reason: Bilingual | None = None  # why there is no actual, when a formula could not give one
 
 
 def _text(value: float, unit: str) -> str:
@@ -140,6 +174,8 @@ def kpi_row(number: int, indicator: Indicator, facts: list[Facts], period: Perio
             chosen = [f.campaign_id for f in pool if published(f, period)]
         counted, out_of = len(chosen), len(pool)
         actual = 100.0 * counted / out_of if out_of else None
+    elif indicator.formula is not None:
+        return _formula_row(number, indicator, facts, period)
     else:
         actual = None
     gap = None if actual is None or actual > indicator.target else indicator.target - actual
@@ -157,6 +193,37 @@ def kpi_row(number: int, indicator: Indicator, facts: list[Facts], period: Perio
         target_text=_text(indicator.target, indicator.unit),
         actual_text="—" if actual is None else _text(actual, indicator.unit),
         gap_text="—" if gap is None else _text(gap, indicator.unit),
+    )
+
+
+def _formula_row(number: int, indicator: Indicator, facts: list[Facts], period: Period) -> KpiRow:
+    """A programme's own indicator: its formula over the half-year's figures (checked when the programme loaded)."""
+    assert indicator.formula is not None
+    formula = parse(indicator.formula)
+    reason: Bilingual | None = None
+    try:
+        actual: float | None = formula.value(figures(facts, period))
+    except DivisionByZero as zero:
+        actual = None
+        values = {"divisor": zero.divisor, "period": period.name}
+        reason = Bilingual(**{lang: words(lang).gettext(NO_VALUE) % values for lang in ("ar", "en")})
+    gap = None if actual is None or actual > indicator.target else indicator.target - actual
+    return KpiRow(
+        number=number,
+        id=indicator.id,
+        name=indicator.name,
+        unit=indicator.unit,
+        target=indicator.target,
+        actual=actual,
+        gap=gap,
+        counted=None,
+        out_of=None,
+        campaigns=[],
+        target_text=_text(indicator.target, indicator.unit),
+        actual_text="—" if actual is None else _text(actual, indicator.unit),
+        gap_text="—" if gap is None else _text(gap, indicator.unit),
+        formula=formula.text,
+        reason=reason,
     )
 
 

@@ -5,7 +5,7 @@ Unknown keys are rejected everywhere, so a misspelt key is an error rather than 
 
 import re
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -36,7 +36,7 @@ LEVELS: tuple[Level, ...] = ("information", "consultation", "decision-making")
 
 
 # The sectors the UN e-participation survey asks about (guide section 9), and a few more a ministry names.
-Sector = Literal[
+BuiltInSector = Literal[
     "education",
     "health",
     "finance",
@@ -64,7 +64,7 @@ Kind = Literal[
 ]
 
 
-Channel = Literal[
+BuiltInChannel = Literal[
     "website",
     "social-media",
     "e-survey",
@@ -77,10 +77,20 @@ Channel = Literal[
     "email",
     "sms",
     "in-person",
+    "whatsapp",
+    "government-app",
+    "national-id-portal",
+    "majlis",
+    "youtube",
+    "linkedin",
+    "snapchat",
+    "tiktok",
+    "telegram",
+    "radio-tv",
 ]
 
 
-Tool = Literal[
+BuiltInTool = Literal[
     "e-questionnaire",
     "listening-sessions",
     "behaviour-analytics",
@@ -88,6 +98,11 @@ Tool = Literal[
     "workshop",
     "e-voting",
     "comment-form",
+    "majlis",
+    "focus-group",
+    "whatsapp-poll",
+    "hackathon",
+    "field-visits",
 ]
 
 
@@ -102,6 +117,16 @@ Id = Annotated[str, Field(pattern=ID_PATTERN, min_length=1, max_length=80)]
 
 
 Text = Annotated[str, Field(min_length=1)]
+
+
+# A channel, tool or sector is a built-in one or one the programme's (or the plan's) `vocabulary` names:
+# plain ids here, checked against both once the programme is known (stages/checks.py, vocabulary_problems).
+Channel = Id
+Tool = Id
+Sector = Id
+CHANNELS: tuple[str, ...] = get_args(BuiltInChannel)
+TOOLS: tuple[str, ...] = get_args(BuiltInTool)
+SECTORS: tuple[str, ...] = get_args(BuiltInSector)
 
 
 CURRENCY = r"^[A-Z]{3}$"
@@ -119,6 +144,42 @@ class Bilingual(Strict):
 
     ar: Text
     en: Text
+
+
+class Term(Strict):
+    """A channel, tool or sector of the programme's own, with its names for readers."""
+
+    id: Id
+    name: Bilingual
+
+
+class Vocabulary(Strict):
+    """Channels, tools and sectors beyond the built-in ones, which plans may then name by id."""
+
+    channels: tuple[Term, ...] = ()
+    tools: tuple[Term, ...] = ()
+    sectors: tuple[Term, ...] = ()
+
+    def merged(self, other: "Vocabulary | None") -> "Vocabulary":
+        """This vocabulary and the terms of `other` it lacks (its own names win)."""
+        if other is None:
+            return self
+
+        def both(mine: tuple[Term, ...], theirs: tuple[Term, ...]) -> tuple[Term, ...]:
+            ids = {t.id for t in mine}
+            return (*mine, *(t for t in theirs if t.id not in ids))
+
+        return Vocabulary(
+            channels=both(self.channels, other.channels),
+            tools=both(self.tools, other.tools),
+            sectors=both(self.sectors, other.sectors),
+        )
+
+    def name(self, key: str) -> Bilingual | None:
+        """The names of a term by its key as documents look it up (`channel_whatsapp-business`), if it has one."""
+        prefix, _, term_id = key.partition("_")
+        terms = {"channel": self.channels, "tool": self.tools, "sector": self.sectors}.get(prefix, ())
+        return next((t.name for t in terms if t.id == term_id), None)
 
 
 Language = Literal["ar", "en"]
@@ -257,6 +318,29 @@ class Question(Strict):
     )
     minimum: float | None = Field(default=None, description="the smallest answer a number question accepts")
     maximum: float | None = Field(default=None, description="the largest answer a number question accepts")
+
+
+class DialogueSession(Strict):
+    """When and where a dialogue session is held, and who facilitates it."""
+
+    on: date
+    starts: time
+    venue: Bilingual
+    facilitators: tuple[Prose, ...] = ()
+
+
+# A dialogue session asks no online question: the points raised in it are its contributions, each the
+# answer to this one text question (submitted as the session's minutes, stages/conduct.py `Minutes`).
+POINTS = "points"
+POINTS_QUESTION: dict[str, Any] = {
+    "id": POINTS,
+    "type": "text",
+    "title": {"ar": "النقاط المطروحة في الجلسة", "en": "Points raised in the session"},
+}
+
+
+def _question_id(question: Any) -> Any:
+    return question.id if isinstance(question, Question) else question.get("id")
 
 
 class Kpi(Strict):
@@ -526,7 +610,12 @@ class CampaignPlan(Strict):
     tools: tuple[Tool, ...] = ()
     objective: Bilingual
     decision_method: DecisionMethod
-    instrument: tuple[Question, ...] = Field(min_length=1)
+    instrument: tuple[Question, ...] = Field(
+        default=(), description="the questions asked; a dialogue session may ask none (its points are recorded)"
+    )
+    session: DialogueSession | None = Field(
+        default=None, description="a dialogue session's date, start time, venue and facilitators"
+    )
     kpis: tuple[Kpi, ...] = ()
     prepare: PrepareSection
     plan: PlanSection = PlanSection()
@@ -536,6 +625,20 @@ class CampaignPlan(Strict):
     calendar: Calendar | None = Field(
         default=None, description="the working week and holidays, instead of the programme's (by default Oman's)"
     )
+    vocabulary: Vocabulary | None = Field(
+        default=None,
+        description="channels, tools and sectors of its own; the programme listing it adds the programme's",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _points_of_a_dialogue(cls, value: Any) -> Any:
+        if not isinstance(value, dict) or value.get("kind") != "dialogue-session":
+            return value
+        asked = value.get("instrument") or []
+        if any(isinstance(q, dict | Question) and _question_id(q) == POINTS for q in asked):
+            return value
+        return {**value, "instrument": [*asked, POINTS_QUESTION]}
 
 
 Loc = tuple[str | int, ...]

@@ -5,7 +5,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from musharaka.stages.plans import QUARTER, Bilingual, Calendar, Id, Strict
+from musharaka.stages.plans import QUARTER, Bilingual, Calendar, Id, Strict, Vocabulary
 
 
 class ProgrammeEntry(Strict):
@@ -14,12 +14,23 @@ class ProgrammeEntry(Strict):
 
 
 class Indicator(Strict):
-    """A line of the ministry's half-yearly measurement table."""
+    """A line of the ministry's half-yearly measurement table.
+
+    The engine measures the built-in indicators by their id (stages/kpis.py); any other is computed by its
+    `formula` over the half-year's figures (stages/formulas.py), or has no actual.
+    """
 
     id: Id
     name: Bilingual
     target: float = Field(ge=0)
     unit: Literal["count", "percent"]
+    formula: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=500,
+        description="the actual, in the indicator's unit, from the half-year's figures: numbers, figure names, "
+        "+ - * / and parentheses, such as `100 * published / analysed`",
+    )
 
 
 class Programme(Strict):
@@ -33,6 +44,9 @@ class Programme(Strict):
     indicators: tuple[Indicator, ...] = ()
     calendar: Calendar | None = Field(
         default=None, description="the working week and holidays of the campaigns it lists that name none"
+    )
+    vocabulary: Vocabulary = Field(
+        default=Vocabulary(), description="channels, tools and sectors beyond the built-in ones, with their names"
     )
 
 

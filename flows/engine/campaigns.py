@@ -17,7 +17,9 @@ from musharaka.state.tables import CampaignState
 
 
 def plan_json(plan: CampaignPlan) -> dict[str, Any]:
-    dumped: dict[str, Any] = plan.model_dump(mode="json")
+    # a plan naming no vocabulary of its own or its programme's is recorded as before plans could name one,
+    # so the digest of a plan recorded then still matches and it is not recorded again for nothing
+    dumped: dict[str, Any] = plan.model_dump(mode="json", exclude={"vocabulary"} if plan.vocabulary is None else None)
     return dumped
 
 

@@ -159,6 +159,7 @@ def _inputs(
             plan=approved_outputs(cid, "plan", session=session),
             contributions=contributions_of(cid, session=session),
             extended_to=date.fromisoformat(campaign.window_extended) if campaign.window_extended else None,
+            minutes=submitted_answers(cid, "conduct", session=session),
         )
     if stage == "analyse":
         return module.Inputs(

@@ -18,11 +18,11 @@ from pydantic import BaseModel
 
 from musharaka.flows.planfiles import reading
 from musharaka.flows.planfiles.reading import Problem, did_you_mean, locate_node, read_yaml, validate_tree
-from musharaka.stages import approvers, calendars, checks, gates, plans, programme
+from musharaka.stages import approvers, calendars, checks, formulas, gates, kpis, plans, programme
 from musharaka.stages.approvers import ApproversRegistry, registry_problems
-from musharaka.stages.checks import campaign_problems, programme_problems, untranslated
+from musharaka.stages.checks import campaign_problems, programme_problems, untranslated, vocabulary_problems
 from musharaka.stages.gates import unmet
-from musharaka.stages.plans import LANGUAGE_NAMES, LANGUAGES, STAGES, CampaignPlan
+from musharaka.stages.plans import LANGUAGE_NAMES, LANGUAGES, STAGES, CampaignPlan, Vocabulary
 from musharaka.stages.programme import Programme, quarters_spanned
 from musharaka.state.settings import get_settings
 
@@ -113,7 +113,7 @@ def _cache_file() -> Path:
 # the code that decides what is valid: a new version of any of it misses the cache
 _VALIDATING_CODE = [
     Path(str(m.__file__))
-    for m in (sys.modules[__name__], reading, plans, checks, gates, programme, approvers, calendars)
+    for m in (sys.modules[__name__], reading, plans, checks, gates, programme, approvers, calendars, formulas, kpis)
 ]
 # and the `holidays` package, which says which countries a calendar may name: its version file, found unimported
 _HOLIDAYS = importlib.util.find_spec("holidays")
@@ -222,6 +222,10 @@ def _load(files: list[Path]) -> tuple[PlanSet, list[Problem]]:
                 plans.registry = instance
     problems += _cross_checks(plans, parsed)
     _take_programme_calendars(plans)
+    _take_programme_vocabularies(plans)
+    for campaign_id, plan in plans.campaigns.items():
+        source = parsed[plans.sources[campaign_id]]
+        problems += [locate_node(source.path, source.tree, loc, msg) for loc, msg in vocabulary_problems(plan)]
     plans.warnings.sort(key=lambda w: LANGUAGES.index(_LACKING[w.message]))  # stable: by file and line within
     return plans, problems
 
@@ -319,6 +323,20 @@ def _quarter_problems(
         quarters.append(quarter)
         return []
     return [locate_node(source.path, source.tree, ("campaigns", i, "quarter"), message)]
+
+
+def _take_programme_vocabularies(plans: PlanSet) -> None:
+    """A campaign may name the channels, tools and sectors of the programmes listing it: the plan the engine
+    records holds their names, so its documents show them however the programme changes later."""
+    for listing in plans.programmes:
+        vocabulary = listing.vocabulary
+        if not (vocabulary.channels or vocabulary.tools or vocabulary.sectors):
+            continue
+        for entry in listing.campaigns:
+            plan = plans.campaigns.get(entry.campaign)
+            if plan is not None:
+                merged = (plan.vocabulary or Vocabulary()).merged(vocabulary)
+                plans.campaigns[entry.campaign] = plan.model_copy(update={"vocabulary": merged})
 
 
 def _cross_checks(plans: PlanSet, parsed: dict[Path, _Parsed]) -> list[Problem]:

@@ -124,6 +124,8 @@ def render(
         "generated": locale.moment(now, plan.window.timezone, lang, digits=settings.digits),
         "zone": plan.window.timezone,
         "audiences": {a.id: getattr(a.name, lang) for a in plan.audiences},
+        # the plan's own channels, tools and sectors (its programme's) by their names, the built-in ones as ever
+        "term": partial(term, lang=lang, vocabulary=plan.vocabulary),
     }
     return template.render(context)
 

@@ -4,6 +4,7 @@ template. The words are English messages, translated by the catalogues like ever
 """
 
 from musharaka.stages.i18n import CONTEXT, N_, NC_, words
+from musharaka.stages.plans import Bilingual, Vocabulary
 
 TERMS: dict[str, str] = {
     "stage_prepare": N_("Prepare"),
@@ -35,6 +36,16 @@ TERMS: dict[str, str] = {
     "channel_email": N_("Email"),
     "channel_sms": N_("SMS"),
     "channel_in-person": N_("In person"),
+    "channel_whatsapp": N_("WhatsApp"),
+    "channel_government-app": N_("The government app"),
+    "channel_national-id-portal": N_("National-ID sign-in portal"),
+    "channel_majlis": N_("In-person majlis"),
+    "channel_youtube": N_("YouTube"),
+    "channel_linkedin": N_("LinkedIn"),
+    "channel_snapchat": N_("Snapchat"),
+    "channel_tiktok": N_("TikTok"),
+    "channel_telegram": N_("Telegram"),
+    "channel_radio-tv": N_("Radio and television"),
     "tool_e-questionnaire": N_("E-questionnaire"),
     "tool_listening-sessions": N_("Listening sessions"),
     "tool_behaviour-analytics": N_("Behaviour analytics"),
@@ -42,6 +53,11 @@ TERMS: dict[str, str] = {
     "tool_workshop": N_("Workshops"),
     "tool_e-voting": N_("E-voting"),
     "tool_comment-form": N_("Comment form"),
+    "tool_majlis": N_("Majlis (in-person session)"),
+    "tool_focus-group": N_("Focus groups"),
+    "tool_whatsapp-poll": N_("WhatsApp poll"),
+    "tool_hackathon": N_("Hackathon"),
+    "tool_field-visits": N_("Field visits"),
     "decision_public-vote": N_("Public vote"),
     "decision_agency-decides": N_("The agency decides"),
     "level_information": N_("E-information"),
@@ -125,11 +141,18 @@ TERMS: dict[str, str] = {
 }
 
 
-def term(key: str, lang: str) -> str:
-    """The words for `key` in `lang`; a key without words is shown as itself (an id a plan made up)."""
+def term(key: str, lang: str, vocabulary: Vocabulary | None = None) -> str:
+    """The words for `key` in `lang`: the engine's, else the names `vocabulary` gives a programme's own channel,
+    tool or sector; a key without either is shown as itself (an id a plan made up)."""
     message = TERMS.get(key)
     if message is None:
-        return key
+        own = vocabulary.name(key) if vocabulary is not None else None
+        return getattr(own, lang) if own is not None and lang in ("ar", "en") else key
     context, _, text = message.rpartition(CONTEXT)
     # every message is a format string, as gettext's tools read them ("95%%" is "95%")
     return (words(lang).pgettext(context, text) if context else words(lang).gettext(text)) % {}
+
+
+def names(prefix: str, ids: tuple[str, ...], vocabulary: Vocabulary | None = None) -> list[Bilingual]:
+    """Each id's words in both languages (`names("channel_", plan.channels, plan.vocabulary)`)."""
+    return [Bilingual(ar=term(prefix + i, "ar", vocabulary), en=term(prefix + i, "en", vocabulary)) for i in ids]

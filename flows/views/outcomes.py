@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 from musharaka.flows.engine.records import Refused, approved_gates, approved_stage_outputs, decision_updates
 from musharaka.flows.planfiles.loading import PlanSet
 from musharaka.flows.render import locale
-from musharaka.flows.render.terms import term
+from musharaka.flows.render.terms import names
 from musharaka.stages import kpis as measures
 from musharaka.stages.plans import Bilingual, CampaignPlan, local_midnight
 from musharaka.stages.programme import Programme
@@ -87,6 +87,9 @@ def facts(*, session: Session) -> dict[str, measures.Facts]:
         approved.setdefault(gate.campaign_id, {})[gate.stage] = as_utc(gate.decided_at or gate.opened_at)
     decided = approved_stage_outputs(session, "analyse")
     based = {cid: outputs["decision"]["based_on_contributions"] for cid, (_, outputs) in decided.items()}
+    collected = {
+        cid: int(outputs.get("total", 0)) for cid, (_, outputs) in approved_stage_outputs(session, "conduct").items()
+    }
     updates = decision_updates(session)
     return {
         cid: measures.Facts(
@@ -94,6 +97,7 @@ def facts(*, session: Session) -> dict[str, measures.Facts]:
             approved=approved.get(cid, {}),
             based_on_contributions=based.get(cid),
             updates=tuple((as_utc(u.at), u.status) for u in updates.get(cid, [])),
+            contributions=collected.get(cid, 0),
         )
         for cid in session.exec(select(CampaignState.campaign_id))
     }
@@ -182,16 +186,13 @@ def status_lines(
             closing_day=plan.window.closes,
         )
 
-        def named(prefix: str, ids: tuple[str, ...]) -> Bilingual:
-            return _joined([Bilingual(en=term(prefix + i, "en"), ar=term(prefix + i, "ar")) for i in ids])
-
         lines.append(
             StatusLine(
                 campaign=plan.id,
                 topic=plan.title,
                 audience=_joined([a.name for a in plan.audiences]),
-                channels=named("channel_", plan.channels),
-                tools=named("tool_", plan.tools),
+                channels=_joined(names("channel_", plan.channels, plan.vocabulary)),
+                tools=_joined(names("tool_", plan.tools, plan.vocabulary)),
                 quarter=entry.quarter,
                 status=measures.status_words(every.get(plan.id), started.get(plan.id), window, moment, day=_day),
             )

@@ -97,13 +97,17 @@ def _line(kind: str, p: dict[str, Any], lang: str, zone: str) -> str:
                 "again": n(p.get("rows_resubmitted", 0)),
             }
             if p.get("rows_resubmitted"):  # rows an earlier file had quarantined, stored now corrected
-                return t.gettext(
-                    "contributions from %(file)s: %(read)s read, %(stored)s stored (%(again)s of them quarantined "
-                    "before), %(duplicates)s duplicates"
-                ) % counts
-            return t.gettext(
-                "contributions from %(file)s: %(read)s read, %(stored)s stored, %(duplicates)s duplicates"
-            ) % counts
+                return (
+                    t.gettext(
+                        "contributions from %(file)s: %(read)s read, %(stored)s stored (%(again)s of them quarantined "
+                        "before), %(duplicates)s duplicates"
+                    )
+                    % counts
+                )
+            return (
+                t.gettext("contributions from %(file)s: %(read)s read, %(stored)s stored, %(duplicates)s duplicates")
+                % counts
+            )
         case "contributions.withdrawn":
             return t.gettext(
                 "contributions of event %(batch)s (%(file)s) withdrawn by %(person)s: %(stored)s stored and "

@@ -184,10 +184,13 @@ def kpis_table(report: "KpiReport", lang: str = "en") -> str:
         lang,
     )
     as_of = _when(report.status_as_of, get_settings().timezone, lang)
+    # a programme's own indicator without a value says why, under the table
+    reasons = [f"{_n(k.number, lang)}: {getattr(k.reason, lang)}" for k in report.indicators if k.reason is not None]
     return "\n".join(
         [
             f"{getattr(report.title, lang)} — {report.period}",
             indicators,
+            *reasons,
             "",
             t.gettext("Programme status as of %(when)s:") % {"when": as_of},
             status,
