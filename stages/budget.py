@@ -71,7 +71,7 @@ class Options:
     """What a plan states beyond the rule: tie-breaking, the variants' threshold, groups and stretch."""
 
     ties: Ties = "cheaper"
-    threshold: float = 0.0  # greedy-threshold: the least score a funded project has
+    threshold: float = 0.0  # the least score a funded project has (greedy-threshold's; any greedy rule keeps it)
     exclusive: tuple[frozenset[str], ...] = ()  # greedy-exclusive: at most one project of each group
     stretch: float = 0.8  # greedy-custom: the share of its cost the leftover must cover
     cost_utilities: bool = True  # equal shares on approval-like ballots
@@ -87,14 +87,13 @@ def greedy(
     """The projects funded by a greedy rule, in the order they were funded."""
     _, points = support(projects, ballots)
     order = sorted(range(len(projects)), key=lambda i: _rank(-points[projects[i].id], projects[i], i, options.ties))
-    least = options.threshold if rule == "greedy-threshold" else 0.0
     funded: list[str] = []
     closed: set[str] = set()  # projects of an exclusive group already served
     left = budget
     for i in order:
         project = projects[i]
         score = points[project.id]
-        if score <= 0 or score < least or project.id in closed:
+        if score <= 0 or score < options.threshold or project.id in closed:
             continue
         if project.cost <= left:
             funded.append(project.id)
