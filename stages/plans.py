@@ -347,9 +347,6 @@ class BudgetRule(Strict):
         description="greedy-custom: the share of the first project that does not fit the leftover must cover",
     )
     max_projects: int | None = Field(default=None, ge=1, description="projects one ballot may choose")
-    separator: str = Field(
-        default=";", min_length=1, max_length=3, description="how a CSV ballot cell joins the projects chosen"
-    )
     areas: tuple[BudgetArea, ...] = Field(
         default=(), description="areas with budgets of their own; every project then names its area"
     )
