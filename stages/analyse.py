@@ -19,6 +19,7 @@ from musharaka.stages.plans import (
     DecisionMethod,
     Kind,
     Loc,
+    Option,
     Prose,
     Question,
     QuestionType,
@@ -120,24 +121,44 @@ class ProjectResult(StageModel):
     label: Bilingual
     cost: float
     supporters: int  # ballots that include it
-    points: float  # points given to it (= supporters for approval ballots)
+    points: float  # points given to it (= supporters for approval ballots; by rank for ordinal ones)
     greedy: bool
     equal_shares: bool
+    area: str | None = None
+    category: str | None = None
+
+
+class AreaResult(StageModel):
+    """One area's budget, ballots and outcomes; its ballots are the voters' choices among its projects."""
+
+    area: str
+    name: Bilingual
+    total: float
+    max_projects: int | None
+    ballots: int
+    projects: tuple[ProjectResult, ...]
+    greedy: tuple[str, ...]
+    equal_shares: tuple[str, ...]
+    greedy_cost: float
+    equal_shares_cost: float
+    outcome: tuple[str, ...]
 
 
 class BudgetResult(StageModel):
     question: str
-    total: float
+    total: float  # the plan's total (the areas' budgets, when it has areas, are in `areas`)
     currency: str
     vote_type: str
-    rule: Literal["greedy", "equal-shares"]  # the plan's rule: its outcome is the campaign's
+    rule: Literal["greedy", "greedy-threshold", "greedy-no-skip", "greedy-exclusive", "greedy-custom", "equal-shares"]
+    ties: Literal["cheaper", "plan-order"] = "cheaper"
     ballots: int
     projects: tuple[ProjectResult, ...]
-    greedy: tuple[str, ...]  # funded by the greedy rule, in funding order
+    greedy: tuple[str, ...]  # funded by the plan's greedy rule (plain greedy under equal shares), in funding order
     equal_shares: tuple[str, ...]  # funded by the method of equal shares (add1 completion)
     greedy_cost: float
     equal_shares_cost: float
-    outcome: tuple[str, ...]  # funded under the plan's rule
+    outcome: tuple[str, ...]  # funded under the plan's rule (every area's, when the plan has areas)
+    areas: tuple[AreaResult, ...] = ()
 
 
 class TextResult(StageModel):
@@ -397,30 +418,108 @@ def _vote(contributions: pd.DataFrame, plan: CampaignPlan, rule: VoteRule) -> Vo
     )
 
 
-def ballots_of(values: pd.Series) -> list[dict[str, float]]:
-    """Ballots as {project: utility}: 1 per listed project, or the points of a {project: points} ballot."""
+def ballots_of(values: pd.Series, ranked: bool = False) -> list[dict[str, float]]:
+    """Ballots as {project: utility}: the points of a {project: points} ballot, else for a list of projects
+    1 each, or by rank when `ranked` (ordinal ballots: of k ranked, the first gets k points, the last 1)."""
     return [
-        {str(k): float(v) for k, v in value.items()} if isinstance(value, dict) else dict.fromkeys(map(str, value), 1.0)
+        {str(k): float(v) for k, v in value.items()}
+        if isinstance(value, dict)
+        else budget_rules.ordinal_points([str(p) for p in value])
+        if ranked
+        else dict.fromkeys(map(str, value), 1.0)
         for value in values[frame.given(values)]
     ]
 
 
+class _Outcome(NamedTuple):
+    ballots: int
+    projects: tuple[ProjectResult, ...]
+    greedy: list[str]
+    shares: list[str]
+    outcome: list[str]
+    costs: tuple[float, float]
+
+
 def _budget(contributions: pd.DataFrame, plan: CampaignPlan, rule: BudgetRule) -> BudgetResult:
     question = next(q for q in plan.instrument if q.id == rule.question)
-    projects = [budget_rules.Project(o.id, float(o.cost or 0)) for o in question.options]
-    ballots = ballots_of(frame.answers(contributions, question.id))
+    ballots = ballots_of(frame.answers(contributions, question.id), ranked=rule.vote_type == "ordinal")
+    options = budget_rules.Options(
+        ties=rule.ties,
+        threshold=rule.threshold,
+        exclusive=tuple(frozenset(group) for group in rule.exclusive),
+        stretch=rule.stretch,
+        cost_utilities=rule.vote_type not in ("cumulative", "scoring", "ordinal"),
+    )
+    common = {"question": question.id, "currency": rule.currency, "vote_type": rule.vote_type, "rule": rule.rule}
+    if not rule.areas:
+        whole = _outcome(question.options, ballots, rule.total, rule, options)
+        return BudgetResult(
+            **common,
+            ties=rule.ties,
+            total=rule.total,
+            ballots=whole.ballots,
+            projects=whole.projects,
+            greedy=tuple(whole.greedy),
+            equal_shares=tuple(whole.shares),
+            greedy_cost=whole.costs[0],
+            equal_shares_cost=whole.costs[1],
+            outcome=tuple(whole.outcome),
+        )
+    areas = []
+    for area in rule.areas:
+        projects = [o for o in question.options if o.area == area.id]
+        ids = {o.id for o in projects}
+        # a voter's ballot in the area: their choices among its projects; a voter who chose none there is not
+        # one of its voters (each voter has an equal share of the area's budget under equal shares)
+        local = [b for b in ({k: v for k, v in ballot.items() if k in ids} for ballot in ballots) if b]
+        found = _outcome(tuple(projects), local, area.total, rule, options)
+        areas.append(
+            AreaResult(
+                area=area.id,
+                name=area.name,
+                total=area.total,
+                max_projects=area.max_projects or rule.max_projects,
+                ballots=found.ballots,
+                projects=found.projects,
+                greedy=tuple(found.greedy),
+                equal_shares=tuple(found.shares),
+                greedy_cost=found.costs[0],
+                equal_shares_cost=found.costs[1],
+                outcome=tuple(found.outcome),
+            )
+        )
+    return BudgetResult(
+        **common,
+        ties=rule.ties,
+        total=rule.total,
+        ballots=len(ballots),
+        projects=tuple(p for a in areas for p in a.projects),
+        greedy=tuple(p for a in areas for p in a.greedy),
+        equal_shares=tuple(p for a in areas for p in a.equal_shares),
+        greedy_cost=sum(a.greedy_cost for a in areas),
+        equal_shares_cost=sum(a.equal_shares_cost for a in areas),
+        outcome=tuple(p for a in areas for p in a.outcome),
+        areas=tuple(areas),
+    )
+
+
+def _outcome(
+    options: tuple[Option, ...],
+    ballots: list[dict[str, float]],
+    total: float,
+    rule: BudgetRule,
+    settings: budget_rules.Options,
+) -> _Outcome:
+    """Both rules' outcomes over some projects and the ballots among them; `greedy` is the plan's greedy variant."""
+    projects = [budget_rules.Project(o.id, float(o.cost or 0)) for o in options]
     supporters, points = budget_rules.support(projects, ballots)
-    greedy = budget_rules.greedy(projects, ballots, rule.total)
+    variant = rule.rule if rule.rule != "equal-shares" else "greedy"
+    greedy = budget_rules.greedy(projects, ballots, total, variant, settings)
     shares = budget_rules.equal_shares(
-        projects, ballots, rule.total, cost_utilities=rule.vote_type not in ("cumulative", "scoring")
+        projects, ballots, total, cost_utilities=settings.cost_utilities, ties=settings.ties
     )
     cost = {p.id: p.cost for p in projects}
-    return BudgetResult(
-        question=question.id,
-        total=rule.total,
-        currency=rule.currency,
-        vote_type=rule.vote_type,
-        rule=rule.rule,
+    return _Outcome(
         ballots=len(ballots),
         projects=tuple(
             ProjectResult(
@@ -431,14 +530,15 @@ def _budget(contributions: pd.DataFrame, plan: CampaignPlan, rule: BudgetRule) -
                 points=points[o.id],
                 greedy=o.id in greedy,
                 equal_shares=o.id in shares,
+                area=o.area,
+                category=o.category,
             )
-            for o in question.options
+            for o in options
         ),
-        greedy=tuple(greedy),
-        equal_shares=tuple(shares),
-        greedy_cost=sum(cost[p] for p in greedy),
-        equal_shares_cost=sum(cost[p] for p in shares),
-        outcome=tuple(greedy if rule.rule == "greedy" else shares),
+        greedy=greedy,
+        shares=shares,
+        outcome=greedy if rule.rule != "equal-shares" else shares,
+        costs=(sum(cost[p] for p in greedy), sum(cost[p] for p in shares)),
     )
 
 

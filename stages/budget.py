@@ -1,24 +1,36 @@
 """Participatory-budget rules: which projects a budget funds, given the voters' ballots.
 
-Ballots are {project id: utility}: 1 per approved project (approval, choose-1, ordinal read as approval)
-or the points given (cumulative, scoring).
+Ballots are {project id: utility}: 1 per approved project (approval, choose-1), the points given
+(cumulative, scoring), or for a ranked (ordinal) ballot the points Pabulib gives by position
+(`ordinal_points`: of k ranked projects the first gets k, the last 1). Reading a ranking as approvals
+would give a last choice as much as a first, which is not how the ranked-ballot cities counted.
 
 - greedy: projects by support (approvals, or total points) from most to least; each is funded if it
   still fits in what is left of the budget, otherwise skipped (the next cheaper one may still fit).
-  Ties in support go to the cheaper project, then to the plan's order.
-- equal shares (MES): the budget is split equally among the voters; a voter's utility for a project is
-  its cost when the voter approves it (cost utilities, for approval-like ballots: this is what Pabulib's
-  `equalshares` records mean) or the points given (cumulative, scoring). A project is bought by its
-  supporters, each paying in proportion to their utility at the smallest rate rho that covers its cost
-  (a supporter whose money runs out pays all they have left). The project with the smallest rho per unit
-  of utility is bought next (ties: cheaper, then more supporters, then plan order); it stops when no
-  project can be paid for. `add1` completion: while some unfunded project still fits in the real budget,
-  MES is run again with each voter's share raised by one currency unit, as long as its outcome costs no
-  more than the real budget; the last such outcome is kept.
+  Pabulib's variants, as its corpus names them: `greedy-threshold` leaves out projects scoring under
+  the threshold; `greedy-no-skip` stops at the first project that does not fit; `greedy-exclusive`
+  skips a project once another of its exclusive group (same site, say) is funded; `greedy-custom` is
+  Poznań's: it stops at the first project that does not fit, but funds it if what is left covers at
+  least a stated share of its cost (80%), the rest coming from the city's reserve.
+  Ties in support follow the plan's rule: the cheaper project first, then the plan's order
+  (`cheaper`), or the plan's order alone (`plan-order`, as Pabulib files list their projects).
+- equal shares (MES): the budget is split equally among the voters, B/n each; a voter's utility for a
+  project is its cost when the voter approves it (cost utilities, for approval-like ballots: this is
+  what Pabulib's `equalshares` records mean) or the points given (cumulative, scoring, ordinal). A
+  project is bought by its supporters, each paying in proportion to their utility at the smallest rate
+  rho that covers its cost (a supporter whose money runs out pays all they have left). The project with
+  the smallest rho per unit of utility is bought next (ties: cheaper, then more supporters, then plan
+  order; or plan order alone); it stops when no project can be paid for. `add1` completion, as the
+  method's authors give it (equalshares.net): while some unfunded project that somebody voted for still
+  fits in the real budget, MES is run again with each voter's share raised to the next whole currency
+  unit, then one more at a time, as long as its outcome costs no more than the real budget; the last
+  such outcome is kept. A project nobody voted for cannot be bought at any share, so it does not keep
+  the completion going.
 """
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Literal, get_args
 
 import numpy as np
 
@@ -43,16 +55,71 @@ def support(projects: Sequence[Project], ballots: Sequence[Ballot]) -> tuple[dic
     return voters, points
 
 
-def greedy(projects: Sequence[Project], ballots: Sequence[Ballot], budget: float) -> list[str]:
-    """The projects funded by the greedy rule, in the order they were funded."""
+def ordinal_points(ranking: Sequence[str]) -> dict[str, float]:
+    """Pabulib's default score of a ranked ballot: of k ranked projects the first gets k points, the last 1."""
+    return {project: float(len(ranking) - i) for i, project in enumerate(ranking)}
+
+
+Ties = Literal["cheaper", "plan-order"]
+GreedyRule = Literal["greedy", "greedy-threshold", "greedy-no-skip", "greedy-exclusive", "greedy-custom"]
+Rule = GreedyRule | Literal["equal-shares"]
+RULES: tuple[Rule, ...] = (*get_args(GreedyRule), "equal-shares")
+
+
+@dataclass(frozen=True)
+class Options:
+    """What a plan states beyond the rule: tie-breaking, the variants' threshold, groups and stretch."""
+
+    ties: Ties = "cheaper"
+    threshold: float = 0.0  # the least score a funded project has (greedy-threshold's; any greedy rule keeps it)
+    exclusive: tuple[frozenset[str], ...] = ()  # greedy-exclusive: at most one project of each group
+    stretch: float = 0.8  # greedy-custom: the share of its cost the leftover must cover
+    cost_utilities: bool = True  # equal shares on approval-like ballots
+
+
+def greedy(
+    projects: Sequence[Project],
+    ballots: Sequence[Ballot],
+    budget: float,
+    rule: GreedyRule = "greedy",
+    options: Options = Options(),
+) -> list[str]:
+    """The projects funded by a greedy rule, in the order they were funded."""
     _, points = support(projects, ballots)
-    order = sorted(range(len(projects)), key=lambda i: (-points[projects[i].id], projects[i].cost, i))
-    funded, left = [], budget
+    order = sorted(range(len(projects)), key=lambda i: _rank(-points[projects[i].id], projects[i], i, options.ties))
+    funded: list[str] = []
+    closed: set[str] = set()  # projects of an exclusive group already served
+    left = budget
     for i in order:
-        if points[projects[i].id] > 0 and projects[i].cost <= left:
-            funded.append(projects[i].id)
-            left -= projects[i].cost
+        project = projects[i]
+        score = points[project.id]
+        if score <= 0 or score < options.threshold or project.id in closed:
+            continue
+        if project.cost <= left:
+            funded.append(project.id)
+            left -= project.cost
+            if rule == "greedy-exclusive":
+                closed.update(*(group for group in options.exclusive if project.id in group))
+        elif rule == "greedy-no-skip":
+            break
+        elif rule == "greedy-custom":
+            if left >= options.stretch * project.cost:
+                funded.append(project.id)
+            break
     return funded
+
+
+def funded(
+    rule: Rule, projects: Sequence[Project], ballots: Sequence[Ballot], budget: float, options: Options = Options()
+) -> list[str]:
+    """The projects a rule funds, in the order it funds them."""
+    if rule == "equal-shares":
+        return equal_shares(projects, ballots, budget, cost_utilities=options.cost_utilities, ties=options.ties)
+    return greedy(projects, ballots, budget, rule, options)
+
+
+def _rank(support: float, project: Project, index: int, ties: Ties) -> tuple[float, ...]:
+    return (support, project.cost, index) if ties == "cheaper" else (support, index)
 
 
 def equal_shares(
@@ -62,6 +129,7 @@ def equal_shares(
     *,
     add1: bool = True,
     cost_utilities: bool = True,
+    ties: Ties = "cheaper",
 ) -> list[str]:
     """The projects funded by the method of equal shares (with the add1 completion when asked)."""
     if not ballots:
@@ -70,14 +138,16 @@ def equal_shares(
     if cost_utilities:
         utilities = [u * p.cost for u, p in zip(utilities, projects, strict=True)]
     n = len(ballots)
-    funded = _mes(projects, supporters, utilities, n, budget)
+    funded = _mes(projects, supporters, utilities, n, budget, ties)
     if not add1:
         return funded
+    # only a project somebody voted for can be bought by a larger share
+    buyable = [p for p, s in zip(projects, supporters, strict=True) if len(s) and p.cost > 0]
     spent = sum(p.cost for p in projects if p.id in funded)
     virtual = int(budget / n) * n  # whole currency units per voter
-    while any(p.id not in funded and spent + p.cost <= budget for p in projects):
+    while any(p.id not in funded and spent + p.cost <= budget for p in buyable):
         virtual += n
-        attempt = _mes(projects, supporters, utilities, n, virtual)
+        attempt = _mes(projects, supporters, utilities, n, virtual, ties)
         cost = sum(p.cost for p in projects if p.id in attempt)
         if cost > budget:
             break
@@ -105,6 +175,7 @@ def _mes(
     utilities: list[np.ndarray],
     voters: int,
     budget: float,
+    ties: Ties,
 ) -> list[str]:
     money = np.full(voters, budget / voters)
     remaining = [i for i, p in enumerate(projects) if p.cost > 0 and len(supporters[i])]
@@ -120,8 +191,8 @@ def _mes(
         if not best:
             break
         lowest = min(rho for rho, _ in best)
-        ties = [i for rho, i in best if rho == lowest]
-        chosen = min(ties, key=lambda i: (projects[i].cost, -len(supporters[i]), i))
+        tied = [i for rho, i in best if rho == lowest]
+        chosen = min(tied, key=lambda i: (projects[i].cost, -len(supporters[i]), i) if ties == "cheaper" else (i,))
         payers = supporters[chosen]
         money[payers] = np.maximum(money[payers] - lowest * utilities[chosen], 0.0)
         funded.append(projects[chosen].id)

@@ -257,11 +257,36 @@ def _analysis_problems(plan: CampaignPlan) -> list[tuple[Loc, str]]:
         expect(("analysis", "vote", "question"), analysis.vote.question, ("single",))
     if analysis.budget is not None:
         ballot = expect(("analysis", "budget", "question"), analysis.budget.question, ("ballot",))
+        rule = analysis.budget
+        areas = [a.id for a in rule.areas]
         for j, option in enumerate(ballot.options if ballot else ()):
             if option.cost is None:
                 problems.append(
                     (("analysis", "budget", "question"), f"expected a cost for project {option.id!r} (option {j})")
                 )
+            if areas and option.area not in areas:
+                problems.append(
+                    (
+                        ("instrument", rule.question, "options", j, "area"),
+                        f"expected one of the budget's areas {areas}, found {option.area!r}",
+                    )
+                )
+        projects = {o.id for o in ballot.options} if ballot else set()
+        for g, group in enumerate(rule.exclusive):
+            unknown = [p for p in group if p not in projects]
+            if unknown:
+                problems.append(
+                    (
+                        ("analysis", "budget", "exclusive", g),
+                        f"expected projects of the ballot {sorted(projects)}, found {unknown}",
+                    )
+                )
+        if rule.rule == "greedy-threshold" and rule.threshold <= 0:
+            problems.append((("analysis", "budget", "threshold"), "expected a threshold above 0, found none"))
+        if rule.rule == "greedy-exclusive" and not rule.exclusive:
+            problems.append((("analysis", "budget", "exclusive"), "expected groups of exclusive projects, found none"))
+        if len(set(areas)) != len(areas):
+            problems.append((("analysis", "budget", "areas"), f"expected each area once, found {areas}"))
     if plan.kind == "vote" and analysis.vote is None:
         problems.append((("analysis", "vote"), "expected the vote question and tie rule of a vote campaign"))
     if plan.kind == "participatory-budget" and analysis.budget is None:

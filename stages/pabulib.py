@@ -10,6 +10,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from musharaka.stages.budget import ordinal_points
+
 VoteType = Literal["approval", "ordinal", "cumulative", "scoring", "choose-1"]
 SECTIONS = ("META", "PROJECTS", "VOTES")
 # columns of VOTES that are neither the ballot nor the voter id: kept as the voter's segment fields
@@ -50,9 +52,12 @@ class PbInstance(PbModel):
     votes: tuple[PbVote, ...]
 
     def points_of(self, vote: PbVote) -> dict[str, float]:
-        """The voter's points per project (1 for each approved project when the ballot carries none)."""
+        """The voter's points per project: as the ballot gives them, else by rank for an ordinal ballot
+        (Pabulib's default: of k ranked projects the first gets k, the last 1), else 1 for each approved one."""
         if vote.points:
             return dict(zip(vote.ballot, vote.points, strict=True))
+        if self.vote_type == "ordinal":
+            return ordinal_points(vote.ballot)
         return dict.fromkeys(vote.ballot, 1.0)
 
 

@@ -304,6 +304,9 @@ class Option(Strict):
     id: Id
     label: Bilingual
     cost: float | None = Field(default=None, gt=0, description="a participatory-budget project's cost")
+    description: Bilingual | None = Field(default=None, description="a participatory-budget project's description")
+    category: Text | None = Field(default=None, description="a participatory-budget project's category")
+    area: Id | None = Field(default=None, description="the budget area (district) a project belongs to")
 
 
 class Question(Strict):
@@ -393,6 +396,15 @@ class VoteRule(Strict):
     )
 
 
+class BudgetArea(Strict):
+    """An area (district) with a budget of its own: its projects compete only with each other."""
+
+    id: Id
+    name: Bilingual
+    total: float = Field(gt=0)
+    max_projects: int | None = Field(default=None, ge=1, description="projects one ballot may choose in the area")
+
+
 class BudgetRule(Strict):
     """A participatory budget: the ballot question (its options are the projects, with costs) and the rule."""
 
@@ -400,7 +412,28 @@ class BudgetRule(Strict):
     total: float = Field(gt=0)
     currency: str = Field(default="OMR", min_length=1, max_length=8)
     vote_type: Literal["approval", "choose-1", "ordinal", "cumulative", "scoring"] = "approval"
-    rule: Literal["greedy", "equal-shares"] = "equal-shares"
+    rule: Literal[
+        "greedy", "greedy-threshold", "greedy-no-skip", "greedy-exclusive", "greedy-custom", "equal-shares"
+    ] = "equal-shares"
+    ties: Literal["cheaper", "plan-order"] = Field(
+        default="cheaper",
+        description="a tie in support goes to the cheaper project, then the plan's order (cheaper), or to the "
+        "project listed first in the plan (plan-order)",
+    )
+    threshold: float = Field(default=0, ge=0, description="the least support (votes or points) a funded project has")
+    exclusive: tuple[tuple[Id, ...], ...] = Field(
+        default=(), description="greedy-exclusive: groups of projects of which at most one is funded"
+    )
+    stretch: float = Field(
+        default=0.8,
+        gt=0,
+        le=1,
+        description="greedy-custom: the share of the first project that does not fit the leftover must cover",
+    )
+    max_projects: int | None = Field(default=None, ge=1, description="projects one ballot may choose")
+    areas: tuple[BudgetArea, ...] = Field(
+        default=(), description="areas with budgets of their own; every project then names its area"
+    )
 
 
 class Theme(Strict):

@@ -78,6 +78,15 @@ TERMS: dict[str, str] = {
     "tie_lot": N_("settled by lot (a generator seeded with the campaign id)"),
     "rule_greedy": N_("Greedy rule"),
     "rule_equal-shares": N_("Method of equal shares"),
+    "rule_greedy-threshold": N_("Greedy rule with a least support"),
+    "rule_greedy-no-skip": N_("Greedy rule stopping at the first project that does not fit"),
+    "rule_greedy-exclusive": N_("Greedy rule with exclusive projects"),
+    "rule_greedy-custom": N_(
+        "Greedy rule funding the first project that does not fit from the reserve, "
+        "when what is left covers the plan's share of its cost"
+    ),
+    "ties_cheaper": N_("Ties go to the cheaper project"),
+    "ties_plan-order": N_("Ties go to the project listed first"),
     "likert_3_1": N_("Low"),
     "likert_3_2": N_("Moderate"),
     "likert_3_3": N_("High"),

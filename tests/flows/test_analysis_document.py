@@ -157,3 +157,28 @@ def test_vote_and_budget_documents_name_the_winner_tie_rule_and_funded_projects(
         r"<td>b</td><td class=\"num\">4</td><td class=\"num\">4</td><td class=\"num\">4</td><td></td><td>✓ Funded</td>",
         english,
     )
+
+
+def test_budget_document_shows_each_area_with_its_budget_limit_and_funded_projects_in_both_languages() -> None:
+    # north (budget 5): n1 (4) has 2 votes, n2 (3) 1 vote: greedy funds n1. south (budget 4): s1 (4), 1 vote: funded
+    options = [
+        {**cases.project("n1", 4), "area": "north"},
+        {**cases.project("n2", 3), "area": "north"},
+        {**cases.project("s1", 4), "area": "south"},
+    ]
+    areas = [
+        {"id": "north", "name": {"ar": "الشمال", "en": "North"}, "total": 5, "max_projects": 2},
+        {"id": "south", "name": {"ar": "الجنوب", "en": "South"}, "total": 4},
+    ]
+    plan = cases.budget_plan(options, 9, "greedy-no-skip", areas=areas, ties="plan-order")
+    rows = [
+        cases.record("students", {"projects": ["n1", "n2"]}),
+        cases.record("students", {"projects": ["n1", "s1"]}),
+    ]
+    english = text_of(document(plan, rows, "en"))
+    assert "Area: North" in english and "Area: South" in english
+    assert "Projects per ballot, at most: 2" in english and "Ties go to the project listed first" in english
+    assert "Greedy rule stopping at the first project that does not fit" in english
+    arabic = text_of(document(plan, rows, "ar"))
+    assert "المنطقة: الشمال" in arabic and "المنطقة: الجنوب" in arabic
+    assert "أقصى عدد من المشاريع في ورقة الاقتراع" in arabic

@@ -163,14 +163,16 @@ def test_a_clear_winner_needs_no_tie_rule_and_turnout_falls_back_to_the_contribu
     assert vote.eligible == target and vote.turnout == round(3 / target, 4)
 
 
-def budget_plan(options: list[dict], total: float, rule: str, vote_type: str = "approval") -> CampaignPlan:
+def budget_plan(
+    options: list[dict], total: float, rule: str, vote_type: str = "approval", **extra: object
+) -> CampaignPlan:
     question = {"id": "projects", "type": "ballot", "title": {"ar": "المشاريع", "en": "Projects"}, "options": options}
     return changed(
         SATISFACTION,
         kind="participatory-budget",
         instrument=[question],
         kpis=[],
-        analysis={"budget": {"question": "projects", "total": total, "rule": rule, "vote_type": vote_type}},
+        analysis={"budget": {"question": "projects", "total": total, "rule": rule, "vote_type": vote_type, **extra}},
     )
 
 
@@ -318,3 +320,53 @@ def test_real_reviews_duplicates_include_every_verbatim_and_space_only_repeat() 
     arabic, _ = text.terms(text.normalise_all(reviews), top=10)
     assert "في" not in arabic and "من" not in arabic  # stop words are left out
     assert "المكان" in arabic  # the reviews are about places
+
+
+def test_each_area_funds_its_own_projects_from_its_own_budget() -> None:
+    # north (budget 5): n1 costs 4, n2 costs 3; south (budget 4): s1 costs 4, s2 costs 2.
+    # Voter 1 chooses n1, s2; voter 2 n1, n2; voter 3 s1 alone; voter 4 n2, s1.
+    # north ballots: {n1}, {n1, n2}, {n2}: n1 and n2 2 votes each, the tie to the cheaper: n2 (3, 2 left);
+    # n1 (4) no longer fits.
+    # south ballots: {s2}, {s1}, {s1}: s1 2 votes (4, 0 left), s2 no longer fits.
+    options = [
+        {**project("n1", 4), "area": "north", "category": "roads"},
+        {**project("n2", 3), "area": "north"},
+        {**project("s1", 4), "area": "south"},
+        {**project("s2", 2), "area": "south"},
+    ]
+    areas = [
+        {"id": "north", "name": {"ar": "الشمال", "en": "North"}, "total": 5, "max_projects": 2},
+        {"id": "south", "name": {"ar": "الجنوب", "en": "South"}, "total": 4},
+    ]
+    plan = budget_plan(options, 9, "greedy", areas=areas)
+    rows = [
+        record("students", {"projects": ["n1", "s2"]}),
+        record("students", {"projects": ["n1", "n2"]}),
+        record("students", {"projects": ["s1"]}),
+        record("students", {"projects": ["n2", "s1"]}),
+    ]
+    result = analysed(plan, rows).budget
+    assert result is not None
+    north, south = result.areas
+    assert (north.area, north.ballots, north.outcome, north.greedy_cost, north.max_projects) == (
+        "north",
+        3,
+        ("n2",),
+        3,
+        2,
+    )
+    assert (south.area, south.ballots, south.outcome, south.greedy_cost) == ("south", 3, ("s1",), 4)
+    assert result.outcome == ("n2", "s1") and result.ballots == 4
+    assert [(p.id, p.area, p.supporters) for p in north.projects] == [("n1", "north", 2), ("n2", "north", 2)]
+    assert north.projects[0].category == "roads"
+
+
+def test_ranked_budget_ballots_score_by_position() -> None:
+    # budget 5, x and y cost 5 each. Two voters rank x then y (x 2, y 1 each); one ranks y alone (y 1).
+    # x 4 points, y 3: x funded; read as approvals, y (3 ballots) would lead x (2).
+    plan = budget_plan([project("x", 5), project("y", 5)], 5, "greedy", "ordinal")
+    rows = [record("students", {"projects": ["x", "y"]})] * 2 + [record("students", {"projects": ["y"]})]
+    result = analysed(plan, rows).budget
+    assert result is not None
+    assert {p.id: p.points for p in result.projects} == {"x": 4, "y": 3}
+    assert result.outcome == ("x",)
