@@ -81,8 +81,9 @@ def resolver(question: Question, separator: str) -> Any:
 
 
 def ballot_resolver(question: Question, lookup: dict[str, str]) -> Any:
-    """A participatory-budget ballot: `p1,p2` (approval, ordinal: in the voter's order) or `p1:3,p2:2`
-    (cumulative, scoring) -> a list of project ids, or {project id: points}."""
+    """A participatory-budget ballot: `p1,p2` or `p1|p2` (approval, ordinal: in the voter's order) or `p1:3,p2:2`
+    (cumulative, scoring) -> a list of project ids, or {project id: points}. `|` is how the CSV and JSON Lines
+    formats join a multiple choice; `,` is Pabulib's."""
 
     def ballot(value: str) -> tuple[Answer | dict[str, float], str | None]:
         text = value.strip()
@@ -90,7 +91,7 @@ def ballot_resolver(question: Question, lookup: dict[str, str]) -> Any:
             return None, _required(question)
         chosen: list[str] = []
         points: dict[str, float] = {}
-        for piece in (p.strip() for p in text.split(",") if p.strip()):
+        for piece in (p.strip() for p in text.replace("|", ",").split(",") if p.strip()):
             project, _, given = piece.partition(":")
             known = lookup.get(norm(project))
             if known is None:

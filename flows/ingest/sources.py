@@ -380,8 +380,11 @@ def _record(path: Path, number: int, line: bytes) -> dict[str, Any]:
 
 
 def _json_cell(value: Any) -> str:
+    """A JSON value as a cell: a list is a multiple choice or a ballot, `{project: points}` a ballot with points."""
     if value is None:
         return ""
     if isinstance(value, list):
         return "|".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return ",".join(f"{key}:{points}" for key, points in value.items())
     return str(value)

@@ -304,3 +304,92 @@ def test_a_real_pabulib_file_is_one_row_per_vote_with_points_and_segments(ws: Wo
     assert votes == {"3": 120, "1": 73, "2": 22} and score == {"3": 433, "1": 198, "2": 61}
     again = ok(ws, "ingest", campaign, str(path), now="2019-09-24T09:05+02:00")
     assert "182 rows read = 0 stored + 0 quarantined + 182 duplicates" in again
+
+
+def area_budget(ws: Workspace) -> str:
+    """A district budget in two areas: north (budget 5) funds n1 (cost 4) or n2 (3), south (4) s1 (4) or s2 (2)."""
+    yaml = YAML()
+    plan = yaml.load(ws.plans / "campaigns" / f"{CAMPAIGN}.yaml")
+    plan["id"] = "district-budget-2025"
+    plan["kind"], plan["level"], plan["kpis"], plan["ingest"] = "participatory-budget", "decision-making", [], {}
+    projects = [("n1", 4, "north"), ("n2", 3, "north"), ("s1", 4, "south"), ("s2", 2, "south")]
+    plan["instrument"] = [
+        {
+            "id": "projects",
+            "type": "ballot",
+            "title": {"ar": "المشاريع", "en": "Projects"},
+            "options": [
+                {"id": i, "label": {"ar": f"مشروع {i}", "en": f"Project {i}"}, "cost": c, "area": a}
+                for i, c, a in projects
+            ],
+        }
+    ]
+    areas = [
+        {"id": "north", "name": {"ar": "الشمال", "en": "North"}, "total": 5},
+        {"id": "south", "name": {"ar": "الجنوب", "en": "South"}, "total": 4},
+    ]
+    plan["analysis"] = {
+        "budget": {"question": "projects", "total": 9, "vote_type": "approval", "rule": "greedy", "areas": areas}
+    }
+    with (ws.plans / "campaigns" / "district-budget-2025.yaml").open("w", encoding="utf-8") as handle:
+        yaml.dump(plan, handle)
+    return "district-budget-2025"
+
+
+def test_budget_ballots_from_csv_and_json_lines_are_counted_per_area(ws: Workspace) -> None:
+    from musharaka.flows.engine import records
+    from tests.stages.test_analysis import analysed
+
+    campaign = area_budget(ws)
+    ok(ws, "start", campaign, "--no-advance", now="2025-06-15T09:00+04:00")
+    # two voters in the CSV format (projects joined with |), two in JSON Lines (a list)
+    csv = ws.write(
+        "ballots.csv",
+        "submitted_at,channel,audience,projects\n"
+        "2025-07-10T10:00:00+04:00,website,students,n1|s2\n"
+        "2025-07-10T11:00:00+04:00,website,students,n1|n2\n",
+    )
+    jsonl = ws.write(
+        "ballots.jsonl",
+        '{"submitted_at": "2025-07-11T10:00:00+04:00", "channel": "website", "audience": "students", '
+        '"projects": ["s1"]}\n'
+        '{"submitted_at": "2025-07-11T11:00:00+04:00", "channel": "website", "audience": "students", '
+        '"projects": ["n2", "s1"]}\n',
+    )
+    assert "2 rows read = 2 stored + 0 quarantined" in ok(
+        ws, "ingest", campaign, str(csv), now="2025-07-12T09:00+04:00"
+    )
+    assert "2 rows read = 2 stored + 0 quarantined" in ok(
+        ws, "ingest", campaign, str(jsonl), now="2025-07-12T09:05+04:00"
+    )
+    rows = stored(ws)
+    assert sorted(tuple(r["answers"]["projects"]) for r in rows) == [("n1", "n2"), ("n1", "s2"), ("n2", "s1"), ("s1",)]
+    # north ballots {n1}, {n1, n2}, {n2}: n1 and n2 2 votes each, the tie to the cheaper n2 (3 of 5), then n1 (4)
+    # no longer fits; south ballots {s2}, {s1}, {s1}: s1 2 votes (4 of 4), then s2 no longer fits
+    plan = records.load_plan_set().campaigns[campaign]
+    contributions = [
+        {"submitted_at": r["submitted_at"] + "+00:00", "channel": r["channel"], "audience": r["audience"],
+         "answers": r["answers"], "segments": r["segments"]}
+        for r in rows
+    ]  # fmt: skip
+    result = analysed(plan, contributions).budget
+    assert result is not None
+    north, south = result.areas
+    assert (north.area, north.ballots, north.outcome) == ("north", 3, ("n2",))
+    assert (south.area, south.ballots, south.outcome) == ("south", 3, ("s1",))
+    assert result.outcome == ("n2", "s1")
+
+
+def test_a_json_lines_ballot_with_points_is_read_as_points(ws: Workspace) -> None:
+    campaign = area_budget(ws)
+    path = ws.plans / "campaigns" / f"{campaign}.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("vote_type: approval", "vote_type: cumulative"), "utf-8")
+    ok(ws, "start", campaign, "--no-advance", now="2025-06-15T09:00+04:00")
+    jsonl = ws.write(
+        "points.jsonl",
+        '{"submitted_at": "2025-07-11T10:00:00+04:00", "channel": "website", "audience": "students", '
+        '"projects": {"n1": 3, "s2": 2}}\n',
+    )
+    assert "1 rows read = 1 stored" in ok(ws, "ingest", campaign, str(jsonl), now="2025-07-12T09:00+04:00")
+    [row] = stored(ws)
+    assert row["answers"] == {"projects": {"n1": 3.0, "s2": 2.0}}
