@@ -6,7 +6,7 @@ from functools import cache
 from typing import Any
 
 from musharaka.flows.ingest.columns import norm
-from musharaka.stages.plans import Question
+from musharaka.stages.plans import BudgetRule, Question
 
 # Arabic-Indic and Eastern Arabic-Indic digits, and the Arabic decimal and thousands separators
 DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹٫٬", "01234567890123456789.,")
@@ -15,8 +15,9 @@ DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹٫٬", "01234567
 Answer = str | float | list[str] | None
 
 
-def resolver(question: Question, separator: str) -> Any:
-    """A function from one cell's text to (answer, problem), built once per question and chunk."""
+def resolver(question: Question, separator: str, budget: BudgetRule | None = None) -> Any:
+    """A function from one cell's text to (answer, problem), built once per question and chunk; `budget`, the
+    plan's participatory budget when this question is its ballot (its limits on projects per ballot)."""
     field = question.id
     if question.type in ("single", "multiple", "ballot"):
         lookup = _options(question)
@@ -51,7 +52,7 @@ def resolver(question: Question, separator: str) -> Any:
 
         return multiple
     if question.type == "ballot":
-        return ballot_resolver(question, lookup)
+        return ballot_resolver(question, lookup, budget)
     if question.type in ("likert", "number"):
 
         def number(value: str) -> tuple[Answer, str | None]:
@@ -80,7 +81,7 @@ def resolver(question: Question, separator: str) -> Any:
     return text
 
 
-def ballot_resolver(question: Question, lookup: dict[str, str]) -> Any:
+def ballot_resolver(question: Question, lookup: dict[str, str], budget: BudgetRule | None = None) -> Any:
     """A participatory-budget ballot: `p1,p2` or `p1|p2` (approval, ordinal: in the voter's order) or `p1:3,p2:2`
     (cumulative, scoring) -> a list of project ids, or {project id: points}. `|` is how the CSV and JSON Lines
     formats join a multiple choice; `,` is Pabulib's."""
@@ -105,9 +106,28 @@ def ballot_resolver(question: Question, lookup: dict[str, str]) -> Any:
                     points[known] = float(given.translate(DIGITS))
                 except ValueError:
                     return None, f"{question.id}: expected points as a number, found {given!r}"
+        too_many = _beyond_limits(question, budget, chosen)
+        if too_many:
+            return None, too_many
         return (points if points else chosen), None
 
     return ballot
+
+
+def _beyond_limits(question: Question, budget: BudgetRule | None, chosen: list[str]) -> str | None:
+    """A ballot choosing more projects than the budget lets one ballot choose, overall or in an area."""
+    if budget is None:
+        return None
+    if budget.max_projects is not None and len(chosen) > budget.max_projects:
+        return f"{question.id}: expected at most {budget.max_projects} projects on a ballot, found {len(chosen)}"
+    area_of = {o.id: o.area for o in question.options}
+    for area in budget.areas:
+        limit = area.max_projects or budget.max_projects
+        count = sum(1 for project in chosen if area_of.get(project) == area.id)
+        if limit is not None and count > limit:
+            most = f"{limit} project" if limit == 1 else f"{limit} projects"
+            return f"{question.id}: expected at most {most} of the area {area.id} on a ballot, found {count}"
+    return None
 
 
 def _required(question: Question) -> str | None:

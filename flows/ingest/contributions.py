@@ -19,7 +19,7 @@ import pandas as pd
 from musharaka.flows.ingest.answers import DIGITS, resolver
 from musharaka.flows.ingest.columns import PARTICIPANT_ORDER, Layout, QuestionColumns, norm
 from musharaka.flows.ingest.sources import Export, Tool
-from musharaka.stages.plans import CampaignPlan, Window
+from musharaka.stages.plans import BudgetRule, CampaignPlan, Window
 from musharaka.state.events import content_text, text_digest
 
 
@@ -57,7 +57,7 @@ def prepare(chunk: pd.DataFrame, first_row: int, found: Layout, context: Context
     fragments: dict[str, np.ndarray] = {}
     for mapped in found.questions:
         qid = mapped.question.id
-        values[qid], fragments[qid], problems[qid] = _answers(chunk, mapped, tool)
+        values[qid], fragments[qid], problems[qid] = _answers(chunk, mapped, tool, _ballot_of(plan, qid))
     audience = _audience(chunk, found, plan, values, problems)
 
     bad = np.zeros(n, dtype=bool)
@@ -259,7 +259,15 @@ def _audience(
     return np.where(wrong, "", audience)
 
 
-def _answers(chunk: pd.DataFrame, mapped: QuestionColumns, tool: Tool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _ballot_of(plan: CampaignPlan, question_id: str) -> BudgetRule | None:
+    """The plan's participatory budget when `question_id` is its ballot: the limits a ballot is read against."""
+    budget = plan.analysis.budget
+    return budget if budget is not None and budget.question == question_id else None
+
+
+def _answers(
+    chunk: pd.DataFrame, mapped: QuestionColumns, tool: Tool, budget: BudgetRule | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One question's answers: the typed values, their JSON text as stored, and each row's problem (or None)."""
     question = mapped.question
     if len(mapped.columns) > 1 or (mapped.sublabels and question.type == "multiple"):
@@ -268,7 +276,7 @@ def _answers(chunk: pd.DataFrame, mapped: QuestionColumns, tool: Tool) -> tuple[
     else:
         cells = chunk[mapped.columns[0]].astype(str)
         separator = tool.separator
-    codes, results = _by_value(cells, resolver(question, separator))
+    codes, results = _by_value(cells, resolver(question, separator, budget))
     typed = _object([r[0] for r in results])
     key = json.dumps(question.id, ensure_ascii=False)
     texts = _object([f"{key}:{json.dumps(r[0], ensure_ascii=False)}" for r in results])

@@ -393,3 +393,27 @@ def test_a_json_lines_ballot_with_points_is_read_as_points(ws: Workspace) -> Non
     assert "1 rows read = 1 stored" in ok(ws, "ingest", campaign, str(jsonl), now="2025-07-12T09:00+04:00")
     [row] = stored(ws)
     assert row["answers"] == {"projects": {"n1": 3.0, "s2": 2.0}}
+
+
+def test_a_ballot_choosing_more_projects_than_allowed_is_quarantined_with_the_limit(ws: Workspace) -> None:
+    campaign = area_budget(ws)
+    path = ws.plans / "campaigns" / f"{campaign}.yaml"
+    text = path.read_text(encoding="utf-8")
+    # at most 3 projects a ballot, and 1 in the north
+    text = text.replace("    rule: greedy\n", "    rule: greedy\n    max_projects: 3\n")
+    text = text.replace("    total: 5\n", "    total: 5\n      max_projects: 1\n", 1)
+    path.write_text(text, encoding="utf-8")
+    assert ws.run("validate", str(ws.plans)).exit_code == 0
+    ok(ws, "start", campaign, "--no-advance", now="2025-06-15T09:00+04:00")
+    csv = ws.write(
+        "ballots.csv",
+        "submitted_at,channel,audience,projects\n"
+        "2025-07-10T10:00:00+04:00,website,students,n1|s1\n"  # one in each area: taken
+        "2025-07-10T11:00:00+04:00,website,students,n1|n2\n"  # two in the north
+        "2025-07-10T12:00:00+04:00,website,students,n1|s1|s2|n2\n",  # four on the ballot
+    )
+    out = ok(ws, "ingest", campaign, str(csv), now="2025-07-12T09:00+04:00")
+    assert "3 rows read = 1 stored + 2 quarantined + 0 duplicates" in out
+    held = ok(ws, "contributions", campaign, "--quarantined", now="2025-07-12T09:05+04:00")
+    assert "ballots.csv:3: projects: expected at most 1 project of the area north on a ballot, found 2" in held
+    assert "ballots.csv:4: projects: expected at most 3 projects on a ballot, found 4" in held
