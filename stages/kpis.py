@@ -178,22 +178,7 @@ def kpi_row(number: int, indicator: Indicator, facts: list[Facts], period: Perio
         return _formula_row(number, indicator, facts, period)
     else:
         actual = None
-    gap = None if actual is None or actual > indicator.target else indicator.target - actual
-    return KpiRow(
-        number=number,
-        id=indicator.id,
-        name=indicator.name,
-        unit=indicator.unit,
-        target=indicator.target,
-        actual=actual,
-        gap=gap,
-        counted=counted,
-        out_of=out_of,
-        campaigns=sorted(chosen),
-        target_text=_text(indicator.target, indicator.unit),
-        actual_text="—" if actual is None else _text(actual, indicator.unit),
-        gap_text="—" if gap is None else _text(gap, indicator.unit),
-    )
+    return _row(number, indicator, actual, counted=counted, out_of=out_of, campaigns=sorted(chosen))
 
 
 def _formula_row(number: int, indicator: Indicator, facts: list[Facts], period: Period) -> KpiRow:
@@ -207,6 +192,21 @@ def _formula_row(number: int, indicator: Indicator, facts: list[Facts], period: 
         actual = None
         values = {"divisor": zero.divisor, "period": period.name}
         reason = Bilingual(**{lang: words(lang).gettext(NO_VALUE) % values for lang in ("ar", "en")})
+    return _row(number, indicator, actual, formula=formula.text, reason=reason)
+
+
+def _row(
+    number: int,
+    indicator: Indicator,
+    actual: float | None,
+    *,
+    counted: int | None = None,
+    out_of: int | None = None,
+    campaigns: list[str] | None = None,
+    formula: str | None = None,
+    reason: Bilingual | None = None,
+) -> KpiRow:
+    """The table's line for an indicator with its actual (None: not measured): the gap, and each figure as shown."""
     gap = None if actual is None or actual > indicator.target else indicator.target - actual
     return KpiRow(
         number=number,
@@ -216,13 +216,13 @@ def _formula_row(number: int, indicator: Indicator, facts: list[Facts], period: 
         target=indicator.target,
         actual=actual,
         gap=gap,
-        counted=None,
-        out_of=None,
-        campaigns=[],
+        counted=counted,
+        out_of=out_of,
+        campaigns=campaigns or [],
         target_text=_text(indicator.target, indicator.unit),
         actual_text="—" if actual is None else _text(actual, indicator.unit),
         gap_text="—" if gap is None else _text(gap, indicator.unit),
-        formula=formula.text,
+        formula=formula,
         reason=reason,
     )
 
