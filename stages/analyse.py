@@ -4,7 +4,7 @@ import difflib
 import hashlib
 import random
 from datetime import datetime
-from typing import Literal, NamedTuple, cast
+from typing import Any, Literal, NamedTuple, cast
 
 import pandas as pd
 from pydantic import ConfigDict, Field
@@ -439,6 +439,18 @@ class _Outcome(NamedTuple):
     outcome: list[str]
     costs: tuple[float, float]
 
+    def shown(self) -> dict[str, Any]:
+        """The figures a budget's result and an area's result both report."""
+        return {
+            "ballots": self.ballots,
+            "projects": self.projects,
+            "greedy": tuple(self.greedy),
+            "equal_shares": tuple(self.shares),
+            "greedy_cost": self.costs[0],
+            "equal_shares_cost": self.costs[1],
+            "outcome": tuple(self.outcome),
+        }
+
 
 def _budget(contributions: pd.DataFrame, plan: CampaignPlan, rule: BudgetRule) -> BudgetResult:
     question = next(q for q in plan.instrument if q.id == rule.question)
@@ -453,18 +465,7 @@ def _budget(contributions: pd.DataFrame, plan: CampaignPlan, rule: BudgetRule) -
     common = {"question": question.id, "currency": rule.currency, "vote_type": rule.vote_type, "rule": rule.rule}
     if not rule.areas:
         whole = _outcome(question.options, ballots, rule.total, rule, options)
-        return BudgetResult(
-            **common,
-            ties=rule.ties,
-            total=rule.total,
-            ballots=whole.ballots,
-            projects=whole.projects,
-            greedy=tuple(whole.greedy),
-            equal_shares=tuple(whole.shares),
-            greedy_cost=whole.costs[0],
-            equal_shares_cost=whole.costs[1],
-            outcome=tuple(whole.outcome),
-        )
+        return BudgetResult(**common, ties=rule.ties, total=rule.total, **whole.shown())
     areas = []
     for area in rule.areas:
         projects = [o for o in question.options if o.area == area.id]
@@ -479,13 +480,7 @@ def _budget(contributions: pd.DataFrame, plan: CampaignPlan, rule: BudgetRule) -
                 name=area.name,
                 total=area.total,
                 max_projects=area.max_projects or rule.max_projects,
-                ballots=found.ballots,
-                projects=found.projects,
-                greedy=tuple(found.greedy),
-                equal_shares=tuple(found.shares),
-                greedy_cost=found.costs[0],
-                equal_shares_cost=found.costs[1],
-                outcome=tuple(found.outcome),
+                **found.shown(),
             )
         )
     return BudgetResult(
