@@ -204,25 +204,31 @@ def _mes(
     ties: Ties,
 ) -> list[str]:
     money = np.full(voters, budget / voters)
-    remaining = [i for i, p in enumerate(projects) if p.cost > 0 and len(supporters[i])]
+    # each project's rho as last computed: money only shrinks, so a project's rho only grows, and one whose
+    # last rho is above the best found this round cannot be bought this round (equalshares.net's speed-up)
+    last = {i: 0.0 for i, p in enumerate(projects) if p.cost > 0 and len(supporters[i])}
     funded: list[str] = []
-    while remaining:
+    while last:
         best: list[tuple[float, int]] = []  # (rho, project index)
-        for i in list(remaining):
+        lowest = np.inf
+        for i in sorted(last, key=lambda i: (last[i], i)):
+            if last[i] > lowest:
+                break
             rho = _rate(projects[i].cost, money[supporters[i]], utilities[i])
             if rho is None:
-                remaining.remove(i)  # its supporters can no longer pay for it, and money only shrinks
+                del last[i]  # its supporters can no longer pay for it, and money only shrinks
                 continue
+            last[i] = rho
             best.append((rho, i))
+            lowest = min(lowest, rho)
         if not best:
             break
-        lowest = min(rho for rho, _ in best)
         tied = [i for rho, i in best if rho == lowest]
         chosen = min(tied, key=lambda i: (projects[i].cost, -len(supporters[i]), i) if ties == "cheaper" else (i,))
         payers = supporters[chosen]
         money[payers] = np.maximum(money[payers] - lowest * utilities[chosen], 0.0)
         funded.append(projects[chosen].id)
-        remaining.remove(chosen)
+        del last[chosen]
     return funded
 
 
