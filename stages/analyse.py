@@ -126,6 +126,7 @@ class ProjectResult(StageModel):
     equal_shares: bool
     area: str | None = None
     category: str | None = None
+    description: Bilingual | None = None
 
 
 class AreaResult(StageModel):
@@ -527,6 +528,7 @@ def _outcome(
                 equal_shares=o.id in shares,
                 area=o.area,
                 category=o.category,
+                description=o.description,
             )
             for o in options
         ),
