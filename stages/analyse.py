@@ -150,7 +150,7 @@ class BudgetResult(StageModel):
     total: float  # the plan's total (the areas' budgets, when it has areas, are in `areas`)
     currency: str
     vote_type: str
-    rule: Literal["greedy", "greedy-threshold", "greedy-no-skip", "greedy-exclusive", "greedy-custom", "equal-shares"]
+    rule: budget_rules.Rule
     ties: Literal["cheaper", "plan-order"] = "cheaper"
     ballots: int
     projects: tuple[ProjectResult, ...]
@@ -509,7 +509,8 @@ def _outcome(
     """Both rules' outcomes over some projects and the ballots among them; `greedy` is the plan's greedy variant."""
     projects = [budget_rules.Project(o.id, float(o.cost or 0)) for o in options]
     supporters, points = budget_rules.support(projects, ballots)
-    variant = rule.rule if rule.rule != "equal-shares" else "greedy"
+    by_shares = rule.rule in ("equal-shares", "equal-shares-comparison")
+    variant = "greedy" if rule.rule == "equal-shares" or rule.rule == "equal-shares-comparison" else rule.rule
     greedy = budget_rules.greedy(projects, ballots, total, variant, settings)
     shares = budget_rules.equal_shares(
         projects, ballots, total, cost_utilities=settings.cost_utilities, ties=settings.ties
@@ -534,9 +535,16 @@ def _outcome(
         ),
         greedy=greedy,
         shares=shares,
-        outcome=greedy if rule.rule != "equal-shares" else shares,
+        outcome=_chosen(rule.rule, greedy, shares, ballots) if by_shares else greedy,
         costs=(sum(cost[p] for p in greedy), sum(cost[p] for p in shares)),
     )
+
+
+def _chosen(rule: str, greedy: list[str], shares: list[str], ballots: list[dict[str, float]]) -> list[str]:
+    """Equal shares' outcome; with the comparison step, greedy's when more voters prefer it."""
+    if rule == "equal-shares-comparison" and budget_rules.prefer(greedy, shares, ballots):
+        return greedy
+    return shares
 
 
 def _text(question: Question, contributions: pd.DataFrame, plan: CampaignPlan) -> TextResult:

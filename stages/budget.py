@@ -69,8 +69,8 @@ def ordinal_points(ranking: Sequence[str]) -> dict[str, float]:
 
 Ties = Literal["cheaper", "plan-order"]
 GreedyRule = Literal["greedy", "greedy-threshold", "greedy-no-skip", "greedy-exclusive", "greedy-custom"]
-Rule = GreedyRule | Literal["equal-shares"]
-RULES: tuple[Rule, ...] = (*get_args(GreedyRule), "equal-shares")
+Rule = GreedyRule | Literal["equal-shares", "equal-shares-comparison"]
+RULES: tuple[Rule, ...] = (*get_args(GreedyRule), "equal-shares", "equal-shares-comparison")
 
 
 @dataclass(frozen=True)
@@ -120,8 +120,15 @@ def funded(
     rule: Rule, projects: Sequence[Project], ballots: Sequence[Ballot], budget: float, options: Options = Options()
 ) -> list[str]:
     """The projects a rule funds, in the order it funds them."""
-    if rule == "equal-shares":
-        return equal_shares(projects, ballots, budget, cost_utilities=options.cost_utilities, ties=options.ties)
+    if rule == "equal-shares" or rule == "equal-shares-comparison":
+        return equal_shares(
+            projects,
+            ballots,
+            budget,
+            comparison=rule == "equal-shares-comparison",
+            cost_utilities=options.cost_utilities,
+            ties=options.ties,
+        )
     return greedy(projects, ballots, budget, rule, options)
 
 

@@ -78,6 +78,7 @@ TERMS: dict[str, str] = {
     "tie_lot": N_("settled by lot (a generator seeded with the campaign id)"),
     "rule_greedy": N_("Greedy rule"),
     "rule_equal-shares": N_("Method of equal shares"),
+    "rule_equal-shares-comparison": N_("Method of equal shares, compared with the greedy rule"),
     "rule_greedy-threshold": N_("Greedy rule with a least support"),
     "rule_greedy-no-skip": N_("Greedy rule stopping at the first project that does not fit"),
     "rule_greedy-exclusive": N_("Greedy rule with exclusive projects"),

@@ -208,6 +208,22 @@ def test_cumulative_budget_counts_points_and_funds_by_points() -> None:
     assert result.outcome == result.greedy == ("y", "z")
 
 
+@pytest.mark.parametrize(("rule", "outcome"), [("equal-shares", ("b",)), ("equal-shares-comparison", ("a",))])
+def test_a_plan_may_compare_equal_shares_with_greedy_and_take_what_more_voters_prefer(
+    rule: str, outcome: tuple[str, ...]
+) -> None:
+    # budget 10; a costs 10, b and c 5 each; three voters approve a, two approve b and c. Equal shares funds b:
+    # with shares raised to 3 each, b's two supporters pay its 5 and cannot pay for c, while a's three hold 9;
+    # at 4 each a and b would both be bought, 15 over the budget, so the completion keeps {b}. Greedy funds a.
+    # Three voters have more funded under greedy, two under equal shares: the comparison takes greedy's.
+    plan = budget_plan([project("a", 10), project("b", 5), project("c", 5)], 10, rule, ties="plan-order")
+    rows = [record("students", {"projects": ["a"]})] * 3 + [record("students", {"projects": ["b", "c"]})] * 2
+    result = analysed(plan, rows).budget
+    assert result is not None
+    assert result.equal_shares == ("b",) and result.greedy == ("a",)
+    assert result.outcome == outcome
+
+
 def test_real_pabulib_instance_analysed_as_a_campaign_matches_the_official_selection() -> None:
     path = DATA / "pabulib" / "Netherlands_Assen_2024.pb"
     instance = pabulib.parse(path.read_text(encoding="utf-8"), path.name)
