@@ -32,6 +32,7 @@ from sqlalchemy.pool import NullPool
 from musharaka.flows import runtime
 from musharaka.flows.cli.main import main
 from musharaka.flows.cli.workspace import copy_sample_plans
+from musharaka.flows.engine import governance
 from musharaka.flows.planfiles import loading
 from musharaka.state.db import get_engine
 from musharaka.state.settings import get_settings
@@ -190,6 +191,13 @@ def give_keys(registry_file: Path, folder: Path, valid_from: str = "2025-01-01T0
     return keys
 
 
+def pin_registry(plans: Path) -> None:
+    """Pin the registry file as it is now as the first version, as `musharaka people pin-registry` does."""
+    registry, problems = loading.load_plans([plans / "approvers.yaml"])
+    assert registry.registry is not None, problems
+    governance.write_root(registry.registry, plans)
+
+
 def forget_settings() -> None:
     """Drop what the process remembers of the settings and of the plans read under them."""
     get_settings.cache_clear()
@@ -215,6 +223,7 @@ def make_workspace(root: Path, monkeypatch: pytest.MonkeyPatch, database: Path |
     else:
         copy_sample_plans(plans)
         keys = give_keys(plans / "approvers.yaml", root / "keys")
+        pin_registry(plans)
     if database is None and POSTGRES_ADMIN_URL:
         url = fresh_postgres_database()
     else:

@@ -46,6 +46,18 @@ def edit_registry(ws: Workspace, change: Any) -> None:
     change(registry)
     with path.open("w", encoding="utf-8") as handle:
         yaml.dump(registry, handle)
+    sign_registry(ws)
+
+
+def sign_registry(ws: Workspace, *admins: str) -> None:
+    """The registry's administrators sign the edited file; before it is first recorded, it is pinned anew."""
+    for admin in admins or ("it.administrator",):
+        signed = ws.run("people", "sign-registry", *ws.key(admin))
+        if "has not been recorded yet" in signed.stderr:
+            pinned = ws.run("people", "pin-registry", "--force")
+            assert pinned.exit_code == 0, pinned.stderr
+            return
+        assert signed.exit_code == 0, signed.stderr
 
 
 def edit_gates(ws: Workspace, campaign: str, stage: str, policy: str) -> None:
