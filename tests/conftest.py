@@ -34,9 +34,10 @@ from musharaka.flows.cli.main import main
 from musharaka.flows.cli.workspace import copy_sample_plans
 from musharaka.flows.engine import governance
 from musharaka.flows.planfiles import loading
+from musharaka.state.audit import engine_fingerprint
 from musharaka.state.db import get_engine
 from musharaka.state.settings import get_settings
-from musharaka.state.signing import new_key_pair
+from musharaka.state.signing import engine_key, new_key_pair, public_text
 
 # The settings fall back to the current folder: a test without a workspace of its own would write there.
 for _name in [name for name in os.environ if name.startswith("MUSHARAKA_") and not name.startswith("MUSHARAKA_TEST_")]:
@@ -155,6 +156,11 @@ class Workspace:
         """Invoke the CLI as a user would; `now` fixes the instant the command acts at."""
         argv = (["--now", now] if now else []) + list(args)
         return CliRunner().invoke(main, argv, catch_exceptions=False)
+
+    def engine(self) -> list[str]:
+        """The `--engine` argument: the engine key's fingerprint, as the operator gives it to auditors."""
+        key = engine_key(self.root / "engine-key.pem")
+        return ["--engine", engine_fingerprint(public_text(key.public_key()))]
 
     def key(self, approver: str) -> list[str]:
         """The `--as` and `--key` arguments with which `approver` signs."""
