@@ -202,7 +202,14 @@ def export_command(now: datetime, folder: Path, campaigns: tuple[str, ...], ever
     with session_scope() as session:
         for campaign in campaigns:
             records.campaign_state(campaign, session=session)
-        count = bundle.export(folder, list(campaigns) or None, now=now, session=session, root=governance.read_root())
+        root = governance.read_root()
+        count = bundle.export(folder, list(campaigns) or None, now=now, session=session, root=root)
+    if root is None:
+        click.echo(
+            "note: no registry root is pinned (plans/registry.root): the bundle cannot show the registry's first "
+            "version, and `audit verify --bundle` will say so (musharaka people pin-registry)",
+            err=True,
+        )
     public = public_text(engine_key(get_settings().engine_key_file).public_key())
     click.echo(
         f"{count} events exported to {folder}; verify with: musharaka audit verify --bundle {folder} "

@@ -88,10 +88,16 @@ def pin_registry(force: bool) -> None:
     plans = records.load_plan_set()
     if plans.registry is None:
         raise records.Refused("no people registry (plans/approvers.yaml) to pin")
-    with session_scope() as session:
-        recorded = governance.recorded_version(session=session, root=None)
     pinned = governance.read_root()
-    if recorded is not None:
+    with session_scope() as session:
+        first = governance.first_recorded(session=session)
+    if first is not None and pinned is None:
+        # a log kept from before versions were signed: its first version becomes the root, as the operator checks
+        path, digest = governance.write_root(first)
+        click.echo(f"registry root {digest} pinned in {path}: the first version the log holds")
+        click.echo("check it is the registry you meant, then give this digest to the auditors")
+        return
+    if first is not None:
         raise records.Refused(
             f"the registry is recorded in the log already (root {pinned and pinned[:12]}): a new version takes "
             "effect with its administrators' signatures (musharaka people sign-registry), not a new root",

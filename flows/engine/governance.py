@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from musharaka.flows.engine.records import Refused
 from musharaka.stages.approvers import ApproversRegistry
-from musharaka.state.events import REGISTRY_CHAIN, as_utc, stream_events
+from musharaka.state.events import REGISTRY_CHAIN, RegistryRecorded, as_utc, payload_of, stream_events
 from musharaka.state.governance import RegistrySignature, Version, change_problem, file_digest, walk
 from musharaka.state.settings import get_settings
 
@@ -48,10 +48,10 @@ def read_root(folder: Path | None = None) -> str | None:
     return found[0]
 
 
-def write_root(registry: ApproversRegistry, folder: Path | None = None) -> tuple[Path, str]:
-    """Pin `registry` as the first version; returns the file written and the digest."""
+def write_root(registry: ApproversRegistry | str, folder: Path | None = None) -> tuple[Path, str]:
+    """Pin `registry` (or a version's digest) as the first version; returns the file written and the digest."""
     path = (folder or plans_dir()) / ROOT_FILE
-    pinned = file_digest(registry)
+    pinned = registry if isinstance(registry, str) else file_digest(registry)
     path.write_text(
         "# SHA-256 of the people registry's first version (approvers.yaml), written by `musharaka people "
         "pin-registry`.\n# Every later version must be signed by the administrators of the one before it.\n"
@@ -112,6 +112,16 @@ def recorded_version(*, session: Session, root: str | None) -> Version | None:
             "registry-chain-broken",
         )
     return version
+
+
+def first_recorded(*, session: Session) -> str | None:
+    """The digest of the registry file's first version in the log, signed or not (for pinning a log kept from
+    before versions were signed)."""
+    for event in stream_events(session, only=REGISTRY_CHAIN):
+        payload = payload_of(event)
+        if isinstance(payload, RegistryRecorded):
+            return file_digest(ApproversRegistry.model_validate(payload.source or payload.registry))
+    return None
 
 
 def admissible(

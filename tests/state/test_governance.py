@@ -276,3 +276,39 @@ def test_a_published_checkpoint_file_is_linked_and_verify_reports_the_newest_it_
     broken = ws.run("audit", "verify", "--checkpoint", str(file), *ws.engine())
     assert broken.exit_code == 1
     assert f"{file} entry 2: does not link to the entry before it" in broken.stderr
+
+
+# --- pinning and signing, as an administrator does ------------------------------------------------------
+
+
+def test_pin_registry_pins_the_file_as_it_is(ws: Workspace) -> None:
+    root = ws.plans / "registry.root"
+    expected = root.read_text().split()[-1]
+    root.unlink()
+    result = ws.run("people", "pin-registry")
+    assert result.exit_code == 0, result.stderr
+    assert f"registry root {expected} pinned" in result.output and root.read_text().split()[-1] == expected
+
+
+def test_a_log_kept_from_before_the_pin_is_pinned_at_its_first_version(ws: Workspace) -> None:
+    started(ws)
+    root = ws.plans / "registry.root"
+    recorded = root.read_text().split()[-1]
+    root.unlink()
+    edit_registry(ws, add_key, signed=False)  # the file moved on since: the log's first version is what counts
+    result = ws.run("people", "pin-registry")
+    assert result.exit_code == 0 and "the first version the log holds" in result.output
+    assert root.read_text().split()[-1] == recorded
+    again = ws.run("people", "pin-registry", "--force")
+    assert again.exit_code == 1 and "recorded in the log already" in again.stderr
+
+
+def test_sign_registry_shows_what_changes_and_how_many_have_signed(ws: Workspace) -> None:
+    started(ws)
+    edit_registry(ws, add_key, signed=False)
+    result = ws.run("people", "sign-registry", *ws.key("it.administrator"))
+    assert result.exit_code == 0, result.stderr
+    assert "~ dg.planning changed" in result.output and "new keys dg-new" in result.output
+    assert "it.administrator signed registry version" in result.output and "1 of 1 signature(s)" in result.output
+    signatures = json.loads((ws.plans / "approvers.signatures.json").read_text())
+    assert [s["person"] for s in signatures] == ["it.administrator"]
