@@ -312,3 +312,25 @@ def test_sign_registry_shows_what_changes_and_how_many_have_signed(ws: Workspace
     assert "it.administrator signed registry version" in result.output and "1 of 1 signature(s)" in result.output
     signatures = json.loads((ws.plans / "approvers.signatures.json").read_text())
     assert [s["person"] for s in signatures] == ["it.administrator"]
+
+
+def test_a_bundle_of_a_log_with_a_forged_registry_version_names_it_offline(ws: Workspace, tmp_path: Path) -> None:
+    started(ws)
+    seq = forge_key_for_the_director_general(ws)
+    folder = tmp_path / "bundle"
+    assert ws.run("audit", "export", "--campaign", CAMPAIGN, str(folder), now="2025-06-15T12:00+04:00").exit_code == 0
+    ws.db_url = "sqlite:////nonexistent/nothing.db"  # offline: the database is out of reach
+    result = ws.run("audit", "verify", "--bundle", str(folder), *ws.engine())
+    assert result.exit_code == 1
+    assert f"_registry event {seq}: registry version" in result.stderr
+    assert "is signed by 0 of the 1 administrator(s) needed" in result.stderr
+
+
+def test_a_checkpoint_pinning_another_registry_root_is_named(ws: Workspace) -> None:
+    started(ws)
+    filed = ws.root / "checkpoint.json"
+    assert ws.run("audit", "checkpoint", "--out", str(filed), now="2025-06-15T09:30+04:00").exit_code == 0
+    (ws.plans / "registry.root").write_text("a" * 64 + "\n", encoding="utf-8")
+    result = ws.run("audit", "verify", "--checkpoint", str(filed), *ws.engine())
+    assert result.exit_code == 1
+    assert "pins registry root" in result.stderr and "but the plans pin aaaaaaaaaaaa" in result.stderr
