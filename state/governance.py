@@ -104,19 +104,18 @@ def walk(chain: Sequence[Event | EventRow], root: str | None) -> tuple[Version |
         seq = event.seq
         try:
             payload = payload_of(event)
+            if isinstance(payload, PasskeyEnrolled):
+                enrolled.append((payload.person, Passkey.model_validate(payload.passkey)))
+            elif isinstance(payload, DelegationRecorded):
+                delegations.append(Delegation.model_validate(payload.delegation))
+            elif isinstance(payload, RegistryRecorded):
+                source = ApproversRegistry.model_validate(payload.source or payload.registry)
+                recorded = ApproversRegistry.model_validate(payload.registry)
         except (ValidationError, KeyError):
             return current, (seq, f"its payload is not a valid {event.type}")
-        if isinstance(payload, PasskeyEnrolled):
-            enrolled.append((payload.person, Passkey.model_validate(payload.passkey)))
-        elif isinstance(payload, DelegationRecorded):
-            delegations.append(Delegation.model_validate(payload.delegation))
-        elif isinstance(payload, RegistryRecorded):
-            try:
-                source = ApproversRegistry.model_validate(payload.source or payload.registry)
-            except ValidationError:
-                return current, (seq, "the registry it records is not a valid registry")
+        if isinstance(payload, RegistryRecorded):
             version = Version(seq, source, file_digest(source))
-            problem = _version_problem(payload, version, current, root, enrolled, delegations, event.at)
+            problem = _version_problem(payload, recorded, version, current, root, enrolled, delegations, event.at)
             if problem:
                 return current, (seq, problem)
             current = version
@@ -125,6 +124,7 @@ def walk(chain: Sequence[Event | EventRow], root: str | None) -> tuple[Version |
 
 def _version_problem(
     payload: RegistryRecorded,
+    recorded: ApproversRegistry,
     version: Version,
     previous: Version | None,
     root: str | None,
@@ -134,7 +134,8 @@ def _version_problem(
 ) -> str | None:
     if digest(payload.registry) != payload.registry_digest:
         return "the registry it records does not match its digest"
-    if merged(version.source, enrolled, delegations).model_dump(mode="json") != payload.registry:
+    # compared as models: a version recorded before a field was added to the registry reads with its default
+    if merged(version.source, enrolled, delegations).model_dump(mode="json") != recorded.model_dump(mode="json"):
         return (
             "the registry it records is not the signed registry file with the passkeys and delegations "
             "recorded before it (people, roles or keys were added behind the administrators' backs)"

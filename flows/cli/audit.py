@@ -79,9 +79,9 @@ def verify_command(
             f"{given} needs --engine FINGERPRINT: the engine key's fingerprint the operator gave you out of band "
             "(`musharaka audit checkpoint` prints it); anyone could seal a bundle or checkpoint with a key of their own"
         )
+    seal = engine or ""  # required above wherever a seal is checked
     if bundle_dir is not None:
-        assert engine is not None
-        problems, sealer = bundle.verify_bundle(bundle_dir, engine)
+        problems, sealer = bundle.verify_bundle(bundle_dir, seal)
         if problems:
             _fail(problems, f"bundle {bundle_dir}")
         click.echo(f"ok: bundle {bundle_dir} verifies; sealed by the engine key {engine_fingerprint(sealer)}")
@@ -91,13 +91,15 @@ def verify_command(
     problems = []
     if checkpoint_file is not None:
         checkpoints, problems = _read_checkpoints(checkpoint_file)
-        pinned = {c.registry_root for c in checkpoints if c.registry_root}
-        if root and pinned - {root}:
+        pinned = sorted({c.registry_root for c in checkpoints if c.registry_root})
+        if root and set(pinned) - {root}:
             problems.append(
-                f"{checkpoint_file}: pins registry root {sorted(pinned - {root})[0][:12]}, but the plans pin "
+                f"{checkpoint_file}: pins registry root {sorted(set(pinned) - {root})[0][:12]}, but the plans pin "
                 f"{root[:12]} (plans/registry.root)"
             )
-        root = root or next(iter(sorted(pinned)), None)
+        elif len(pinned) > 1:
+            problems.append(f"{checkpoint_file}: its checkpoints pin {len(pinned)} different registry roots")
+        root = root or next(iter(pinned), None)
     with session_scope() as session:
         if campaign:
             records.campaign_state(campaign, session=session)
@@ -107,8 +109,7 @@ def verify_command(
         problems = [str(f) for f in findings] + problems
         covered: Checkpoint | None = None
         for checkpoint in checkpoints:
-            assert engine is not None
-            found = checkpoint_problems(checkpoint, _hashes(session, checkpoint), engine)
+            found = checkpoint_problems(checkpoint, _hashes(session, checkpoint), seal)
             problems += [f"checkpoint of {checkpoint.created_at.isoformat()}: {p}" for p in found]
             covered = checkpoint if not found else covered
     if root is None:

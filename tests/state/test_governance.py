@@ -17,7 +17,7 @@ from musharaka.state.signing import SignedDecision, public_text, sign
 from tests.conftest import Workspace
 from tests.flows.samples import CAMPAIGN
 from tests.flows.test_gates import edit_registry, gate, history, sign_registry, started
-from tests.state.test_audit import rows, sql
+from tests.state.test_audit import rewrite_payload, rows, sql
 
 FORGED_AT = "2025-06-15T10:00:00+04:00"
 
@@ -334,3 +334,21 @@ def test_a_checkpoint_pinning_another_registry_root_is_named(ws: Workspace) -> N
     result = ws.run("audit", "verify", "--checkpoint", str(filed), *ws.engine())
     assert result.exit_code == 1
     assert "pins registry root" in result.stderr and "but the plans pin aaaaaaaaaaaa" in result.stderr
+
+
+def test_a_registry_recorded_before_versions_were_signed_still_verifies_and_is_carried_on(ws: Workspace) -> None:
+    assert ws.run("start", CAMPAIGN, now="2025-06-15T09:00+04:00").exit_code == 0
+
+    def as_written_before(body: dict[str, Any]) -> None:
+        for field in ("source", "signatures"):
+            body.pop(field)
+        body["registry"].pop("administrators")
+        body["registry_digest"] = digest(body["registry"])
+
+    rewrite_payload(ws, REGISTRY_CHAIN, 1, as_written_before)
+    assert ws.run("audit", "verify").exit_code == 0
+    approved = ws.approve(CAMPAIGN, "prepare", "dg.planning", now="2025-06-15T11:00+04:00")
+    assert approved.exit_code == 0, approved.stderr
+    assert rows(ws, "select count(*) from event where campaign_id = ?", REGISTRY_CHAIN) == [(2,)]
+    verified = ws.run("audit", "verify")
+    assert verified.exit_code == 0, verified.stderr
