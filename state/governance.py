@@ -109,8 +109,8 @@ def walk(chain: Sequence[Event | EventRow], root: str | None) -> tuple[Version |
             elif isinstance(payload, DelegationRecorded):
                 delegations.append(Delegation.model_validate(payload.delegation))
             elif isinstance(payload, RegistryRecorded):
-                source = ApproversRegistry.model_validate(payload.source or payload.registry)
                 recorded = ApproversRegistry.model_validate(payload.registry)
+                source = ApproversRegistry.model_validate(payload.source) if payload.source else recorded
         except (ValidationError, KeyError):
             return current, (seq, f"its payload is not a valid {event.type}")
         if isinstance(payload, RegistryRecorded):
@@ -135,7 +135,8 @@ def _version_problem(
     if digest(payload.registry) != payload.registry_digest:
         return "the registry it records does not match its digest"
     # compared as models: a version recorded before a field was added to the registry reads with its default
-    if merged(version.source, enrolled, delegations).model_dump(mode="json") != recorded.model_dump(mode="json"):
+    derived = merged(version.source, enrolled, delegations)
+    if derived is not recorded and derived.model_dump(mode="json") != recorded.model_dump(mode="json"):
         return (
             "the registry it records is not the signed registry file with the passkeys and delegations "
             "recorded before it (people, roles or keys were added behind the administrators' backs)"

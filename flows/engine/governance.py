@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from musharaka.flows.engine.records import Refused
 from musharaka.stages.approvers import ApproversRegistry
-from musharaka.state.events import REGISTRY_CHAIN, RegistryRecorded, as_utc, payload_of, stream_events
+from musharaka.state.events import REGISTRY_CHAIN, RegistryRecorded, as_utc, head, payload_of, stream_events
 from musharaka.state.governance import RegistrySignature, Version, change_problem, file_digest, walk
 from musharaka.state.settings import get_settings
 
@@ -100,10 +100,22 @@ def add_signature(signature: RegistrySignature, folder: Path | None = None) -> t
     return path, kept
 
 
+# The last walk of this process, by the chain's newest event and the root: the service decides many times over
+# one registry chain, and each event's hash seals every one before it (`audit verify` always walks afresh).
+_WALKED: dict[tuple[int, str, str | None], Version | None] = {}
+
+
 def recorded_version(*, session: Session, root: str | None) -> Version | None:
     """The registry version in force in the log, after walking its chain from the root; refused when the chain
     does not hold (a version no administrator signed, appended behind the engine's back)."""
+    newest = head(REGISTRY_CHAIN, session=session)
+    key = (newest.seq, newest.hash, root) if newest is not None else (0, "", root)
+    if key in _WALKED:
+        return _WALKED[key]
     version, broken = walk(list(stream_events(session, only=REGISTRY_CHAIN)), root)
+    if broken is None:
+        _WALKED.clear()
+        _WALKED[key] = version
     if broken is not None:
         seq, why = broken
         raise UnsignedRegistry(
