@@ -352,3 +352,10 @@ def test_a_registry_recorded_before_versions_were_signed_still_verifies_and_is_c
     assert rows(ws, "select count(*) from event where campaign_id = ?", REGISTRY_CHAIN) == [(2,)]
     verified = ws.run("audit", "verify")
     assert verified.exit_code == 0, verified.stderr
+
+
+def test_a_threshold_above_the_number_of_administrators_is_a_plan_problem(ws: Workspace) -> None:
+    edit_registry(ws, lambda registry: registry.update(administrators={"threshold": 3}), signed=False)
+    result = ws.run("validate")
+    assert result.exit_code == 2  # a plan problem, as validate reports every one
+    assert "expected at most the 1 people with the administrator duty, found 3" in result.output + result.stderr
