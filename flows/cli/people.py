@@ -156,7 +156,7 @@ def sign_registry(now: datetime, admin: str, key_path: Path, passphrase_file: Pa
         click.echo(f"  {line}")
     counted = signers(digest, kept, previous, now)
     needed = previous.administrators.threshold
-    click.echo(f"{admin} signed registry version {digest[:12]} in {path}: {len(counted)} of {needed} signature(s)")
+    click.echo(f"{admin} signed registry version {digest} in {path}: {len(counted)} of {needed} signature(s)")
     if len(counted) >= needed:
         click.echo("enough administrators have signed: the new version takes effect when next used")
 

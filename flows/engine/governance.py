@@ -113,9 +113,6 @@ def recorded_version(*, session: Session, root: str | None) -> Version | None:
     if key in _WALKED:
         return _WALKED[key]
     version, broken = walk(list(stream_events(session, only=REGISTRY_CHAIN)), root)
-    if broken is None:
-        _WALKED.clear()
-        _WALKED[key] = version
     if broken is not None:
         seq, why = broken
         raise UnsignedRegistry(
@@ -123,6 +120,8 @@ def recorded_version(*, session: Session, root: str | None) -> Version | None:
             "nothing was recorded (musharaka audit verify names what else is wrong)",
             "registry-chain-broken",
         )
+    _WALKED.clear()
+    _WALKED[key] = version
     return version
 
 
