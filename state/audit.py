@@ -5,6 +5,7 @@ The same checks run on the database and on an exported bundle: both hand over `E
 """
 
 import hashlib
+import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -35,6 +36,7 @@ from musharaka.state.events import (
     StageCompleted,
     WindowExtended,
     as_utc,
+    canonical,
     digest,
     event_hash,
     payload_of,
@@ -44,6 +46,7 @@ from musharaka.state.events import (
     stream_events,
     text_digest,
 )
+from musharaka.state.governance import walk
 from musharaka.state.passkeys import Assertion
 from musharaka.state.proof import SKEW, delegation_problem, signature_problem, signing_credential, withdrawal_problem
 from musharaka.state.signing import SignedDecision, SignedMessage, SignedWithdrawal
@@ -106,15 +109,31 @@ def verify(
     *,
     batches: dict[str, Batches] | None = None,
     document: Callable[[str], bytes | None] | None = None,
+    root: str | None = None,
 ) -> list[Finding]:
-    """Check every chain of events held in memory (see `verify_chains`)."""
+    """Check every chain of events held in memory (see `verify_chains`), the registry's from its pinned `root`."""
     chains: dict[str, list[EventLike]] = {}
     for event in events:
         chains.setdefault(event.campaign_id, []).append(event)
     registries = _registries(chains.get(REGISTRY_CHAIN, []))
     ordered = ((c, sorted(chains[c], key=lambda e: e.seq)) for c in sorted(chains))
     lookup = None if batches is None else (lambda campaign: batches.get(campaign, {}))
-    return verify_chains(ordered, registries, lookup, document)
+    findings = verify_chains(ordered, registries, lookup, document)
+    return governed(findings, sorted(chains.get(REGISTRY_CHAIN, []), key=lambda e: e.seq), root)
+
+
+def governed(findings: list[Finding], registry: Sequence[EventLike], root: str | None) -> list[Finding]:
+    """The findings with the registry chain walked from its root: a version its predecessor's administrators
+    did not sign (appended with plain SQL, every hash recomputed) is named, unless an earlier event is already."""
+    _, broken = walk(registry, root)
+    if broken is None:
+        return findings
+    seq, why = broken
+    earlier = [f for f in findings if f.campaign == REGISTRY_CHAIN and f.seq <= seq]
+    if earlier:
+        return findings
+    others = [f for f in findings if f.campaign != REGISTRY_CHAIN]
+    return [Finding(REGISTRY_CHAIN, seq, why), *others]
 
 
 def verify_chains(
@@ -151,7 +170,10 @@ def stored_chains(
 
 
 def verify_database(
-    session: Session, campaign: str | None = None, document: Callable[[str], bytes | None] | None = None
+    session: Session,
+    campaign: str | None = None,
+    document: Callable[[str], bytes | None] | None = None,
+    root: str | None = None,
 ) -> tuple[list[Finding], int, int]:
     """Verify the stored log chain by chain (memory bounded by the largest campaign): findings, events, chains."""
     registry, chains = stored_chains(session, campaign)
@@ -171,7 +193,7 @@ def verify_database(
 
     findings = verify_chains([(REGISTRY_CHAIN, registry)], registries, None, None) if registry else []
     findings += verify_chains(counting(), registries, batches, document)
-    return findings, counted["events"], counted["chains"]
+    return governed(findings, registry, root), counted["events"], counted["chains"]
 
 
 def _registries(chain: Sequence[EventLike]) -> dict[str, ApproversRegistry]:
@@ -432,10 +454,16 @@ def _signature_problem(
 
 
 class Checkpoint(SignedMessage):
-    """The heads of every chain at an instant, signed with the engine's key, to be filed elsewhere."""
+    """The heads of every chain at an instant, signed with the engine's key, to be filed elsewhere; with the
+    registry root pinned then, so the auditor walks the registry from it."""
 
     created_at: datetime
     heads: dict[str, tuple[int, str]]  # chain -> (sequence, hash) of its newest event
+    registry_root: str = ""
+
+    def message(self) -> bytes:
+        # a checkpoint filed before roots were pinned carries none, and was signed without the field
+        return canonical(self.model_dump(mode="json", exclude={"signature"}, exclude_defaults=True)).encode()
 
 
 def heads(events: Iterable[EventLike]) -> dict[str, tuple[int, str]]:
@@ -447,22 +475,76 @@ def heads(events: Iterable[EventLike]) -> dict[str, tuple[int, str]]:
     return newest
 
 
-def checkpoint_problems(
-    checkpoint: Checkpoint, stored: dict[tuple[str, int], str], engine_key: str | None
-) -> list[str]:
-    """What the log lost or rewrote since the checkpoint was taken."""
+def engine_fingerprint(public_key: str) -> str:
+    """What the operator gives auditors out of band to pin the engine's key: SHA-256 of its public text."""
+    return hashlib.sha256(public_key.encode()).hexdigest()
+
+
+def seal_problem(public_key: str, engine: str) -> str | None:
+    """Why a checkpoint or bundle sealed with `public_key` is not sealed by the engine the auditor was told of
+    (`engine`: its fingerprint, or its public key); the one place a seal is compared, so a chain of engine keys
+    can extend it."""
+    if engine.strip().lower() == engine_fingerprint(public_key) or engine.strip() == public_key:
+        return None
+    return f"sealed by key {engine_fingerprint(public_key)}, not the engine key {engine}"
+
+
+def checkpoint_problems(checkpoint: Checkpoint, stored: dict[tuple[str, int], str], engine: str) -> list[str]:
+    """What the log lost or rewrote since the checkpoint was taken; and a checkpoint not the engine's."""
     if not checkpoint.verifies():
         return ["the checkpoint's own signature does not verify: it was altered"]
-    if engine_key and checkpoint.public_key != engine_key:
-        return [f"the checkpoint is signed by {checkpoint.public_key}, not the engine key {engine_key}"]
+    sealed = seal_problem(checkpoint.public_key, engine)
+    if sealed:
+        return [f"the checkpoint is {sealed}"]
     problems = []
-    for chain, (seq, sealed) in sorted(checkpoint.heads.items()):
+    for chain, (seq, sealed_hash) in sorted(checkpoint.heads.items()):
         found = stored.get((chain, seq))
         if found is None:
             problems.append(f"{chain} event {seq}: in the checkpoint but gone from the log (truncated)")
-        elif found != sealed:
+        elif found != sealed_hash:
             problems.append(f"{chain} event {seq}: differs from the checkpoint (the chain was rewritten)")
     return problems
+
+
+PUBLISHED = "checkpoints.jsonl"
+
+
+def published_entry(previous: str | None, checkpoint: Checkpoint) -> str:
+    """The line that appends `checkpoint` to a published checkpoint file whose last line is `previous`."""
+    body = {"prev": _entry_hash(previous) if previous else GENESIS, "checkpoint": checkpoint.model_dump(mode="json")}
+    return canonical({**body, "hash": hashlib.sha256(canonical(body).encode()).hexdigest()})
+
+
+def _entry_hash(line: str) -> str:
+    return str(json.loads(line).get("hash", ""))
+
+
+def published_checkpoints(lines: Sequence[str], name: str) -> tuple[list[Checkpoint], list[str]]:
+    """The checkpoints of a published file, oldest first, and every broken link, named by entry."""
+    checkpoints: list[Checkpoint] = []
+    problems: list[str] = []
+    prev = GENESIS
+    for number, line in enumerate(lines, start=1):
+        try:
+            entry = json.loads(line)
+            body = {"prev": entry["prev"], "checkpoint": entry["checkpoint"]}
+            checkpoint = Checkpoint.model_validate(entry["checkpoint"])
+        except (ValueError, KeyError, TypeError, ValidationError):
+            problems.append(f"{name} entry {number}: expected a published checkpoint, found something else")
+            prev = ""
+            continue
+        if entry["prev"] != prev:
+            problems.append(
+                f"{name} entry {number}: does not link to the entry before it (an entry was removed, inserted or "
+                "changed)"
+            )
+        if hashlib.sha256(canonical(body).encode()).hexdigest() != entry.get("hash"):
+            problems.append(f"{name} entry {number}: its content does not match its hash")
+        checkpoints.append(checkpoint)
+        prev = str(entry.get("hash", ""))
+    if not checkpoints and not problems:
+        problems.append(f"{name}: holds no checkpoint")
+    return checkpoints, problems
 
 
 def file_reader(root: Path) -> Callable[[str], bytes | None]:

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from musharaka.flows.engine import governance
 from musharaka.flows.engine.records import Refused, campaign_state
 from musharaka.flows.engine.signatures import verify_signature
 from musharaka.stages.approvers import ApproversRegistry
@@ -22,6 +23,7 @@ from musharaka.state.events import (
     head,
     payload_of,
 )
+from musharaka.state.governance import RegistrySignature, parse_signatures
 from musharaka.state.log import append
 from musharaka.state.projection import approvals, gate_policy, open_gate
 from musharaka.state.registry import in_force
@@ -30,23 +32,38 @@ from musharaka.state.tables import Event, Gate
 
 
 def record_registry(registry: ApproversRegistry, *, now: datetime, session: Session) -> str:
-    """Log the registry when it differs from the version last recorded; returns its digest.
+    """Log the registry file (with the passkeys and delegations recorded in the service) when it differs from
+    the version last recorded; returns its digest.
 
-    Every decision cites this digest, so an auditor can tell which keys and roles were in force.
+    Every decision cites this digest, so an auditor can tell which keys and roles were in force. A changed file
+    takes effect only with its administrators' signatures (governance.admissible): else nothing is recorded.
     """
-    body = registry.model_dump(mode="json")
+    signatures = governance.admissible(registry, now=now, session=session)
+    body = in_force(registry, session=session).model_dump(mode="json")
     registry_digest = digest(body)
     last = head(REGISTRY_CHAIN, session=session)
     recorded = payload_of(last) if last else None
     if not isinstance(recorded, RegistryRecorded) or recorded.registry_digest != registry_digest:
+        source = registry.model_dump(mode="json")
+        carried = signatures if signatures is not None else _carried(recorded)
         append(
             REGISTRY_CHAIN,
-            RegistryRecorded(registry=body, registry_digest=registry_digest),
+            RegistryRecorded(
+                registry=body,
+                registry_digest=registry_digest,
+                source=None if source == body else source,
+                signatures=[s.model_dump(mode="json") for s in carried],
+            ),
             actor="engine",
             at=now,
             session=session,
         )
     return registry_digest
+
+
+def _carried(recorded: object) -> list[RegistrySignature]:
+    """The same file again (with a passkey enrolled since, say): its signatures go with it, for the reader."""
+    return parse_signatures(recorded.signatures) if isinstance(recorded, RegistryRecorded) else []
 
 
 @dataclass(frozen=True)
@@ -129,8 +146,8 @@ def decide(
 ) -> Gate | None:
     """Verify a signed approval, rejection or extension and record it; Refused says why it cannot be."""
     campaign_state(campaign_id, session=session)
-    registry = in_force(registry, session=session)  # with the passkeys enrolled in the browser
     registry_digest = record_registry(registry, now=now, session=session)
+    registry = in_force(registry, session=session)  # with the passkeys enrolled in the browser
     verify_signature(signed, registry, now)
     target = _decidable(campaign_id, signed, plan, session=session)
     try:

@@ -92,6 +92,7 @@ def withdraw(
     campaign = campaign_state(campaign_id, session=session)
     if signed.campaign != campaign_id:
         raise Refused(f"the withdrawal is signed for campaign {signed.campaign}, not {campaign_id}", "replayed")
+    registry_file = registry
     registry = in_force(registry, session=session)
     problem = withdrawal_problem(signed, registry, now)
     if problem is not None:
@@ -112,7 +113,7 @@ def withdraw(
     if signed.rows_digest != sealed.rows_digest:
         raise Refused(f"the withdrawal is signed for other rows than batch {signed.batch} holds", "replayed")
     _check_correctable(campaign, signed.batch, session=session)
-    registry_digest = record_registry(registry, now=now, session=session)
+    registry_digest = record_registry(registry_file, now=now, session=session)
     recorded = append(
         campaign_id,
         ContributionsWithdrawn(

@@ -39,13 +39,26 @@ def assert_refused(ws: Workspace, result: Any, code: str, message: str, campaign
     assert (last["type"], last["payload"]["code"]) == ("gate.refused", code)
 
 
-def edit_registry(ws: Workspace, change: Any) -> None:
+def edit_registry(ws: Workspace, change: Any, *, signed: bool = True) -> None:
     yaml = YAML()
     path = ws.plans / "approvers.yaml"
     registry = yaml.load(path)
     change(registry)
     with path.open("w", encoding="utf-8") as handle:
         yaml.dump(registry, handle)
+    if signed:
+        sign_registry(ws)
+
+
+def sign_registry(ws: Workspace, *admins: str) -> None:
+    """The registry's administrators sign the edited file; before it is first recorded, it is pinned anew."""
+    for admin in admins or ("it.administrator",):
+        signed = ws.run("people", "sign-registry", *ws.key(admin))
+        if "has not been recorded yet" in signed.stderr:
+            pinned = ws.run("people", "pin-registry", "--force")
+            assert pinned.exit_code == 0, pinned.stderr
+            return
+        assert signed.exit_code == 0, signed.stderr
 
 
 def edit_gates(ws: Workspace, campaign: str, stage: str, policy: str) -> None:
