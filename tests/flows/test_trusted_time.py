@@ -64,9 +64,16 @@ def test_a_decision_signed_months_before_its_gate_opened_is_refused_and_recorded
     started(ws, when=OPENED)
     early = ws.root / "early.json"
     signing = ws.run(
-        "sign", CAMPAIGN, "prepare", "--decision", "approve", *ws.key("dg.planning"), "--out", str(early),
+        "sign",
+        CAMPAIGN,
+        "prepare",
+        "--decision",
+        "approve",
+        *ws.key("dg.planning"),
+        "--out",
+        str(early),
         now="2025-03-01T09:00+04:00",
-    )  # fmt: skip
+    )
     assert signing.exit_code == 0, signing.stderr
     result = ws.run("decide", str(early), now="2025-06-15T10:00+04:00")
     assert result.exit_code == 1
@@ -111,15 +118,30 @@ def test_a_decision_signed_after_its_recording_is_refused(ws: Workspace) -> None
 def test_an_extension_signed_before_conduct_started_is_refused(ws: Workspace) -> None:
     gpa_in_conduct(ws)  # conduct (attempt 1) starts when the plan gate passes, 2025-04-15 09:00 Muscat time
     extension = signed_by(
-        ws, "dg.planning", "2025-04-01T09:00+04:00", campaign=GPA, stage="conduct", decision="extend",
-        text="exams", closes=date(2025, 9, 30),
-    )  # fmt: skip
+        ws,
+        "dg.planning",
+        "2025-04-01T09:00+04:00",
+        campaign=GPA,
+        stage="conduct",
+        decision="extend",
+        text="exams",
+        closes=date(2025, 9, 30),
+    )
     with pytest.raises(records.Refused, match=r"before conduct \(attempt 1\) started at 2025-04-15T05:00:00\+00:00"):
         submit(GPA, extension, "2025-06-10T10:00+04:00")
     assert last_refusal(ws, GPA)["payload"]["code"] == "bad-time"
     # signed once conduct ran, it is recorded
-    ok(ws, "extend", GPA, "--closes", "2025-09-30", "--reason", "exams", *ws.key("dg.planning"),
-       now="2025-06-10T10:05+04:00")  # fmt: skip
+    ok(
+        ws,
+        "extend",
+        GPA,
+        "--closes",
+        "2025-09-30",
+        "--reason",
+        "exams",
+        *ws.key("dg.planning"),
+        now="2025-06-10T10:05+04:00",
+    )
     [extended] = [e for e in history(ws, GPA) if e["type"] == "window.extended"]
     assert extended["payload"]["closes"] == "2025-09-30"
 
@@ -159,9 +181,16 @@ def junk_dated_2099(ws: Workspace) -> Path:
     from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
     unsigned = SignedDecision(
-        campaign=CAMPAIGN, stage="prepare", attempt=1, decision="approve", text="", outputs_digest="0" * 64,
-        signed_at=at("2099-01-01T00:00:00+00:00"), approver="dg.planning", public_key=public,
-    )  # fmt: skip
+        campaign=CAMPAIGN,
+        stage="prepare",
+        attempt=1,
+        decision="approve",
+        text="",
+        outputs_digest="0" * 64,
+        signed_at=at("2099-01-01T00:00:00+00:00"),
+        approver="dg.planning",
+        public_key=public,
+    )
     key = load_pem_private_key(pem, password=None)
     path = ws.root / "junk.json"
     path.write_text(sign(unsigned, key).model_dump_json(), encoding="utf-8")  # type: ignore[arg-type]
