@@ -75,6 +75,16 @@ def test_a_tied_vote_is_drawn_from_the_seed_of_its_ballots_stated_in_the_outputs
     expected = ["daleel", "mueen"][int(seed, 16) % 2]
     assert (vote["tie_rule"], vote["lot_seed"], vote["winner"]) == ("lot", seed, expected)
     assert sorted(vote["tied"]) == ["daleel", "mueen"]
+    # an auditor recomputes it from an exported bundle, as the README says
+    bundle = ws.root / "bundle"
+    ok(ws, "audit", "export", "--campaign", CHATBOT, str(bundle), now="2025-02-23T10:00+04:00")
+    lines = [json.loads(line) for line in (bundle / "events.jsonl").read_text(encoding="utf-8").splitlines()]
+    ingested = sorted(
+        (e for e in lines if e["campaign_id"] == CHATBOT and e["type"] == "contributions.ingested"),
+        key=lambda e: e["seq"],
+    )
+    digests = [json.loads(e["payload"])["rows_digest"] for e in ingested]
+    assert hashlib.sha256("\n".join(digests).encode()).hexdigest() == seed
     # and the documents state it, in Arabic and in English
     documents = json.loads(run.documents or "[]")
     assert sorted(d["lang"] for d in documents) == ["ar", "en"]
