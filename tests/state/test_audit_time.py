@@ -84,6 +84,11 @@ def test_an_approval_signed_months_before_its_gate_opened_is_named(ws: Workspace
         "the signing time is impossible: it is dated 2025-03-01T09:00:00+04:00, before its gate opened at "
         "2025-06-15T05:00:00+00:00",
     )
+    # and offline, in an exported bundle
+    bundle = ws.root / "bundle"
+    ok(ws, "audit", "export", "--campaign", CAMPAIGN, str(bundle), now="2025-06-15T11:00+04:00")
+    offline = ws.run("audit", "verify", "--bundle", str(bundle))
+    assert offline.exit_code == 1 and f"{CAMPAIGN} event {seq}: the signing time is impossible" in offline.stderr
 
 
 def test_an_extension_signed_before_conduct_started_is_named(ws: Workspace) -> None:
