@@ -34,6 +34,7 @@ from musharaka.state.events import (
     PlanRecorded,
     RegistryRecorded,
     StageCompleted,
+    StageStarted,
     WindowExtended,
     as_utc,
     canonical,
@@ -48,7 +49,13 @@ from musharaka.state.events import (
 )
 from musharaka.state.governance import walk
 from musharaka.state.passkeys import Assertion
-from musharaka.state.proof import SKEW, delegation_problem, signature_problem, signing_credential, withdrawal_problem
+from musharaka.state.proof import (
+    delegation_problem,
+    signature_problem,
+    signing_credential,
+    time_problem,
+    withdrawal_problem,
+)
 from musharaka.state.signing import SignedDecision, SignedMessage, SignedWithdrawal
 from musharaka.state.tables import Contribution, Event, QuarantinedRow
 
@@ -258,6 +265,7 @@ CHECKED = {
     "plan.recorded",
     "passkey.enrolled",
     "delegation.recorded",
+    "stage.started",  # when an attempt first started: the earliest an extension during the window can be signed
 }
 
 
@@ -269,6 +277,8 @@ class _Context:
     conduct_policy: GatePolicy | None = None
     passkeys: dict[tuple[str, str], Passkey] = field(default_factory=dict)  # (person, credential) so far
     ingested: dict[int, ContributionsIngested] = field(default_factory=dict)  # batch (its event's seq) -> event
+    ingested_at: dict[int, datetime] = field(default_factory=dict)  # batch -> when it was ingested
+    started: dict[tuple[str, int], datetime] = field(default_factory=dict)  # (stage, attempt) -> first start
     withdrawn: set[int] = field(default_factory=set)  # the batches withdrawn so far
 
 
@@ -280,6 +290,7 @@ class _Gate:
     due: datetime
     submitter: str
     outputs_digest: str
+    opened: datetime  # the gate.opened event's time: no decision on the gate can be signed before it
     approved_by: set[str] = field(default_factory=set)
 
 
@@ -301,8 +312,10 @@ def _content_problem(
     if isinstance(payload, GateOpened):
         policy = GatePolicy.model_validate(payload.policy)
         context.gates[(payload.stage, payload.attempt)] = _Gate(
-            policy, payload.due_at, payload.submitter, payload.outputs_digest
+            policy, payload.due_at, payload.submitter, payload.outputs_digest, as_utc(event.at)
         )
+    if isinstance(payload, StageStarted):
+        context.started.setdefault((payload.stage, payload.attempt), as_utc(event.at))
     if isinstance(payload, RegistryRecorded) and digest(payload.registry) != payload.registry_digest:
         return "the registry it records does not match its digest"
     if isinstance(payload, RegistryRecorded):  # read once already, by digest (`_registries`)
@@ -326,6 +339,7 @@ def _content_problem(
         return _withdrawal_problem(event, payload, registries, batches, context)
     if isinstance(payload, ContributionsIngested):
         context.ingested[event.seq] = payload
+        context.ingested_at[event.seq] = as_utc(event.at)
     if isinstance(payload, ContributionsIngested) and batches is not None:
         batch = batches.get(str(event.seq), Batch())
         if batch.changed:
@@ -383,7 +397,7 @@ def _withdrawal_problem(
     registry = registries.get(payload.registry_digest)
     if registry is None:
         return f"it cites registry {payload.registry_digest[:12]}, which the log does not hold"
-    problem = withdrawal_problem(signed, registry, as_utc(event.at))
+    problem = withdrawal_problem(signed, registry, as_utc(event.at), context.ingested_at.get(payload.batch))
     if problem:
         return problem[1]
     marks = batches.get(str(payload.batch), Batch()).marks if batches is not None else None
@@ -422,11 +436,18 @@ def _signature_problem(
     problem = signature_problem(signed, key)
     if problem:
         return f"the signature of {signed.approver} does not verify: {problem}"
-    if signed.signed_at > recorded_at + SKEW:
-        return f"it was signed at {signed.signed_at.isoformat()}, after it was recorded"
     gate = context.gates.get((payload.stage, payload.attempt))
     if gate is None and not (isinstance(payload, WindowExtended) and payload.stage == "conduct"):
         return "it decides a gate the log never opened"
+    # the signing time between the log's own instants: the gate's opening (or, for an extension while the
+    # window runs, the attempt's first start) and this event's recording
+    opened = gate.opened if gate else context.started.get((payload.stage, payload.attempt))
+    if opened is None:
+        return f"it extends {payload.stage} attempt {payload.attempt}, which the log never started"
+    opening = "its gate opened" if gate else f"{payload.stage} (attempt {payload.attempt}) started"
+    impossible = time_problem(signed.signed_at, opened=opened, opening=opening, recorded=recorded_at)
+    if impossible:
+        return f"the signing time is impossible: {impossible}"
     if gate is not None and signed.outputs_digest != gate.outputs_digest:
         return f"it signs outputs {signed.outputs_digest[:12]}, but the gate opened on {gate.outputs_digest[:12]}"
     policy = gate.policy if gate else context.conduct_policy

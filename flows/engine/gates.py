@@ -17,6 +17,7 @@ from musharaka.state.events import (
     REGISTRY_CHAIN,
     GateDecided,
     RegistryRecorded,
+    StageStarted,
     WindowExtended,
     as_utc,
     digest,
@@ -26,6 +27,7 @@ from musharaka.state.events import (
 from musharaka.state.governance import RegistrySignature, parse_signatures
 from musharaka.state.log import append
 from musharaka.state.projection import approvals, gate_policy, open_gate
+from musharaka.state.proof import time_problem
 from musharaka.state.registry import in_force
 from musharaka.state.signing import SignedDecision
 from musharaka.state.tables import Event, Gate
@@ -77,6 +79,8 @@ class Decidable:
     submitter: str | None
     outputs_digest: str
     gate: Gate | None
+    opened: datetime  # since when there was something to sign: the gate's opening, or the window's run's start
+    opening: str  # that instant, in words for a refusal
 
 
 def _decidable(campaign_id: str, signed: SignedDecision, plan: CampaignPlan, *, session: Session) -> Decidable:
@@ -98,7 +102,9 @@ def _decidable(campaign_id: str, signed: SignedDecision, plan: CampaignPlan, *, 
             )
         never = datetime.max.replace(tzinfo=UTC)
         policy = plan.gates.for_stage("conduct")
-        return Decidable("conduct", campaign.attempt, policy, never, None, "", None)
+        started = _first_start(campaign_id, "conduct", campaign.attempt, session=session)
+        opening = f"conduct (attempt {campaign.attempt}) started"
+        return Decidable("conduct", campaign.attempt, policy, never, None, "", None, started, opening)
     if gate is None or gate.stage != signed.stage:
         earlier = session.exec(
             select(Gate).where(
@@ -132,7 +138,21 @@ def _decidable(campaign_id: str, signed: SignedDecision, plan: CampaignPlan, *, 
         gate.submitter,
         gate.outputs_digest,
         gate,
+        as_utc(gate.opened_at),
+        f"the {gate.stage} gate (attempt {gate.attempt}) opened",
     )
+
+
+def _first_start(campaign_id: str, stage: str, attempt: int, *, session: Session) -> datetime:
+    """When the attempt's run first started (a waiting run starts again; its first start is what `audit` sees)."""
+    query = (
+        select(Event).where(Event.campaign_id == campaign_id, Event.type == StageStarted.TYPE).order_by(col(Event.seq))
+    )
+    for event in session.exec(query):
+        payload = payload_of(event)
+        if isinstance(payload, StageStarted) and (payload.stage, payload.attempt) == (stage, attempt):
+            return as_utc(event.at)
+    raise LookupError(f"{campaign_id}: {stage} attempt {attempt} never started")  # the campaign state says it did
 
 
 def decide(
@@ -150,6 +170,10 @@ def decide(
     registry = in_force(registry, session=session)  # with the passkeys enrolled in the browser
     verify_signature(signed, registry, now)
     target = _decidable(campaign_id, signed, plan, session=session)
+    # judged against the engine's times only: the gate's opening and now, the recording instant
+    impossible = time_problem(signed.signed_at, opened=target.opened, opening=target.opening, recorded=now)
+    if impossible:
+        raise Refused(f"the signature's time is impossible: {impossible}", "bad-time")
     try:
         power = authority(registry, signed.approver, target.policy, now=now, due=target.due)
     except NoAuthority as error:

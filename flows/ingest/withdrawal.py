@@ -94,7 +94,14 @@ def withdraw(
         raise Refused(f"the withdrawal is signed for campaign {signed.campaign}, not {campaign_id}", "replayed")
     registry_file = registry
     registry = in_force(registry, session=session)
-    problem = withdrawal_problem(signed, registry, now)
+    ingestion = session.exec(
+        select(Event).where(
+            Event.campaign_id == campaign_id, Event.seq == signed.batch, Event.type == ContributionsIngested.TYPE
+        )
+    ).first()
+    # a withdrawal cannot be signed before its batch existed: the ingestion's time bounds the signing time
+    ingested_at = as_utc(ingestion.at) if ingestion is not None else None
+    problem = withdrawal_problem(signed, registry, now, ingested_at)
     if problem is not None:
         code, what = problem
         raise Refused(what, code)

@@ -75,7 +75,7 @@ TERMS: dict[str, str] = {
     "interval_wilson": N_("95%% confidence interval (Wilson)"),
     "tie_declare": N_("declared: no winner"),
     "tie_plan-order": N_("settled by the plan's order of options"),
-    "tie_lot": N_("settled by lot (a generator seeded with the campaign id)"),
+    "tie_lot": N_("settled by lot, seeded from the ballots ingested once the window closed"),
     "rule_greedy": N_("Greedy rule"),
     "rule_equal-shares": N_("Method of equal shares"),
     "rule_equal-shares-comparison": N_("Method of equal shares, compared with the greedy rule"),

@@ -217,3 +217,19 @@ def test_budget_document_describes_each_project_with_its_category_under_its_area
         # each project in its own area's table: the library after North's heading, the park after South's
         assert shown.index(north) < shown.index(library_row[0]) < shown.index(south) < shown.index("(greenery)")
         assert "(greenery)</span></td>" in shown  # a project without a description shows none
+
+
+def test_a_vote_settled_by_lot_states_its_seed_what_it_digests_and_how_to_recompute_it_in_both_languages() -> None:
+    seed = analyse.lot_seed(["1" * 64, "2" * 64])
+    rows = cases.ballots("daleel", "mueen")
+    figures = cases.analysed(cases.LOT, rows, seed)
+    outputs = analyse.Outputs(total=2, decision_method=cases.LOT.decision_method, decision=DECISION, **dict(figures))
+    english = text_of(render("analyse", outputs, cases.LOT, attempt=1, lang="en", now=NOW))
+    arabic = text_of(render("analyse", outputs, cases.LOT, attempt=1, lang="ar", now=NOW))
+    for page in (english, arabic):
+        assert f"<code>{seed}</code>" in page and "<code>contributions.ingested</code>" in page
+        assert "<code>rows_digest</code>" in page and "<code>musharaka audit export</code>" in page
+    assert "The lot&#39;s seed" in english.replace("'", "&#39;") and "rows digests of every batch" in english
+    assert "modulo the number of tied options" in english and "after the window closed" in english
+    assert "بذرة القرعة" in arabic and "بصمة SHA-256 لبصمات صفوف كل دفعة" in arabic
+    assert "باقي قسمة البذرة" in arabic and "إغلاق فترة المشاركة" in arabic
