@@ -87,7 +87,7 @@ def test_an_approval_signed_months_before_its_gate_opened_is_named(ws: Workspace
     # and offline, in an exported bundle
     bundle = ws.root / "bundle"
     ok(ws, "audit", "export", "--campaign", CAMPAIGN, str(bundle), now="2025-06-15T11:00+04:00")
-    offline = ws.run("audit", "verify", "--bundle", str(bundle))
+    offline = ws.run("audit", "verify", "--bundle", str(bundle), *ws.engine())
     assert offline.exit_code == 1 and f"{CAMPAIGN} event {seq}: the signing time is impossible" in offline.stderr
 
 
