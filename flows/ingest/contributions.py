@@ -141,34 +141,49 @@ def _quarantined(
 # What people's data looks like in a cell, its digits made ASCII first: an e-mail anywhere in the text; an
 # Emirates ID; a number dialled internationally or written with a phone's separators; a bare run of 8 to 15
 # digits, a phone number or a national id (a civil number has 8 or 9, a Saudi id 10, an Emirates ID 15).
-LOOKALIKES = (
-    ("e-mail addresses", re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.ASCII).search),
-    ("national ids", re.compile(r"784-?\d{4}-?\d{7}-?\d", re.ASCII).fullmatch),
-    (
-        "phone numbers",
-        re.compile(
-            r"(?:\+|00)\d[\d ().-]{6,18}\d|\(?\d{2,4}\)?[ .-]\d{3,4}[ .-]?\d{3,4}|\d{3,4}[ .-]\d{4}", re.A
-        ).fullmatch,
-    ),
-    ("phone numbers or national ids", re.compile(r"\d{8,15}", re.ASCII).fullmatch),
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.ASCII)
+NUMBERS = (  # whole cells, the first that matches says what the cell looks like
+    ("national ids", r"784-?\d{4}-?\d{7}-?\d"),
+    ("phone numbers", r"(?:\+|00)\d[\d ().-]{6,18}\d|\(?\d{2,4}\)?[ .-]\d{3,4}[ .-]?\d{3,4}|\d{3,4}[ .-]\d{4}"),
+    ("phone numbers or national ids", r"\d{8,15}"),
+)
+# the same, over many cells at once, one a line: one scan of the text finds them all (the first alternative
+# that matches a whole line names it)
+_NUMBER_LINES = re.compile(
+    "^[ \t]*(?:" + "|".join(f"({pattern})" for _, pattern in NUMBERS) + ")[ \t]*$", re.ASCII | re.MULTILINE
 )
 
 
 def looks_like(value: str) -> str | None:
-    """What kind of people's data a cell looks like, if any (the first of `LOOKALIKES` it matches)."""
-    text = value.strip().translate(DIGITS)
-    return next((kind for kind, matches in LOOKALIKES if text and matches(text)), None)
+    """What kind of people's data a cell looks like, if any."""
+    cell = value.translate(DIGITS)
+    return _kinds([cell]).get(cell)
+
+
+def _kinds(cells: list[str]) -> dict[str, str]:
+    """Of cells (digits made ASCII), those that look like people's data, and what they look like."""
+    text = "\n".join(cells)  # a line of a cell written on several lines matches no whole cell: it counts nowhere
+    kinds = {cell: "e-mail addresses" for cell in cells if "@" in cell and EMAIL.search(cell)} if "@" in text else {}
+    for found in _NUMBER_LINES.finditer(text):  # none allows an @: an e-mail stays an e-mail
+        kinds.setdefault(found[0], NUMBERS[found.lastindex - 1 if found.lastindex else 0][0])
+    return kinds
 
 
 def _lookalikes(chunk: pd.DataFrame, found: Layout) -> Counter[tuple[int, str]]:
     """How many cells of each unmapped column look like e-mails, phone numbers or national ids: read to
-    warn whoever ingests the file, never kept. Each distinct value is looked at once."""
+    warn whoever ingests the file, never kept. Each distinct value is looked at once, all in one scan."""
     counted: Counter[tuple[int, str]] = Counter()
     for column in found.unmapped:
-        for value, times in chunk[column].astype(str).value_counts().items():
-            kind = looks_like(str(value))
-            if kind is not None:
-                counted[column, kind] += int(times)
+        codes, uniques = pd.factorize(chunk[column].astype(str))
+        cells = [str(value) for value in np.asarray(uniques, dtype=object).tolist()]
+        if ARABIC_DIGIT.search("".join(cells)):
+            cells = [cell.translate(DIGITS) for cell in cells]
+        kinds = _kinds(cells)
+        if not kinds:
+            continue
+        for cell, times in zip(cells, np.bincount(codes[codes >= 0], minlength=len(cells)).tolist(), strict=True):
+            if cell in kinds:
+                counted[column, kinds[cell]] += times
     return counted
 
 

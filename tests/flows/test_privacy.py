@@ -10,6 +10,7 @@ import pytest
 from sqlmodel import Session, select
 
 from musharaka.flows.ingest.columns import identity_kind
+from musharaka.flows.ingest.contributions import looks_like
 from musharaka.state.db import get_engine
 from musharaka.state.tables import QuarantinedRow
 from tests.conftest import Workspace
@@ -136,3 +137,51 @@ def test_a_phone_under_an_arabic_header_makes_the_same_participant_as_under_an_e
     people = [r["participant"] for r in stored(conduct)]
     assert len(people) == 4 and len(set(people)) == 3  # the same number, in two tools, is one participant
     assert "فاطمة".encode() not in everything_stored(conduct)
+
+
+@pytest.mark.parametrize(
+    ("cell", "kind"),
+    [
+        ("salim@example.om", "e-mail addresses"),
+        ("Salim <salim@example.om>", "e-mail addresses"),
+        ("+968 9123 4567", "phone numbers"),
+        ("00968 91234567", "phone numbers"),
+        ("(24) 123 456", "phone numbers"),
+        ("9123 4567", "phone numbers"),
+        ("784-1990-1234567-1", "national ids"),
+        ("91234567", "phone numbers or national ids"),
+        ("٩١٢٣٤٥٦٧", "phone numbers or national ids"),  # Arabic-Indic digits
+        ("1012345678", "phone numbers or national ids"),
+        ("2025-07-08", None),
+        ("7/6/2025 9:03:45", None),
+        ("4", None),
+        ("1234567", None),  # too short for a phone number or an id
+        ("Muscat", None),
+    ],
+)
+def test_cells_that_look_like_peoples_data_are_told_apart_from_dates_and_answers(cell: str, kind: str | None) -> None:
+    assert looks_like(cell) == kind
+
+
+def test_surveymonkey_names_and_addresses_are_dropped_from_a_quarantined_row(conduct: Workspace) -> None:
+    """SurveyMonkey's own columns: the IP address and names go; an e-mail in Custom Data 1 is named, not kept."""
+    first = ["Respondent ID", "Collector ID", "Start Date", "End Date", "IP Address", "Email Address", "First Name",
+             "Last Name", "Custom Data 1", OVERALL, SERVICES, "", EASE, IMPROVE, ROLE]  # fmt: skip
+    second = ["", "", "", "", "", "", "", "", "", "Response", "Unified admission", "Research funding", "Response",
+              "Open-Ended Response", "Response"]  # fmt: skip
+    rows = [
+        ["114226731030", "405286173", "07/11/2025 09:12:33 AM", "07/11/2025 09:15:01 AM", "192.0.2.30",
+         "huda@example.om", "Huda", "Al Rawahi", "huda.work@example.org", "9", "Unified admission", "", "Easy", "",
+         "Students"],
+    ]  # fmt: skip
+    path = conduct.root / "surveymonkey-bad.csv"
+    path.write_text(csv_text([first, second, *rows]), encoding="utf-8")
+    out = ingest(conduct, path)
+    assert "1 rows read = 0 stored + 1 quarantined" in out
+    assert "'Custom Data 1' holds cells that look like 1 e-mail addresses" in out
+    [cells] = quarantined_cells(conduct)
+    assert set(cells) == {"Respondent ID", "End Date", "Email Address", OVERALL, SERVICES, "column 12", EASE,
+                          IMPROVE, ROLE}  # fmt: skip
+    assert PSEUDONYM.fullmatch(cells["Email Address"])
+    for raw in ("192.0.2.30", "huda@example.om", "Huda", "Rawahi", "huda.work"):
+        assert raw.encode() not in everything_stored(conduct), raw
