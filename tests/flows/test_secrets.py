@@ -1,6 +1,7 @@
 """Secrets stay secret: a database password is never printed, secret files others may read are refused,
 the workspace's state is its owner's alone whatever the umask, and an edited plan cache is not believed."""
 
+import base64
 import json
 import os
 import stat
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from musharaka.state.signing import new_key_pair
+from musharaka.state.signing import engine_key, new_key_pair, pseudonym_secret
 from tests.conftest import Workspace, forget_settings
 from tests.flows import exports
 from tests.flows.exports import CAMPAIGN
@@ -168,3 +169,11 @@ def test_an_edited_plan_cache_is_read_again_from_the_plan_files(ws: Workspace) -
     # the cache was written again from the files: it holds the registry's own key
     rewritten = json.loads(cache.read_bytes().partition(b"\n")[2])
     assert public not in json.dumps(rewritten)
+
+
+def test_the_pseudonym_and_engine_keys_are_made_owner_only_whatever_the_umask(tmp_path: Path, umask: int) -> None:
+    var = tmp_path / "home" / "var"
+    first = pseudonym_secret(var / "pseudonym.key")
+    engine_key(var / "engine-key.pem")
+    assert (mode(var), mode(var / "pseudonym.key"), mode(var / "engine-key.pem")) == (0o700, 0o600, 0o600)
+    assert len(base64.b64decode(first)) == 32 and pseudonym_secret(var / "pseudonym.key") == first  # made once
