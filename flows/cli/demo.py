@@ -30,7 +30,7 @@ from musharaka.stages.plans import STAGES, CampaignPlan, Question, Stage
 from musharaka.state.db import get_engine, reset_tables, session_scope
 from musharaka.state.governance import RegistrySignature, file_digest
 from musharaka.state.projection import open_gate
-from musharaka.state.settings import get_settings
+from musharaka.state.settings import get_settings, shown_url
 from musharaka.state.signing import load_private, new_key_pair, sign
 from musharaka.state.tables import Event
 
@@ -399,7 +399,7 @@ def run_demo(*, reset: bool, echo: Callable[[str], None]) -> None:
         existing = session.exec(select(func.count()).select_from(Event)).one()
     if existing:
         raise records.Refused(
-            f"the database {settings.database_url} already holds {existing} events; "
+            f"the database {shown_url(settings.database_url)} already holds {existing} events; "
             "run `musharaka demo --reset` to replace them with the demo"
         )
     folder = settings.output_dir / "demo"
@@ -410,7 +410,7 @@ def run_demo(*, reset: bool, echo: Callable[[str], None]) -> None:
     from musharaka.flows.lifecycle import in_process
 
     demo = Demo(plans, keys, folder, echo)
-    echo(f"Replaying the 2025 programme into {settings.database_url} ...")
+    echo(f"Replaying the 2025 programme into {shown_url(settings.database_url)} ...")
     with in_process():
         demo.run_to_closed("moheri-2025-q1-chatbot-name", at("2025-01-12"), 640, rework=False)
         demo.plans = plans = _registry_grows(keys)

@@ -85,6 +85,7 @@ def test_new_key_is_private_to_its_owner_and_prints_the_registry_entry(ws: Works
 
 def test_a_registered_new_key_signs_approvals(ws: Workspace) -> None:
     secret = ws.write("secret.txt", "correct horse battery staple\n")
+    secret.chmod(0o600)  # a passphrase file others may read is refused, as a key file is
     made = ws.run(
         "keys",
         "new",
@@ -108,6 +109,7 @@ def test_a_registered_new_key_signs_approvals(ws: Workspace) -> None:
     without = ws.run(*args, now="2025-06-15T10:00+04:00")
     assert without.exit_code == 2 and "passphrase-protected: give --passphrase-file" in without.stderr
     wrong = ws.write("wrong.txt", "tr0ub4dor\n")
+    wrong.chmod(0o600)
     assert ws.run(*args, "--passphrase-file", str(wrong), now="2025-06-15T10:00+04:00").exit_code == 2
     ok = ws.run(*args, "--passphrase-file", str(secret), now="2025-06-15T10:00+04:00")
     assert ok.exit_code == 0, ok.stderr
