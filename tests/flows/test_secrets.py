@@ -116,6 +116,7 @@ def test_var_and_the_database_files_are_the_owners_alone_whatever_the_umask(
 
     assert CliRunner().invoke(main, ["init"]).exit_code == 0
     assert mode(home / "var") == 0o700
+    assert CliRunner().invoke(main, ["people", "pin-registry"]).exit_code == 0
     assert CliRunner().invoke(main, ["--now", "2025-06-15T09:00+04:00", "start", CAMPAIGN]).exit_code == 0
     var = home / "var"
     database = [var / "musharaka.db", var / "musharaka.db-wal", var / "musharaka.db-shm"]
