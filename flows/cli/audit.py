@@ -1,5 +1,6 @@
 """The auditor's commands: verify, checkpoint, export a bundle, replay to an instant, rebuild projections."""
 
+import os
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -13,11 +14,21 @@ from musharaka.flows.engine import records
 from musharaka.flows.render import bundle
 from musharaka.state.audit import Checkpoint, checkpoint_problems, file_reader, heads, verify_database
 from musharaka.state.db import session_scope
-from musharaka.state.events import events_of
+from musharaka.state.events import ENGINE_CHAIN, events_of
+from musharaka.state.log import append
 from musharaka.state.projection import rebuild
 from musharaka.state.replay import campaign_at
+from musharaka.state.seal import current_engine_key, rotation
 from musharaka.state.settings import get_settings
-from musharaka.state.signing import engine_key, public_text, sign_bytes
+from musharaka.state.signing import (
+    KeyFileError,
+    engine_key,
+    fingerprint,
+    load_private,
+    new_key_pair,
+    public_text,
+    sign_bytes,
+)
 from musharaka.state.tables import Event
 
 
@@ -43,13 +54,24 @@ def _fail(problems: list[str], what: str) -> None:
 )
 @click.option("--engine-key", help="The engine's public key the checkpoint or bundle must be signed with.")
 @click.option(
+    "--engine",
+    "engine_fingerprint",
+    metavar="FINGERPRINT",
+    help="The fingerprint of the engine key every event must be signed with (or one it rotated to or from), given "
+    "out of band (default: the local engine key file's).",
+)
+@click.option(
     "--bundle",
     "bundle_dir",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="Verify an exported bundle, offline, instead of the database.",
 )
 def verify_command(
-    campaign: str | None, checkpoint_file: Path | None, engine_key: str | None, bundle_dir: Path | None
+    campaign: str | None,
+    checkpoint_file: Path | None,
+    engine_key: str | None,
+    engine_fingerprint: str | None,
+    bundle_dir: Path | None,
 ) -> None:
     """Recompute every hash, link and signature; check contributions and documents against their digests.
 
@@ -67,10 +89,13 @@ def verify_command(
                 err=True,
             )
         return
+    trusted = engine_fingerprint or _local_engine_fingerprint()
     with session_scope() as session:
         if campaign:
             records.campaign_state(campaign, session=session)
-        findings, events, chains = verify_database(session, campaign, document=file_reader(get_settings().output_dir))
+        findings, events, chains = verify_database(
+            session, campaign, document=file_reader(get_settings().output_dir), engine=trusted
+        )
         problems = [str(f) for f in findings]
         if checkpoint_file is not None:
             try:
@@ -83,6 +108,23 @@ def verify_command(
     if problems:
         _fail(problems, "audit")
     click.echo(f"ok: {events} events in {chains} chains verify; contributions and documents match")
+    if trusted and not engine_fingerprint:
+        click.echo(
+            f"note: every event's engine signature was checked against the local engine key {trusted}; an auditor "
+            "gives the fingerprint the operator filed: --engine FINGERPRINT",
+            err=True,
+        )
+
+
+def _local_engine_fingerprint() -> str | None:
+    """The fingerprint of the local engine key file's public half; None when there is none (nothing is made)."""
+    path = get_settings().engine_key_file
+    if not path.exists():
+        return None
+    try:
+        return fingerprint(public_text(load_private(path, None).public_key()))
+    except KeyFileError as error:
+        raise click.BadParameter(f"{error}; or give --engine FINGERPRINT") from None
 
 
 def _hashes(session: Session, checkpoint: Checkpoint) -> dict[tuple[str, int], str]:
@@ -114,6 +156,34 @@ def checkpoint_command(now: datetime, out: Path | None) -> None:
         click.echo(f"checkpoint of {len(found)} chains written to {out}; engine key {signed.public_key}")
     else:
         click.echo(body)
+
+
+@audit.command("rotate-key")
+@click.pass_obj
+def rotate_key_command(now: datetime) -> None:
+    """Replace the engine's signing key: the rotation is recorded in the log, signed by the old key and proven by
+    the new one; the old key file is kept beside it, renamed.
+
+    Example: musharaka audit rotate-key
+    """
+    path = get_settings().engine_key_file
+    old = current_engine_key(path)
+    pem, public = new_key_pair(None)
+    fresh = path.with_name(path.name + ".new")
+    fresh.unlink(missing_ok=True)
+    descriptor = os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(pem)
+    new = load_private(fresh, None)
+    with session_scope() as session:
+        append(ENGINE_CHAIN, rotation(old, new), actor="engine", at=now, session=session)
+    retired = path.with_name(f"{path.name}.retired-{fingerprint(public_text(old.public_key()))}")
+    path.rename(retired)
+    fresh.rename(path)
+    click.echo(
+        f"engine key {fingerprint(public_text(old.public_key()))} replaced by {fingerprint(public)}; "
+        f"the old key is kept in {retired}"
+    )
 
 
 @audit.command("export")
@@ -192,6 +262,10 @@ def rebuild_command() -> None:
     Example: musharaka state rebuild
     """
     with session_scope() as session:
+        findings, _, _ = verify_database(session, engine=_local_engine_fingerprint())
+        if findings:
+            # a projection built from a forged or broken log would show what nobody decided
+            _fail([str(f) for f in findings], "state rebuild refused: the log does not verify")
         count = rebuild(session=session)
     click.echo(f"projections rebuilt from {count} events")
 

@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from musharaka.flows.engine.records import Refused
 from musharaka.stages.approvers import ApproversRegistry
+from musharaka.state.proven import prove_person
 from musharaka.state.signing import fingerprint, load_private, public_text
 
 UNPROVEN = "unproven-identity"
@@ -61,5 +62,7 @@ def acting_person(
         )
     if registry is None:
         raise Refused(f"no approvers registry (plans/approvers.yaml) to prove that --as {person} is them", UNPROVEN)
-    prove(registry, person, load_private(key_path, passphrase), now)
+    key = load_private(key_path, passphrase)
+    prove(registry, person, key, now)
+    prove_person(person, key)  # the events this command appends as them carry their signature too
     return person

@@ -18,6 +18,7 @@ from musharaka.flows.render.terms import term
 from musharaka.stages.i18n import words
 from musharaka.state.events import payload_of
 from musharaka.state.settings import get_settings
+from musharaka.state.signing import fingerprint
 from musharaka.state.tables import Event
 
 # Each piece of an Arabic line that is not Arabic (an id, a digest, a file name, free text) stands apart
@@ -198,6 +199,16 @@ def _line(kind: str, p: dict[str, Any], lang: str, zone: str) -> str:
                 "rate-limited": t.gettext("sign-ins by %(person)s paused after too many failures"),
             }[p["outcome"]] % {"person": it(p["person"])}
             return outcome + (f" ({it(p['reason'])})" if p["reason"] else "")
+        case "log.reanchored":
+            return t.gettext(
+                "log re-anchored: its %(count)s earlier events (last %(digest)s) checked in the legacy form; "
+                "every event from here on signed by the engine"
+            ) % {"count": n(p["legacy_events"]), "digest": it(p["legacy_head"][:12])}
+        case "engine.key-rotated":
+            return t.gettext("engine signing key %(previous)s replaced by %(new)s") % {
+                "previous": it(fingerprint(p["previous"])),
+                "new": it(fingerprint(p["public_key"])),
+            }
     return it(kind)
 
 
