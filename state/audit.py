@@ -201,10 +201,12 @@ def verify_database(
     document: Callable[[str], bytes | None] | None = None,
     *,
     engine: str | None,
+    contributions: bool = True,
 ) -> tuple[list[Finding], int, int]:
     """Verify the stored log chain by chain (memory bounded by the largest campaign): findings, events, chains.
 
-    `engine` is the fingerprint of the engine key the verifier trusts (given out of band)."""
+    `engine` is the fingerprint of the engine key the verifier trusts (given out of band); `contributions`:
+    check the stored rows against the digests sealed in the log too."""
     registry, chains = stored_chains(session, campaign)
     engine_chain = list(stream_events(session, only=ENGINE_CHAIN))
     trust = trust_of(registry, engine_chain, engine)
@@ -222,7 +224,7 @@ def verify_database(
         return row_batches(rows, held).get(name, {})
 
     findings = verify_chains([(REGISTRY_CHAIN, registry)], trust, None, None) if registry else []
-    findings += verify_chains(counting(), trust, batches, document)
+    findings += verify_chains(counting(), trust, batches if contributions else None, document)
     return findings, counted["events"], counted["chains"]
 
 
