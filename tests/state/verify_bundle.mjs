@@ -4,6 +4,7 @@
 // and the legacy part a signed `log.reanchored` vouches for.
 //
 // Usage: node verify_bundle.mjs BUNDLE [--engine FINGERPRINT]
+//        node verify_bundle.mjs --vectors jcs_vectors.json   (the published test vectors, recomputed)
 // Prints one line per problem ("<chain> event <seq>: ..."), then "ok" or "N problem(s)"; exits 0 or 1.
 // It checks the log's integrity and signatures; what the events say (decisions against the registry, rows
 // against their digests) is left to `musharaka audit verify --bundle`.
@@ -200,7 +201,22 @@ function main() {
   return problems;
 }
 
-const problems = main();
+// The published vectors: each event's JCS bytes, SHA-256 and engine signature, recomputed here.
+function vectors(path) {
+  const doc = JSON.parse(readFileSync(path, "utf8"));
+  const problems = [];
+  if (fingerprint(doc.engine_key) !== doc.engine_fingerprint) problems.push("the fingerprint differs");
+  for (const v of doc.events) {
+    const e = { ...v, campaign_id: v.campaign, prev_hash: v.prev, payload: JSON.stringify(v.payload) };
+    const text = jcs({ campaign: v.campaign, seq: v.seq, at: v.at, actor: v.actor, type: v.type, prev: v.prev, payload: v.payload });
+    if (text !== v.jcs) problems.push(`vector ${v.seq}: JCS differs: ${text}`);
+    if (eventHash(e) !== v.sha256) problems.push(`vector ${v.seq}: SHA-256 differs`);
+    if (!hashSigned(doc.engine_key, v.sha256, v.engine_signature)) problems.push(`vector ${v.seq}: signature fails`);
+  }
+  return problems;
+}
+
+const problems = process.argv[2] === "--vectors" ? vectors(process.argv[3]) : main();
 for (const problem of problems) console.log(problem);
 console.log(problems.length ? `${problems.length} problem(s)` : "ok");
 process.exit(problems.length ? 1 : 0);
