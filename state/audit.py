@@ -45,6 +45,7 @@ from musharaka.state.events import (
     quarantine_line,
     row_content,
     rows_digest,
+    stored_canonically,
     stream_events,
     text_digest,
 )
@@ -239,12 +240,11 @@ def _legacy_events(chain: Sequence[EventLike]) -> int:
 
 def _seal_problem(event: EventLike, trust: Trust) -> str | None:
     """The event is hashed as JCS and signed by a key the engine held then, and by its person when they proved it."""
-    try:
-        recomputed = event_hash(
-            event.campaign_id, event.seq, event.at, event.actor, event.type, event.payload, event.prev_hash
-        )
-    except ValueError:
-        return "its payload is not JSON an auditor can read (or holds a value JCS cannot carry)"
+    recomputed = event_hash(
+        event.campaign_id, event.seq, event.at, event.actor, event.type, event.payload, event.prev_hash
+    )
+    if recomputed != event.hash and not stored_canonically(event.payload):
+        return "its payload is not stored in its canonical form (JCS), so no auditor can recompute its hash"
     if recomputed != event.hash:
         return "its payload, actor, time or type does not match its hash"
     if not event.engine_signature:

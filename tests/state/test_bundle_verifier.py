@@ -1,6 +1,7 @@
 """An auditor's own tools can check a bundle: an independent verifier in Node.js (standard library only) agrees
 with `audit verify --bundle` on an untouched bundle and on every tampered one."""
 
+import json
 import re
 import shutil
 import sqlite3
@@ -78,6 +79,13 @@ def edit_payload_and_rehash(ws: Workspace) -> None:
         prev = own
 
 
+def reformat_payload(ws: Workspace) -> None:
+    """The same payload written with spaces: what it says is unchanged, but it is no longer the bytes hashed."""
+    [(payload,)] = rows(ws, "select payload from event where campaign_id = ? and seq = 2", CAMPAIGN)
+    spaced = json.dumps(json.loads(payload), indent=1, ensure_ascii=False)
+    sql(ws, "update event set payload = ? where campaign_id = ? and seq = 2", spaced, CAMPAIGN)
+
+
 def delete_event(ws: Workspace) -> None:
     sql(ws, "delete from event where campaign_id = ? and seq = 2", CAMPAIGN)
 
@@ -100,6 +108,7 @@ def append_registry_version_and_approval(ws: Workspace) -> None:
 TAMPERING: dict[str, Callable[[Workspace], None]] = {
     "payload edited": edit_payload,
     "payload edited, hashes recomputed": edit_payload_and_rehash,
+    "payload reformatted": reformat_payload,
     "event deleted": delete_event,
     "event appended, unsigned": append_unsigned,
     "event appended, signed by another key": append_signed_by_another_key,

@@ -1,10 +1,10 @@
 """The event log: hash-chained, append-only, and the projections are exactly its replay."""
 
 import hashlib
-import json
 from datetime import UTC, datetime
 
 import pytest
+import rfc8785
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
@@ -17,6 +17,7 @@ from musharaka.state.events import (
     events_of,
     legacy_canonical,
     legacy_event_hash,
+    stored_canonically,
 )
 from musharaka.state.projection import rebuild
 from musharaka.state.tables import PROJECTIONS, Event
@@ -133,7 +134,13 @@ def test_event_hash_is_the_sha256_of_the_jcs_envelope(actor: str) -> None:
         "prev": "p" * 64,
         "payload": {"n": 1.5, "ok": True},
     }
-    # JCS: keys sorted, no spaces, strings escaped as ECMAScript's JSON.stringify escapes them
-    text = json.dumps(envelope, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    expected = hashlib.sha256(text.encode()).hexdigest()
-    assert event_hash("campaign", 7, at, actor, "gate.decided", '{"ok":true,"n":1.5}', "p" * 64) == expected
+    # the library's JCS of the whole envelope, against the envelope written around the stored payload text
+    expected = hashlib.sha256(rfc8785.dumps(envelope)).hexdigest()
+    assert event_hash("campaign", 7, at, actor, "gate.decided", '{"n":1.5,"ok":true}', "p" * 64) == expected
+
+
+def test_a_payload_not_stored_in_jcs_is_told_apart() -> None:
+    assert stored_canonically('{"n":1.5,"ok":true}')
+    assert not stored_canonically('{"ok":true,"n":1.5}')  # keys out of order
+    assert not stored_canonically('{"n":1.50}')
+    assert not stored_canonically("{not json")

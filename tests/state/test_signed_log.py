@@ -321,3 +321,15 @@ def test_a_payload_json_cannot_carry_is_refused_naming_the_field() -> None:
 
 def test_the_envelope_time_is_the_exact_utc_text() -> None:
     assert utc_text(datetime(2025, 6, 15, 9, 0, tzinfo=UTC)) == "2025-06-15T09:00:00.000000Z"
+
+
+def test_a_payload_not_stored_in_its_canonical_form_is_named(gated: Workspace) -> None:
+    [(payload,)] = rows(gated, "select payload from event where campaign_id = ? and seq = 1", CAMPAIGN)
+    connection = sqlite3.connect(gated.db_url.removeprefix("sqlite:///"))
+    with connection:
+        spaced = json.dumps(json.loads(payload), indent=1, ensure_ascii=False)
+        connection.execute("update event set payload = ? where campaign_id = ? and seq = 1", (spaced, CAMPAIGN))
+    connection.close()
+    result = gated.run("audit", "verify")
+    assert result.exit_code == 1
+    assert f"{CAMPAIGN} event 1: its payload is not stored in its canonical form (JCS)" in result.stderr

@@ -163,6 +163,7 @@ function main() {
           recomputed = null;
         }
         if (recomputed !== e.hash) problem = `${where}: does not match its hash`;
+        else if (jcs(JSON.parse(e.payload)) !== e.payload) problem = `${where}: its payload is not stored in JCS`;
         else if (!e.engine_signature) problem = `${where}: carries no engine signature`;
         else {
           const why = keyProblem(e.engine_key, e.at);
