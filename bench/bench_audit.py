@@ -3,10 +3,16 @@
     .venv/bin/python bench/bench_audit.py [--events 100000] [--database sqlite:///var/bench.db]
 
 It writes a synthetic log (campaigns of 26 events each: the six stages, their gates and signed
-approvals, an ingestion) with real hashes and Ed25519 signatures, then times:
+approvals, an ingestion) with real hashes and Ed25519 signatures, every event signed by the engine's key
+(var/engine-key.pem of the folder it runs in), then times:
   baseline   SHA-256 over exactly the bytes each event hash covers, in a bare loop;
   hashes and links   the chain alone: every event hash recomputed and every link checked;
-  verify     `state.audit.verify` on the events, in memory (hashes, links, signatures);
+  sign       what signing adds to writing: the engine's Ed25519 signature over every event's hash;
+  JCS        what the canonical form adds to writing: every payload written in JCS (rfc8785), against
+             Python's json.dumps of the same payloads (the form before);
+  verify unsigned   the same log in the legacy form (unsigned, vouched for by a re-anchoring per chain):
+             `verify` as it was before every event was signed;
+  verify     `state.audit.verify` on the events, in memory (hashes, links, every signature);
   verify-db  `musharaka audit verify`'s work end to end: read the log from the database and verify;
   replay     `state.projection.rebuild`: drop the projections and replay the log into them.
 Peak memory is the process's maximum resident set size.
@@ -27,6 +33,7 @@ from typing import Any
 # bench/ and tests/ are not installed: their helpers come from the checkout this script runs in
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import insert
 from sqlmodel import Session, select
 
@@ -34,17 +41,29 @@ from bench.chains import Item, add_chain
 from musharaka.stages.plans import STAGES
 from musharaka.state.audit import verify, verify_database
 from musharaka.state.db import get_engine, reset_tables
-from musharaka.state.events import REGISTRY_CHAIN, canonical, chain_problems, digest, utc_text
+from musharaka.state.events import (
+    REGISTRY_CHAIN,
+    LogReanchored,
+    canonical,
+    chain_problems,
+    digest,
+    envelope,
+    event_hash,
+    legacy_canonical,
+    legacy_event_hash,
+)
 from musharaka.state.projection import rebuild
-from musharaka.state.signing import SignedDecision, new_key_pair, sign
+from musharaka.state.seal import current_engine_key, hash_signed, sign_hash
+from musharaka.state.settings import get_settings
+from musharaka.state.signing import SignedDecision, fingerprint, new_key_pair, public_text, sign
 from musharaka.state.tables import Event
 from tests.stages.plans_fixture import SATISFACTION
 
 T0 = datetime(2025, 1, 1, 8, tzinfo=UTC)
 
 
-def synthetic_log(total: int) -> list[dict[str, Any]]:
-    """Rows for the event table: one registry version, then campaigns until `total` events."""
+def synthetic_log(total: int, engine: Ed25519PrivateKey) -> list[dict[str, Any]]:
+    """Rows for the event table, signed by `engine`: one registry version, then campaigns until `total` events."""
     from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
     pem, public = new_key_pair(None)
@@ -73,7 +92,7 @@ def synthetic_log(total: int) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
 
     def chain(campaign: str, items: list[Item]) -> None:
-        add_chain(rows, campaign, items, lambda n: T0 + timedelta(minutes=n))
+        add_chain(rows, campaign, items, lambda n: T0 + timedelta(minutes=n), engine)
 
     chain(REGISTRY_CHAIN, [("engine", "registry.recorded", {"registry": registry, "registry_digest": registry_digest})])
     plan = SATISFACTION.model_dump(mode="json")
@@ -178,8 +197,43 @@ def synthetic_log(total: int) -> list[dict[str, Any]]:
 
 def covered_bytes(event: Event) -> bytes:
     """Exactly what an event's hash covers (see state.events.event_hash)."""
-    header = canonical([event.campaign_id, event.seq, utc_text(event.at), event.actor, event.type, event.prev_hash])
-    return f"{header}\n{event.payload}".encode()
+    return envelope(event.campaign_id, event.seq, event.at, event.actor, event.type, event.payload, event.prev_hash)
+
+
+def legacy_form(events: list[Event], engine: Ed25519PrivateKey) -> list[Event]:
+    """The same log as the engine wrote it before signing: legacy hashes, no signatures, and each chain closed by
+    the signed `log.reanchored` that vouches for it (what a log upgraded from then holds)."""
+    public = public_text(engine.public_key())
+    legacy: list[Event] = []
+    chains: dict[str, list[Event]] = {}
+    for event in events:
+        chains.setdefault(event.campaign_id, []).append(event)
+    for campaign, chain in chains.items():
+        prev = "0" * 64
+        for e in chain:
+            own = legacy_event_hash(campaign, e.seq, e.at, e.actor, e.type, e.payload, prev)
+            legacy.append(
+                Event(**{**e.model_dump(), "prev_hash": prev, "hash": own, "engine_key": "", "engine_signature": ""})
+            )
+            prev = own
+        last = chain[-1]
+        body = canonical(LogReanchored(legacy_events=last.seq, legacy_head=prev).model_dump(mode="json"))
+        own = event_hash(campaign, last.seq + 1, last.at, "engine", LogReanchored.TYPE, body, prev)
+        legacy.append(
+            Event(
+                campaign_id=campaign,
+                seq=last.seq + 1,
+                at=last.at,
+                actor="engine",
+                type=LogReanchored.TYPE,
+                payload=body,
+                prev_hash=prev,
+                hash=own,
+                engine_key=public,
+                engine_signature=sign_hash(engine, own),
+            )
+        )
+    return legacy
 
 
 def timed(work: Any) -> tuple[float, Any]:
@@ -195,7 +249,9 @@ def main() -> None:
     args = parser.parse_args()
     engine = get_engine(args.database)
     reset_tables(engine)
-    build_time, rows = timed(lambda: synthetic_log(args.events))
+    key = current_engine_key(get_settings().engine_key_file)  # the key `musharaka audit verify` trusts
+    trusted = fingerprint(public_text(key.public_key()))
+    build_time, rows = timed(lambda: synthetic_log(args.events, key))
     with engine.begin() as connection:
         for start in range(0, len(rows), 10_000):
             connection.execute(insert(Event), rows[start : start + 10_000])
@@ -203,8 +259,17 @@ def main() -> None:
         events = list(session.exec(select(Event)))
     payload = [covered_bytes(e) for e in events]
     baseline, _ = timed(lambda: [hashlib.sha256(b).hexdigest() for b in payload])
-    verify_time, findings = timed(lambda: verify(events))
+    verify_time, findings = timed(lambda: verify(events, engine=trusted))
     assert findings == [], findings[:3]
+    legacy = legacy_form(events, key)
+    unsigned_time, findings = timed(lambda: verify(legacy, engine=trusted))
+    assert findings == [], findings[:3]
+    sign_time, signatures = timed(lambda: [sign_hash(key, e.hash) for e in events])
+    check_time, held = timed(lambda: [hash_signed(e.engine_key, e.hash, e.engine_signature) for e in events])
+    assert all(held)
+    objects = [json.loads(e.payload) for e in events]
+    jcs_time, _ = timed(lambda: [canonical(o) for o in objects])
+    json_time, _ = timed(lambda: [legacy_canonical(o) for o in objects])
     chains: dict[str, list[Event]] = {}
     for event in events:
         chains.setdefault(event.campaign_id, []).append(event)
@@ -218,7 +283,7 @@ def main() -> None:
 
     def from_database() -> list[Any]:
         with Session(engine) as session:
-            return verify_database(session)[0]
+            return verify_database(session, engine=trusted)[0]
 
     verify_db, _ = timed(from_database)
 
@@ -241,6 +306,13 @@ def main() -> None:
     )
     for name, seconds in measured:
         print(f"{name:<17} {seconds:>10.3f} s  {seconds / baseline:>5.2f}x")
+    print(f"verify unsigned   {unsigned_time:>10.3f} s  {unsigned_time / baseline:>5.2f}x   (legacy form)")
+    print(f"signed/unsigned   {verify_time / unsigned_time:>10.2f}x  verify of every event signed, against unsigned")
+    print(f"sign every event  {sign_time:>10.3f} s  {sign_time / baseline:>5.2f}x   ({len(signatures):,} signatures)")
+    print(f"check every seal  {check_time:>10.3f} s  {check_time / baseline:>5.2f}x")
+    print(
+        f"payloads in JCS   {jcs_time:>10.3f} s  {jcs_time / json_time:>5.2f}x Python's json.dumps ({json_time:.3f} s)"
+    )
     print(
         f"signatures        {len(signed):>10,}   {signature_time:.3f} s, {len(signed) / signature_time:,.0f} a second"
     )
