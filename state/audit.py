@@ -108,12 +108,13 @@ def trust_of(registry_chain: Sequence[EventLike], engine_chain: Sequence[EventLi
     for event in registry_chain:
         try:
             payload = payload_of(event)
+            if not isinstance(payload, RegistryRecorded):
+                continue
+            registry = ApproversRegistry.model_validate(payload.registry)
         except (ValidationError, KeyError, ValueError):
             continue  # reported when the registry chain itself is verified
-        if isinstance(payload, RegistryRecorded):
-            registry = ApproversRegistry.model_validate(payload.registry)
-            registries[payload.registry_digest] = registry
-            timeline.append((as_utc(event.at), registry))
+        registries[payload.registry_digest] = registry
+        timeline.append((as_utc(event.at), registry))
     return Trust(registries, tuple(timeline), engine_keys(engine_chain, engine))
 
 
@@ -386,7 +387,9 @@ def _content_problem(
         text_digest(legacy_canonical(payload.registry)),
     }:
         return "the registry it records does not match its digest"
-    if isinstance(payload, RegistryRecorded):  # read once already, by digest (`_registries`)
+    if isinstance(payload, RegistryRecorded):  # read once already, by digest (`trust_of`)
+        if payload.registry_digest not in registries:
+            return "the registry it records is not a valid approvers registry"
         for person in registries[payload.registry_digest].approvers:
             context.passkeys |= {(person.id, p.credential_id): p for p in person.passkeys}
     if isinstance(payload, PasskeyEnrolled):
