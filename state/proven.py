@@ -7,17 +7,29 @@ light, so the CLI can clear it at the start of every command without importing t
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-PROVEN: "ContextVar[tuple[str, Ed25519PrivateKey] | None]" = ContextVar("proven_person", default=None)
+    from musharaka.stages.approvers import ApproversRegistry
 
 
-def prove_person(person: str, key: "Ed25519PrivateKey") -> None:
-    """From now on in this command, events whose actor is `person` are signed with `key` too."""
-    PROVEN.set((person, key))
+class Proven(NamedTuple):
+    """A person, the key that proved it is them, and the registry that holds that key."""
+
+    person: str
+    key: "Ed25519PrivateKey"
+    registry: "ApproversRegistry | None" = None
+
+
+PROVEN: ContextVar[Proven | None] = ContextVar("proven_person", default=None)
+
+
+def prove_person(person: str, key: "Ed25519PrivateKey", registry: "ApproversRegistry | None" = None) -> None:
+    """From now on in this command, events whose actor is `person` are signed with `key` too (and `registry`,
+    which holds the key, is recorded first when the log does not hold it yet, so that an auditor finds it)."""
+    PROVEN.set(Proven(person, key, registry))
 
 
 def forget_person() -> None:
@@ -26,9 +38,9 @@ def forget_person() -> None:
 
 
 @contextmanager
-def proven(person: str, key: "Ed25519PrivateKey") -> Iterator[None]:
+def proven(person: str, key: "Ed25519PrivateKey", registry: "ApproversRegistry | None" = None) -> Iterator[None]:
     """Events of `person` appended inside the block carry their signature."""
-    token = PROVEN.set((person, key))
+    token = PROVEN.set(Proven(person, key, registry))
     try:
         yield
     finally:

@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from pydantic import ValidationError
 
 from musharaka.state.events import EngineKeyRotated, EventRow, as_utc, canonical, event_hash, payload_of
+from musharaka.state.proven import Proven
 from musharaka.state.signing import engine_key, fingerprint, public_key, public_text, sign_bytes, signature_holds
 from musharaka.state.tables import Event
 
@@ -45,12 +46,12 @@ def sign_hash(key: Ed25519PrivateKey, event_hash: str) -> str:
     return sign_bytes(key, bytes.fromhex(event_hash))
 
 
-def seal(event: Event, key: Ed25519PrivateKey, person: tuple[str, Ed25519PrivateKey] | None = None) -> None:
+def seal(event: Event, key: Ed25519PrivateKey, person: Proven | None = None) -> None:
     """Sign the event's hash with the engine's key and, when a person proved the command, with theirs."""
     event.engine_key = public_text(key.public_key())
     event.engine_signature = sign_hash(key, event.hash)
-    if person is not None and person[0] == event.actor:
-        name, own = person
+    if person is not None and person.person == event.actor:
+        name, own = person.person, person.key
         signed = {"person": name, "public_key": public_text(own.public_key()), "signature": sign_hash(own, event.hash)}
         event.person_signature = canonical(signed)
 

@@ -13,40 +13,15 @@ from musharaka.stages.approvers import ApproversRegistry
 from musharaka.stages.gates import NoAuthority, authority
 from musharaka.stages.plans import CampaignPlan, GatePolicy
 from musharaka.state.events import (
-    REGISTRY_CHAIN,
     GateDecided,
-    RegistryRecorded,
     WindowExtended,
     as_utc,
-    digest,
-    head,
-    payload_of,
 )
-from musharaka.state.log import append
+from musharaka.state.log import append, record_registry
 from musharaka.state.projection import approvals, gate_policy, open_gate
 from musharaka.state.registry import in_force
 from musharaka.state.signing import SignedDecision
 from musharaka.state.tables import Event, Gate
-
-
-def record_registry(registry: ApproversRegistry, *, now: datetime, session: Session) -> str:
-    """Log the registry when it differs from the version last recorded; returns its digest.
-
-    Every decision cites this digest, so an auditor can tell which keys and roles were in force.
-    """
-    body = registry.model_dump(mode="json")
-    registry_digest = digest(body)
-    last = head(REGISTRY_CHAIN, session=session)
-    recorded = payload_of(last) if last else None
-    if not isinstance(recorded, RegistryRecorded) or recorded.registry_digest != registry_digest:
-        append(
-            REGISTRY_CHAIN,
-            RegistryRecorded(registry=body, registry_digest=registry_digest),
-            actor="engine",
-            at=now,
-            session=session,
-        )
-    return registry_digest
 
 
 @dataclass(frozen=True)

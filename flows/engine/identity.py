@@ -64,5 +64,5 @@ def acting_person(
         raise Refused(f"no approvers registry (plans/approvers.yaml) to prove that --as {person} is them", UNPROVEN)
     key = load_private(key_path, passphrase)
     prove(registry, person, key, now)
-    prove_person(person, key)  # the events this command appends as them carry their signature too
+    prove_person(person, key, registry)  # the events this command appends as them carry their signature too
     return person

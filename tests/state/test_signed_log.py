@@ -333,3 +333,42 @@ def test_a_payload_not_stored_in_its_canonical_form_is_named(gated: Workspace) -
     result = gated.run("audit", "verify")
     assert result.exit_code == 1
     assert f"{CAMPAIGN} event 1: its payload is not stored in its canonical form (JCS)" in result.stderr
+
+
+def test_a_key_added_to_the_registry_file_later_proves_a_command_the_auditor_can_check(gated: Workspace) -> None:
+    from ruamel.yaml import YAML
+
+    from musharaka.state.signing import new_key_pair
+
+    pem, public = new_key_pair(None)
+    path = gated.root / "keys" / "dg-new.pem"
+    path.write_bytes(pem)
+    path.chmod(0o600)
+    yaml = YAML()
+    registry = yaml.load(gated.plans / "approvers.yaml")
+    for person in registry["approvers"]:
+        if person["id"] == "dg.planning":
+            person["keys"].append({"id": "dg.planning-2", "public": public, "valid_from": "2025-01-01T00:00:00+04:00"})
+    with (gated.plans / "approvers.yaml").open("w", encoding="utf-8") as handle:
+        yaml.dump(registry, handle)
+    submitted = gated.run(
+        "submit", CAMPAIGN, "prepare", readiness(gated), "--as", "dg.planning", "--key", str(path), now=AT_GATE
+    )
+    assert submitted.exit_code == 0, submitted.stderr
+    result = gated.run("audit", "verify")
+    assert result.exit_code == 0, result.stderr
+    # the version holding the new key was recorded before the event it proves
+    versions = rows(gated, "select count(*) from event where campaign_id = '_registry' and type = 'registry.recorded'")
+    assert versions == [(2,)]
+
+
+def test_an_invitation_by_a_proven_administrator_before_any_campaign_verifies(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ws = make_workspace(tmp_path, monkeypatch, database=tmp_path / "state.db")
+    invited = ws.run("people", "invite", "dg.planning", *ws.key("it.administrator"))
+    assert invited.exit_code == 0, invited.stderr
+    [(signed,)] = rows(ws, "select person_signature from event where type = 'person.invited'")
+    assert json.loads(signed)["person"] == "it.administrator"
+    result = ws.run("audit", "verify")
+    assert result.exit_code == 0, result.stderr
