@@ -3,6 +3,7 @@
 import os
 from datetime import datetime
 
+from musharaka.state.files import owner_only_folder
 from musharaka.state.settings import get_settings
 
 PREFECT_DEFAULTS = {
@@ -37,8 +38,7 @@ def apply_prefect_defaults() -> None:
 def configure_prefect() -> None:
     """Apply the defaults; keep Prefect's home beside ours unless PREFECT_HOME says otherwise."""
     apply_prefect_defaults()
-    home = get_settings().home / "var" / "prefect"
-    home.mkdir(parents=True, exist_ok=True)
+    home = owner_only_folder(get_settings().home / "var" / "prefect")
     os.environ.setdefault("PREFECT_HOME", str(home))
 
 

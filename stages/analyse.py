@@ -2,7 +2,7 @@
 
 import difflib
 import hashlib
-import random
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Literal, NamedTuple, cast
 
@@ -114,6 +114,8 @@ class VoteResult(StageModel):
     tied: tuple[str, ...]  # the options sharing the most votes, when more than one does
     tie_rule: Literal["declare", "plan-order", "lot"]
     winner: str | None  # None when a tie is declared
+    # under the lot rule: the draw's seed (`lot_seed`), stated whether or not there was a tie to draw
+    lot_seed: str | None = None
 
 
 class ProjectResult(StageModel):
@@ -126,6 +128,7 @@ class ProjectResult(StageModel):
     equal_shares: bool
     area: str | None = None
     category: str | None = None
+    description: Bilingual | None = None
 
 
 class AreaResult(StageModel):
@@ -149,7 +152,7 @@ class BudgetResult(StageModel):
     total: float  # the plan's total (the areas' budgets, when it has areas, are in `areas`)
     currency: str
     vote_type: str
-    rule: Literal["greedy", "greedy-threshold", "greedy-no-skip", "greedy-exclusive", "greedy-custom", "equal-shares"]
+    rule: budget_rules.Rule
     ties: Literal["cheaper", "plan-order"] = "cheaper"
     ballots: int
     projects: tuple[ProjectResult, ...]
@@ -182,6 +185,7 @@ class Inputs(StageModel):
     conduct: conduct.Outputs
     contributions: pd.DataFrame  # columns as `stages.frame` documents
     decision: Decision | None = None
+    lot_seed: str = ""  # the seed of a tie-breaking lot (`lot_seed`), fixed once the window closed
 
 
 class Analysis(StageModel):
@@ -242,12 +246,16 @@ def run(inputs: Inputs, plan: CampaignPlan, now: datetime) -> Outputs:
         total=inputs.conduct.total,
         decision_method=plan.decision_method,
         decision=inputs.decision,
-        **dict(analysis(inputs.contributions, plan, inputs.conduct)),
+        **dict(analysis(inputs.contributions, plan, inputs.conduct, lot_seed=inputs.lot_seed)),
     )
 
 
-def analysis(contributions: pd.DataFrame, plan: CampaignPlan, conducted: conduct.Outputs) -> Analysis:
-    """Every figure the plan's kind and questions call for, computed on the contributions frame."""
+def analysis(
+    contributions: pd.DataFrame, plan: CampaignPlan, conducted: conduct.Outputs, *, lot_seed: str = ""
+) -> Analysis:
+    """Every figure the plan's kind and questions call for, computed on the contributions frame.
+
+    `lot_seed` draws a vote's tie under the lot rule (see `lot_seed`); a tie to draw without one is refused."""
     segments = [_audience(plan), *(_segment(plan, f) for f in plan.analysis.segments)]
     results = tuple(_question(q, contributions, segments) for q in plan.instrument)
     return Analysis(
@@ -257,7 +265,7 @@ def analysis(contributions: pd.DataFrame, plan: CampaignPlan, conducted: conduct
         by_channel=conducted.by_channel,
         by_day=conducted.by_day,
         satisfaction=_satisfaction(contributions, plan),
-        vote=_vote(contributions, plan, plan.analysis.vote) if plan.analysis.vote else None,
+        vote=_vote(contributions, plan, plan.analysis.vote, lot_seed) if plan.analysis.vote else None,
         budget=_budget(contributions, plan, plan.analysis.budget) if plan.analysis.budget else None,
         texts=tuple(_text(q, contributions, plan) for q in plan.instrument if q.type == "text"),
     )
@@ -390,7 +398,23 @@ def _satisfaction(contributions: pd.DataFrame, plan: CampaignPlan) -> Satisfacti
     )
 
 
-def _vote(contributions: pd.DataFrame, plan: CampaignPlan, rule: VoteRule) -> VoteResult:
+def lot_seed(rows_digests: Sequence[str]) -> str:
+    """The seed of a tie-breaking lot: the SHA-256 (hex) of the rows digests of the campaign's ingested batches,
+    in the order they were ingested, one per line (joined by a line feed, none at the end).
+
+    A voter cannot know it before the window closes (the last ballots are in it), yet anyone holding the log can
+    recompute it, and the draw from it, afterwards."""
+    return hashlib.sha256("\n".join(rows_digests).encode()).hexdigest()
+
+
+def drawn(tied: Sequence[str], seed: str) -> str:
+    """The lot's winner: of the tied options in the order of their ids, the one at (seed as a number) mod their
+    count, counting from 0: a draw any auditor redoes by hand, in any language."""
+    ordered = sorted(tied)
+    return ordered[int(seed, 16) % len(ordered)]
+
+
+def _vote(contributions: pd.DataFrame, plan: CampaignPlan, rule: VoteRule, seed: str = "") -> VoteResult:
     question = next(q for q in plan.instrument if q.id == rule.question)
     values = frame.answers(contributions, question.id)
     votes = values[frame.given(values)].astype(str).value_counts()
@@ -403,8 +427,9 @@ def _vote(contributions: pd.DataFrame, plan: CampaignPlan, rule: VoteRule) -> Vo
     if len(leaders) > 1 and rule.ties == "plan-order":
         winner = leaders[0]  # tally keeps the plan's order
     elif len(leaders) > 1 and rule.ties == "lot":
-        seed = int.from_bytes(hashlib.sha256(plan.id.encode()).digest()[:8], "big")
-        winner = random.Random(seed).choice(sorted(leaders))
+        if not seed:
+            raise MissingInputs(["analyse.lot_seed: the seed of the tie-breaking lot, from the ingested batches"])
+        winner = drawn(leaders, seed)
     return VoteResult(
         question=question.id,
         tally=tally,
@@ -415,6 +440,7 @@ def _vote(contributions: pd.DataFrame, plan: CampaignPlan, rule: VoteRule) -> Vo
         tied=tuple(leaders) if len(leaders) > 1 else (),
         tie_rule=rule.ties,
         winner=winner,
+        lot_seed=(seed or None) if rule.ties == "lot" else None,
     )
 
 
@@ -508,7 +534,8 @@ def _outcome(
     """Both rules' outcomes over some projects and the ballots among them; `greedy` is the plan's greedy variant."""
     projects = [budget_rules.Project(o.id, float(o.cost or 0)) for o in options]
     supporters, points = budget_rules.support(projects, ballots)
-    variant = rule.rule if rule.rule != "equal-shares" else "greedy"
+    by_shares = rule.rule in ("equal-shares", "equal-shares-comparison")
+    variant = "greedy" if rule.rule == "equal-shares" or rule.rule == "equal-shares-comparison" else rule.rule
     greedy = budget_rules.greedy(projects, ballots, total, variant, settings)
     shares = budget_rules.equal_shares(
         projects, ballots, total, cost_utilities=settings.cost_utilities, ties=settings.ties
@@ -527,14 +554,22 @@ def _outcome(
                 equal_shares=o.id in shares,
                 area=o.area,
                 category=o.category,
+                description=o.description,
             )
             for o in options
         ),
         greedy=greedy,
         shares=shares,
-        outcome=greedy if rule.rule != "equal-shares" else shares,
+        outcome=_chosen(rule.rule, greedy, shares, ballots) if by_shares else greedy,
         costs=(sum(cost[p] for p in greedy), sum(cost[p] for p in shares)),
     )
+
+
+def _chosen(rule: str, greedy: list[str], shares: list[str], ballots: list[dict[str, float]]) -> list[str]:
+    """Equal shares' outcome; with the comparison step, greedy's when more voters prefer it."""
+    if rule == "equal-shares-comparison" and budget_rules.prefer(greedy, shares, ballots):
+        return greedy
+    return shares
 
 
 def _text(question: Question, contributions: pd.DataFrame, plan: CampaignPlan) -> TextResult:

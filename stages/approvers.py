@@ -81,12 +81,24 @@ class Delegation(Strict):
         return self.starts <= moment < self.ends
 
 
+class Administration(Strict):
+    """Who governs the registry itself: the people with the administrator duty, `threshold` of whom must sign
+    a new version of the file before it takes effect (the way TUF rotates its root metadata)."""
+
+    threshold: int = Field(default=1, ge=1, description="how many administrators must sign a new version")
+
+
 class ApproversRegistry(Strict):
     approvers: tuple[Approver, ...] = Field(min_length=1)
     delegations: tuple[Delegation, ...] = ()
+    administrators: Administration = Administration()
 
     def get(self, approver_id: str) -> Approver | None:
         return next((a for a in self.approvers if a.id == approver_id), None)
+
+    def administrator_ids(self) -> list[str]:
+        """The people who may sign the registry's next version."""
+        return [a.id for a in self.approvers if "administrator" in a.duties]
 
 
 def registry_problems(registry: ApproversRegistry) -> list[tuple[Loc, str]]:
@@ -114,6 +126,15 @@ def registry_problems(registry: ApproversRegistry) -> list[tuple[Loc, str]]:
                 moment = getattr(key, end)
                 if moment is not None and moment <= key.valid_from:
                     problems.append(((*loc, end), f"expected a time after valid_from {key.valid_from}, found {moment}"))
+    administrators = registry.administrator_ids()
+    if registry.administrators.threshold > len(administrators):
+        problems.append(
+            (
+                ("administrators", "threshold"),
+                f"expected at most the {len(administrators)} people with the administrator duty, "
+                f"found {registry.administrators.threshold}",
+            )
+        )
     people = {a.id: a for a in registry.approvers}
     for i, delegation in enumerate(registry.delegations):
         loc = ("delegations", i)

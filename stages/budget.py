@@ -20,12 +20,19 @@ would give a last choice as much as a first, which is not how the ranked-ballot 
   project is bought by its supporters, each paying in proportion to their utility at the smallest rate
   rho that covers its cost (a supporter whose money runs out pays all they have left). The project with
   the smallest rho per unit of utility is bought next (ties: cheaper, then more supporters, then plan
-  order; or plan order alone); it stops when no project can be paid for. `add1` completion, as the
-  method's authors give it (equalshares.net): while some unfunded project that somebody voted for still
-  fits in the real budget, MES is run again with each voter's share raised to the next whole currency
-  unit, then one more at a time, as long as its outcome costs no more than the real budget; the last
-  such outcome is kept. A project nobody voted for cannot be bought at any share, so it does not keep
-  the completion going.
+  order; or plan order alone); it stops when no project can be paid for. `add1` completion, as Pabulib
+  records it (`equalshares/add1`) and as its checker computes it: each voter's share is raised to the
+  next whole currency unit above B/n, then one unit more at a time, and MES run again, as long as its
+  outcome costs no more than the real budget; the last such outcome is kept. It ends when the next
+  raise would overspend, or when every project somebody voted for is bought (a project nobody voted for
+  cannot be bought at any share, so it does not keep the completion going). Raising shares past an
+  outcome that is already exhaustive is what the real elections did: Wieliczka's Green Million 2023
+  went on past the first exhaustive outcome (302 zł a voter, projects 66 and 67 funded) to the last
+  within its budget (about 313 zł, as published: project 46 instead).
+  The comparison step (`equalshares/add1-comparison`, as Wieliczka ran it; equalshares.net's compute
+  tool calls it "popularity with respect to voter satisfaction"): the outcome is set against plain
+  greedy's, and greedy's is taken instead if more voters have more of their chosen projects funded
+  under greedy than under equal shares than the other way round.
 """
 
 from collections.abc import Mapping, Sequence
@@ -62,8 +69,8 @@ def ordinal_points(ranking: Sequence[str]) -> dict[str, float]:
 
 Ties = Literal["cheaper", "plan-order"]
 GreedyRule = Literal["greedy", "greedy-threshold", "greedy-no-skip", "greedy-exclusive", "greedy-custom"]
-Rule = GreedyRule | Literal["equal-shares"]
-RULES: tuple[Rule, ...] = (*get_args(GreedyRule), "equal-shares")
+Rule = GreedyRule | Literal["equal-shares", "equal-shares-comparison"]
+RULES: tuple[Rule, ...] = (*get_args(GreedyRule), "equal-shares", "equal-shares-comparison")
 
 
 @dataclass(frozen=True)
@@ -113,8 +120,15 @@ def funded(
     rule: Rule, projects: Sequence[Project], ballots: Sequence[Ballot], budget: float, options: Options = Options()
 ) -> list[str]:
     """The projects a rule funds, in the order it funds them."""
-    if rule == "equal-shares":
-        return equal_shares(projects, ballots, budget, cost_utilities=options.cost_utilities, ties=options.ties)
+    if rule == "equal-shares" or rule == "equal-shares-comparison":
+        return equal_shares(
+            projects,
+            ballots,
+            budget,
+            comparison=rule == "equal-shares-comparison",
+            cost_utilities=options.cost_utilities,
+            ties=options.ties,
+        )
     return greedy(projects, ballots, budget, rule, options)
 
 
@@ -128,12 +142,18 @@ def equal_shares(
     budget: float,
     *,
     add1: bool = True,
+    comparison: bool = False,
     cost_utilities: bool = True,
     ties: Ties = "cheaper",
 ) -> list[str]:
-    """The projects funded by the method of equal shares (with the add1 completion when asked)."""
+    """The projects funded by the method of equal shares (with the add1 completion, and the comparison step,
+    when asked)."""
     if not ballots:
         return []
+    if comparison:
+        shares = equal_shares(projects, ballots, budget, add1=add1, cost_utilities=cost_utilities, ties=ties)
+        plain = greedy(projects, ballots, budget, options=Options(ties=ties))
+        return plain if prefer(plain, shares, ballots) else shares
     supporters, utilities = _supporters(projects, ballots)
     if cost_utilities:
         utilities = [u * p.cost for u, p in zip(utilities, projects, strict=True)]
@@ -141,18 +161,31 @@ def equal_shares(
     funded = _mes(projects, supporters, utilities, n, budget, ties)
     if not add1:
         return funded
-    # only a project somebody voted for can be bought by a larger share
-    buyable = [p for p, s in zip(projects, supporters, strict=True) if len(s) and p.cost > 0]
-    spent = sum(p.cost for p in projects if p.id in funded)
+    cost = {p.id: p.cost for p in projects}
+    # only a project somebody voted for can be bought by a larger share: once all are, nothing can change
+    buyable = {p.id for p, s in zip(projects, supporters, strict=True) if len(s) and p.cost > 0}
     virtual = int(budget / n) * n  # whole currency units per voter
-    while any(p.id not in funded and spent + p.cost <= budget for p in buyable):
-        virtual += n
-        attempt = _mes(projects, supporters, utilities, n, virtual, ties)
-        cost = sum(p.cost for p in projects if p.id in attempt)
-        if cost > budget:
+    while not buyable <= set(funded):
+        attempt = _mes(projects, supporters, utilities, n, virtual + n, ties)
+        if sum(cost[p] for p in attempt) > budget:
             break
-        funded, spent = attempt, cost
+        funded, virtual = attempt, virtual + n
     return funded
+
+
+def prefer(challenger: Sequence[str], outcome: Sequence[str], ballots: Sequence[Ballot]) -> bool:
+    """The comparison step: whether more voters have more of their chosen projects funded in `challenger`
+    than in `outcome` than the other way round (a voter with as many in both counts for neither)."""
+    ours, theirs = set(outcome), set(challenger)
+    balance = 0
+    for ballot in ballots:
+        chosen = {p for p, utility in ballot.items() if utility > 0}
+        balance += _sign(len(chosen & theirs) - len(chosen & ours))
+    return balance > 0
+
+
+def _sign(x: int) -> int:
+    return (x > 0) - (x < 0)
 
 
 def _supporters(projects: Sequence[Project], ballots: Sequence[Ballot]) -> tuple[list[np.ndarray], list[np.ndarray]]:
@@ -178,25 +211,31 @@ def _mes(
     ties: Ties,
 ) -> list[str]:
     money = np.full(voters, budget / voters)
-    remaining = [i for i, p in enumerate(projects) if p.cost > 0 and len(supporters[i])]
+    # each project's rho as last computed: money only shrinks, so a project's rho only grows, and one whose
+    # last rho is above the best found this round cannot be bought this round (equalshares.net's speed-up)
+    last = {i: 0.0 for i, p in enumerate(projects) if p.cost > 0 and len(supporters[i])}
     funded: list[str] = []
-    while remaining:
+    while last:
         best: list[tuple[float, int]] = []  # (rho, project index)
-        for i in list(remaining):
+        lowest = np.inf
+        for i in sorted(last, key=lambda i: (last[i], i)):
+            if last[i] > lowest:
+                break
             rho = _rate(projects[i].cost, money[supporters[i]], utilities[i])
             if rho is None:
-                remaining.remove(i)  # its supporters can no longer pay for it, and money only shrinks
+                del last[i]  # its supporters can no longer pay for it, and money only shrinks
                 continue
+            last[i] = rho
             best.append((rho, i))
+            lowest = min(lowest, rho)
         if not best:
             break
-        lowest = min(rho for rho, _ in best)
         tied = [i for rho, i in best if rho == lowest]
         chosen = min(tied, key=lambda i: (projects[i].cost, -len(supporters[i]), i) if ties == "cheaper" else (i,))
         payers = supporters[chosen]
         money[payers] = np.maximum(money[payers] - lowest * utilities[chosen], 0.0)
         funded.append(projects[chosen].id)
-        remaining.remove(chosen)
+        del last[chosen]
     return funded
 
 

@@ -10,12 +10,16 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from musharaka.stages.budget import ordinal_points
+from musharaka.stages.budget import Project, ordinal_points
 
 VoteType = Literal["approval", "ordinal", "cumulative", "scoring", "choose-1"]
 SECTIONS = ("META", "PROJECTS", "VOTES")
 # columns of VOTES that are neither the ballot nor the voter id: kept as the voter's segment fields
 _BALLOT_COLUMNS = {"voter_id", "vote", "points"}
+
+
+# the cost Pabulib gives a project withdrawn after the vote (its votes kept): no rule considers it
+WITHDRAWN_COST = 999999999
 
 
 class PbError(ValueError):
@@ -33,6 +37,7 @@ class PbProject(PbModel):
     votes: int | None = None  # as the file states it
     score: float | None = None
     selected: bool | None = None  # the official outcome, when the file records it
+    selected_as: str = ""  # the file's own value: 1 funded, 0 not; some cities use more (Poznań: 3, from reserves)
 
 
 class PbVote(PbModel):
@@ -50,6 +55,17 @@ class PbInstance(PbModel):
     rule: str
     projects: tuple[PbProject, ...]
     votes: tuple[PbVote, ...]
+
+    def candidates(self) -> list[Project]:
+        """The projects a rule considers: all but those withdrawn after the vote (Pabulib's cost marker)."""
+        return [Project(p.id, p.cost) for p in self.projects if p.cost != WITHDRAWN_COST]
+
+    def funded_by_rule(self) -> set[str]:
+        """The official outcome of the file's rule: `selected` 1, and for Poznań's rule (`greedy-custom`)
+        2, the project its 80% rule funds; a 2 elsewhere, or a 3, is funded outside the rule (a city's own
+        decision, reserve funds), as Pabulib's checker reads them."""
+        by_rule = ("1", "2") if self.rule == "greedy-custom" else ("1",)
+        return {p.id for p in self.projects if p.selected_as in by_rule}
 
     def points_of(self, vote: PbVote) -> dict[str, float]:
         """The voter's points per project: as the ballot gives them, else by rank for an ordinal ballot
@@ -136,6 +152,7 @@ def _project(line: int, row: dict[str, str], source: str) -> PbProject:
         votes=int(_number(votes, source, where, "votes")) if votes else None,
         score=_number(score, source, where, "score") if score else None,
         selected=(selected.strip() not in ("0", "")) if selected is not None and selected.strip() else None,
+        selected_as=(selected or "").strip(),
     )
 
 

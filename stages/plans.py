@@ -413,7 +413,13 @@ class BudgetRule(Strict):
     currency: str = Field(default="OMR", min_length=1, max_length=8)
     vote_type: Literal["approval", "choose-1", "ordinal", "cumulative", "scoring"] = "approval"
     rule: Literal[
-        "greedy", "greedy-threshold", "greedy-no-skip", "greedy-exclusive", "greedy-custom", "equal-shares"
+        "greedy",
+        "greedy-threshold",
+        "greedy-no-skip",
+        "greedy-exclusive",
+        "greedy-custom",
+        "equal-shares",
+        "equal-shares-comparison",
     ] = "equal-shares"
     ties: Literal["cheaper", "plan-order"] = Field(
         default="cheaper",

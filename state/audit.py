@@ -5,6 +5,7 @@ The same checks run on the database and on an exported bundle: both hand over `E
 """
 
 import hashlib
+import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -35,8 +36,10 @@ from musharaka.state.events import (
     PlanRecorded,
     RegistryRecorded,
     StageCompleted,
+    StageStarted,
     WindowExtended,
     as_utc,
+    canonical,
     digest,
     event_hash,
     legacy_canonical,
@@ -49,9 +52,16 @@ from musharaka.state.events import (
     stream_events,
     text_digest,
 )
+from musharaka.state.governance import walk
 from musharaka.state.passkeys import Assertion
-from musharaka.state.proof import SKEW, delegation_problem, signature_problem, signing_credential, withdrawal_problem
-from musharaka.state.seal import EngineKeys, engine_keys, hash_signed, person_seal_problem
+from musharaka.state.proof import (
+    delegation_problem,
+    signature_problem,
+    signing_credential,
+    time_problem,
+    withdrawal_problem,
+)
+from musharaka.state.seal import EngineKeys, engine_fingerprint, engine_keys, hash_signed, person_seal_problem
 from musharaka.state.signing import SignedDecision, SignedMessage, SignedWithdrawal, fingerprint
 from musharaka.state.tables import Contribution, Event, QuarantinedRow
 
@@ -147,9 +157,10 @@ def verify(
     engine: str | None,
     batches: dict[str, Batches] | None = None,
     document: Callable[[str], bytes | None] | None = None,
+    root: str | None = None,
 ) -> list[Finding]:
-    """Check every chain of events held in memory (see `verify_chains`); `engine` is the fingerprint of the
-    engine key the verifier trusts."""
+    """Check every chain of events held in memory (see `verify_chains`), the registry's from its pinned `root`;
+    `engine` is the fingerprint of the engine key the verifier trusts."""
     chains: dict[str, list[EventLike]] = {}
     for event in events:
         chains.setdefault(event.campaign_id, []).append(event)
@@ -158,7 +169,22 @@ def verify(
     trust = trust_of(chains.get(REGISTRY_CHAIN, []), chains.get(ENGINE_CHAIN, []), engine)
     ordered = ((c, chains[c]) for c in sorted(chains))
     lookup = None if batches is None else (lambda campaign: batches.get(campaign, {}))
-    return verify_chains(ordered, trust, lookup, document)
+    findings = verify_chains(ordered, trust, lookup, document)
+    return governed(findings, sorted(chains.get(REGISTRY_CHAIN, []), key=lambda e: e.seq), root)
+
+
+def governed(findings: list[Finding], registry: Sequence[EventLike], root: str | None) -> list[Finding]:
+    """The findings with the registry chain walked from its root: a version its predecessor's administrators
+    did not sign (appended with plain SQL, every hash recomputed) is named, unless an earlier event is already."""
+    _, broken = walk(registry, root)
+    if broken is None:
+        return findings
+    seq, why = broken
+    earlier = [f for f in findings if f.campaign == REGISTRY_CHAIN and f.seq <= seq]
+    if earlier:
+        return findings
+    others = [f for f in findings if f.campaign != REGISTRY_CHAIN]
+    return [Finding(REGISTRY_CHAIN, seq, why), *others]
 
 
 def verify_chains(
@@ -201,6 +227,7 @@ def verify_database(
     session: Session,
     campaign: str | None = None,
     document: Callable[[str], bytes | None] | None = None,
+    root: str | None = None,
     *,
     engine: str | None,
     contributions: bool = True,
@@ -227,7 +254,7 @@ def verify_database(
 
     findings = verify_chains([(REGISTRY_CHAIN, registry)], trust, None, None) if registry else []
     findings += verify_chains(counting(), trust, batches if contributions else None, document)
-    return findings, counted["events"], counted["chains"]
+    return governed(findings, registry, root), counted["events"], counted["chains"]
 
 
 def _legacy_events(chain: Sequence[EventLike]) -> int:
@@ -254,7 +281,7 @@ def _seal_problem(event: EventLike, trust: Trust) -> str | None:
     if problem:
         return problem
     if not hash_signed(event.engine_key, event.hash, event.engine_signature):
-        return f"its engine signature (key {fingerprint(event.engine_key)}) does not verify"
+        return f"its engine signature (key {engine_fingerprint(event.engine_key)}) does not verify"
     if event.person_signature:
         found = person_seal_problem(event.person_signature, event.actor, event.hash)
         if isinstance(found, str):
@@ -326,6 +353,7 @@ CHECKED = {
     "passkey.enrolled",
     "delegation.recorded",
     "log.reanchored",
+    "stage.started",  # when an attempt first started: the earliest an extension during the window can be signed
 }
 
 
@@ -337,6 +365,8 @@ class _Context:
     conduct_policy: GatePolicy | None = None
     passkeys: dict[tuple[str, str], Passkey] = field(default_factory=dict)  # (person, credential) so far
     ingested: dict[int, ContributionsIngested] = field(default_factory=dict)  # batch (its event's seq) -> event
+    ingested_at: dict[int, datetime] = field(default_factory=dict)  # batch -> when it was ingested
+    started: dict[tuple[str, int], datetime] = field(default_factory=dict)  # (stage, attempt) -> first start
     withdrawn: set[int] = field(default_factory=set)  # the batches withdrawn so far
     reanchored: bool = False
 
@@ -349,6 +379,7 @@ class _Gate:
     due: datetime
     submitter: str
     outputs_digest: str
+    opened: datetime  # the gate.opened event's time: no decision on the gate can be signed before it
     approved_by: set[str] = field(default_factory=set)
 
 
@@ -379,8 +410,10 @@ def _content_problem(
     if isinstance(payload, GateOpened):
         policy = GatePolicy.model_validate(payload.policy)
         context.gates[(payload.stage, payload.attempt)] = _Gate(
-            policy, payload.due_at, payload.submitter, payload.outputs_digest
+            policy, payload.due_at, payload.submitter, payload.outputs_digest, as_utc(event.at)
         )
+    if isinstance(payload, StageStarted):
+        context.started.setdefault((payload.stage, payload.attempt), as_utc(event.at))
     # a version recorded before the log was re-anchored on JCS has its digest in the legacy form
     if isinstance(payload, RegistryRecorded) and payload.registry_digest not in {
         digest(payload.registry),
@@ -410,6 +443,7 @@ def _content_problem(
         return _withdrawal_problem(event, payload, registries, batches, context)
     if isinstance(payload, ContributionsIngested):
         context.ingested[event.seq] = payload
+        context.ingested_at[event.seq] = as_utc(event.at)
     if isinstance(payload, ContributionsIngested) and batches is not None:
         batch = batches.get(str(event.seq), Batch())
         if batch.changed:
@@ -467,7 +501,7 @@ def _withdrawal_problem(
     registry = registries.get(payload.registry_digest)
     if registry is None:
         return f"it cites registry {payload.registry_digest[:12]}, which the log does not hold"
-    problem = withdrawal_problem(signed, registry, as_utc(event.at))
+    problem = withdrawal_problem(signed, registry, as_utc(event.at), context.ingested_at.get(payload.batch))
     if problem:
         return problem[1]
     marks = batches.get(str(payload.batch), Batch()).marks if batches is not None else None
@@ -506,11 +540,18 @@ def _signature_problem(
     problem = signature_problem(signed, key)
     if problem:
         return f"the signature of {signed.approver} does not verify: {problem}"
-    if signed.signed_at > recorded_at + SKEW:
-        return f"it was signed at {signed.signed_at.isoformat()}, after it was recorded"
     gate = context.gates.get((payload.stage, payload.attempt))
     if gate is None and not (isinstance(payload, WindowExtended) and payload.stage == "conduct"):
         return "it decides a gate the log never opened"
+    # the signing time between the log's own instants: the gate's opening (or, for an extension while the
+    # window runs, the attempt's first start) and this event's recording
+    opened = gate.opened if gate else context.started.get((payload.stage, payload.attempt))
+    if opened is None:
+        return f"it extends {payload.stage} attempt {payload.attempt}, which the log never started"
+    opening = "its gate opened" if gate else f"{payload.stage} (attempt {payload.attempt}) started"
+    impossible = time_problem(signed.signed_at, opened=opened, opening=opening, recorded=recorded_at)
+    if impossible:
+        return f"the signing time is impossible: {impossible}"
     if gate is not None and signed.outputs_digest != gate.outputs_digest:
         return f"it signs outputs {signed.outputs_digest[:12]}, but the gate opened on {gate.outputs_digest[:12]}"
     policy = gate.policy if gate else context.conduct_policy
@@ -538,10 +579,16 @@ def _signature_problem(
 
 
 class Checkpoint(SignedMessage):
-    """The heads of every chain at an instant, signed with the engine's key, to be filed elsewhere."""
+    """The heads of every chain at an instant, signed with the engine's key, to be filed elsewhere; with the
+    registry root pinned then, so the auditor walks the registry from it."""
 
     created_at: datetime
     heads: dict[str, tuple[int, str]]  # chain -> (sequence, hash) of its newest event
+    registry_root: str = ""
+
+    def message(self) -> bytes:
+        # a checkpoint filed before roots were pinned carries none, and was signed without the field
+        return canonical(self.model_dump(mode="json", exclude={"signature"}, exclude_defaults=True)).encode()
 
 
 def heads(events: Iterable[EventLike]) -> dict[str, tuple[int, str]]:
@@ -553,22 +600,71 @@ def heads(events: Iterable[EventLike]) -> dict[str, tuple[int, str]]:
     return newest
 
 
-def checkpoint_problems(
-    checkpoint: Checkpoint, stored: dict[tuple[str, int], str], engine_key: str | None
-) -> list[str]:
-    """What the log lost or rewrote since the checkpoint was taken."""
+def seal_problem(public_key: str, engine: str) -> str | None:
+    """Why a checkpoint or bundle sealed with `public_key` is not sealed by the engine the auditor was told of
+    (`engine`: its fingerprint, or its public key); the one place a seal is compared, so a chain of engine keys
+    can extend it."""
+    if engine.strip().lower() == engine_fingerprint(public_key) or engine.strip() == public_key:
+        return None
+    return f"sealed by key {engine_fingerprint(public_key)}, not the engine key {engine}"
+
+
+def checkpoint_problems(checkpoint: Checkpoint, stored: dict[tuple[str, int], str], engine: str) -> list[str]:
+    """What the log lost or rewrote since the checkpoint was taken; and a checkpoint not the engine's."""
     if not checkpoint.verifies():
         return ["the checkpoint's own signature does not verify: it was altered"]
-    if engine_key and checkpoint.public_key != engine_key:
-        return [f"the checkpoint is signed by {checkpoint.public_key}, not the engine key {engine_key}"]
+    sealed = seal_problem(checkpoint.public_key, engine)
+    if sealed:
+        return [f"the checkpoint is {sealed}"]
     problems = []
-    for chain, (seq, sealed) in sorted(checkpoint.heads.items()):
+    for chain, (seq, sealed_hash) in sorted(checkpoint.heads.items()):
         found = stored.get((chain, seq))
         if found is None:
             problems.append(f"{chain} event {seq}: in the checkpoint but gone from the log (truncated)")
-        elif found != sealed:
+        elif found != sealed_hash:
             problems.append(f"{chain} event {seq}: differs from the checkpoint (the chain was rewritten)")
     return problems
+
+
+PUBLISHED = "checkpoints.jsonl"
+
+
+def published_entry(previous: str | None, checkpoint: Checkpoint) -> str:
+    """The line that appends `checkpoint` to a published checkpoint file whose last line is `previous`."""
+    body = {"prev": _entry_hash(previous) if previous else GENESIS, "checkpoint": checkpoint.model_dump(mode="json")}
+    return canonical({**body, "hash": hashlib.sha256(canonical(body).encode()).hexdigest()})
+
+
+def _entry_hash(line: str) -> str:
+    return str(json.loads(line).get("hash", ""))
+
+
+def published_checkpoints(lines: Sequence[str], name: str) -> tuple[list[Checkpoint], list[str]]:
+    """The checkpoints of a published file, oldest first, and every broken link, named by entry."""
+    checkpoints: list[Checkpoint] = []
+    problems: list[str] = []
+    prev = GENESIS
+    for number, line in enumerate(lines, start=1):
+        try:
+            entry = json.loads(line)
+            body = {"prev": entry["prev"], "checkpoint": entry["checkpoint"]}
+            checkpoint = Checkpoint.model_validate(entry["checkpoint"])
+        except (ValueError, KeyError, TypeError, ValidationError):
+            problems.append(f"{name} entry {number}: expected a published checkpoint, found something else")
+            prev = ""
+            continue
+        if entry["prev"] != prev:
+            problems.append(
+                f"{name} entry {number}: does not link to the entry before it (an entry was removed, inserted or "
+                "changed)"
+            )
+        if hashlib.sha256(canonical(body).encode()).hexdigest() != entry.get("hash"):
+            problems.append(f"{name} entry {number}: its content does not match its hash")
+        checkpoints.append(checkpoint)
+        prev = str(entry.get("hash", ""))
+    if not checkpoints and not problems:
+        problems.append(f"{name}: holds no checkpoint")
+    return checkpoints, problems
 
 
 def file_reader(root: Path) -> Callable[[str], bytes | None]:

@@ -15,6 +15,7 @@ from sqlmodel import Session, create_engine
 
 from musharaka.state import migrate
 from musharaka.state.events import ConcurrentWrite
+from musharaka.state.files import owner_only_file
 from musharaka.state.settings import get_settings
 
 if TYPE_CHECKING:
@@ -30,7 +31,11 @@ def get_engine(url: str | None = None) -> Engine:
 def _engine(url: str) -> Engine:
     """SQLite files get their folder and WAL journaling; other databases a pre-ping pool."""
     if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        # made here, owner-only, before SQLite makes it with the umask's mode; SQLite gives the -wal and
+        # -shm journals the mode of the database file
+        path = url.removeprefix("sqlite:///").split("?")[0]
+        if path and path != ":memory:":
+            owner_only_file(Path(path))
         # isolation_level=None hands transaction control to the "begin" hook below
         engine = create_engine(url, connect_args={"timeout": 30, "isolation_level": None})
 

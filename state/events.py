@@ -315,6 +315,10 @@ class RegistryRecorded(Payload):
     TYPE = "registry.recorded"
     registry: dict[str, Any]
     registry_digest: str
+    # the registry file as its administrators signed it, when the service added passkeys or delegations to it
+    # (otherwise `registry` is the file itself); and their signatures of its digest (state.governance)
+    source: dict[str, Any] | None = None
+    signatures: list[dict[str, Any]] = []
 
 
 class PersonInvited(Payload):

@@ -9,24 +9,9 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session
 
-from musharaka.stages.approvers import ApproversRegistry
-from musharaka.state.events import (
-    GENESIS,
-    REGISTRY_CHAIN,
-    ConcurrentWrite,
-    OutOfOrder,
-    Payload,
-    RegistryRecorded,
-    as_utc,
-    canonical,
-    digest,
-    event_hash,
-    head,
-    payload_of,
-)
+from musharaka.state.events import GENESIS, ConcurrentWrite, OutOfOrder, Payload, as_utc, canonical, event_hash, head
 from musharaka.state.projection import apply
 from musharaka.state.proven import PROVEN
-from musharaka.state.registry import in_force
 from musharaka.state.seal import current_engine_key, seal
 from musharaka.state.settings import get_settings
 from musharaka.state.tables import Event
@@ -36,9 +21,9 @@ def append(campaign_id: str, payload: Payload, *, actor: str, at: datetime, sess
     """Append one event to the campaign's chain, sealed by the engine's key (and the proven person's), and
     project it; the caller commits. A payload JCS cannot carry (NaN, an infinity) is refused: NotCanonical."""
     proven = PROVEN.get()
-    if proven is not None and proven.person == actor and proven.registry is not None:
+    if proven is not None and proven.person == actor and proven.record is not None:
         # the auditor checks the person's signature against the registry in force then: the log must hold it
-        record_registry(in_force(proven.registry, session=session), now=at, session=session)
+        proven.record(session, at)
     last = head(campaign_id, session=session)
     seq = last.seq + 1 if last else 1
     prev = last.hash if last else GENESIS
@@ -71,23 +56,3 @@ def append(campaign_id: str, payload: Payload, *, actor: str, at: datetime, sess
         ) from error
     apply(event, payload, session=session)
     return event
-
-
-def record_registry(registry: ApproversRegistry, *, now: datetime, session: Session) -> str:
-    """Log the registry when it differs from the version last recorded; returns its digest.
-
-    Every decision cites this digest, so an auditor can tell which keys and roles were in force.
-    """
-    body = registry.model_dump(mode="json")
-    registry_digest = digest(body)
-    last = head(REGISTRY_CHAIN, session=session)
-    recorded = payload_of(last) if last else None
-    if not isinstance(recorded, RegistryRecorded) or recorded.registry_digest != registry_digest:
-        append(
-            REGISTRY_CHAIN,
-            RegistryRecorded(registry=body, registry_digest=registry_digest),
-            actor="engine",
-            at=now,
-            session=session,
-        )
-    return registry_digest

@@ -9,7 +9,9 @@ from musharaka.state.passkeys import Assertion, PasskeyError, from_b64url, verif
 from musharaka.state.signing import PASSKEY, SignedDecision, SignedWithdrawal, fingerprint
 
 Credential = PublicKey | Passkey
-SKEW = timedelta(minutes=5)  # clocks of signing machines may run this far ahead of the engine's
+# clocks of signing machines may run this far ahead of or behind the engine's: a signing time is believed
+# from its gate's opening minus SKEW to its recording plus SKEW, never outside
+SKEW = timedelta(minutes=5)
 PASSKEY_LIFE = timedelta(minutes=10)  # a passkey signs in the service, at once: an older one is a replay
 
 
@@ -66,9 +68,34 @@ def credential_name(signed: SignedDecision) -> str:
     return f"key {fingerprint(signed.public_key)}"
 
 
-def withdrawal_problem(signed: SignedWithdrawal, registry: ApproversRegistry, at: datetime) -> tuple[str, str] | None:
+def time_problem(signed_at: datetime, *, opened: datetime, opening: str, recorded: datetime) -> str | None:
+    """Why a signing time cannot be true: before what it decides was there to sign (`opening`, at `opened`) or
+    after the engine recorded it, each beyond SKEW; None when it fits.
+
+    Both bounds are the engine's own times (the log's), so no time a signer or a caller chose decides it."""
+    if signed_at < opened - SKEW:
+        return (
+            f"it is dated {signed_at.isoformat()}, before {opening} at {opened.isoformat()} "
+            f"(a signing time is believed from then, less {_minutes(SKEW)} of clock skew)"
+        )
+    if signed_at > recorded + SKEW:
+        return (
+            f"it is dated {signed_at.isoformat()}, after it was recorded at {recorded.isoformat()} "
+            f"(a signing time is believed up to then, plus {_minutes(SKEW)} of clock skew)"
+        )
+    return None
+
+
+def _minutes(span: timedelta) -> str:
+    return f"{int(span.total_seconds() // 60)} minutes"
+
+
+def withdrawal_problem(
+    signed: SignedWithdrawal, registry: ApproversRegistry, at: datetime, ingested_at: datetime | None = None
+) -> tuple[str, str] | None:
     """Why a signed withdrawal recorded at `at` does not hold, as (refusal code, what is wrong); None when it
-    is signed by a key of the person in force then, and the person has the duty to withdraw."""
+    is signed by a key of the person in force then and between the batch's ingestion (`ingested_at`, when
+    known) and `at`, and the person has the duty to withdraw."""
     person = registry.get(signed.person)
     if person is None:
         return "unknown-approver", f"{signed.person!r} is not in the people registry"
@@ -78,8 +105,10 @@ def withdrawal_problem(signed: SignedWithdrawal, registry: ApproversRegistry, at
     for moment, what in ((signed.signed_at, "signing"), (at, "recording")):
         if not key.in_force(moment):
             return "key-not-in-force", f"key {key.id} of {signed.person} is not in force at the {what} time {moment}"
-    if signed.signed_at > at + SKEW:
-        return "bad-time", f"it was signed at {signed.signed_at.isoformat()}, after it was recorded"
+    opened = ingested_at if ingested_at is not None else signed.signed_at
+    problem = time_problem(signed.signed_at, opened=opened, opening=f"batch {signed.batch} was ingested", recorded=at)
+    if problem:
+        return "bad-time", f"the withdrawal's signing time is impossible: {problem}"
     if not signed.verifies():
         return (
             "bad-signature",

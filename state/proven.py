@@ -4,32 +4,35 @@ The events they cause carry their signature as well as the engine's (`state.log.
 light, so the CLI can clear it at the start of every command without importing the database layer.
 """
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from datetime import datetime
 from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from sqlmodel import Session
 
-    from musharaka.stages.approvers import ApproversRegistry
+# records the registry that holds the person's key in the log, when it does not hold it yet (flows.engine.gates)
+Recorder = Callable[["Session", datetime], object]
 
 
 class Proven(NamedTuple):
-    """A person, the key that proved it is them, and the registry that holds that key."""
+    """A person, the key that proved it is them, and how the registry holding that key is recorded."""
 
     person: str
     key: "Ed25519PrivateKey"
-    registry: "ApproversRegistry | None" = None
+    record: Recorder | None = None
 
 
 PROVEN: ContextVar[Proven | None] = ContextVar("proven_person", default=None)
 
 
-def prove_person(person: str, key: "Ed25519PrivateKey", registry: "ApproversRegistry | None" = None) -> None:
-    """From now on in this command, events whose actor is `person` are signed with `key` too (and `registry`,
-    which holds the key, is recorded first when the log does not hold it yet, so that an auditor finds it)."""
-    PROVEN.set(Proven(person, key, registry))
+def prove_person(person: str, key: "Ed25519PrivateKey", record: Recorder | None = None) -> None:
+    """From now on in this command, events whose actor is `person` are signed with `key` too; `record` is called
+    before each, so that the registry holding the key is in the log for an auditor to check it against."""
+    PROVEN.set(Proven(person, key, record))
 
 
 def forget_person() -> None:
@@ -38,9 +41,9 @@ def forget_person() -> None:
 
 
 @contextmanager
-def proven(person: str, key: "Ed25519PrivateKey", registry: "ApproversRegistry | None" = None) -> Iterator[None]:
+def proven(person: str, key: "Ed25519PrivateKey", record: Recorder | None = None) -> Iterator[None]:
     """Events of `person` appended inside the block carry their signature."""
-    token = PROVEN.set(Proven(person, key, registry))
+    token = PROVEN.set(Proven(person, key, record))
     try:
         yield
     finally:

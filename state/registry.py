@@ -37,8 +37,13 @@ def recorded_delegations(*, session: Session) -> list[Delegation]:
 def in_force(registry: ApproversRegistry, *, session: Session) -> ApproversRegistry:
     """The registry file with the passkeys enrolled and the delegations recorded in the service since;
     the file's own entry for a credential wins."""
-    enrolled = enrolled_passkeys(session=session)
-    delegations = recorded_delegations(session=session)
+    return merged(registry, enrolled_passkeys(session=session), recorded_delegations(session=session))
+
+
+def merged(
+    registry: ApproversRegistry, enrolled: list[tuple[str, Passkey]], delegations: list[Delegation]
+) -> ApproversRegistry:
+    """`in_force` from what the registry chain holds: an auditor recomputes a recorded version with it."""
     if not enrolled and not delegations:
         return registry
     people = []

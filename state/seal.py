@@ -10,6 +10,7 @@ verifier who trusts any one of them (by fingerprint, given out of band) can tell
 """
 
 import base64
+import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,8 +24,14 @@ from pydantic import ValidationError
 
 from musharaka.state.events import EngineKeyRotated, EventRow, as_utc, canonical, event_hash, payload_of
 from musharaka.state.proven import Proven
-from musharaka.state.signing import engine_key, fingerprint, public_key, public_text, sign_bytes, signature_holds
+from musharaka.state.signing import engine_key, public_key, public_text, sign_bytes, signature_holds
 from musharaka.state.tables import Event
+
+
+def engine_fingerprint(public_key: str) -> str:
+    """What the operator gives auditors out of band to pin the engine's key: SHA-256 of its public text."""
+    return hashlib.sha256(public_key.encode()).hexdigest()
+
 
 _LOADED: dict[tuple[Path, int, int], Ed25519PrivateKey] = {}
 
@@ -108,24 +115,27 @@ class EngineKeys:
         """Why the engine key `public` may not have signed an event at `at`; None when it may."""
         if self.trusted is None:
             return (
-                f"it is signed by engine key {fingerprint(public)}, and no engine key is trusted "
+                f"it is signed by engine key {engine_fingerprint(public)}, and no engine key is trusted "
                 "(give --engine FINGERPRINT)"
             )
-        known = [fingerprint(k.public) for k in self.held]
+        known = [engine_fingerprint(k.public) for k in self.held]
         if known and self.trusted not in known:
             return (
-                f"it is signed by key {fingerprint(public)}; the trusted engine key {self.trusted} is not among the "
-                f"engine keys the log records ({', '.join(known)})"
+                f"it is signed by key {engine_fingerprint(public)}; the trusted engine key {self.trusted} is not "
+                f"among the engine keys the log records ({', '.join(known)})"
             )
-        if not self.held and fingerprint(public) == self.trusted:
+        if not self.held and engine_fingerprint(public) == self.trusted:
             return None  # no rotation recorded: the trusted key signed the whole log
         for held in self.held:
             if held.public == public:
                 if held.covers(at):
                     return None
-                return f"it is signed by engine key {fingerprint(public)}, which was not the engine's key at that time"
+                return (
+                    f"it is signed by engine key {engine_fingerprint(public)}, which was not the engine's key at "
+                    "that time"
+                )
         return (
-            f"it is signed by key {fingerprint(public)}, which is not a key the engine held "
+            f"it is signed by key {engine_fingerprint(public)}, which is not a key the engine held "
             f"(trusted engine key {self.trusted})"
         )
 
@@ -175,8 +185,8 @@ def engine_held(public: str, trusted: str, chain: Sequence[Event | EventRow]) ->
     keys = engine_keys(chain, trusted)
     known = {k.public for k in keys.held}
     if not known:
-        return fingerprint(public) == trusted
-    return trusted in {fingerprint(k) for k in known} and public in known
+        return engine_fingerprint(public) == trusted
+    return trusted in {engine_fingerprint(k) for k in known} and public in known
 
 
 def person_seal_problem(text: str, actor: str, event_hash: str) -> tuple[str, str] | str:

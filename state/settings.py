@@ -1,11 +1,13 @@
 """The one settings object: every knob comes from MUSHARAKA_* environment variables."""
 
+import re
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Literal
+from urllib.parse import quote, unquote
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -51,6 +53,22 @@ class Settings(BaseSettings):
     public_url: str = ""
     session_idle_minutes: int = 30
 
+    @field_validator("database_url")
+    @classmethod
+    def _readable_url(cls, url: str) -> str:
+        if url:
+            from sqlalchemy.engine import make_url
+            from sqlalchemy.exc import ArgumentError
+
+            try:
+                make_url(url).port  # noqa: B018  (reading the port is the check: SQLAlchemy parses it lazily)
+            except (ArgumentError, ValueError):
+                raise ValueError(
+                    "expected a database URL such as postgresql+psycopg://user:password@host:5432/name "
+                    "or sqlite:///path/to/file.db"
+                ) from None
+        return url
+
     @model_validator(mode="after")
     def _anchor_paths(self) -> "Settings":
         # Paths are anchored at `home`, never at the current directory.
@@ -65,6 +83,36 @@ class Settings(BaseSettings):
         return self
 
 
+def shown_url(url: str) -> str:
+    """A database URL fit to print or log: its password masked, as SQLAlchemy renders it."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):  # a URL SQLAlchemy cannot read (a port that is no number): by its shape
+        return _USERINFO.sub(lambda m: m[1] + (":***@" if m[2] else "@"), url)
+
+
+_USERINFO = re.compile(r"(//[^/@:]*)(:[^/@]*)?@")
+
+
+def without_secrets(text: str) -> str:
+    """`text` with the configured database password, wherever it appears in it, masked: drivers and URL
+    parsers may quote the connection string in what they raise."""
+    try:
+        url = get_settings().database_url
+    except SettingsError:
+        return text
+    found = _USERINFO.search(url)
+    password = found[2][1:] if found and found[2] else ""
+    if len(password) >= 4:  # masking a shorter one would mask letters all over the text; the URL is masked below
+        text = text.replace(password, "***")
+        text = text.replace(quote(password, safe=""), "***")
+        text = text.replace(unquote(password), "***")
+    return text.replace(url, shown_url(url))
+
+
 class SettingsError(ValueError):
     """An environment variable the settings cannot use; the message names it."""
 
@@ -77,4 +125,8 @@ def get_settings() -> Settings:
     except ValidationError as error:
         first = error.errors()[0]
         variable = f"{ENV_PREFIX}{str(first['loc'][0]).upper()}" if first["loc"] else "the settings"
-        raise SettingsError(f"{variable}: {first['msg'].lower()}, found {first['input']!r}") from None
+        found = first["input"]
+        if first["loc"] == ("database_url",):  # never its password
+            found = shown_url(str(found))
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise SettingsError(f"{variable}: {message[:1].lower() + message[1:]}, found {found!r}") from None

@@ -17,13 +17,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from musharaka.state.events import canonical
+from musharaka.state.files import KeyFileError as KeyFileError  # where callers have always found it
+from musharaka.state.files import owner_only_bytes, owner_only_folder, secret_file
 from musharaka.state.passkeys import Assertion
 
 PREFIX = "ed25519:"
-
-
-class KeyFileError(Exception):
-    """A private key file that cannot be used; the message says why."""
 
 
 class SignedMessage(BaseModel):
@@ -100,13 +98,7 @@ def new_key_pair(passphrase: bytes | None) -> tuple[bytes, str]:
 
 def load_private(path: Path, passphrase: bytes | None) -> Ed25519PrivateKey:
     """Read a private key file, naming the file and what is wrong when it cannot be used."""
-    try:
-        data = path.read_bytes()
-        mode = path.stat().st_mode & 0o777
-    except OSError as error:
-        raise KeyFileError(f"{path}: cannot read the key file ({error.strerror})") from None
-    if mode & 0o077:
-        raise KeyFileError(f"{path}: expected a key only its owner can read (mode 600), found mode {mode:o}")
+    data = owner_only_bytes(path, "a key")
     try:
         key = serialization.load_pem_private_key(data, password=passphrase)
     except TypeError:
@@ -142,8 +134,9 @@ def engine_key(path: Path) -> Ed25519PrivateKey:
     """The engine's own signing key (for checkpoints and bundles), made on first use, owner-only."""
     if not path.exists():
         pem, _ = new_key_pair(None)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        owner_only_folder(path.parent)
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        os.fchmod(descriptor, 0o600)  # whatever the umask
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(pem)
     return load_private(path, None)
@@ -156,15 +149,7 @@ def pseudonym_secret(path: Path, configured: str = "") -> bytes:
     """
     if configured:
         return configured.encode()
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another process made it first
-            return path.read_bytes().strip()
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(base64.b64encode(os.urandom(32)))
-    return path.read_bytes().strip()
+    return secret_file(path, "the pseudonym key")
 
 
 def sign_bytes(key: Ed25519PrivateKey, message: bytes) -> str:

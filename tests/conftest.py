@@ -32,10 +32,12 @@ from sqlalchemy.pool import NullPool
 from musharaka.flows import runtime
 from musharaka.flows.cli.main import main
 from musharaka.flows.cli.workspace import copy_sample_plans
+from musharaka.flows.engine import governance
 from musharaka.flows.planfiles import loading
+from musharaka.state.audit import engine_fingerprint
 from musharaka.state.db import get_engine
 from musharaka.state.settings import get_settings
-from musharaka.state.signing import new_key_pair
+from musharaka.state.signing import engine_key, new_key_pair, public_text
 
 # The settings fall back to the current folder: a test without a workspace of its own would write there.
 for _name in [name for name in os.environ if name.startswith("MUSHARAKA_") and not name.startswith("MUSHARAKA_TEST_")]:
@@ -155,6 +157,11 @@ class Workspace:
         argv = (["--now", now] if now else []) + list(args)
         return CliRunner().invoke(main, argv, catch_exceptions=False)
 
+    def engine(self) -> list[str]:
+        """The `--engine` argument: the engine key's fingerprint, as the operator gives it to auditors."""
+        key = engine_key(self.root / "engine-key.pem")
+        return ["--engine", engine_fingerprint(public_text(key.public_key()))]
+
     def key(self, approver: str) -> list[str]:
         """The `--as` and `--key` arguments with which `approver` signs."""
         return ["--as", approver, "--key", str(self.keys[approver])]
@@ -190,6 +197,13 @@ def give_keys(registry_file: Path, folder: Path, valid_from: str = "2025-01-01T0
     return keys
 
 
+def pin_registry(plans: Path) -> None:
+    """Pin the registry file as it is now as the first version, as `musharaka people pin-registry` does."""
+    registry, problems = loading.load_plans([plans / "approvers.yaml"])
+    assert registry.registry is not None, problems
+    governance.write_root(registry.registry, plans)
+
+
 def forget_settings() -> None:
     """Drop what the process remembers of the settings and of the plans read under them."""
     get_settings.cache_clear()
@@ -215,6 +229,7 @@ def make_workspace(root: Path, monkeypatch: pytest.MonkeyPatch, database: Path |
     else:
         copy_sample_plans(plans)
         keys = give_keys(plans / "approvers.yaml", root / "keys")
+        pin_registry(plans)
     if database is None and POSTGRES_ADMIN_URL:
         url = fresh_postgres_database()
     else:

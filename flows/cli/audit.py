@@ -10,9 +10,19 @@ from pydantic import ValidationError
 from sqlmodel import Session, select
 
 from musharaka.flows.cli.common import emit, parse_instant
-from musharaka.flows.engine import records
+from musharaka.flows.engine import governance, records
 from musharaka.flows.render import bundle
-from musharaka.state.audit import Checkpoint, checkpoint_problems, file_reader, heads, verify_database
+from musharaka.state.audit import (
+    PUBLISHED,
+    Checkpoint,
+    checkpoint_problems,
+    engine_fingerprint,
+    file_reader,
+    heads,
+    published_checkpoints,
+    published_entry,
+    verify_database,
+)
 from musharaka.state.db import session_scope
 from musharaka.state.events import ENGINE_CHAIN, events_of
 from musharaka.state.log import append
@@ -21,9 +31,9 @@ from musharaka.state.replay import campaign_at
 from musharaka.state.seal import current_engine_key, rotation
 from musharaka.state.settings import get_settings
 from musharaka.state.signing import (
+    PREFIX,
     KeyFileError,
     engine_key,
-    fingerprint,
     load_private,
     new_key_pair,
     public_text,
@@ -50,15 +60,16 @@ def _fail(problems: list[str], what: str) -> None:
     "--checkpoint",
     "checkpoint_file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Also detect truncation and rewriting since this checkpoint.",
+    help="Also detect truncation and rewriting since this checkpoint, or since each of a published checkpoint file.",
 )
-@click.option("--engine-key", help="The engine's public key the checkpoint or bundle must be signed with.")
 @click.option(
     "--engine",
-    "engine_fingerprint",
+    "--engine-key",
+    "engine",
     metavar="FINGERPRINT",
-    help="The fingerprint of the engine key every event must be signed with (or one it rotated to or from), given "
-    "out of band (default: the local engine key file's).",
+    help="The engine key's fingerprint (or public key), given to you out of band: every event must be signed by "
+    "it or a key it rotated to or from (default: the local engine key file's); needed with --checkpoint and "
+    "--bundle, whose seal must be the engine's.",
 )
 @click.option(
     "--bundle",
@@ -67,48 +78,64 @@ def _fail(problems: list[str], what: str) -> None:
     help="Verify an exported bundle, offline, instead of the database.",
 )
 def verify_command(
-    campaign: str | None,
-    checkpoint_file: Path | None,
-    engine_key: str | None,
-    engine_fingerprint: str | None,
-    bundle_dir: Path | None,
+    campaign: str | None, checkpoint_file: Path | None, engine: str | None, bundle_dir: Path | None
 ) -> None:
-    """Recompute every hash, link and signature; check contributions and documents against their digests.
+    """Recompute every hash, link and signature; walk the registry from its pinned root; check contributions and
+    documents against their digests.
 
-    Example: musharaka audit verify --checkpoint checkpoint-2025-09-30.json
+    Example: musharaka audit verify --checkpoint /secure/checkpoints.jsonl --engine 3f2a...
     """
+    if (bundle_dir or checkpoint_file) and not engine:
+        given = "--bundle" if bundle_dir else "--checkpoint"
+        raise click.UsageError(
+            f"{given} needs --engine FINGERPRINT: the engine key's fingerprint the operator gave you out of band "
+            "(`musharaka audit checkpoint` prints it); anyone could seal a bundle or checkpoint with a key of their own"
+        )
+    seal = engine or ""  # required above wherever a seal is checked
     if bundle_dir is not None:
-        problems, sealer = bundle.verify_bundle(bundle_dir, engine_key)
+        problems, sealer = bundle.verify_bundle(bundle_dir, seal)
         if problems:
             _fail(problems, f"bundle {bundle_dir}")
-        click.echo(f"ok: bundle {bundle_dir} verifies; sealed by engine key {sealer}")
-        if not engine_key:
-            click.echo(
-                "note: anyone can seal a bundle with a key of their own: compare this key with the engine key "
-                "the operator filed, or pass --engine-key to require it",
-                err=True,
-            )
+        click.echo(f"ok: bundle {bundle_dir} verifies; sealed by the engine key {engine_fingerprint(sealer)}")
         return
-    trusted = engine_fingerprint or _local_engine_fingerprint()
+    trusted = _trusted_fingerprint(engine)
+    root = governance.read_root()
+    checkpoints: list[Checkpoint] = []
+    problems = []
+    if checkpoint_file is not None:
+        checkpoints, problems = _read_checkpoints(checkpoint_file)
+        pinned = sorted({c.registry_root for c in checkpoints if c.registry_root})
+        if root and set(pinned) - {root}:
+            problems.append(
+                f"{checkpoint_file}: pins registry root {sorted(set(pinned) - {root})[0][:12]}, but the plans pin "
+                f"{root[:12]} (plans/registry.root)"
+            )
+        elif len(pinned) > 1:
+            problems.append(f"{checkpoint_file}: its checkpoints pin {len(pinned)} different registry roots")
+        root = root or next(iter(pinned), None)
     with session_scope() as session:
         if campaign:
             records.campaign_state(campaign, session=session)
         findings, events, chains = verify_database(
-            session, campaign, document=file_reader(get_settings().output_dir), engine=trusted
+            session, campaign, document=file_reader(get_settings().output_dir), root=root, engine=trusted
         )
-        problems = [str(f) for f in findings]
-        if checkpoint_file is not None:
-            try:
-                checkpoint = Checkpoint.model_validate_json(checkpoint_file.read_bytes())
-            except ValidationError:
-                raise click.BadParameter(
-                    f"{checkpoint_file}: expected a checkpoint written by `musharaka audit checkpoint`"
-                ) from None
-            problems += checkpoint_problems(checkpoint, _hashes(session, checkpoint), engine_key)
+        problems = [str(f) for f in findings] + problems
+        covered: Checkpoint | None = None
+        for checkpoint in checkpoints:
+            found = checkpoint_problems(checkpoint, _hashes(session, checkpoint), seal)
+            problems += [f"checkpoint of {checkpoint.created_at.isoformat()}: {p}" for p in found]
+            covered = checkpoint if not found else covered
+    if root is None:
+        click.echo(
+            "note: no registry root is pinned (plans/registry.root): the registry's first version was taken as it is",
+            err=True,
+        )
     if problems:
         _fail(problems, "audit")
     click.echo(f"ok: {events} events in {chains} chains verify; contributions and documents match")
-    if trusted and not engine_fingerprint:
+    if covered is not None:
+        click.echo(f"the log covers the newest checkpoint, of {covered.created_at.isoformat()}")
+    if trusted and not engine:
         click.echo(
             f"note: every event's engine signature was checked against the local engine key {trusted}; an auditor "
             "gives the fingerprint the operator filed: --engine FINGERPRINT",
@@ -116,15 +143,34 @@ def verify_command(
         )
 
 
-def _local_engine_fingerprint() -> str | None:
-    """The fingerprint of the local engine key file's public half; None when there is none (nothing is made)."""
+def _trusted_fingerprint(engine: str | None) -> str | None:
+    """The fingerprint every event's engine signature is checked from: the one given (or the fingerprint of the
+    public key given), else the local engine key file's; None when there is neither (nothing is made)."""
+    if engine:
+        return engine_fingerprint(engine.strip()) if engine.strip().startswith(PREFIX) else engine.strip().lower()
     path = get_settings().engine_key_file
     if not path.exists():
         return None
     try:
-        return fingerprint(public_text(load_private(path, None).public_key()))
+        return engine_fingerprint(public_text(load_private(path, None).public_key()))
     except KeyFileError as error:
         raise click.BadParameter(f"{error}; or give --engine FINGERPRINT") from None
+
+
+def _read_checkpoints(path: Path) -> tuple[list[Checkpoint], list[str]]:
+    """One checkpoint (`audit checkpoint --out`), or the hash-linked file of those published (`--publish`)."""
+    text = path.read_text(encoding="utf-8")
+    try:
+        return [Checkpoint.model_validate_json(text)], []
+    except ValidationError:
+        pass
+    lines = [line for line in text.splitlines() if line.strip()]
+    if not lines or not lines[0].lstrip().startswith('{"checkpoint"'):
+        raise click.BadParameter(
+            f"{path}: expected a checkpoint written by `musharaka audit checkpoint`, or a file of them published "
+            "with --publish"
+        )
+    return published_checkpoints(lines, str(path))
 
 
 def _hashes(session: Session, checkpoint: Checkpoint) -> dict[tuple[str, int], str]:
@@ -139,23 +185,38 @@ def _hashes(session: Session, checkpoint: Checkpoint) -> dict[tuple[str, int], s
 
 @audit.command("checkpoint")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write here (default: stdout).")
+@click.option(
+    "--publish",
+    type=click.Path(file_okay=False, path_type=Path),
+    help=f"Append it to DIR/{PUBLISHED}, each entry linked to the one before by its hash; copy that file elsewhere.",
+)
 @click.pass_obj
-def checkpoint_command(now: datetime, out: Path | None) -> None:
-    """The heads of every chain, signed with the engine's key: file it outside the database.
+def checkpoint_command(now: datetime, out: Path | None, publish: Path | None) -> None:
+    """The heads of every chain and the pinned registry root, signed with the engine's key: file it outside the
+    database, and give auditors the engine key's fingerprint it prints.
 
-    Example: musharaka audit checkpoint --out /secure/checkpoint-$(date +%F).json
+    Example: musharaka audit checkpoint --publish /mnt/checkpoints
     """
     key = engine_key(get_settings().engine_key_file)
     with session_scope() as session:
         found = heads(events_of(session=session))
-    checkpoint = Checkpoint(created_at=now, heads=found, public_key=public_text(key.public_key()))
+    public = public_text(key.public_key())
+    checkpoint = Checkpoint(created_at=now, heads=found, public_key=public, registry_root=governance.read_root() or "")
     signed = checkpoint.model_copy(update={"signature": sign_bytes(key, checkpoint.message())})
-    body = signed.model_dump_json(indent=2)
+    said = f"engine key fingerprint {engine_fingerprint(public)}"
+    if publish is not None:
+        publish.mkdir(parents=True, exist_ok=True)
+        target = publish / PUBLISHED
+        lines = target.read_text(encoding="utf-8").splitlines() if target.exists() else []
+        with target.open("a", encoding="utf-8") as handle:
+            handle.write(published_entry(lines[-1] if lines else None, signed) + "\n")
+        click.echo(f"checkpoint {len(lines) + 1} of {len(found)} chains appended to {target}; {said}")
     if out:
-        out.write_text(body + "\n", encoding="utf-8")
-        click.echo(f"checkpoint of {len(found)} chains written to {out}; engine key {signed.public_key}")
-    else:
-        click.echo(body)
+        out.write_text(signed.model_dump_json(indent=2) + "\n", encoding="utf-8")
+        click.echo(f"checkpoint of {len(found)} chains written to {out}; {said}")
+    if not out and publish is None:
+        click.echo(signed.model_dump_json(indent=2))
+        click.echo(said, err=True)
 
 
 @audit.command("rotate-key")
@@ -177,11 +238,11 @@ def rotate_key_command(now: datetime) -> None:
     new = load_private(fresh, None)
     with session_scope() as session:
         append(ENGINE_CHAIN, rotation(old, new), actor="engine", at=now, session=session)
-    retired = path.with_name(f"{path.name}.retired-{fingerprint(public_text(old.public_key()))}")
+    retired = path.with_name(f"{path.name}.retired-{engine_fingerprint(public_text(old.public_key()))[:16]}")
     path.rename(retired)
     fresh.rename(path)
     click.echo(
-        f"engine key {fingerprint(public_text(old.public_key()))} replaced by {fingerprint(public)}; "
+        f"engine key {engine_fingerprint(public_text(old.public_key()))} replaced by {engine_fingerprint(public)}; "
         f"the old key is kept in {retired}"
     )
 
@@ -203,8 +264,19 @@ def export_command(now: datetime, folder: Path, campaigns: tuple[str, ...], ever
     with session_scope() as session:
         for campaign in campaigns:
             records.campaign_state(campaign, session=session)
-        count = bundle.export(folder, list(campaigns) or None, now=now, session=session)
-    click.echo(f"{count} events exported to {folder}; verify with: musharaka audit verify --bundle {folder}")
+        root = governance.read_root()
+        count = bundle.export(folder, list(campaigns) or None, now=now, session=session, root=root)
+    if root is None:
+        click.echo(
+            "note: no registry root is pinned (plans/registry.root): the bundle cannot show the registry's first "
+            "version, and `audit verify --bundle` will say so (musharaka people pin-registry)",
+            err=True,
+        )
+    public = public_text(engine_key(get_settings().engine_key_file).public_key())
+    click.echo(
+        f"{count} events exported to {folder}; verify with: musharaka audit verify --bundle {folder} "
+        f"--engine {engine_fingerprint(public)}"
+    )
 
 
 @click.command()
@@ -262,8 +334,12 @@ def rebuild_command() -> None:
     Example: musharaka state rebuild
     """
     with session_scope() as session:
+        # a registry version no administrator signed would make the decisions it enables count: refuse first
+        governance.recorded_version(session=session, root=governance.read_root())
         # the log only: the rows' withdrawal marks are a projection, which the rebuild puts right
-        findings, _, _ = verify_database(session, engine=_local_engine_fingerprint(), contributions=False)
+        findings, _, _ = verify_database(
+            session, root=governance.read_root(), engine=_trusted_fingerprint(None), contributions=False
+        )
         if findings:
             # a projection built from a forged or broken log would show what nobody decided
             _fail([str(f) for f in findings], "state rebuild refused: the log does not verify")

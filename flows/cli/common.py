@@ -163,10 +163,12 @@ def _follow(service: "Service", handed: dict[str, str]) -> None:
 
 
 def passphrase(path: Path | None) -> bytes | None:
-    """The passphrase in a file's first line, if a file is given."""
+    """The passphrase in a file's first line, if a file is given; refused, like a key, if others may read it."""
     if path is None:
         return None
-    first = path.read_bytes().splitlines()
+    from musharaka.state.signing import owner_only_bytes
+
+    first = owner_only_bytes(path, "a passphrase").splitlines()
     if not first or not first[0]:
         raise click.BadParameter(f"{path}: expected the passphrase on the first line, found nothing")
     return first[0]

@@ -21,16 +21,17 @@ from sqlmodel import func, select
 from musharaka.flows import runtime
 from musharaka.flows.cli.language import current
 from musharaka.flows.cli.workspace import copy_sample_plans, lay_out
-from musharaka.flows.engine import campaigns, decisions, records, submissions, updates
+from musharaka.flows.engine import campaigns, decisions, governance, records, submissions, updates
 from musharaka.flows.planfiles.loading import PlanSet
 from musharaka.flows.render import reports
 from musharaka.flows.views import outcomes, overview, tables
 from musharaka.stages import followup
 from musharaka.stages.plans import STAGES, CampaignPlan, Question, Stage
 from musharaka.state.db import get_engine, reset_tables, session_scope
+from musharaka.state.governance import RegistrySignature, file_digest
 from musharaka.state.projection import open_gate
-from musharaka.state.settings import get_settings
-from musharaka.state.signing import new_key_pair
+from musharaka.state.settings import get_settings, shown_url
+from musharaka.state.signing import load_private, new_key_pair, sign
 from musharaka.state.tables import Event
 
 MUSCAT = ZoneInfo("Asia/Muscat")
@@ -356,7 +357,33 @@ def _demo_plans(folder: Path) -> dict[str, Path]:
         yaml.dump(registry, handle)
     os.environ["MUSHARAKA_PLANS_DIR"] = str(plans)  # the flows of this process read plans from here
     get_settings.cache_clear()
+    first = records.load_plan_set().registry
+    assert first is not None
+    governance.write_root(first)  # the registry's first version, pinned as `musharaka people pin-registry` does
     return keys
+
+
+def _registry_grows(keys: dict[str, Path]) -> PlanSet:
+    """The State Audit Institution's auditor joins the registry: the file is edited, and its administrator signs
+    the new version as `musharaka people sign-registry` does; it takes effect when next used."""
+    path = get_settings().plans_dir / "approvers.yaml"
+    yaml = YAML()
+    registry = yaml.load(path)
+    registry["approvers"].append(
+        {
+            "id": "state.audit",
+            "name": {"ar": "مدقق جهاز الرقابة المالية والإدارية للدولة", "en": "State Audit Institution auditor"},
+            "duties": ["auditor"],
+        }
+    )
+    with path.open("w", encoding="utf-8") as handle:
+        yaml.dump(registry, handle)
+    plans = records.load_plan_set()
+    assert plans.registry is not None
+    administrator = "it.administrator"
+    unsigned = RegistrySignature(registry_digest=file_digest(plans.registry), person=administrator, public_key="")
+    governance.add_signature(sign(unsigned, load_private(keys[administrator], None)))
+    return plans
 
 
 def run_demo(*, reset: bool, echo: Callable[[str], None]) -> None:
@@ -372,7 +399,7 @@ def run_demo(*, reset: bool, echo: Callable[[str], None]) -> None:
         existing = session.exec(select(func.count()).select_from(Event)).one()
     if existing:
         raise records.Refused(
-            f"the database {settings.database_url} already holds {existing} events; "
+            f"the database {shown_url(settings.database_url)} already holds {existing} events; "
             "run `musharaka demo --reset` to replace them with the demo"
         )
     folder = settings.output_dir / "demo"
@@ -383,9 +410,11 @@ def run_demo(*, reset: bool, echo: Callable[[str], None]) -> None:
     from musharaka.flows.lifecycle import in_process
 
     demo = Demo(plans, keys, folder, echo)
-    echo(f"Replaying the 2025 programme into {settings.database_url} ...")
+    echo(f"Replaying the 2025 programme into {shown_url(settings.database_url)} ...")
     with in_process():
         demo.run_to_closed("moheri-2025-q1-chatbot-name", at("2025-01-12"), 640, rework=False)
+        demo.plans = plans = _registry_grows(keys)
+        echo("The people registry gains the State Audit Institution's auditor, signed by its administrator")
         demo.run_to_closed("moheri-2025-q3-satisfaction", at("2025-06-15"), 460, rework=True)
         demo.run_to_conduct(
             "moheri-2025-q2-gpa-poll",

@@ -36,7 +36,9 @@ _MODULE_OF = {name: module for module, names in COMMAND_MODULES.items() for name
 
 
 def _fail(message: str, code: int) -> NoReturn:
-    click.echo(message, err=True)
+    from musharaka.state.settings import without_secrets
+
+    click.echo(without_secrets(message), err=True)
     sys.exit(code)
 
 
@@ -58,7 +60,7 @@ def _explain(error: Exception) -> NoReturn:
     from musharaka.flows.planfiles.reading import PlanError
     from musharaka.state.events import ConcurrentWrite, OutOfOrder
     from musharaka.state.migrate import SchemaOutOfDate
-    from musharaka.state.settings import SettingsError, get_settings
+    from musharaka.state.settings import SettingsError, get_settings, shown_url
     from musharaka.state.signing import KeyFileError
 
     # The engine's own detail stays as it wrote it (English), after the command's words in its language.
@@ -85,7 +87,8 @@ def _explain(error: Exception) -> NoReturn:
     if isinstance(error, SQLAlchemyError):
         detail = f"{error.__class__.__name__}: {str(error).splitlines()[0]}"
         _fail(
-            t.gettext("database error (%(url)s): %(detail)s") % {"url": get_settings().database_url, "detail": detail},
+            t.gettext("database error (%(url)s): %(detail)s")
+            % {"url": shown_url(get_settings().database_url), "detail": detail},
             1,
         )
     if get_settings().debug:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from musharaka.state.files import owner_only_folder
 from musharaka.state.settings import get_settings, package_folder
 
 
@@ -33,7 +34,10 @@ def lay_out(home: Path) -> list[str]:
         done.append(f"wrote the Prefect deployments to {deployments}")
     for folder in (home / "var", home / "out"):
         if not folder.exists():
-            folder.mkdir(parents=True)
+            if folder.name == "var":  # the state and its keys: the owner's alone
+                owner_only_folder(folder)
+            else:
+                folder.mkdir(parents=True)
             done.append(f"made {folder}")
     return done
 

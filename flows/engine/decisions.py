@@ -6,7 +6,7 @@ from typing import Literal
 
 from sqlmodel import Session
 
-from musharaka.flows.engine import gates, records
+from musharaka.flows.engine import gates, governance, records
 from musharaka.flows.planfiles.loading import PlanSet
 from musharaka.state.db import session_scope, transaction
 from musharaka.state.events import GateRefused
@@ -85,6 +85,8 @@ def submit(campaign_id: str, signed: SignedDecision, *, plans: PlanSet, now: dat
         return transaction(
             lambda session: gates.decide(campaign_id, signed, registry=registry, plan=plan, now=now, session=session)
         )
+    except governance.UnsignedRegistry:
+        raise  # the decision was never judged: the registry to judge it by may not take effect
     except records.Refused as refusal:
         _record_refusal(campaign_id, signed, refusal, now=now)
         raise

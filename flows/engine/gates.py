@@ -7,21 +7,65 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from musharaka.flows.engine import governance
 from musharaka.flows.engine.records import Refused, campaign_state
 from musharaka.flows.engine.signatures import verify_signature
 from musharaka.stages.approvers import ApproversRegistry
 from musharaka.stages.gates import NoAuthority, authority
 from musharaka.stages.plans import CampaignPlan, GatePolicy
 from musharaka.state.events import (
+    REGISTRY_CHAIN,
     GateDecided,
+    RegistryRecorded,
+    StageStarted,
     WindowExtended,
     as_utc,
+    digest,
+    head,
+    payload_of,
 )
-from musharaka.state.log import append, record_registry
+from musharaka.state.governance import RegistrySignature, parse_signatures
+from musharaka.state.log import append
 from musharaka.state.projection import approvals, gate_policy, open_gate
+from musharaka.state.proof import time_problem
 from musharaka.state.registry import in_force
 from musharaka.state.signing import SignedDecision
 from musharaka.state.tables import Event, Gate
+
+
+def record_registry(registry: ApproversRegistry, *, now: datetime, session: Session) -> str:
+    """Log the registry file (with the passkeys and delegations recorded in the service) when it differs from
+    the version last recorded; returns its digest.
+
+    Every decision cites this digest, so an auditor can tell which keys and roles were in force. A changed file
+    takes effect only with its administrators' signatures (governance.admissible): else nothing is recorded.
+    """
+    signatures = governance.admissible(registry, now=now, session=session)
+    body = in_force(registry, session=session).model_dump(mode="json")
+    registry_digest = digest(body)
+    last = head(REGISTRY_CHAIN, session=session)
+    recorded = payload_of(last) if last else None
+    if not isinstance(recorded, RegistryRecorded) or recorded.registry_digest != registry_digest:
+        source = registry.model_dump(mode="json")
+        carried = signatures if signatures is not None else _carried(recorded)
+        append(
+            REGISTRY_CHAIN,
+            RegistryRecorded(
+                registry=body,
+                registry_digest=registry_digest,
+                source=None if source == body else source,
+                signatures=[s.model_dump(mode="json") for s in carried],
+            ),
+            actor="engine",
+            at=now,
+            session=session,
+        )
+    return registry_digest
+
+
+def _carried(recorded: object) -> list[RegistrySignature]:
+    """The same file again (with a passkey enrolled since, say): its signatures go with it, for the reader."""
+    return parse_signatures(recorded.signatures) if isinstance(recorded, RegistryRecorded) else []
 
 
 @dataclass(frozen=True)
@@ -35,6 +79,8 @@ class Decidable:
     submitter: str | None
     outputs_digest: str
     gate: Gate | None
+    opened: datetime  # since when there was something to sign: the gate's opening, or the window's run's start
+    opening: str  # that instant, in words for a refusal
 
 
 def _decidable(campaign_id: str, signed: SignedDecision, plan: CampaignPlan, *, session: Session) -> Decidable:
@@ -56,7 +102,9 @@ def _decidable(campaign_id: str, signed: SignedDecision, plan: CampaignPlan, *, 
             )
         never = datetime.max.replace(tzinfo=UTC)
         policy = plan.gates.for_stage("conduct")
-        return Decidable("conduct", campaign.attempt, policy, never, None, "", None)
+        started = _first_start(campaign_id, "conduct", campaign.attempt, session=session)
+        opening = f"conduct (attempt {campaign.attempt}) started"
+        return Decidable("conduct", campaign.attempt, policy, never, None, "", None, started, opening)
     if gate is None or gate.stage != signed.stage:
         earlier = session.exec(
             select(Gate).where(
@@ -90,7 +138,21 @@ def _decidable(campaign_id: str, signed: SignedDecision, plan: CampaignPlan, *, 
         gate.submitter,
         gate.outputs_digest,
         gate,
+        as_utc(gate.opened_at),
+        f"the {gate.stage} gate (attempt {gate.attempt}) opened",
     )
+
+
+def _first_start(campaign_id: str, stage: str, attempt: int, *, session: Session) -> datetime:
+    """When the attempt's run first started (a waiting run starts again; its first start is what `audit` sees)."""
+    query = (
+        select(Event).where(Event.campaign_id == campaign_id, Event.type == StageStarted.TYPE).order_by(col(Event.seq))
+    )
+    for event in session.exec(query):
+        payload = payload_of(event)
+        if isinstance(payload, StageStarted) and (payload.stage, payload.attempt) == (stage, attempt):
+            return as_utc(event.at)
+    raise LookupError(f"{campaign_id}: {stage} attempt {attempt} never started")  # the campaign state says it did
 
 
 def decide(
@@ -104,10 +166,14 @@ def decide(
 ) -> Gate | None:
     """Verify a signed approval, rejection or extension and record it; Refused says why it cannot be."""
     campaign_state(campaign_id, session=session)
-    registry = in_force(registry, session=session)  # with the passkeys enrolled in the browser
     registry_digest = record_registry(registry, now=now, session=session)
+    registry = in_force(registry, session=session)  # with the passkeys enrolled in the browser
     verify_signature(signed, registry, now)
     target = _decidable(campaign_id, signed, plan, session=session)
+    # judged against the engine's times only: the gate's opening and now, the recording instant
+    impossible = time_problem(signed.signed_at, opened=target.opened, opening=target.opening, recorded=now)
+    if impossible:
+        raise Refused(f"the signature's time is impossible: {impossible}", "bad-time")
     try:
         power = authority(registry, signed.approver, target.policy, now=now, due=target.due)
     except NoAuthority as error:

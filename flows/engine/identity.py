@@ -9,6 +9,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from musharaka.flows.engine.gates import record_registry
 from musharaka.flows.engine.records import Refused
 from musharaka.stages.approvers import ApproversRegistry
 from musharaka.state.proven import prove_person
@@ -64,5 +65,6 @@ def acting_person(
         raise Refused(f"no approvers registry (plans/approvers.yaml) to prove that --as {person} is them", UNPROVEN)
     key = load_private(key_path, passphrase)
     prove(registry, person, key, now)
-    prove_person(person, key, registry)  # the events this command appends as them carry their signature too
+    # the events this command appends as them carry their signature too, the registry holding their key logged first
+    prove_person(person, key, lambda session, at: record_registry(registry, now=at, session=session))
     return person

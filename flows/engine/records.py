@@ -16,7 +16,7 @@ from musharaka.stages.common import StageModel
 from musharaka.stages.evaluate import StageTiming
 from musharaka.stages.plans import STAGES, CampaignPlan, Stage
 from musharaka.stages.registry import MODULES
-from musharaka.state.events import as_utc
+from musharaka.state.events import ContributionsIngested, as_utc
 from musharaka.state.frames import contributions_frame
 from musharaka.state.projection import SessionStore
 from musharaka.state.settings import get_settings
@@ -114,6 +114,17 @@ def approved_outputs(campaign_id: str, stage: Stage, *, session: Session) -> Sta
     run = stage_run(campaign_id, stage, gate.attempt, session=session)
     outputs: StageModel = MODULES[stage].Outputs.model_validate_json(run.outputs or "{}")
     return outputs
+
+
+def ingested_rows_digests(campaign_id: str, *, session: Session) -> list[str]:
+    """The rows digest of every batch the campaign ingested (withdrawn or not), in the order of their events:
+    what a tie-breaking lot is seeded from (`stages.analyse.lot_seed`)."""
+    query = (
+        select(Event.payload)
+        .where(Event.campaign_id == campaign_id, Event.type == ContributionsIngested.TYPE)
+        .order_by(col(Event.seq))
+    )
+    return [ContributionsIngested.model_validate_json(payload).rows_digest for payload in session.exec(query)]
 
 
 def contributions_of(campaign_id: str, *, session: Session) -> pd.DataFrame:

@@ -13,12 +13,14 @@ from musharaka.flows.engine.records import (
     approved_outputs,
     campaign_state,
     contributions_of,
+    ingested_rows_digests,
     plan_of,
     submitted_answers,
     submitter_of,
     timings,
 )
 from musharaka.flows.planfiles.loading import PlanSet
+from musharaka.stages import analyse as analyse_stage
 from musharaka.stages.calendars import calendar_of
 from musharaka.stages.common import MissingInputs, NotYet, StageModel
 from musharaka.stages.gates import due_at
@@ -166,6 +168,8 @@ def _inputs(
             conduct=approved_outputs(cid, "conduct", session=session),
             contributions=contributions_of(cid, session=session),
             decision=submitted_answers(cid, "analyse", session=session),
+            # ingestion is closed once conduct's gate is reached: the seed is fixed only after the window closed
+            lot_seed=analyse_stage.lot_seed(ingested_rows_digests(cid, session=session)),
         )
     if stage == "announce":
         return module.Inputs(

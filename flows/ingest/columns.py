@@ -2,36 +2,147 @@
 columns, channel, audience and response ids.
 """
 
+import re
+import unicodedata
 from dataclasses import dataclass, field
 
 from musharaka.flows.ingest.sources import Export, Tool, UnreadableFile
 from musharaka.stages.plans import CampaignPlan, Question
 
-# headers that identify a person, whatever the tool (compared case- and space-insensitively)
+# What identifies a person, by header, once normalised (`header_words`): a header is one of these after
+# dropping the words around it that change nothing ("Your e-mail", "Mobile No.", "National ID Number",
+# "اسم المشارك", "رقم الهاتف"). Checked in this order: "Email ID" is an e-mail, not an id.
 IDENTITY = {
     "email": (
         "email",
-        "e-mail",
-        "email address",
-        "e-mail address",
-        "البريد الإلكتروني",
+        "mail",
+        "email id",
         "البريد الالكتروني",
+        "بريد الكتروني",
         "البريد",
+        "بريد",
+        "الايميل",
+        "ايميل",
     ),
-    "national-id": ("national id", "civil id", "civil number", "id number", "الرقم المدني", "رقم الهوية", "الهوية"),
-    "phone": ("phone", "phone number", "mobile", "mobile number", "رقم الهاتف", "الهاتف", "رقم الجوال", "الجوال"),
+    "national-id": (
+        "national id",
+        "nationalid",
+        "national identity",
+        "civil id",
+        "civil",
+        "civil number",
+        "id number",
+        "id no",
+        "id card",
+        "identity card",
+        "identity",
+        "emirates id",
+        "resident id",
+        "residence id",
+        "iqama",
+        "passport",
+        "social security",
+        "ssn",
+        "الرقم المدني",
+        "المدني",
+        "السجل المدني",
+        "الرقم الوطني",
+        "الهويه",
+        "الهويه الوطنيه",
+        "البطاقه",
+        "البطاقه المدنيه",
+        "البطاقه الشخصيه",
+        "جواز السفر",
+        "جواز",
+        "الاقامه",
+    ),
+    "phone": (
+        "phone",
+        "telephone",
+        "tel",
+        "mobile",
+        "mobile phone",
+        "cell",
+        "cellphone",
+        "cell phone",
+        "phonenumber",
+        "contact number",
+        "whatsapp",
+        "gsm",
+        "هاتف",
+        "الهاتف",
+        "الهاتف النقال",
+        "النقال",
+        "الجوال",
+        "جوال",
+        "موبايل",
+        "الموبايل",
+        "واتساب",
+        "الواتساب",
+        "التواصل",
+    ),
     "other": (
         "name",
         "full name",
         "first name",
         "last name",
+        "middle name",
+        "family name",
+        "given name",
+        "surname",
+        "username",
+        "user name",
+        "ip",
         "ip address",
         "الاسم",
+        "اسم",
+        "اسمك",
         "الاسم الكامل",
-        "الاسم الأول",
-        "اسم العائلة",
+        "الاسم الثلاثي",
+        "الاسم الاول",
+        "اسم العائله",
+        "العائله",
+        "اللقب",
     ),
 }
+# words around an identifying header that change nothing ("Your", "No.", "رقم", "المشارك")
+_BEFORE = ("your", "the", "my", "participant", "participants", "participant s", "respondent", "respondent s",
+           "respondents", "personal", "primary", "submitter", "contact", "رقم", "عنوان")  # fmt: skip
+_AFTER = ("number", "no", "num", "nr", "address", "of participant", "of respondent", "المشارك", "للمشارك",
+          "المستجيب", "الخاص بك", "الشخصي", "الشخصيه")  # fmt: skip
+# Arabic letters written several ways, marks and the tatweel: normalised for comparing, never for display
+_ARABIC_LETTERS = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه", "ؤ": "و", "ئ": "ي"})
+_MARKS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u0640]")
+_PUNCTUATION = re.compile(r"[\W_]+")
+
+
+def header_words(text: str) -> str:
+    """A header as the words it is made of: case, punctuation, spacing and Arabic letter variants set aside."""
+    text = _MARKS.sub("", unicodedata.normalize("NFKC", str(text)).casefold()).translate(_ARABIC_LETTERS)
+    words = " ".join(_PUNCTUATION.sub(" ", text).split())
+    return re.sub(r"\be mail\b", "email", words)
+
+
+def _around(words: str, affixes: tuple[str, ...], prefix: bool) -> str:
+    for affix in affixes:
+        if prefix and words.startswith(affix + " "):
+            return words[len(affix) + 1 :]
+        if not prefix and words.endswith(" " + affix):
+            return words[: -len(affix) - 1]
+    return words
+
+
+_KINDS = {words: kind for kind, headers in IDENTITY.items() for words in map(header_words, headers)}
+
+
+def identity_kind(header: str) -> str | None:
+    """Which kind of identifying data a header names (email, national-id, phone, other), if any."""
+    words = header_words(header)
+    bare = _around(words, _BEFORE, prefix=True)
+    for candidate in (words, bare, _around(words, _AFTER, prefix=False), _around(bare, _AFTER, prefix=False)):
+        if candidate in _KINDS:
+            return _KINDS[candidate]
+    return None
 
 
 class ContributionsError(UnreadableFile):
@@ -68,6 +179,16 @@ class Layout:
     segments: dict[str, int]  # segment id -> column
     questions: list[QuestionColumns]
     ignored: list[str] = field(default_factory=list)
+    # every column kept for nothing (ignored or the tool's metadata): read only to warn of people's data in it
+    unmapped: list[int] = field(default_factory=list)
+
+    def kept(self) -> list[int]:
+        """The columns whose cells a quarantined row keeps: those mapped to a question, a segment or a field,
+        and the identities that make the participant (pseudonymised); names and addresses go with the rest."""
+        fields = [*self.times, self.response_id, self.channel, self.audience, *self.segments.values()]
+        people = [c for c, kind in self.identity.items() if kind in PARTICIPANT_ORDER]
+        answers = [c for mapped in self.questions for c in mapped.columns]
+        return sorted({c for c in (*fields, *people, *answers) if c is not None})
 
 
 def layout(export: Export, plan: CampaignPlan) -> Layout:
@@ -95,8 +216,11 @@ def layout(export: Export, plan: CampaignPlan) -> Layout:
 
     identity: dict[int, str] = {}
     extra = {norm(h) for h in (*plan.ingest.identity, *tool.identity)}
+    # a header the plan gives a question or segment by name is theirs, whatever it looks like
+    claimed = {norm(c) for q in plan.instrument for c in q.columns}
+    claimed.update(norm(c) for segment in plan.ingest.segments for c in segment.columns)
     for i, name in enumerate(names):
-        kind = next((k for k, headers in IDENTITY.items() if name in {norm(h) for h in headers}), None)
+        kind = identity_kind(header[i]) if name not in claimed else None
         if kind is None and name in extra:
             kind = "email" if "mail" in name else "other"
         if kind is not None and i not in taken:
@@ -124,14 +248,15 @@ def layout(export: Export, plan: CampaignPlan) -> Layout:
     prefixes = tuple(norm(p) for p in tool.metadata_prefixes)
     mapped = [found for found in questions if found is not None]
     owned = {norm(header[c]) for found in mapped for c in found.columns}
-    ignored = []
+    ignored, unmapped = [], []
     for i, name in enumerate(names):
-        if i in taken or name in metadata or (prefixes and name.startswith(prefixes)) or not name:
+        if i in taken or ("/" in name and name.split("/")[0] in owned):  # KoboToolbox's 1/0 column per option
             continue
-        if "/" in name and name.split("/")[0] in owned:  # KoboToolbox's one 1/0 column per option
+        unmapped.append(i)
+        if name in metadata or (prefixes and name.startswith(prefixes)) or not name:
             continue
         ignored.append(header[i])
-    return Layout(tool, header, times, response_id, channel, audience, identity, segments, mapped, ignored)
+    return Layout(tool, header, times, response_id, channel, audience, identity, segments, mapped, ignored, unmapped)
 
 
 def _question_columns(question: Question, export: Export, names: list[str], taken: set[int]) -> QuestionColumns | None:

@@ -9,8 +9,9 @@ import hashlib
 import hmac
 import json
 import re
+from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -39,6 +40,8 @@ class Prepared:
 
     rows: pd.DataFrame  # row, key, digest, submitted_at, channel, audience, participant, segments, answers
     quarantined: list[dict[str, Any]]  # row, key, reasons, cells
+    # cells of unmapped columns that look like people's data: (column, what they look like) -> how many
+    lookalikes: Counter[tuple[int, str]] = field(default_factory=Counter)
 
 
 def prepare(chunk: pd.DataFrame, first_row: int, found: Layout, context: Context) -> Prepared:
@@ -103,7 +106,7 @@ def prepare(chunk: pd.DataFrame, first_row: int, found: Layout, context: Context
     own = keys[good] if keys is not None else None
     stored["digest"] = digests
     stored["key"] = digests if own is None else np.where(own != "", own, digests)
-    return Prepared(pd.DataFrame(stored), quarantined)
+    return Prepared(pd.DataFrame(stored), quarantined, _lookalikes(chunk, found))
 
 
 def _object(items: list[Any] | np.ndarray) -> np.ndarray:
@@ -121,19 +124,67 @@ def _quarantined(
     rows: np.ndarray,
     bad: np.ndarray,
 ) -> list[dict[str, Any]]:
-    """The bad rows with their reasons, and their cells as read (people's data pseudonymised)."""
+    """The bad rows with their reasons, and the cells of their mapped columns as read (people's data
+    pseudonymised as in stored rows); a column mapped to nothing is not kept, whatever it holds."""
     names = _cell_names(found.header)
+    kept = found.kept()
     held = []
     for position in map(int, np.flatnonzero(bad)):
         reasons = [str(m[position]) for m in problems.values() if m[position] is not None]
-        cells = {
-            names[c]: (pseudonyms[c][position] if c in pseudonyms else str(chunk.iat[position, c]))
-            for c in range(len(names))
-        }
+        cells = {names[c]: (pseudonyms[c][position] if c in pseudonyms else str(chunk.iat[position, c])) for c in kept}
         cells_text = json.dumps(cells, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
         key = keys[position] if keys is not None and keys[position] else text_digest(cells_text)
         held.append({"row": int(rows[position]), "key": key, "reasons": "\n".join(reasons), "cells": cells_text})
     return held
+
+
+# What people's data looks like in a cell, its digits made ASCII first: an e-mail anywhere in the text; an
+# Emirates ID; a number dialled internationally or written with a phone's separators; a bare run of 8 to 15
+# digits, a phone number or a national id (a civil number has 8 or 9, a Saudi id 10, an Emirates ID 15).
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.ASCII)
+NUMBERS = (  # whole cells, the first that matches says what the cell looks like
+    ("national ids", r"784-?\d{4}-?\d{7}-?\d"),
+    ("phone numbers", r"(?:\+|00)\d[\d ().-]{6,18}\d|\(?\d{2,4}\)?[ .-]\d{3,4}[ .-]?\d{3,4}|\d{3,4}[ .-]\d{4}"),
+    ("phone numbers or national ids", r"\d{8,15}"),
+)
+# the same, over many cells at once, one a line: one scan of the text finds them all (the first alternative
+# that matches a whole line names it)
+_NUMBER_LINES = re.compile(
+    "^[ \t]*(?:" + "|".join(f"({pattern})" for _, pattern in NUMBERS) + ")[ \t]*$", re.ASCII | re.MULTILINE
+)
+
+
+def looks_like(value: str) -> str | None:
+    """What kind of people's data a cell looks like, if any."""
+    cell = value.translate(DIGITS)
+    return _kinds([cell]).get(cell)
+
+
+def _kinds(cells: list[str]) -> dict[str, str]:
+    """Of cells (digits made ASCII), those that look like people's data, and what they look like."""
+    text = "\n".join(cells)  # a line of a cell written on several lines matches no whole cell: it counts nowhere
+    kinds = {cell: "e-mail addresses" for cell in cells if "@" in cell and EMAIL.search(cell)} if "@" in text else {}
+    for found in _NUMBER_LINES.finditer(text):  # none allows an @: an e-mail stays an e-mail
+        kinds.setdefault(found[0], NUMBERS[found.lastindex - 1 if found.lastindex else 0][0])
+    return kinds
+
+
+def _lookalikes(chunk: pd.DataFrame, found: Layout) -> Counter[tuple[int, str]]:
+    """How many cells of each unmapped column look like e-mails, phone numbers or national ids: read to
+    warn whoever ingests the file, never kept. Each distinct value is looked at once, all in one scan."""
+    counted: Counter[tuple[int, str]] = Counter()
+    for column in found.unmapped:
+        codes, uniques = pd.factorize(chunk[column].astype(str))
+        cells = [str(value) for value in np.asarray(uniques, dtype=object).tolist()]
+        if ARABIC_DIGIT.search("".join(cells)):
+            cells = [cell.translate(DIGITS) for cell in cells]
+        kinds = _kinds(cells)
+        if not kinds:
+            continue
+        for cell, times in zip(cells, np.bincount(codes[codes >= 0], minlength=len(cells)).tolist(), strict=True):
+            if cell in kinds:
+                counted[column, kinds[cell]] += times
+    return counted
 
 
 def _cell_names(header: list[str]) -> list[str]:

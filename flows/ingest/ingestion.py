@@ -6,6 +6,7 @@ batch no longer count: neither as contributions nor as duplicates, nor as rows k
 """
 
 import hashlib
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -64,9 +65,17 @@ class Ingested:
     columns_ignored: list[str]
     seq: int
     rows_resubmitted: int = 0  # of the rows stored, those an earlier file had quarantined
+    # columns mapped to nothing whose cells look like people's data: (header, how many, what they look like)
+    personal_data: tuple[tuple[str, int, str], ...] = ()
 
     def __str__(self) -> str:
         ignored = f"; columns not used: {', '.join(self.columns_ignored)}" if self.columns_ignored else ""
+        if self.personal_data:
+            kinds: dict[str, list[str]] = {}
+            for header, n, kind in self.personal_data:
+                kinds.setdefault(header, []).append(f"{n} {kind}")
+            found = "; ".join(f"{header!r} holds cells that look like {', '.join(k)}" for header, k in kinds.items())
+            ignored += f"; people's data in columns not used (not stored): {found}"
         again = (
             f"; {self.rows_resubmitted} of the rows stored had been quarantined by an earlier file"
             if self.rows_resubmitted
@@ -124,9 +133,11 @@ def ingest(
     lines: list[str] = []
     quarantine_lines: list[str] = []
     read = duplicates = resubmitted = 0
+    lookalikes: Counter[tuple[int, str]] = Counter()
     connection = session.connection()
     for first, chunk in chunks_of(export):
         prepared = prepare(chunk, first, found, context)
+        lookalikes.update(prepared.lookalikes)
         rows = prepared.rows
         fresh = []  # a key seen before, in the database or earlier in this file, is a duplicate
         for key in rows["key"].tolist():
@@ -191,6 +202,7 @@ def ingest(
         found.ignored,
         seq,
         resubmitted,
+        tuple((found.header[c] or f"column {c + 1}", n, kind) for (c, kind), n in sorted(lookalikes.items())),
     )
     event = append(
         campaign_id,

@@ -92,8 +92,16 @@ def withdraw(
     campaign = campaign_state(campaign_id, session=session)
     if signed.campaign != campaign_id:
         raise Refused(f"the withdrawal is signed for campaign {signed.campaign}, not {campaign_id}", "replayed")
+    registry_file = registry
     registry = in_force(registry, session=session)
-    problem = withdrawal_problem(signed, registry, now)
+    ingestion = session.exec(
+        select(Event).where(
+            Event.campaign_id == campaign_id, Event.seq == signed.batch, Event.type == ContributionsIngested.TYPE
+        )
+    ).first()
+    # a withdrawal cannot be signed before its batch existed: the ingestion's time bounds the signing time
+    ingested_at = as_utc(ingestion.at) if ingestion is not None else None
+    problem = withdrawal_problem(signed, registry, now, ingested_at)
     if problem is not None:
         code, what = problem
         raise Refused(what, code)
@@ -112,7 +120,7 @@ def withdraw(
     if signed.rows_digest != sealed.rows_digest:
         raise Refused(f"the withdrawal is signed for other rows than batch {signed.batch} holds", "replayed")
     _check_correctable(campaign, signed.batch, session=session)
-    registry_digest = record_registry(registry, now=now, session=session)
+    registry_digest = record_registry(registry_file, now=now, session=session)
     recorded = append(
         campaign_id,
         ContributionsWithdrawn(

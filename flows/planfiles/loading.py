@@ -3,6 +3,7 @@
 
 import atexit
 import hashlib
+import hmac
 import importlib.util
 import json
 import os
@@ -24,6 +25,7 @@ from musharaka.stages.checks import campaign_problems, programme_problems, untra
 from musharaka.stages.gates import unmet
 from musharaka.stages.plans import LANGUAGE_NAMES, LANGUAGES, STAGES, CampaignPlan, Vocabulary
 from musharaka.stages.programme import Programme, quarters_spanned
+from musharaka.state.files import KeyFileError, owner_only_folder, secret_file
 from musharaka.state.settings import get_settings
 
 REGISTRY_NAME = "approvers.yaml"
@@ -106,8 +108,23 @@ _LOADED: dict[str, tuple[PlanSet, list[Problem]]] = {}
 # Parsing YAML with positions (ruamel) costs ~0.2 s for the shipped plans, most of a read-only
 # command's time; the result of the last load is kept as JSON beside the state, keyed by a digest of
 # every file's path and bytes and of the code that validates them, so any edit or upgrade misses it.
+# The cache holds what the plans say, the approvers' public keys among it: its first line is an
+# HMAC-SHA256 of the rest under a secret only the workspace's owner can read (var/cache/plans.key), so a
+# cache edited by anyone else fails the check and the plan files are read again.
 def _cache_file() -> Path:
     return get_settings().home / "var" / "cache" / "plans.json"
+
+
+def _cache_secret() -> bytes | None:
+    """The secret the cache is authenticated with; None (no cache) when it cannot be trusted or made."""
+    try:
+        return secret_file(get_settings().home / "var" / "cache" / "plans.key", "the plan cache key")
+    except (KeyFileError, OSError):  # others may read it, or a read-only home: read the plan files
+        return None
+
+
+def _mac(secret: bytes, body: bytes) -> bytes:
+    return hmac.new(secret, body, hashlib.sha256).hexdigest().encode()
 
 
 # the code that decides what is valid: a new version of any of it misses the cache
@@ -136,8 +153,14 @@ def _files_key(files: list[Path]) -> str:
 
 
 def _read_cache(key: str) -> tuple[PlanSet, list[Problem]] | None:
+    secret = _cache_secret()
+    if secret is None:
+        return None
     try:
-        data = json.loads(_cache_file().read_bytes())
+        mac, _, body = _cache_file().read_bytes().partition(b"\n")
+        if not hmac.compare_digest(mac, _mac(secret, body)):  # not written by this workspace's owner
+            return None
+        data = json.loads(body)
         if data.get("key") != key:
             return None
         registry = data["registry"]
@@ -171,11 +194,15 @@ def _write_cache(key: str, plans: PlanSet, problems: list[Problem]) -> None:
         "warnings": [{**vars(p), "file": str(p.file)} for p in plans.warnings],
     }
     target = _cache_file()
+    secret = _cache_secret()
+    if secret is None:
+        return
+    body = json.dumps(data, ensure_ascii=False).encode()
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
+        owner_only_folder(target.parent)
         handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".plans-")
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            json.dump(data, out, ensure_ascii=False)
+        with os.fdopen(handle, "wb") as out:
+            out.write(_mac(secret, body) + b"\n" + body)
         os.replace(temporary, target)  # whole or not at all, whoever writes last
     except OSError:
         pass  # a read-only home: every command parses the files, as without a cache

@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 from musharaka.flows.render import documents as rendering
 from musharaka.flows.render import locale
 from musharaka.flows.views.summaries import summary
-from musharaka.state.audit import Batch, Finding, file_reader, heads, row_batches, verify
+from musharaka.state.audit import Batch, Finding, file_reader, heads, row_batches, seal_problem, verify
 from musharaka.state.events import (
     ENGINE_CHAIN,
     REGISTRY_CHAIN,
@@ -31,8 +31,9 @@ from musharaka.state.events import (
     payload_of,
     utc_text,
 )
+from musharaka.state.seal import engine_fingerprint
 from musharaka.state.settings import get_settings
-from musharaka.state.signing import engine_key, fingerprint, public_text, sign_bytes, signature_holds
+from musharaka.state.signing import engine_key, public_text, sign_bytes, signature_holds
 from musharaka.state.tables import CampaignState, Contribution, Event, QuarantinedRow
 
 MANIFEST = "manifest.json"
@@ -62,8 +63,10 @@ def _event(line: str) -> Event:
     return Event(**data)
 
 
-def export(folder: Path, campaigns: list[str] | None, *, now: datetime, session: Session) -> int:
-    """Write the bundle for `campaigns` (all when None); returns the number of events written."""
+def export(
+    folder: Path, campaigns: list[str] | None, *, now: datetime, session: Session, root: str | None = None
+) -> int:
+    """Write the bundle for `campaigns` (all when None), pinning the registry `root`; returns the events written."""
     chosen = campaigns or list(session.exec(select(CampaignState.campaign_id)))
     query = select(Event).where(col(Event.campaign_id).in_([*chosen, REGISTRY_CHAIN, ENGINE_CHAIN]))
     events = list(session.exec(query.order_by(col(Event.campaign_id), col(Event.seq))))
@@ -90,7 +93,7 @@ def export(folder: Path, campaigns: list[str] | None, *, now: datetime, session:
                     shutil.copyfile(source, target)
     for lang in rendering.LANGS:
         (folder / f"report.{lang}.html").write_text(_report(events, lang, now), encoding="utf-8")
-    _seal(folder, now)
+    _seal(folder, now, root)
     return len(events)
 
 
@@ -153,15 +156,21 @@ def _digests(folder: Path) -> dict[str, str]:
     }
 
 
-def _seal(folder: Path, now: datetime) -> None:
+def _seal(folder: Path, now: datetime, root: str | None) -> None:
     key = engine_key(get_settings().engine_key_file)
-    body = {"created_at": utc_text(now), "files": _digests(folder), "public_key": public_text(key.public_key())}
+    body = {
+        "created_at": utc_text(now),
+        "files": _digests(folder),
+        "public_key": public_text(key.public_key()),
+        "registry_root": root,  # the registry's pinned first version: the auditor walks the registry from it
+    }
     body["signature"] = sign_bytes(key, canonical(body).encode())
     (folder / MANIFEST).write_text(canonical(body), encoding="utf-8")
 
 
-def verify_bundle(folder: Path, engine_public: str | None = None) -> tuple[list[str], str]:
-    """Everything wrong with a bundle, checked with nothing but its own files; and the key that sealed it."""
+def verify_bundle(folder: Path, engine: str) -> tuple[list[str], str]:
+    """Everything wrong with a bundle, checked with nothing but its own files and the engine key's fingerprint
+    the auditor was given; and the key that sealed it."""
     try:
         manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
         signature = manifest.pop("signature")
@@ -170,8 +179,9 @@ def verify_bundle(folder: Path, engine_public: str | None = None) -> tuple[list[
     public = str(manifest.get("public_key", ""))
     if not signature_holds(public, canonical(manifest).encode(), signature):
         return [f"{MANIFEST}: its signature does not verify: the manifest was altered"], public
-    if engine_public and public != engine_public:
-        return [f"{MANIFEST}: signed by {public}, not the engine key {engine_public}"], public
+    sealed = seal_problem(public, engine)
+    if sealed:
+        return [f"{MANIFEST}: {sealed}"], public
     problems = []
     actual = _digests(folder)
     for name in sorted(set(manifest["files"]) | set(actual)):
@@ -183,17 +193,24 @@ def verify_bundle(folder: Path, engine_public: str | None = None) -> tuple[list[
             problems.append(f"{name}: its bytes differ from the manifest")
     if problems:
         return problems, public
+    root = manifest.get("registry_root")
+    if not isinstance(root, str):
+        problems.append(f"{MANIFEST}: pins no registry root: the registry's first version cannot be checked")
     events = [_event(line) for line in (folder / "events.jsonl").read_text(encoding="utf-8").splitlines() if line]
     batches: dict[str, dict[str, Batch]] = {}
     for name, keys in json.loads((folder / "contributions.json").read_text(encoding="utf-8")).items():
         campaign, batch = name.split(":", 1)
         batches.setdefault(campaign, {})[batch] = Batch(keys["rows"], [], keys["quarantined"])
-    # every event must be signed by a key the engine held, from the key that sealed the bundle (or the one given)
-    trusted = fingerprint(engine_public or public)
+    # every event must be signed by a key the engine held, starting from the key that sealed the bundle (which the
+    # seal check above holds to the fingerprint the auditor was given)
     findings: list[Finding] = verify(
-        events, engine=trusted, batches=batches, document=file_reader(folder / "documents")
+        events,
+        engine=engine_fingerprint(public),
+        batches=batches,
+        document=file_reader(folder / "documents"),
+        root=root if isinstance(root, str) else None,
     )
-    problems = [str(f) for f in findings]
+    problems += [str(f) for f in findings]
     stated = {k: tuple(v) for k, v in json.loads((folder / "heads.json").read_text(encoding="utf-8")).items()}
     if stated != heads(events):
         problems.append("heads.json does not match the last event of each chain")

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import httpx
 
+from musharaka.state.files import owner_only_folder
 from musharaka.state.settings import Settings
 
 HEALTH_TIMEOUT_SECONDS = 1.0
@@ -60,7 +61,7 @@ def publish(settings: Settings, url: str, token: str) -> Service:
     """Write the service file (mode 0600, atomically) for this process; the Service it describes."""
     service = Service(url=url, pid=os.getpid(), token=token, started_at=datetime.now(UTC).isoformat())
     path = settings.service_file
-    path.parent.mkdir(parents=True, exist_ok=True)
+    owner_only_folder(path.parent)
     # mkstemp makes the file 0600 before a byte of the token is in it; the rename is atomic
     handle, temporary = tempfile.mkstemp(prefix=".service-", suffix=".json", dir=path.parent)
     try:

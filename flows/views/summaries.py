@@ -17,8 +17,8 @@ from musharaka.flows.render import locale
 from musharaka.flows.render.terms import term
 from musharaka.stages.i18n import words
 from musharaka.state.events import payload_of
+from musharaka.state.seal import engine_fingerprint
 from musharaka.state.settings import get_settings
-from musharaka.state.signing import fingerprint
 from musharaka.state.tables import Event
 
 # Each piece of an Arabic line that is not Arabic (an id, a digest, a file name, free text) stands apart
@@ -206,8 +206,8 @@ def _line(kind: str, p: dict[str, Any], lang: str, zone: str) -> str:
             ) % {"count": n(p["legacy_events"]), "digest": it(p["legacy_head"][:12])}
         case "engine.key-rotated":
             return t.gettext("engine signing key %(previous)s replaced by %(new)s") % {
-                "previous": it(fingerprint(p["previous"])),
-                "new": it(fingerprint(p["public_key"])),
+                "previous": it(engine_fingerprint(p["previous"])[:16]),
+                "new": it(engine_fingerprint(p["public_key"])[:16]),
             }
     return it(kind)
 

@@ -182,3 +182,54 @@ def test_budget_document_shows_each_area_with_its_budget_limit_and_funded_projec
     arabic = text_of(document(plan, rows, "ar"))
     assert "المنطقة: الشمال" in arabic and "المنطقة: الجنوب" in arabic
     assert "أقصى عدد من المشاريع في ورقة الاقتراع" in arabic
+
+
+def test_budget_document_describes_each_project_with_its_category_under_its_area_in_both_languages() -> None:
+    # north (budget 5): the library (4) has the one vote and is funded; south (budget 4): the park (4) has none
+    library = {
+        **cases.project("library", 4),
+        "label": {"ar": "مكتبة", "en": "A library"},
+        "description": {"ar": "مكتبة عامة في الحي", "en": "A public library for the district"},
+        "category": "culture",
+        "area": "north",
+    }
+    park = {
+        **cases.project("park", 4),
+        "label": {"ar": "حديقة", "en": "A park"},
+        "category": "greenery",
+        "area": "south",
+    }
+    areas = [
+        {"id": "north", "name": {"ar": "الشمال", "en": "North"}, "total": 5},
+        {"id": "south", "name": {"ar": "الجنوب", "en": "South"}, "total": 4},
+    ]
+    plan = cases.budget_plan([library, park], 9, "greedy", areas=areas)
+    rows = [cases.record("students", {"projects": ["library"]})]
+    for lang, north, south, described in [
+        ("en", "Area: North", "Area: South", "A public library for the district"),
+        ("ar", "المنطقة: الشمال", "المنطقة: الجنوب", "مكتبة عامة في الحي"),
+    ]:
+        shown = document(plan, rows, lang)
+        library_row = re.search(r"<td>(?:A library|مكتبة) [^\n]*</tr>", shown)
+        assert library_row, f"no row for the library in the {lang} document"
+        # the project's cell: its label, its category, and its description on a line of its own
+        assert f'<span class="meta">(culture)</span><br><span class="meta">{described}</span></td>' in library_row[0]
+        # each project in its own area's table: the library after North's heading, the park after South's
+        assert shown.index(north) < shown.index(library_row[0]) < shown.index(south) < shown.index("(greenery)")
+        assert "(greenery)</span></td>" in shown  # a project without a description shows none
+
+
+def test_a_vote_settled_by_lot_states_its_seed_what_it_digests_and_how_to_recompute_it_in_both_languages() -> None:
+    seed = analyse.lot_seed(["1" * 64, "2" * 64])
+    rows = cases.ballots("daleel", "mueen")
+    figures = cases.analysed(cases.LOT, rows, seed)
+    outputs = analyse.Outputs(total=2, decision_method=cases.LOT.decision_method, decision=DECISION, **dict(figures))
+    english = text_of(render("analyse", outputs, cases.LOT, attempt=1, lang="en", now=NOW))
+    arabic = text_of(render("analyse", outputs, cases.LOT, attempt=1, lang="ar", now=NOW))
+    for page in (english, arabic):
+        assert f"<code>{seed}</code>" in page and "<code>contributions.ingested</code>" in page
+        assert "<code>rows_digest</code>" in page and "<code>musharaka audit export</code>" in page
+    assert "The lot&#39;s seed" in english.replace("'", "&#39;") and "rows digests of every batch" in english
+    assert "modulo the number of tied options" in english and "after the window closed" in english
+    assert "بذرة القرعة" in arabic and "بصمة SHA-256 لبصمات صفوف كل دفعة" in arabic
+    assert "باقي قسمة البذرة" in arabic and "إغلاق فترة المشاركة" in arabic

@@ -39,13 +39,26 @@ def assert_refused(ws: Workspace, result: Any, code: str, message: str, campaign
     assert (last["type"], last["payload"]["code"]) == ("gate.refused", code)
 
 
-def edit_registry(ws: Workspace, change: Any) -> None:
+def edit_registry(ws: Workspace, change: Any, *, signed: bool = True) -> None:
     yaml = YAML()
     path = ws.plans / "approvers.yaml"
     registry = yaml.load(path)
     change(registry)
     with path.open("w", encoding="utf-8") as handle:
         yaml.dump(registry, handle)
+    if signed:
+        sign_registry(ws)
+
+
+def sign_registry(ws: Workspace, *admins: str) -> None:
+    """The registry's administrators sign the edited file; before it is first recorded, it is pinned anew."""
+    for admin in admins or ("it.administrator",):
+        signed = ws.run("people", "sign-registry", *ws.key(admin))
+        if "has not been recorded yet" in signed.stderr:
+            pinned = ws.run("people", "pin-registry", "--force")
+            assert pinned.exit_code == 0, pinned.stderr
+            return
+        assert signed.exit_code == 0, signed.stderr
 
 
 def edit_gates(ws: Workspace, campaign: str, stage: str, policy: str) -> None:
@@ -72,6 +85,7 @@ def test_new_key_is_private_to_its_owner_and_prints_the_registry_entry(ws: Works
 
 def test_a_registered_new_key_signs_approvals(ws: Workspace) -> None:
     secret = ws.write("secret.txt", "correct horse battery staple\n")
+    secret.chmod(0o600)  # a passphrase file others may read is refused, as a key file is
     made = ws.run(
         "keys",
         "new",
@@ -95,6 +109,7 @@ def test_a_registered_new_key_signs_approvals(ws: Workspace) -> None:
     without = ws.run(*args, now="2025-06-15T10:00+04:00")
     assert without.exit_code == 2 and "passphrase-protected: give --passphrase-file" in without.stderr
     wrong = ws.write("wrong.txt", "tr0ub4dor\n")
+    wrong.chmod(0o600)
     assert ws.run(*args, "--passphrase-file", str(wrong), now="2025-06-15T10:00+04:00").exit_code == 2
     ok = ws.run(*args, "--passphrase-file", str(secret), now="2025-06-15T10:00+04:00")
     assert ok.exit_code == 0, ok.stderr

@@ -159,7 +159,7 @@ def test_a_shortened_digest_is_refused_before_signing(ws: Workspace) -> None:
 
 def test_a_file_that_is_not_a_checkpoint_is_a_bad_argument(ws: Workspace) -> None:
     ok(ws, "start", CAMPAIGN, "--no-advance", now="2025-06-15T09:00+04:00")
-    result = ws.run("audit", "verify", "--checkpoint", str(ws.write("x.json", "{}")))
+    result = ws.run("audit", "verify", "--checkpoint", str(ws.write("x.json", "{}")), *ws.engine())
     assert result.exit_code == 2 and "expected a checkpoint written by `musharaka audit checkpoint`" in result.stderr
 
 

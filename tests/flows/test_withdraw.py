@@ -297,7 +297,7 @@ def test_audit_verify_checks_a_withdrawal_and_names_one_tampered_with(conduct: W
         assert replayed["contributions"] == count, at
     bundle = tmp_path / "bundle"
     ok(conduct, "audit", "export", "--campaign", CAMPAIGN, str(bundle), now="2025-08-15T12:00+04:00")
-    assert conduct.run("audit", "verify", "--bundle", str(bundle)).exit_code == 0
+    assert conduct.run("audit", "verify", "--bundle", str(bundle), *conduct.engine()).exit_code == 0
 
     # the withdrawn draft's wrong row made to count again behind the log's back
     sql(conduct, f"update contribution set withdrawn = 0 where withdrawn = {withdrawal} and audience = 'innovators'")

@@ -1,7 +1,6 @@
 """Analysis by kind, checked against figures worked out by hand in the comments."""
 
 import hashlib
-import random
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -9,6 +8,7 @@ import pandas as pd
 import pytest
 
 from musharaka.stages import analyse, conduct, frame, pabulib, text
+from musharaka.stages.common import MissingInputs
 from musharaka.stages.plans import CampaignPlan
 from tests.stages.plans_fixture import SATISFACTION, VOTE, changed
 from tests.stages.test_conduct import CLOSES, PLANNED
@@ -22,10 +22,10 @@ def record(audience: str, answers: dict, channel: str = "website", **segments: s
     return {"submitted_at": AT, "channel": channel, "audience": audience, "answers": answers, "segments": segments}
 
 
-def analysed(plan: CampaignPlan, records: list[dict]) -> analyse.Analysis:
+def analysed(plan: CampaignPlan, records: list[dict], lot_seed: str = "") -> analyse.Analysis:
     contributions = frame.from_records(records)
     conducted = conduct.run(conduct.Inputs(plan=PLANNED, contributions=contributions), plan, CLOSES)
-    return analyse.analysis(contributions, plan, conducted)
+    return analyse.analysis(contributions, plan, conducted, lot_seed=lot_seed)
 
 
 SURVEY = changed(
@@ -147,12 +147,40 @@ def test_vote_tally_turnout_and_tie_rules(ties: str, winner: str | None) -> None
     assert vote.tied == ("mueen", "daleel") and vote.winner == winner
 
 
-def test_a_tie_drawn_by_lot_is_the_same_draw_every_time_seeded_from_the_campaign_id() -> None:
-    plan = changed(VOTE, analysis={"vote": {"question": "preferred-name", "ties": "lot"}})
-    results = [analysed(plan, ballots("daleel", "mueen")).vote for _ in range(3)]
-    seed = int.from_bytes(hashlib.sha256(VOTE.id.encode()).digest()[:8], "big")
-    expected = random.Random(seed).choice(["daleel", "mueen"])
-    assert {r.winner for r in results if r} == {expected}
+LOT = changed(VOTE, analysis={"vote": {"question": "preferred-name", "ties": "lot"}})
+
+
+@pytest.mark.parametrize(
+    ("seed", "winner"),
+    [
+        # the tied daleel and mueen in the order of their ids are 0 daleel, 1 mueen: an even seed draws daleel
+        ("0" * 63 + "a", "daleel"),  # 10 mod 2 = 0
+        ("f" * 64, "mueen"),  # an odd number: 1
+    ],
+)
+def test_a_tie_drawn_by_lot_takes_the_tied_option_at_the_seed_modulo_their_count(seed: str, winner: str) -> None:
+    vote = analysed(LOT, ballots("mueen", "daleel", "sanad", "mueen", "daleel"), seed).vote
+    assert vote is not None and vote.tied == ("mueen", "daleel") and vote.winner == winner
+    assert vote.lot_seed == seed  # the outputs state the seed the draw used
+
+
+def test_three_tied_options_are_drawn_by_the_seed_modulo_three() -> None:
+    seed = "0" * 62 + "0b"  # 11 mod 3 = 2: of daleel, mueen, sanad (by id), sanad
+    vote = analysed(LOT, ballots("mueen", "daleel", "sanad"), seed).vote
+    assert vote is not None and vote.winner == "sanad"
+
+
+def test_the_lot_seed_is_the_digest_of_the_ingested_batches_rows_digests_one_per_line() -> None:
+    first, second = "1" * 64, "2" * 64
+    assert analyse.lot_seed([first, second]) == hashlib.sha256(f"{first}\n{second}".encode()).hexdigest()
+    assert analyse.lot_seed([first]) != analyse.lot_seed([first, second])  # one more batch: another seed
+
+
+def test_a_tie_to_draw_by_lot_without_a_seed_is_refused_not_drawn() -> None:
+    with pytest.raises(MissingInputs, match=r"analyse\.lot_seed"):
+        analysed(LOT, ballots("mueen", "daleel"))
+    clear = analysed(LOT, ballots("mueen", "mueen", "daleel")).vote  # no tie: nothing to draw
+    assert clear is not None and clear.winner == "mueen" and clear.lot_seed is None
 
 
 def test_a_clear_winner_needs_no_tie_rule_and_turnout_falls_back_to_the_contributions_target() -> None:
@@ -206,6 +234,22 @@ def test_cumulative_budget_counts_points_and_funds_by_points() -> None:
     assert result is not None
     assert {p.id: (p.supporters, p.points) for p in result.projects} == {"x": (2, 4), "y": (2, 5), "z": (1, 2)}
     assert result.outcome == result.greedy == ("y", "z")
+
+
+@pytest.mark.parametrize(("rule", "outcome"), [("equal-shares", ("b",)), ("equal-shares-comparison", ("a",))])
+def test_a_plan_may_compare_equal_shares_with_greedy_and_take_what_more_voters_prefer(
+    rule: str, outcome: tuple[str, ...]
+) -> None:
+    # budget 10; a costs 10, b and c 5 each; three voters approve a, two approve b and c. Equal shares funds b:
+    # with shares raised to 3 each, b's two supporters pay its 5 and cannot pay for c, while a's three hold 9;
+    # at 4 each a and b would both be bought, 15 over the budget, so the completion keeps {b}. Greedy funds a.
+    # Three voters have more funded under greedy, two under equal shares: the comparison takes greedy's.
+    plan = budget_plan([project("a", 10), project("b", 5), project("c", 5)], 10, rule, ties="plan-order")
+    rows = [record("students", {"projects": ["a"]})] * 3 + [record("students", {"projects": ["b", "c"]})] * 2
+    result = analysed(plan, rows).budget
+    assert result is not None
+    assert result.equal_shares == ("b",) and result.greedy == ("a",)
+    assert result.outcome == outcome
 
 
 def test_real_pabulib_instance_analysed_as_a_campaign_matches_the_official_selection() -> None:

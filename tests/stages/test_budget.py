@@ -80,3 +80,37 @@ def test_a_tie_in_support_goes_to_the_cheaper_project_or_to_the_plan_order_as_th
 def test_greedy_never_funds_a_project_nobody_voted_for() -> None:
     # budget 10: a (cost 2) has a vote; z (cost 1) has none and is left out though it fits
     assert budget.greedy([Project("a", 2), Project("z", 1)], [{"a": 1.0}], 10) == ["a"]
+
+
+def test_equal_shares_completion_goes_on_past_an_exhaustive_outcome_while_the_budget_holds() -> None:
+    # budget 14, 2 voters; one approves b (5), the other a (8) and c (4); ties to the plan's order.
+    # At 7 each: b and c (each paid in full by its one supporter, rho 1) cost 9; a (8) no longer fits in the
+    # 5 left, so the outcome is exhaustive. Raised to 8 each: a (rho 1, listed first) then b: 13 <= 14, kept.
+    # At 9, 10, 11 each the same; at 12 each c is bought too (17 > 14): the completion ends with a and b.
+    projects = [Project("a", 8), Project("b", 5), Project("c", 4)]
+    ballots = [{"b": 1.0}, {"a": 1.0, "c": 1.0}]
+    assert budget.equal_shares(projects, ballots, 14, add1=False, ties="plan-order") == ["b", "c"]
+    assert budget.equal_shares(projects, ballots, 14, ties="plan-order") == ["a", "b"]
+
+
+@pytest.mark.parametrize(
+    ("for_a", "expected"),
+    [
+        # three for a prefer greedy's {a} (1 funded against 0), two for b and c prefer {b}: greedy's is taken
+        (3, ["a"]),
+        # two against two: no majority for greedy, equal shares' outcome stays
+        (2, ["b"]),
+    ],
+)
+def test_the_comparison_step_takes_greedys_outcome_only_when_more_voters_prefer_it(
+    for_a: int, expected: list[str]
+) -> None:
+    # budget 10; a costs 10, b and c 5 each; two voters approve b and c, `for_a` voters approve a alone.
+    # Equal shares (add1) funds b alone: a's supporters never hold 10 while the outcome stays within the
+    # budget, and once b is bought its supporters cannot pay for c. Greedy funds a (the most votes, or first
+    # in the plan's order on a tie) and then neither b nor c fits.
+    projects = [Project("a", 10), Project("b", 5), Project("c", 5)]
+    ballots = [{"a": 1.0}] * for_a + [{"b": 1.0, "c": 1.0}] * 2
+    assert budget.equal_shares(projects, ballots, 10, ties="plan-order") == ["b"]
+    assert budget.greedy(projects, ballots, 10, options=budget.Options(ties="plan-order")) == ["a"]
+    assert budget.equal_shares(projects, ballots, 10, comparison=True, ties="plan-order") == expected

@@ -249,7 +249,7 @@ def test_truncation_is_caught_only_with_a_checkpoint(rogue: Workspace) -> None:
     [(last,)] = rows(rogue, "select max(seq) from event where campaign_id = ?", CAMPAIGN)
     sql(rogue, "delete from event where campaign_id = ? and seq >= ?", CAMPAIGN, int(last) - 1)  # type: ignore[call-overload]
     assert rogue.run("audit", "verify").exit_code == 0  # a shorter chain is still a valid chain
-    result = rogue.run("audit", "verify", "--checkpoint", str(filed))
+    result = rogue.run("audit", "verify", "--checkpoint", str(filed), *rogue.engine())
     assert result.exit_code == 1
     assert f"{CAMPAIGN} event {last}: in the checkpoint but gone from the log (truncated)" in result.stderr
 
@@ -260,7 +260,7 @@ def test_a_wholesale_rewrite_is_caught_with_a_checkpoint(rogue: Workspace) -> No
     sql(rogue, "update event set actor = 'dir.digital' where campaign_id = ? and seq = ?", CAMPAIGN, seq)
     rehash_from(rogue, seq)
     assert rogue.run("audit", "verify").exit_code == 0
-    result = rogue.run("audit", "verify", "--checkpoint", str(filed))
+    result = rogue.run("audit", "verify", "--checkpoint", str(filed), *rogue.engine())
     assert result.exit_code == 1 and "differs from the checkpoint (the chain was rewritten)" in result.stderr
 
 
@@ -269,7 +269,7 @@ def test_an_altered_checkpoint_is_refused(rogue: Workspace) -> None:
     body = json.loads(filed.read_text())
     body["heads"][CAMPAIGN][0] -= 1
     filed.write_text(json.dumps(body))
-    result = rogue.run("audit", "verify", "--checkpoint", str(filed))
+    result = rogue.run("audit", "verify", "--checkpoint", str(filed), *rogue.engine())
     assert result.exit_code == 1 and "the checkpoint's own signature does not verify" in result.stderr
 
 
@@ -337,12 +337,13 @@ def test_an_exported_bundle_verifies_offline_and_fails_on_any_changed_byte(rogue
     } <= names
     assert any(n.startswith("documents/") for n in names)
     rogue.db_url = "sqlite:////nonexistent/nothing.db"  # offline: the database is out of reach
-    assert rogue.run("audit", "verify", "--bundle", str(folder)).exit_code == 0
+    verified = rogue.run("audit", "verify", "--bundle", str(folder), *rogue.engine())
+    assert verified.exit_code == 0, verified.stderr
     for name in sorted(names):
         path = folder / name
         original = path.read_bytes()
         middle = len(original) // 2
         path.write_bytes(original[:middle] + bytes([original[middle] ^ 0x01]) + original[middle + 1 :])
-        result = rogue.run("audit", "verify", "--bundle", str(folder))
+        result = rogue.run("audit", "verify", "--bundle", str(folder), *rogue.engine())
         assert result.exit_code == 1, name
         path.write_bytes(original)

@@ -38,8 +38,9 @@ def sql(ws: Workspace, statement: str, *args: object) -> None:
 
 def both_verdicts(ws: Workspace, bundle: Path) -> tuple[tuple[int, set[str]], tuple[int, set[str]]]:
     """Each verifier's exit code and the events it names (`chain seq`)."""
-    ours = ws.run("audit", "verify", "--bundle", str(bundle))
-    theirs = subprocess.run([node(), str(VERIFIER), str(bundle)], capture_output=True, text=True, timeout=60)
+    pinned = ws.engine()  # ["--engine", the engine key's fingerprint], as the operator gives it to auditors
+    ours = ws.run("audit", "verify", "--bundle", str(bundle), *pinned)
+    theirs = subprocess.run([node(), str(VERIFIER), str(bundle), *pinned], capture_output=True, text=True, timeout=60)
     named = lambda text: {f"{c} {s}" for c, s in NAMED.findall(text)}  # noqa: E731
     return (ours.exit_code, named(ours.stderr)), (theirs.returncode, named(theirs.stdout + theirs.stderr))
 

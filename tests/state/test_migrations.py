@@ -19,7 +19,8 @@ import musharaka.state.tables  # noqa: F401  (the models under comparison)
 from musharaka.state import migrate
 from musharaka.state.audit import verify_database
 from musharaka.state.events import GENESIS, legacy_canonical, legacy_event_hash
-from musharaka.state.signing import fingerprint, load_private, public_text
+from musharaka.state.seal import engine_fingerprint
+from musharaka.state.signing import load_private, public_text
 from tests.conftest import Workspace, drop_postgres_database, fresh_postgres_database
 from tests.flows.samples import CAMPAIGN
 
@@ -179,7 +180,7 @@ def test_an_upgrade_re_anchors_a_legacy_log_which_then_verifies_and_still_names_
     with legacy.connect() as connection:
         before = dict(connection.execute(text("SELECT campaign_id, max(seq) FROM event GROUP BY campaign_id")).all())
     migrate.upgrade(legacy)
-    trusted = fingerprint(public_text(load_private(ws.root / "engine-key.pem", None).public_key()))
+    trusted = engine_fingerprint(public_text(load_private(ws.root / "engine-key.pem", None).public_key()))
     with Session(legacy) as session:
         findings, _, _ = verify_database(session, engine=trusted)
         assert findings == []
@@ -220,7 +221,7 @@ def test_an_unsigned_event_after_the_re_anchoring_is_named(ws: Workspace, tmp_pa
             ),
             {"c": CAMPAIGN, "s": seq + 1, "at": at, "p": body, "prev": prev, "h": forged},
         )
-    trusted = fingerprint(public_text(load_private(ws.root / "engine-key.pem", None).public_key()))
+    trusted = engine_fingerprint(public_text(load_private(ws.root / "engine-key.pem", None).public_key()))
     with Session(legacy) as session:
         findings, _, _ = verify_database(session, engine=trusted)
     assert [str(f) for f in findings] == [

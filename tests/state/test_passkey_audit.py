@@ -163,7 +163,7 @@ def test_an_exported_bundle_checks_a_passkey_decision_offline(ws: Workspace, tmp
     result = ws.run("audit", "export", "--campaign", CAMPAIGN, str(folder), now="2025-06-17T12:00+04:00")
     assert result.exit_code == 0, result.stderr
     ws.db_url = "sqlite:////nonexistent/nothing.db"  # offline: the database is out of reach
-    assert ws.run("audit", "verify", "--bundle", str(folder)).exit_code == 0
+    assert ws.run("audit", "verify", "--bundle", str(folder), *ws.engine()).exit_code == 0
     keys = json.loads((folder / "keys.json").read_text(encoding="utf-8"))
     assert [(k["id"], k["kind"]) for k in keys["dg.planning"] if k["kind"] == "passkey"] == [
         ("dg.planning-passkey-1", "passkey")
@@ -173,7 +173,7 @@ def test_an_exported_bundle_checks_a_passkey_decision_offline(ws: Workspace, tmp
     signature = decided(ws)["payload"]["signed"]["assertion"]["signature"]
     assert original.count(signature) == 1
     events.write_text(original.replace(signature, flip(signature)), encoding="utf-8")
-    result = ws.run("audit", "verify", "--bundle", str(folder))
+    result = ws.run("audit", "verify", "--bundle", str(folder), *ws.engine())
     assert result.exit_code == 1
     assert "events.jsonl" in result.stderr  # the sealed manifest no longer matches what the bundle holds
 

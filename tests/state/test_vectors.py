@@ -13,8 +13,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from musharaka.state.events import canonical, envelope, event_hash
-from musharaka.state.seal import hash_signed, sign_hash
-from musharaka.state.signing import fingerprint, public_text
+from musharaka.state.seal import engine_fingerprint, hash_signed, sign_hash
+from musharaka.state.signing import public_text
 from tests.conftest import require
 
 VECTORS = Path(__file__).with_name("jcs_vectors.json")
@@ -27,7 +27,7 @@ def test_the_vectors_engine_key_is_rfc_8032_test_1() -> None:
     key = Ed25519PrivateKey.from_private_bytes(bytes.fromhex(DOC["engine_private_seed_hex"]))
     assert public_text(key.public_key()) == DOC["engine_key"]
     assert key.public_key().public_bytes_raw().hex() == RFC8032_PUBLIC
-    assert fingerprint(DOC["engine_key"]) == DOC["engine_fingerprint"]
+    assert engine_fingerprint(DOC["engine_key"]) == DOC["engine_fingerprint"]
 
 
 @pytest.mark.parametrize("vector", DOC["events"], ids=lambda v: f"event-{v['seq']}")

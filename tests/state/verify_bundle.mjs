@@ -25,7 +25,7 @@ function jcs(value) {
 }
 
 const sha256 = (data) => createHash("sha256").update(data).digest("hex");
-const fingerprint = (publicText) => sha256(Buffer.from(publicText, "utf8")).slice(0, 16);
+const fingerprint = (publicText) => sha256(Buffer.from(publicText, "utf8"));
 
 function publicKey(text) {
   if (!text.startsWith("ed25519:")) throw new Error("not an ed25519 key");
