@@ -54,9 +54,9 @@ from musharaka.state.events import (
     legacy_event_hash,
 )
 from musharaka.state.projection import rebuild
-from musharaka.state.seal import current_engine_key, hash_signed, sign_hash
+from musharaka.state.seal import current_engine_key, engine_fingerprint, hash_signed, sign_hash
 from musharaka.state.settings import get_settings
-from musharaka.state.signing import SignedDecision, fingerprint, new_key_pair, public_text, sign
+from musharaka.state.signing import SignedDecision, new_key_pair, public_text, sign
 from musharaka.state.tables import Event
 from tests.stages.plans_fixture import SATISFACTION
 
@@ -149,7 +149,7 @@ def synthetic_log(total: int, engine: Ed25519PrivateKey) -> list[dict[str, Any]]
                     decision="approve",
                     text="ok",
                     outputs_digest=digest(outputs),
-                    signed_at=T0,
+                    signed_at=T0,  # set below, once the event's time is known
                     approver="dg.planning",
                     public_key="",
                 ),
@@ -192,6 +192,12 @@ def synthetic_log(total: int, engine: Ed25519PrivateKey) -> list[dict[str, Any]]
                 },
             ),
         )
+        # each decision signed when it is recorded (row n is dated T0 + n minutes): after its gate opened
+        for index, (_, kind, body) in enumerate(items):
+            if kind == "gate.decided":
+                unsigned = SignedDecision.model_validate({**body["signed"], "signature": ""})
+                at = T0 + timedelta(minutes=len(rows) + index)
+                body["signed"] = sign(unsigned.model_copy(update={"signed_at": at}), key).model_dump(mode="json")  # type: ignore[arg-type]
         chain(campaign, items)
     return rows[:total] if len(rows) == total else rows
 
@@ -253,7 +259,7 @@ def main() -> None:
     engine = get_engine(args.database)
     reset_tables(engine)
     key = current_engine_key(get_settings().engine_key_file)  # the key `musharaka audit verify` trusts
-    trusted = fingerprint(public_text(key.public_key()))
+    trusted = engine_fingerprint(public_text(key.public_key()))
     build_time, rows = timed(lambda: synthetic_log(args.events, key))
     with engine.begin() as connection:
         for start in range(0, len(rows), 10_000):
