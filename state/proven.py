@@ -4,8 +4,7 @@ The events they cause carry their signature as well as the engine's (`state.log.
 light, so the CLI can clear it at the start of every command without importing the database layer.
 """
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from contextvars import ContextVar
 from datetime import datetime
 from typing import TYPE_CHECKING, NamedTuple
@@ -39,12 +38,3 @@ def forget_person() -> None:
     """A new command: nobody has proven who they are yet."""
     PROVEN.set(None)
 
-
-@contextmanager
-def proven(person: str, key: "Ed25519PrivateKey", record: Recorder | None = None) -> Iterator[None]:
-    """Events of `person` appended inside the block carry their signature."""
-    token = PROVEN.set(Proven(person, key, record))
-    try:
-        yield
-    finally:
-        PROVEN.reset(token)
