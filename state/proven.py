@@ -37,4 +37,3 @@ def prove_person(person: str, key: "Ed25519PrivateKey", record: Recorder | None 
 def forget_person() -> None:
     """A new command: nobody has proven who they are yet."""
     PROVEN.set(None)
-
