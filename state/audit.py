@@ -21,6 +21,7 @@ from musharaka.stages.approvers import ApproversRegistry, Delegation, Passkey
 from musharaka.stages.gates import NoAuthority, authority
 from musharaka.stages.plans import CampaignPlan, GatePolicy
 from musharaka.state.events import (
+    ENGINE_CHAIN,
     GENESIS,
     REGISTRY_CHAIN,
     CampaignStarted,
@@ -30,6 +31,7 @@ from musharaka.state.events import (
     EventRow,
     GateDecided,
     GateOpened,
+    LogReanchored,
     PasskeyEnrolled,
     PlanRecorded,
     RegistryRecorded,
@@ -40,10 +42,13 @@ from musharaka.state.events import (
     canonical,
     digest,
     event_hash,
+    legacy_canonical,
+    legacy_event_hash,
     payload_of,
     quarantine_line,
     row_content,
     rows_digest,
+    stored_canonically,
     stream_events,
     text_digest,
 )
@@ -56,7 +61,8 @@ from musharaka.state.proof import (
     time_problem,
     withdrawal_problem,
 )
-from musharaka.state.signing import SignedDecision, SignedMessage, SignedWithdrawal
+from musharaka.state.seal import EngineKeys, engine_fingerprint, engine_keys, hash_signed, person_seal_problem
+from musharaka.state.signing import SignedDecision, SignedMessage, SignedWithdrawal, fingerprint
 from musharaka.state.tables import Contribution, Event, QuarantinedRow
 
 
@@ -88,6 +94,40 @@ EventLike = Event | EventRow
 Batches = dict[str, Batch]  # batch id (the ingestion event's sequence) -> its rows
 
 
+@dataclass(frozen=True)
+class Trust:
+    """What every event is checked against: the registry versions the log holds, in order, and the engine's keys."""
+
+    registries: dict[str, ApproversRegistry]  # by digest
+    timeline: tuple[tuple[datetime, ApproversRegistry], ...]  # each version from the time it was recorded
+    engine: EngineKeys
+
+    def registry_at(self, at: datetime) -> ApproversRegistry | None:
+        """The registry in force at `at`: the last version recorded at or before it."""
+        found = None
+        for since, registry in self.timeline:
+            if since <= as_utc(at):
+                found = registry
+        return found
+
+
+def trust_of(registry_chain: Sequence[EventLike], engine_chain: Sequence[EventLike], engine: str | None) -> Trust:
+    """The registries the log records, and the engine keys it records starting from the trusted fingerprint."""
+    registries: dict[str, ApproversRegistry] = {}
+    timeline = []
+    for event in registry_chain:
+        try:
+            payload = payload_of(event)
+            if not isinstance(payload, RegistryRecorded):
+                continue
+            registry = ApproversRegistry.model_validate(payload.registry)
+        except (ValidationError, KeyError, ValueError):
+            continue  # reported when the registry chain itself is verified
+        registries[payload.registry_digest] = registry
+        timeline.append((as_utc(event.at), registry))
+    return Trust(registries, tuple(timeline), engine_keys(engine_chain, engine))
+
+
 def row_batches(rows: Iterable[Contribution], quarantined: Iterable[QuarantinedRow] = ()) -> dict[str, Batches]:
     """Group stored contributions by campaign and batch, recompute each row's digest from its content, and count
     the rows' withdrawal marks."""
@@ -114,18 +154,22 @@ def _count_mark(batch: Batch, mark: int) -> None:
 def verify(
     events: Iterable[EventLike],
     *,
+    engine: str | None,
     batches: dict[str, Batches] | None = None,
     document: Callable[[str], bytes | None] | None = None,
     root: str | None = None,
 ) -> list[Finding]:
-    """Check every chain of events held in memory (see `verify_chains`), the registry's from its pinned `root`."""
+    """Check every chain of events held in memory (see `verify_chains`), the registry's from its pinned `root`;
+    `engine` is the fingerprint of the engine key the verifier trusts."""
     chains: dict[str, list[EventLike]] = {}
     for event in events:
         chains.setdefault(event.campaign_id, []).append(event)
-    registries = _registries(chains.get(REGISTRY_CHAIN, []))
-    ordered = ((c, sorted(chains[c], key=lambda e: e.seq)) for c in sorted(chains))
+    for chain in chains.values():
+        chain.sort(key=lambda e: e.seq)
+    trust = trust_of(chains.get(REGISTRY_CHAIN, []), chains.get(ENGINE_CHAIN, []), engine)
+    ordered = ((c, chains[c]) for c in sorted(chains))
     lookup = None if batches is None else (lambda campaign: batches.get(campaign, {}))
-    findings = verify_chains(ordered, registries, lookup, document)
+    findings = verify_chains(ordered, trust, lookup, document)
     return governed(findings, sorted(chains.get(REGISTRY_CHAIN, []), key=lambda e: e.seq), root)
 
 
@@ -145,7 +189,7 @@ def governed(findings: list[Finding], registry: Sequence[EventLike], root: str |
 
 def verify_chains(
     chains: Iterable[tuple[str, Sequence[EventLike]]],
-    registries: dict[str, ApproversRegistry],
+    trust: Trust,
     batches: Callable[[str], Batches] | None,
     document: Callable[[str], bytes | None] | None,
 ) -> list[Finding]:
@@ -156,8 +200,11 @@ def verify_chains(
     """
     findings = []
     for campaign, chain in chains:
+        if campaign == ENGINE_CHAIN and trust.engine.broken is not None:
+            findings.append(Finding(ENGINE_CHAIN, *trust.engine.broken))  # its keys before the break still count
+            continue
         stored = batches(campaign) if batches is not None else None
-        found = _first_problem(campaign, chain, registries, stored, document)
+        found = _first_problem(campaign, chain, trust, stored, document)
         if found:
             findings.append(found)  # a broken chain explains its orphan rows: name its first event only
         elif stored is not None:
@@ -181,10 +228,17 @@ def verify_database(
     campaign: str | None = None,
     document: Callable[[str], bytes | None] | None = None,
     root: str | None = None,
+    *,
+    engine: str | None,
+    contributions: bool = True,
 ) -> tuple[list[Finding], int, int]:
-    """Verify the stored log chain by chain (memory bounded by the largest campaign): findings, events, chains."""
+    """Verify the stored log chain by chain (memory bounded by the largest campaign): findings, events, chains.
+
+    `engine` is the fingerprint of the engine key the verifier trusts (given out of band); `contributions`:
+    check the stored rows against the digests sealed in the log too."""
     registry, chains = stored_chains(session, campaign)
-    registries = _registries(registry)
+    engine_chain = list(stream_events(session, only=ENGINE_CHAIN))
+    trust = trust_of(registry, engine_chain, engine)
     counted = {"events": len(registry), "chains": 1 if registry else 0}
 
     def counting() -> Iterator[tuple[str, list[EventRow]]]:
@@ -198,32 +252,60 @@ def verify_database(
         held = session.exec(sqlselect(QuarantinedRow).where(QuarantinedRow.campaign_id == name))
         return row_batches(rows, held).get(name, {})
 
-    findings = verify_chains([(REGISTRY_CHAIN, registry)], registries, None, None) if registry else []
-    findings += verify_chains(counting(), registries, batches, document)
+    findings = verify_chains([(REGISTRY_CHAIN, registry)], trust, None, None) if registry else []
+    findings += verify_chains(counting(), trust, batches if contributions else None, document)
     return governed(findings, registry, root), counted["events"], counted["chains"]
 
 
-def _registries(chain: Sequence[EventLike]) -> dict[str, ApproversRegistry]:
-    registries = {}
+def _legacy_events(chain: Sequence[EventLike]) -> int:
+    """How many of the chain's first events are in the legacy form: those its first `log.reanchored` vouches for
+    (its own seal is checked like any other event's); none in a chain begun after the re-anchoring."""
     for event in chain:
-        try:
-            payload = payload_of(event)
-        except (ValidationError, KeyError):
-            continue  # reported when the registry chain itself is verified
-        if isinstance(payload, RegistryRecorded):
-            registries[payload.registry_digest] = ApproversRegistry.model_validate(payload.registry)
-    return registries
+        if event.type == LogReanchored.TYPE:
+            return event.seq - 1
+    return 0
+
+
+def _seal_problem(event: EventLike, trust: Trust) -> str | None:
+    """The event is hashed as JCS and signed by a key the engine held then, and by its person when they proved it."""
+    recomputed = event_hash(
+        event.campaign_id, event.seq, event.at, event.actor, event.type, event.payload, event.prev_hash
+    )
+    if recomputed != event.hash and not stored_canonically(event.payload):
+        return "its payload is not stored in its canonical form (JCS), so no auditor can recompute its hash"
+    if recomputed != event.hash:
+        return "its payload, actor, time or type does not match its hash"
+    if not event.engine_signature:
+        return "it carries no engine signature: it was not written by the engine"
+    problem = trust.engine.key_problem(event.engine_key, event.at)
+    if problem:
+        return problem
+    if not hash_signed(event.engine_key, event.hash, event.engine_signature):
+        return f"its engine signature (key {engine_fingerprint(event.engine_key)}) does not verify"
+    if event.person_signature:
+        found = person_seal_problem(event.person_signature, event.actor, event.hash)
+        if isinstance(found, str):
+            return found
+        person, public = found
+        registry = trust.registry_at(event.at)
+        approver = registry.get(person) if registry is not None else None
+        held = next((k for k in approver.keys if k.public == public), None) if approver is not None else None
+        if held is None or not held.in_force(as_utc(event.at)):
+            return f"it is signed by {person} with key {fingerprint(public)}, not a key of theirs in force then"
+    return None
 
 
 def _first_problem(
     campaign: str,
     chain: Sequence[EventLike],
-    registries: dict[str, ApproversRegistry],
+    trust: Trust,
     batches: Batches | None,
     document: Callable[[str], bytes | None] | None,
 ) -> Finding | None:
     prev, expected = GENESIS, 1
     context = _Context()
+    registries = trust.registries
+    legacy = _legacy_events(chain)
     for event in chain:
         if event.seq > expected:
             return Finding(campaign, expected, f"missing: the sequence jumps from {expected - 1} to {event.seq}")
@@ -233,9 +315,14 @@ def _first_problem(
             return Finding(
                 campaign, event.seq, "does not link to the event before it (an event was deleted, inserted or moved)"
             )
-        recomputed = event_hash(campaign, event.seq, event.at, event.actor, event.type, event.payload, event.prev_hash)
-        if recomputed != event.hash:
-            return Finding(campaign, event.seq, "its payload, actor, time or type does not match its hash")
+        if event.seq <= legacy:
+            args = (campaign, event.seq, event.at, event.actor, event.type, event.payload, event.prev_hash)
+            if legacy_event_hash(*args) != event.hash:
+                return Finding(campaign, event.seq, "its payload, actor, time or type does not match its hash")
+        else:
+            problem = _seal_problem(event, trust)
+            if problem:
+                return Finding(campaign, event.seq, problem)
         problem = _content_problem(event, registries, batches, document, context)
         if problem:
             return Finding(campaign, event.seq, problem)
@@ -265,6 +352,7 @@ CHECKED = {
     "plan.recorded",
     "passkey.enrolled",
     "delegation.recorded",
+    "log.reanchored",
     "stage.started",  # when an attempt first started: the earliest an extension during the window can be signed
 }
 
@@ -280,6 +368,7 @@ class _Context:
     ingested_at: dict[int, datetime] = field(default_factory=dict)  # batch -> when it was ingested
     started: dict[tuple[str, int], datetime] = field(default_factory=dict)  # (stage, attempt) -> first start
     withdrawn: set[int] = field(default_factory=set)  # the batches withdrawn so far
+    reanchored: bool = False
 
 
 @dataclass
@@ -307,6 +396,15 @@ def _content_problem(
         payload = payload_of(event)
     except (ValidationError, KeyError) as error:
         return f"its payload is not a valid {event.type}: {error.__class__.__name__}"
+    if isinstance(payload, LogReanchored) and (payload.legacy_events, payload.legacy_head) != (
+        event.seq - 1,
+        event.prev_hash,
+    ):
+        return "it re-anchors the chain on events other than the ones before it"
+    if isinstance(payload, LogReanchored) and context.reanchored:
+        return "a second re-anchoring: the chain was re-anchored once already"
+    if isinstance(payload, LogReanchored):
+        context.reanchored = True
     if isinstance(payload, CampaignStarted | PlanRecorded):
         context.conduct_policy = CampaignPlan.model_validate(payload.plan).gates.for_stage("conduct")
     if isinstance(payload, GateOpened):
@@ -316,9 +414,15 @@ def _content_problem(
         )
     if isinstance(payload, StageStarted):
         context.started.setdefault((payload.stage, payload.attempt), as_utc(event.at))
-    if isinstance(payload, RegistryRecorded) and digest(payload.registry) != payload.registry_digest:
+    # a version recorded before the log was re-anchored on JCS has its digest in the legacy form
+    if isinstance(payload, RegistryRecorded) and payload.registry_digest not in {
+        digest(payload.registry),
+        text_digest(legacy_canonical(payload.registry)),
+    }:
         return "the registry it records does not match its digest"
-    if isinstance(payload, RegistryRecorded):  # read once already, by digest (`_registries`)
+    if isinstance(payload, RegistryRecorded):  # read once already, by digest (`trust_of`)
+        if payload.registry_digest not in registries:
+            return "the registry it records is not a valid approvers registry"
         for person in registries[payload.registry_digest].approvers:
             context.passkeys |= {(person.id, p.credential_id): p for p in person.passkeys}
     if isinstance(payload, PasskeyEnrolled):
@@ -494,11 +598,6 @@ def heads(events: Iterable[EventLike]) -> dict[str, tuple[int, str]]:
         if event.campaign_id not in newest or event.seq > newest[event.campaign_id][0]:
             newest[event.campaign_id] = (event.seq, event.hash)
     return newest
-
-
-def engine_fingerprint(public_key: str) -> str:
-    """What the operator gives auditors out of band to pin the engine's key: SHA-256 of its public text."""
-    return hashlib.sha256(public_key.encode()).hexdigest()
 
 
 def seal_problem(public_key: str, engine: str) -> str | None:

@@ -2,10 +2,12 @@
 
 import hashlib
 import json
+import math
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, ClassVar, Literal, NamedTuple, Protocol
 
+import rfc8785
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select as select_core
 from sqlmodel import Session, col, select
@@ -26,8 +28,35 @@ class OutOfOrder(ValueError):
     """An event dated before the chain's newest one: the log is in time order, so replay can trust it."""
 
 
+class NotCanonical(ValueError):
+    """A value RFC 8785 (JCS) cannot carry: NaN, an infinity, an integer beyond 2^53; the message names where."""
+
+
 def canonical(value: Any) -> str:
-    """Canonical JSON: sorted keys, no spaces, UTF-8 text kept as is."""
+    """RFC 8785 (JCS) canonical JSON: keys sorted by UTF-16 code units, no spaces, numbers as ECMAScript writes
+    them, so that an auditor's tools in any language produce the same bytes."""
+    try:
+        return rfc8785.dumps(value).decode()
+    except rfc8785.CanonicalizationError as error:
+        raise NotCanonical(f"{_where_not_canonical(value) or 'the value'}: {error}") from None
+
+
+def _where_not_canonical(value: Any, path: str = "") -> str | None:
+    """The path (`outputs.mean` or `rows[3]`) of the first value JCS refuses: the error alone does not say."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return path
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 2**53 - 1:
+        return path
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list | tuple) else ()
+    for key, item in items:
+        found = _where_not_canonical(item, f"{path}[{key}]" if isinstance(key, int) else f"{path}.{key}".lstrip("."))
+        if found is not None:
+            return found
+    return None
+
+
+def legacy_canonical(value: Any) -> str:
+    """The canonical form before JCS (Python's JSON, keys sorted): only to check events of a log older than it."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
@@ -78,15 +107,44 @@ def utc_text(moment: datetime) -> str:
     return as_utc(moment).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
-_json_text = json.encoder.encode_basestring  # how canonical() writes a string (ensure_ascii=False)
+# how JCS, and legacy_canonical(), write a string: `"` and `\` escaped, control characters as \b \t \n \f \r or
+# \u00xx (lower case), everything else as it is (tests/state/test_events.py holds the two to each other)
+_json_text = json.encoder.encode_basestring
+
+
+def envelope(campaign_id: str, seq: int, at: datetime, actor: str, type_: str, payload: str, prev: str) -> bytes:
+    """The bytes an event's hash covers: the JCS of one object holding the event, its payload as an object.
+
+    `payload` is the stored text, which `append` writes in JCS: the envelope is then written around it directly
+    (keys in JCS order, strings escaped exactly as JCS escapes them) rather than parsed and written again, which
+    would cost verification several times over (bench/bench_audit.py). A payload not stored in JCS gives other
+    bytes, so its hash does not match: `stored_canonically` tells the two cases apart.
+    """
+    return (
+        f'{{"actor":{_json_text(actor)},"at":{_json_text(utc_text(at))},"campaign":{_json_text(campaign_id)},'
+        f'"payload":{payload},"prev":{_json_text(prev)},"seq":{int(seq)},"type":{_json_text(type_)}}}'
+    ).encode()
 
 
 def event_hash(campaign_id: str, seq: int, at: datetime, actor: str, type_: str, payload: str, prev: str) -> str:
-    """The hash that seals an event and links it to the one before.
+    """The hash that seals an event and links it to the one before: SHA-256 of its JCS envelope, in hex."""
+    return hashlib.sha256(envelope(campaign_id, seq, at, actor, type_, payload, prev)).hexdigest()
+
+
+def stored_canonically(payload: str) -> bool:
+    """Whether a stored payload text is its own JCS form (as `append` writes every payload)."""
+    try:
+        return canonical(json.loads(payload)) == payload
+    except (ValueError, NotCanonical):
+        return False
+
+
+def legacy_event_hash(campaign_id: str, seq: int, at: datetime, actor: str, type_: str, payload: str, prev: str) -> str:
+    """The hash of an event written before the log was re-anchored on JCS (`log.reanchored`).
 
     It covers the canonical JSON of [campaign, seq, time, actor, type, previous hash], a newline and the
-    payload. The header is written directly rather than through json.dumps: verification does this for
-    every event, and the result is byte for byte the same (tests/state/test_events.py).
+    payload text. The header is written directly rather than through json.dumps: verification does this for
+    every legacy event, and the result is byte for byte the same (tests/state/test_events.py).
     """
     header = (
         f"[{_json_text(campaign_id)},{seq},{_json_text(utc_text(at))},{_json_text(actor)},"
@@ -311,6 +369,26 @@ class DecisionUpdated(Payload):
     evidence: str | None = None
 
 
+class LogReanchored(Payload):
+    """The chain's events before this one were sealed in the legacy form (Python's JSON, unsigned); from this
+    event on every event is hashed as JCS and signed by the engine. Written once per chain by the migration."""
+
+    TYPE = "log.reanchored"
+    legacy_events: int  # how many events the legacy part holds (sequences 1 to this)
+    legacy_head: str  # the hash of the last of them, in the legacy form
+    form: str = "jcs-sha256-ed25519"
+
+
+class EngineKeyRotated(Payload):
+    """The engine signs with a new key from this event on (chain `_engine`). The event itself is signed by the
+    previous key; `proof` is the new key's signature over `rotation_message(previous, public_key)`."""
+
+    TYPE = "engine.key-rotated"
+    previous: str  # the public key that signs this event, and signed every event before it since the last rotation
+    public_key: str
+    proof: str
+
+
 PAYLOADS: dict[str, type[Payload]] = {
     cls.TYPE: cls
     for cls in (
@@ -333,12 +411,15 @@ PAYLOADS: dict[str, type[Payload]] = {
         PasskeyEnrolled,
         DelegationRecorded,
         SignInRecorded,
+        LogReanchored,
+        EngineKeyRotated,
     )
 }
 
 
 REGISTRY_CHAIN = "_registry"
 ACCESS_CHAIN = "_access"  # sign-ins to the service
+ENGINE_CHAIN = "_engine"  # the engine's signing keys, one event a rotation
 
 
 class Stored(Protocol):
@@ -366,6 +447,9 @@ class EventRow(NamedTuple):
     payload: str
     prev_hash: str
     hash: str
+    engine_key: str  # the public key of the engine that signed the event ("": a legacy event)
+    engine_signature: str  # Ed25519 over the 32 bytes of the hash, base64
+    person_signature: str  # JSON {person, public_key, signature} when a person proved the command with a key
 
 
 def stream_events(session: Session, *, only: str | None = None, exclude: str | None = None) -> Iterator[EventRow]:

@@ -11,11 +11,19 @@ from sqlmodel import Session
 
 from musharaka.state.events import GENESIS, ConcurrentWrite, OutOfOrder, Payload, as_utc, canonical, event_hash, head
 from musharaka.state.projection import apply
+from musharaka.state.proven import PROVEN
+from musharaka.state.seal import current_engine_key, seal
+from musharaka.state.settings import get_settings
 from musharaka.state.tables import Event
 
 
 def append(campaign_id: str, payload: Payload, *, actor: str, at: datetime, session: Session) -> Event:
-    """Append one event to the campaign's chain and project it; the caller commits."""
+    """Append one event to the campaign's chain, sealed by the engine's key (and the proven person's), and
+    project it; the caller commits. A payload JCS cannot carry (NaN, an infinity) is refused: NotCanonical."""
+    proven = PROVEN.get()
+    if proven is not None and proven.person == actor and proven.record is not None:
+        # the auditor checks the person's signature against the registry in force then: the log must hold it
+        proven.record(session, at)
     last = head(campaign_id, session=session)
     seq = last.seq + 1 if last else 1
     prev = last.hash if last else GENESIS
@@ -36,6 +44,7 @@ def append(campaign_id: str, payload: Payload, *, actor: str, at: datetime, sess
         prev_hash=prev,
         hash=event_hash(campaign_id, seq, at, actor, payload.TYPE, body, prev),
     )
+    seal(event, current_engine_key(get_settings().engine_key_file), proven)
     session.add(event)
     try:
         session.flush()

@@ -20,9 +20,11 @@ from musharaka.state.events import (
     ContributionsWithdrawn,
     DecisionUpdated,
     DelegationRecorded,
+    EngineKeyRotated,
     EventRow,
     GateDecided,
     GateOpened,
+    LogReanchored,
     PasskeyEnrolled,
     Payload,
     PersonInvited,
@@ -177,9 +179,14 @@ def project(event: Event | EventRow, payload: Payload, store: Store) -> None:
             )
         )
         return
-    if isinstance(payload, RegistryRecorded | PersonInvited | PasskeyEnrolled | DelegationRecorded | SignInRecorded):
-        return  # the registry's and the service's own chains: read from the log, no campaign to project
+    if isinstance(
+        payload,
+        RegistryRecorded | PersonInvited | PasskeyEnrolled | DelegationRecorded | SignInRecorded | EngineKeyRotated,
+    ):
+        return  # the registry's, the service's and the engine's own chains: read from the log, no campaign
     campaign = store.campaign(event.campaign_id)
+    if isinstance(payload, LogReanchored) and campaign is None:
+        return  # a chain of its own (the registry's, the service's) re-anchored: nothing to project
     if campaign is None:
         raise LookupError(f"event {event.seq} of {event.campaign_id} precedes its campaign.started")
     campaign.updated_at, campaign.last_seq, campaign.last_hash = at, event.seq, event.hash

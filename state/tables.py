@@ -6,7 +6,7 @@ Projections (campaign, stage run, gate, gate decision, submission, decision upda
 
 from datetime import datetime
 
-from sqlalchemy import Column, DateTime, Integer, Text, UniqueConstraint
+from sqlalchemy import Column, DateTime, Integer, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -34,6 +34,12 @@ class Event(SQLModel, table=True):
     payload: str = Field(sa_column=Column(Text, nullable=False))
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
+    # the engine's seal: its public key and its Ed25519 signature over the hash ("" on events written before
+    # the log was re-anchored, which only a `log.reanchored` event of the chain vouches for)
+    engine_key: str = Field(default="", sa_column=Column(String(60), nullable=False, server_default=""))
+    engine_signature: str = Field(default="", sa_column=Column(String(100), nullable=False, server_default=""))
+    # a person who proved the command with their key signs the hash too: JSON {person, public_key, signature}
+    person_signature: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
 
 
 class Contribution(SQLModel, table=True):

@@ -1,5 +1,6 @@
 """The auditor's commands: verify, checkpoint, export a bundle, replay to an instant, rebuild projections."""
 
+import os
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -23,11 +24,21 @@ from musharaka.state.audit import (
     verify_database,
 )
 from musharaka.state.db import session_scope
-from musharaka.state.events import events_of
+from musharaka.state.events import ENGINE_CHAIN, events_of
+from musharaka.state.log import append
 from musharaka.state.projection import rebuild
 from musharaka.state.replay import campaign_at
+from musharaka.state.seal import current_engine_key, rotation
 from musharaka.state.settings import get_settings
-from musharaka.state.signing import engine_key, public_text, sign_bytes
+from musharaka.state.signing import (
+    PREFIX,
+    KeyFileError,
+    engine_key,
+    load_private,
+    new_key_pair,
+    public_text,
+    sign_bytes,
+)
 from musharaka.state.tables import Event
 
 
@@ -56,7 +67,8 @@ def _fail(problems: list[str], what: str) -> None:
     "--engine-key",
     "engine",
     metavar="FINGERPRINT",
-    help="The engine key's fingerprint (or public key), given to you out of band; needed with --checkpoint and "
+    help="The engine key's fingerprint (or public key), given to you out of band: every event must be signed by "
+    "it or a key it rotated to or from (default: the local engine key file's); needed with --checkpoint and "
     "--bundle, whose seal must be the engine's.",
 )
 @click.option(
@@ -86,6 +98,7 @@ def verify_command(
             _fail(problems, f"bundle {bundle_dir}")
         click.echo(f"ok: bundle {bundle_dir} verifies; sealed by the engine key {engine_fingerprint(sealer)}")
         return
+    trusted = _trusted_fingerprint(engine)
     root = governance.read_root()
     checkpoints: list[Checkpoint] = []
     problems = []
@@ -104,7 +117,7 @@ def verify_command(
         if campaign:
             records.campaign_state(campaign, session=session)
         findings, events, chains = verify_database(
-            session, campaign, document=file_reader(get_settings().output_dir), root=root
+            session, campaign, document=file_reader(get_settings().output_dir), root=root, engine=trusted
         )
         problems = [str(f) for f in findings] + problems
         covered: Checkpoint | None = None
@@ -122,6 +135,26 @@ def verify_command(
     click.echo(f"ok: {events} events in {chains} chains verify; contributions and documents match")
     if covered is not None:
         click.echo(f"the log covers the newest checkpoint, of {covered.created_at.isoformat()}")
+    if trusted and not engine:
+        click.echo(
+            f"note: every event's engine signature was checked against the local engine key {trusted}; an auditor "
+            "gives the fingerprint the operator filed: --engine FINGERPRINT",
+            err=True,
+        )
+
+
+def _trusted_fingerprint(engine: str | None) -> str | None:
+    """The fingerprint every event's engine signature is checked from: the one given (or the fingerprint of the
+    public key given), else the local engine key file's; None when there is neither (nothing is made)."""
+    if engine:
+        return engine_fingerprint(engine.strip()) if engine.strip().startswith(PREFIX) else engine.strip().lower()
+    path = get_settings().engine_key_file
+    if not path.exists():
+        return None
+    try:
+        return engine_fingerprint(public_text(load_private(path, None).public_key()))
+    except KeyFileError as error:
+        raise click.BadParameter(f"{error}; or give --engine FINGERPRINT") from None
 
 
 def _read_checkpoints(path: Path) -> tuple[list[Checkpoint], list[str]]:
@@ -184,6 +217,34 @@ def checkpoint_command(now: datetime, out: Path | None, publish: Path | None) ->
     if not out and publish is None:
         click.echo(signed.model_dump_json(indent=2))
         click.echo(said, err=True)
+
+
+@audit.command("rotate-key")
+@click.pass_obj
+def rotate_key_command(now: datetime) -> None:
+    """Replace the engine's signing key: the rotation is recorded in the log, signed by the old key and proven by
+    the new one; the old key file is kept beside it, renamed.
+
+    Example: musharaka audit rotate-key
+    """
+    path = get_settings().engine_key_file
+    old = current_engine_key(path)
+    pem, public = new_key_pair(None)
+    fresh = path.with_name(path.name + ".new")
+    fresh.unlink(missing_ok=True)
+    descriptor = os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(pem)
+    new = load_private(fresh, None)
+    with session_scope() as session:
+        append(ENGINE_CHAIN, rotation(old, new), actor="engine", at=now, session=session)
+    retired = path.with_name(f"{path.name}.retired-{engine_fingerprint(public_text(old.public_key()))[:16]}")
+    path.rename(retired)
+    fresh.rename(path)
+    click.echo(
+        f"engine key {engine_fingerprint(public_text(old.public_key()))} replaced by {engine_fingerprint(public)}; "
+        f"the old key is kept in {retired}"
+    )
 
 
 @audit.command("export")
@@ -275,6 +336,13 @@ def rebuild_command() -> None:
     with session_scope() as session:
         # a registry version no administrator signed would make the decisions it enables count: refuse first
         governance.recorded_version(session=session, root=governance.read_root())
+        # the log only: the rows' withdrawal marks are a projection, which the rebuild puts right
+        findings, _, _ = verify_database(
+            session, root=governance.read_root(), engine=_trusted_fingerprint(None), contributions=False
+        )
+        if findings:
+            # a projection built from a forged or broken log would show what nobody decided
+            _fail([str(f) for f in findings], "state rebuild refused: the log does not verify")
         count = rebuild(session=session)
     click.echo(f"projections rebuilt from {count} events")
 

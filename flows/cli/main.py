@@ -16,6 +16,7 @@ from typing import Any, NoReturn
 import click
 
 from musharaka.flows.cli.common import parse_instant
+from musharaka.state.proven import forget_person
 
 COMMAND_MODULES = {
     "musharaka.flows.cli.status": ("validate", "schema", "status"),
@@ -193,6 +194,7 @@ def main(ctx: click.Context, now_text: str | None, lang: str) -> None:
     """Musharaka: run e-participation campaigns from plan files through six approved stages."""
     ctx.meta["lang"] = lang
     ctx.obj = _now(now_text, ctx.invoked_subcommand)
+    forget_person()  # a key proven by an earlier command of this process signs nothing of this one
 
 
 _start_up: list[bool] = []

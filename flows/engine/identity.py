@@ -9,8 +9,10 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from musharaka.flows.engine.gates import record_registry
 from musharaka.flows.engine.records import Refused
 from musharaka.stages.approvers import ApproversRegistry
+from musharaka.state.proven import prove_person
 from musharaka.state.signing import fingerprint, load_private, public_text
 
 UNPROVEN = "unproven-identity"
@@ -61,5 +63,8 @@ def acting_person(
         )
     if registry is None:
         raise Refused(f"no approvers registry (plans/approvers.yaml) to prove that --as {person} is them", UNPROVEN)
-    prove(registry, person, load_private(key_path, passphrase), now)
+    key = load_private(key_path, passphrase)
+    prove(registry, person, key, now)
+    # the events this command appends as them carry their signature too, the registry holding their key logged first
+    prove_person(person, key, lambda session, at: record_registry(registry, now=at, session=session))
     return person

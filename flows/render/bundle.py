@@ -1,6 +1,7 @@
 """Audit bundles: a self-contained folder an auditor verifies offline, with no database.
 
-events.jsonl (the chains, the registry's included), heads.json, contributions.json (each batch's rows as
+events.jsonl (the chains, the registry's and the engine keys' included, each event with its signatures),
+heads.json, contributions.json (each batch's rows as
 `key digest` lines and its quarantined rows), keys.json (every public key each registry version held), documents/,
 report.en.html and report.ar.html, and manifest.json: every file's SHA-256, signed with the engine key.
 """
@@ -19,6 +20,7 @@ from musharaka.flows.render import locale
 from musharaka.flows.views.summaries import summary
 from musharaka.state.audit import Batch, Finding, file_reader, heads, row_batches, seal_problem, verify
 from musharaka.state.events import (
+    ENGINE_CHAIN,
     REGISTRY_CHAIN,
     CampaignStarted,
     PlanRecorded,
@@ -29,6 +31,7 @@ from musharaka.state.events import (
     payload_of,
     utc_text,
 )
+from musharaka.state.seal import engine_fingerprint
 from musharaka.state.settings import get_settings
 from musharaka.state.signing import engine_key, public_text, sign_bytes, signature_holds
 from musharaka.state.tables import CampaignState, Contribution, Event, QuarantinedRow
@@ -47,6 +50,9 @@ def _line(event: Event) -> str:
             "payload": event.payload,
             "prev_hash": event.prev_hash,
             "hash": event.hash,
+            "engine_key": event.engine_key,
+            "engine_signature": event.engine_signature,
+            "person_signature": event.person_signature,
         }
     )
 
@@ -62,7 +68,7 @@ def export(
 ) -> int:
     """Write the bundle for `campaigns` (all when None), pinning the registry `root`; returns the events written."""
     chosen = campaigns or list(session.exec(select(CampaignState.campaign_id)))
-    query = select(Event).where(col(Event.campaign_id).in_([*chosen, REGISTRY_CHAIN]))
+    query = select(Event).where(col(Event.campaign_id).in_([*chosen, REGISTRY_CHAIN, ENGINE_CHAIN]))
     events = list(session.exec(query.order_by(col(Event.campaign_id), col(Event.seq))))
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "events.jsonl").write_text("".join(_line(e) + "\n" for e in events), encoding="utf-8")
@@ -195,8 +201,11 @@ def verify_bundle(folder: Path, engine: str) -> tuple[list[str], str]:
     for name, keys in json.loads((folder / "contributions.json").read_text(encoding="utf-8")).items():
         campaign, batch = name.split(":", 1)
         batches.setdefault(campaign, {})[batch] = Batch(keys["rows"], [], keys["quarantined"])
+    # every event must be signed by a key the engine held, starting from the key that sealed the bundle (which the
+    # seal check above holds to the fingerprint the auditor was given)
     findings: list[Finding] = verify(
         events,
+        engine=engine_fingerprint(public),
         batches=batches,
         document=file_reader(folder / "documents"),
         root=root if isinstance(root, str) else None,

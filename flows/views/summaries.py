@@ -17,6 +17,7 @@ from musharaka.flows.render import locale
 from musharaka.flows.render.terms import term
 from musharaka.stages.i18n import words
 from musharaka.state.events import payload_of
+from musharaka.state.seal import engine_fingerprint
 from musharaka.state.settings import get_settings
 from musharaka.state.tables import Event
 
@@ -198,6 +199,16 @@ def _line(kind: str, p: dict[str, Any], lang: str, zone: str) -> str:
                 "rate-limited": t.gettext("sign-ins by %(person)s paused after too many failures"),
             }[p["outcome"]] % {"person": it(p["person"])}
             return outcome + (f" ({it(p['reason'])})" if p["reason"] else "")
+        case "log.reanchored":
+            return t.gettext(
+                "log re-anchored: its %(count)s earlier events (last %(digest)s) checked in the legacy form; "
+                "every event from here on signed by the engine"
+            ) % {"count": n(p["legacy_events"]), "digest": it(p["legacy_head"][:12])}
+        case "engine.key-rotated":
+            return t.gettext("engine signing key %(previous)s replaced by %(new)s") % {
+                "previous": it(engine_fingerprint(p["previous"])[:16]),
+                "new": it(engine_fingerprint(p["public_key"])[:16]),
+            }
     return it(kind)
 
 

@@ -11,7 +11,9 @@ from click.testing import Result
 from sqlmodel import Session, col, select
 
 from musharaka.state.db import get_engine
-from musharaka.state.events import event_hash
+from musharaka.state.events import canonical, event_hash
+from musharaka.state.seal import sign_hash
+from musharaka.state.signing import load_private
 from musharaka.state.tables import Contribution, Event, StageRun
 from tests.conftest import Workspace
 from tests.flows import exports
@@ -256,8 +258,9 @@ def test_history_shows_a_resubmission_and_a_withdrawal_in_english_and_arabic(con
 
 
 def rewrite_and_rehash(ws: Workspace, seq: int, change: Callable[[dict[str, Any]], None]) -> None:
-    """What a rogue with the database but no one's key can do: edit an event's payload, then recompute every
-    hash of the chain from it on."""
+    """What a rogue with the database and the engine's key, but no person's key, can do: edit an event's payload,
+    then recompute and re-sign every hash of the chain from it on (the withdrawal's own signature must catch it)."""
+    engine = load_private(ws.root / "engine-key.pem", None)
     with Session(get_engine(ws.db_url)) as session:
         chain = session.exec(select(Event).where(Event.campaign_id == CAMPAIGN).order_by(col(Event.seq))).all()
         prev = ""
@@ -265,10 +268,11 @@ def rewrite_and_rehash(ws: Workspace, seq: int, change: Callable[[dict[str, Any]
             if event.seq == seq:
                 body = json.loads(event.payload)
                 change(body)
-                event.payload = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+                event.payload = canonical(body)
             if event.seq >= seq:
                 event.prev_hash = prev
                 event.hash = event_hash(CAMPAIGN, event.seq, event.at, event.actor, event.type, event.payload, prev)
+                event.engine_signature, event.person_signature = sign_hash(engine, event.hash), ""
                 session.add(event)
             prev = event.hash
         session.commit()

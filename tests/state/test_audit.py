@@ -9,8 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from musharaka.state.events import event_hash
+from musharaka.state.events import canonical, event_hash
+from musharaka.state.seal import sign_hash
+from musharaka.state.signing import load_private
 from tests.conftest import Workspace
 from tests.flows.samples import CAMPAIGN
 from tests.state.test_events import drive
@@ -158,8 +161,15 @@ def test_a_changed_document_is_named_at_its_stage(rogue: Workspace) -> None:
     verify_names(rogue, seq, "was changed after it was recorded")
 
 
-def rehash_from(ws: Workspace, seq: int, campaign: str = CAMPAIGN) -> None:
-    """What a rogue with the database (but no private key) can do: recompute every hash from `seq` on."""
+def engine_of(ws: Workspace) -> Ed25519PrivateKey:
+    """The workspace's engine key, as an insider who took it from the engine's machine holds it."""
+    return load_private(ws.root / "engine-key.pem", None)
+
+
+def rehash_from(ws: Workspace, seq: int, campaign: str = CAMPAIGN, *, resign: bool = True) -> None:
+    """What a rogue with the database can do: recompute every hash from `seq` on; with `resign`, one who also
+    took the engine's key re-signs them (the checks of what the events say must still catch them)."""
+    key = engine_of(ws) if resign else None
     chain = rows(ws, "select seq, at, actor, type, payload from event where campaign_id = ? order by seq", campaign)
     found = rows(ws, "select hash from event where campaign_id = ? and seq = ?", campaign, seq - 1)
     prev = str(found[0][0]) if found else "0" * 64
@@ -170,23 +180,25 @@ def rehash_from(ws: Workspace, seq: int, campaign: str = CAMPAIGN) -> None:
         new = event_hash(campaign, int(str(number)), moment, str(actor), str(kind), str(payload), prev)
         sql(
             ws,
-            "update event set prev_hash = ?, hash = ? where campaign_id = ? and seq = ?",
+            "update event set prev_hash = ?, hash = ?, engine_signature = ?, person_signature = '' "
+            "where campaign_id = ? and seq = ?",
             prev,
             new,
+            sign_hash(key, new) if key else "",
             campaign,
             number,
         )
         prev = new
 
 
-def rewrite_payload(ws: Workspace, campaign: str, seq: int, change: Any) -> None:
-    """Edit an event's payload as a rogue would, then recompute the chain's hashes from it on."""
+def rewrite_payload(ws: Workspace, campaign: str, seq: int, change: Any, *, resign: bool = True) -> None:
+    """Edit an event's payload as a rogue would, then recompute the chain's hashes from it on (and re-sign them,
+    as one who took the engine's key would: see `rehash_from`)."""
     [(payload,)] = rows(ws, "select payload from event where campaign_id = ? and seq = ?", campaign, seq)
     body = json.loads(str(payload))
     change(body)
-    forged = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    sql(ws, "update event set payload = ? where campaign_id = ? and seq = ?", forged, campaign, seq)
-    rehash_from(ws, seq, campaign)
+    sql(ws, "update event set payload = ? where campaign_id = ? and seq = ?", canonical(body), campaign, seq)
+    rehash_from(ws, seq, campaign, resign=resign)
 
 
 def test_a_rewritten_extension_date_is_named(rogue: Workspace) -> None:
@@ -325,7 +337,8 @@ def test_an_exported_bundle_verifies_offline_and_fails_on_any_changed_byte(rogue
     } <= names
     assert any(n.startswith("documents/") for n in names)
     rogue.db_url = "sqlite:////nonexistent/nothing.db"  # offline: the database is out of reach
-    assert rogue.run("audit", "verify", "--bundle", str(folder), *rogue.engine()).exit_code == 0
+    verified = rogue.run("audit", "verify", "--bundle", str(folder), *rogue.engine())
+    assert verified.exit_code == 0, verified.stderr
     for name in sorted(names):
         path = folder / name
         original = path.read_bytes()

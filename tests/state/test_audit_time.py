@@ -11,7 +11,8 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from musharaka.state.db import get_engine
-from musharaka.state.events import event_hash
+from musharaka.state.events import canonical, event_hash
+from musharaka.state.seal import sign_hash
 from musharaka.state.signing import SignedDecision, SignedWithdrawal, load_private, sign
 from musharaka.state.tables import Event
 from tests.conftest import Workspace
@@ -27,7 +28,9 @@ def forge(
     payload: Callable[[dict[str, Any]], None] | None = None,
     at: datetime | None = None,
 ) -> None:
-    """Edit one stored event's payload or time, then recompute the hash of it and of every event after it."""
+    """Edit one stored event's payload or time, then recompute the hash of it and of every event after it, and
+    re-sign them as one who also took the engine's key would (what the events say must still give them away)."""
+    engine = load_private(ws.root / "engine-key.pem", None)
     with Session(get_engine(ws.db_url)) as session:
         chain = session.exec(select(Event).where(Event.campaign_id == campaign).order_by(col(Event.seq))).all()
         prev = chain[seq - 2].hash if seq > 1 else "0" * 64
@@ -35,11 +38,12 @@ def forge(
             if event.seq == seq and payload is not None:
                 body = json.loads(event.payload)
                 payload(body)
-                event.payload = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+                event.payload = canonical(body)
             if event.seq == seq and at is not None:
                 event.at = at.astimezone(UTC)  # as the log stores it, and hashes it
             event.prev_hash = prev
             event.hash = event_hash(campaign, event.seq, event.at, event.actor, event.type, event.payload, prev)
+            event.engine_signature, event.person_signature = sign_hash(engine, event.hash), ""
             session.add(event)
             prev = event.hash
         session.commit()

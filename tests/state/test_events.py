@@ -4,12 +4,21 @@ import hashlib
 from datetime import UTC, datetime
 
 import pytest
+import rfc8785
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from musharaka.state.db import get_engine, session_scope
-from musharaka.state.events import GENESIS, canonical, chain_problems, event_hash, events_of
+from musharaka.state.events import (
+    GENESIS,
+    chain_problems,
+    event_hash,
+    events_of,
+    legacy_canonical,
+    legacy_event_hash,
+    stored_canonically,
+)
 from musharaka.state.projection import rebuild
 from musharaka.state.tables import PROJECTIONS, Event
 from tests.conftest import Workspace
@@ -104,8 +113,34 @@ def test_the_database_refuses_a_second_event_with_the_same_sequence(ws: Workspac
 @pytest.mark.parametrize(
     "actor", ["dg.planning", 'quote " and \\ backslash', "عربي", "tab\there", "\u2028 line separator"]
 )
-def test_event_hash_covers_exactly_the_canonical_header(actor: str) -> None:
+def test_a_legacy_event_hash_covers_exactly_the_canonical_header(actor: str) -> None:
     at = datetime(2025, 6, 15, 5, 0, 0, 123456, tzinfo=UTC)
-    header = canonical(["campaign", 7, "2025-06-15T05:00:00.123456Z", actor, "gate.decided", "p" * 64])
+    header = legacy_canonical(["campaign", 7, "2025-06-15T05:00:00.123456Z", actor, "gate.decided", "p" * 64])
     expected = hashlib.sha256(f"{header}\n{{}}".encode()).hexdigest()
-    assert event_hash("campaign", 7, at, actor, "gate.decided", "{}", "p" * 64) == expected
+    assert legacy_event_hash("campaign", 7, at, actor, "gate.decided", "{}", "p" * 64) == expected
+
+
+@pytest.mark.parametrize(
+    "actor", ["dg.planning", 'quote " and \\ backslash', "عربي", "tab\there", "\u2028 line separator"]
+)
+def test_event_hash_is_the_sha256_of_the_jcs_envelope(actor: str) -> None:
+    at = datetime(2025, 6, 15, 5, 0, 0, 123456, tzinfo=UTC)
+    envelope = {
+        "campaign": "campaign",
+        "seq": 7,
+        "at": "2025-06-15T05:00:00.123456Z",
+        "actor": actor,
+        "type": "gate.decided",
+        "prev": "p" * 64,
+        "payload": {"n": 1.5, "ok": True},
+    }
+    # the library's JCS of the whole envelope, against the envelope written around the stored payload text
+    expected = hashlib.sha256(rfc8785.dumps(envelope)).hexdigest()
+    assert event_hash("campaign", 7, at, actor, "gate.decided", '{"n":1.5,"ok":true}', "p" * 64) == expected
+
+
+def test_a_payload_not_stored_in_jcs_is_told_apart() -> None:
+    assert stored_canonically('{"n":1.5,"ok":true}')
+    assert not stored_canonically('{"ok":true,"n":1.5}')  # keys out of order
+    assert not stored_canonically('{"n":1.50}')
+    assert not stored_canonically("{not json")

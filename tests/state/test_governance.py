@@ -13,7 +13,8 @@ from musharaka.stages.approvers import ApproversRegistry
 from musharaka.stages.gates import authority
 from musharaka.stages.plans import GatePolicy
 from musharaka.state.events import REGISTRY_CHAIN, GateDecided, RegistryRecorded, canonical, digest, event_hash
-from musharaka.state.signing import SignedDecision, public_text, sign
+from musharaka.state.seal import sign_hash
+from musharaka.state.signing import SignedDecision, load_private, public_text, sign
 from tests.conftest import Workspace
 from tests.flows.samples import CAMPAIGN
 from tests.flows.test_gates import edit_registry, gate, history, sign_registry, started
@@ -23,15 +24,19 @@ FORGED_AT = "2025-06-15T10:00:00+04:00"
 
 
 def append_with_sql(ws: Workspace, campaign: str, actor: str, kind: str, payload: dict[str, Any], at: str) -> int:
-    """What a rogue with the database and no one's key can do: append an event, its hash computed as the engine
-    would; returns its sequence number."""
+    """What a rogue with the database can do: append an event, its hash computed as the engine would; returns its
+    sequence number. It is sealed with the engine's key, as one who also took that key would: without it, the
+    missing engine signature names it first (tests/state/test_signed_log.py); with it, only the registry's own
+    governance can."""
     [(last, prev)] = rows(ws, "select seq, hash from event where campaign_id = ? order by seq desc limit 1", campaign)
     seq, body, moment = int(str(last)) + 1, canonical(payload), datetime.fromisoformat(at)
     sealed = event_hash(campaign, seq, moment, actor, kind, body, str(prev))
     stored = moment.astimezone(UTC).replace(tzinfo=None)  # as the engine stores it: UTC, without a zone
+    engine = load_private(ws.root / "engine-key.pem", None)
     sql(
         ws,
-        "insert into event (campaign_id, seq, at, actor, type, payload, prev_hash, hash) values (?,?,?,?,?,?,?,?)",
+        "insert into event (campaign_id, seq, at, actor, type, payload, prev_hash, hash, engine_key, engine_signature) "
+        "values (?,?,?,?,?,?,?,?,?,?)",
         campaign,
         seq,
         stored.isoformat(sep=" ", timespec="microseconds"),
@@ -40,6 +45,8 @@ def append_with_sql(ws: Workspace, campaign: str, actor: str, kind: str, payload
         body,
         str(prev),
         sealed,
+        public_text(engine.public_key()),
+        sign_hash(engine, sealed),
     )
     return seq
 

@@ -5,6 +5,7 @@ import json
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -12,10 +13,14 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import SQLModel
+from sqlmodel import Session, SQLModel
 
 import musharaka.state.tables  # noqa: F401  (the models under comparison)
 from musharaka.state import migrate
+from musharaka.state.audit import verify_database
+from musharaka.state.events import GENESIS, legacy_canonical, legacy_event_hash
+from musharaka.state.seal import engine_fingerprint
+from musharaka.state.signing import load_private, public_text
 from tests.conftest import Workspace, drop_postgres_database, fresh_postgres_database
 from tests.flows.samples import CAMPAIGN
 
@@ -128,3 +133,98 @@ def test_a_database_from_before_migrations_is_refused_until_db_upgrade_adopts_it
     assert f"upgraded: revision none -> {migrate.head()}" in upgraded.output
     assert ws.run("db", "upgrade").output.strip() == f"up to date: revision {migrate.head()}"
     assert ws.run("start", CAMPAIGN, "--no-advance", now="2025-06-15T09:00+04:00").exit_code == 0
+
+
+def legacy_copy(ws: Workspace, target: Engine) -> None:
+    """The workspace's log as the engine wrote it before JCS: payloads in Python's JSON, legacy hashes, unsigned;
+    written into `target`, a database at revision 0002."""
+    source = create_engine(ws.db_url)
+    with source.connect() as connection:
+        events = connection.execute(
+            text("SELECT campaign_id, seq, at, actor, type, payload FROM event ORDER BY campaign_id, seq")
+        ).all()
+    source.dispose()
+    migrate.upgrade(target, "0002")
+    prev: dict[str, str] = {}
+    with target.begin() as connection:
+        for campaign, seq, at, actor, kind, payload in events:
+            body = legacy_canonical(json.loads(payload))
+            moment = at if isinstance(at, datetime) else datetime.fromisoformat(at)
+            own = legacy_event_hash(campaign, seq, moment, actor, kind, body, prev.get(campaign, GENESIS))
+            connection.execute(
+                text(
+                    "INSERT INTO event (campaign_id, seq, at, actor, type, payload, prev_hash, hash) "
+                    "VALUES (:c, :s, :at, :a, :t, :p, :prev, :h)"
+                ),
+                {
+                    "c": campaign,
+                    "s": seq,
+                    "at": at,
+                    "a": actor,
+                    "t": kind,
+                    "p": body,
+                    "prev": prev.get(campaign, GENESIS),
+                    "h": own,
+                },
+            )
+            prev[campaign] = own
+
+
+def test_an_upgrade_re_anchors_a_legacy_log_which_then_verifies_and_still_names_tampering(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    assert ws.run("start", CAMPAIGN, now="2025-06-15T09:00+04:00").exit_code == 0
+    assert ws.approve(CAMPAIGN, "prepare", "dg.planning", now="2025-06-16T09:00+04:00").exit_code == 0
+    legacy = create_engine(f"sqlite:///{tmp_path / 'legacy.db'}")
+    legacy_copy(ws, legacy)
+    with legacy.connect() as connection:
+        before = dict(connection.execute(text("SELECT campaign_id, max(seq) FROM event GROUP BY campaign_id")).all())
+    migrate.upgrade(legacy)
+    trusted = engine_fingerprint(public_text(load_private(ws.root / "engine-key.pem", None).public_key()))
+    with Session(legacy) as session:
+        findings, _, _ = verify_database(session, engine=trusted)
+        assert findings == []
+        anchors = session.execute(
+            text("SELECT campaign_id, seq, payload FROM event WHERE type = 'log.reanchored'")
+        ).all()
+    # one signed re-anchoring per chain, right after its legacy events, naming how many there were
+    assert {c: (s, json.loads(p)["legacy_events"]) for c, s, p in anchors} == {c: (n + 1, n) for c, n in before.items()}
+
+    with legacy.begin() as connection:  # a legacy event edited: its legacy hash names it
+        connection.execute(
+            text("UPDATE event SET actor = 'dir.digital' WHERE campaign_id = :c AND seq = 2"), {"c": CAMPAIGN}
+        )
+    with Session(legacy) as session:
+        findings, _, _ = verify_database(session, engine=trusted)
+    assert [str(f) for f in findings] == [
+        f"{CAMPAIGN} event 2: its payload, actor, time or type does not match its hash"
+    ]
+    legacy.dispose()
+
+
+def test_an_unsigned_event_after_the_re_anchoring_is_named(ws: Workspace, tmp_path: Path) -> None:
+    assert ws.run("start", CAMPAIGN, "--no-advance", now="2025-06-15T09:00+04:00").exit_code == 0
+    legacy = create_engine(f"sqlite:///{tmp_path / 'legacy.db'}")
+    legacy_copy(ws, legacy)
+    migrate.upgrade(legacy)
+    with legacy.begin() as connection:
+        seq, prev = connection.execute(
+            text("SELECT seq, hash FROM event WHERE campaign_id = :c ORDER BY seq DESC LIMIT 1"), {"c": CAMPAIGN}
+        ).one()
+        at = datetime(2025, 7, 1, tzinfo=UTC)
+        body = '{"evidence":null,"note":"","percent":100,"status":"implemented"}'
+        forged = legacy_event_hash(CAMPAIGN, seq + 1, at, "engine", "decision.updated", body, prev)
+        connection.execute(
+            text(
+                "INSERT INTO event (campaign_id, seq, at, actor, type, payload, prev_hash, hash) "
+                "VALUES (:c, :s, :at, 'engine', 'decision.updated', :p, :prev, :h)"
+            ),
+            {"c": CAMPAIGN, "s": seq + 1, "at": at, "p": body, "prev": prev, "h": forged},
+        )
+    trusted = engine_fingerprint(public_text(load_private(ws.root / "engine-key.pem", None).public_key()))
+    with Session(legacy) as session:
+        findings, _, _ = verify_database(session, engine=trusted)
+    assert [str(f) for f in findings] == [
+        f"{CAMPAIGN} event {seq + 1}: its payload, actor, time or type does not match its hash"
+    ]
+    legacy.dispose()
