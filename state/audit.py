@@ -61,8 +61,15 @@ from musharaka.state.proof import (
     time_problem,
     withdrawal_problem,
 )
-from musharaka.state.seal import EngineKeys, engine_fingerprint, engine_keys, hash_signed, person_seal_problem
-from musharaka.state.signing import SignedDecision, SignedMessage, SignedWithdrawal, fingerprint
+from musharaka.state.seal import (
+    EngineKeys,
+    engine_fingerprint,
+    engine_held,
+    engine_keys,
+    hash_signed,
+    person_seal_problem,
+)
+from musharaka.state.signing import PREFIX, SignedDecision, SignedMessage, SignedWithdrawal, fingerprint
 from musharaka.state.tables import Contribution, Event, QuarantinedRow
 
 
@@ -600,20 +607,24 @@ def heads(events: Iterable[EventLike]) -> dict[str, tuple[int, str]]:
     return newest
 
 
-def seal_problem(public_key: str, engine: str) -> str | None:
+def seal_problem(public_key: str, engine: str, rotations: Sequence[EventLike] = ()) -> str | None:
     """Why a checkpoint or bundle sealed with `public_key` is not sealed by the engine the auditor was told of
-    (`engine`: its fingerprint, or its public key); the one place a seal is compared, so a chain of engine keys
-    can extend it."""
-    if engine.strip().lower() == engine_fingerprint(public_key) or engine.strip() == public_key:
+    (`engine`: its fingerprint, or its public key), or by a key the engine rotated to from it (`rotations`: the
+    `_engine` chain); the one place a seal is compared."""
+    given = engine.strip()
+    trusted = engine_fingerprint(given) if given.startswith(PREFIX) else given.lower()
+    if trusted == engine_fingerprint(public_key) or (rotations and engine_held(public_key, trusted, rotations)):
         return None
     return f"sealed by key {engine_fingerprint(public_key)}, not the engine key {engine}"
 
 
-def checkpoint_problems(checkpoint: Checkpoint, stored: dict[tuple[str, int], str], engine: str) -> list[str]:
+def checkpoint_problems(
+    checkpoint: Checkpoint, stored: dict[tuple[str, int], str], engine: str, rotations: Sequence[EventLike] = ()
+) -> list[str]:
     """What the log lost or rewrote since the checkpoint was taken; and a checkpoint not the engine's."""
     if not checkpoint.verifies():
         return ["the checkpoint's own signature does not verify: it was altered"]
-    sealed = seal_problem(checkpoint.public_key, engine)
+    sealed = seal_problem(checkpoint.public_key, engine, rotations)
     if sealed:
         return [f"the checkpoint is {sealed}"]
     problems = []

@@ -24,7 +24,7 @@ from musharaka.state.audit import (
     verify_database,
 )
 from musharaka.state.db import session_scope
-from musharaka.state.events import ENGINE_CHAIN, events_of
+from musharaka.state.events import ENGINE_CHAIN, events_of, stream_events
 from musharaka.state.log import append
 from musharaka.state.projection import rebuild
 from musharaka.state.replay import campaign_at
@@ -120,9 +120,10 @@ def verify_command(
             session, campaign, document=file_reader(get_settings().output_dir), root=root, engine=trusted
         )
         problems = [str(f) for f in findings] + problems
+        rotations = list(stream_events(session, only=ENGINE_CHAIN))  # a checkpoint sealed after a key rotation
         covered: Checkpoint | None = None
         for checkpoint in checkpoints:
-            found = checkpoint_problems(checkpoint, _hashes(session, checkpoint), seal)
+            found = checkpoint_problems(checkpoint, _hashes(session, checkpoint), seal, rotations)
             problems += [f"checkpoint of {checkpoint.created_at.isoformat()}: {p}" for p in found]
             covered = checkpoint if not found else covered
     if root is None:

@@ -179,9 +179,6 @@ def verify_bundle(folder: Path, engine: str) -> tuple[list[str], str]:
     public = str(manifest.get("public_key", ""))
     if not signature_holds(public, canonical(manifest).encode(), signature):
         return [f"{MANIFEST}: its signature does not verify: the manifest was altered"], public
-    sealed = seal_problem(public, engine)
-    if sealed:
-        return [f"{MANIFEST}: {sealed}"], public
     problems = []
     actual = _digests(folder)
     for name in sorted(set(manifest["files"]) | set(actual)):
@@ -197,6 +194,10 @@ def verify_bundle(folder: Path, engine: str) -> tuple[list[str], str]:
     if not isinstance(root, str):
         problems.append(f"{MANIFEST}: pins no registry root: the registry's first version cannot be checked")
     events = [_event(line) for line in (folder / "events.jsonl").read_text(encoding="utf-8").splitlines() if line]
+    # sealed by the engine key the auditor was given, or by one it rotated to (the bundle holds the `_engine` chain)
+    sealed = seal_problem(public, engine, [e for e in events if e.campaign_id == ENGINE_CHAIN])
+    if sealed:
+        return [f"{MANIFEST}: {sealed}"], public
     batches: dict[str, dict[str, Batch]] = {}
     for name, keys in json.loads((folder / "contributions.json").read_text(encoding="utf-8")).items():
         campaign, batch = name.split(":", 1)

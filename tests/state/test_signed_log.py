@@ -267,6 +267,16 @@ def test_a_rotated_engine_key_keeps_the_log_verifiable_from_either_fingerprint(g
         assert result.exit_code == 0, result.stderr
     chain = rows(gated, "select seq from event where campaign_id = '_engine'")
     assert chain == [(1,)]
+    # a checkpoint and a bundle sealed by the new key count under the fingerprint the auditor was first given
+    filed, bundle = gated.root / "checkpoint.json", gated.root / "bundle"
+    assert gated.run("audit", "checkpoint", "--out", str(filed), now="2025-06-16T10:00+04:00").exit_code == 0
+    assert gated.run("audit", "export", "--all", str(bundle), now="2025-06-16T10:00+04:00").exit_code == 0
+    for trusted in (old, new):
+        for given in (["--checkpoint", str(filed)], ["--bundle", str(bundle)]):
+            result = gated.run("audit", "verify", *given, "--engine", trusted)
+            assert result.exit_code == 0, (given, result.stderr)
+    stranger = gated.run("audit", "verify", "--bundle", str(bundle), "--engine", "f" * 64)
+    assert stranger.exit_code == 1 and f"sealed by key {new}, not the engine key {'f' * 64}" in stranger.stderr
 
 
 def test_is_this_a_key_the_engine_held_follows_the_rotations(gated: Workspace) -> None:
