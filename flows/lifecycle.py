@@ -17,7 +17,7 @@ from musharaka.flows.render import documents
 from musharaka.flows.views import overview
 from musharaka.stages.common import MissingInputs, NotYet, StageModel
 from musharaka.stages.plans import STAGES, Stage
-from musharaka.state.db import session_scope
+from musharaka.state.db import session_scope, transaction
 from musharaka.state.events import Document
 
 
@@ -38,8 +38,8 @@ FINISHED_ELSEWHERE = "finished by another run"
 @task(name="begin-stage", cache_policy=NO_CACHE)
 def begin_stage(campaign_id: str, now: datetime) -> runs.StageJob | None:
     plans = records.load_plan_set()
-    with session_scope() as session:
-        return runs.begin_stage(campaign_id, plans, now=now, session=session)
+    # another worker or an approver may write to the campaign's chain first: read it again and carry on
+    return transaction(lambda session: runs.begin_stage(campaign_id, plans, now=now, session=session))
 
 
 @task(name="write-documents", cache_policy=NO_CACHE)
@@ -55,8 +55,7 @@ def record_outcome(
     now: datetime,
 ) -> str:
     try:
-        with session_scope() as session:
-            return runs.finish_stage(job, outcome, docs, now=now, session=session)
+        return transaction(lambda session: runs.finish_stage(job, outcome, docs, now=now, session=session))
     except runs.FinishedElsewhere:
         return FINISHED_ELSEWHERE  # a duplicate run ends as done, not failed: the first run's outcome stands
 

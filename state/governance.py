@@ -17,6 +17,7 @@ from musharaka.stages.approvers import ApproversRegistry, Delegation, Passkey
 from musharaka.state.events import (
     DelegationRecorded,
     EventRow,
+    LogReanchored,
     PasskeyEnrolled,
     RegistryRecorded,
     as_utc,
@@ -100,6 +101,9 @@ def walk(chain: Sequence[Event | EventRow], root: str | None) -> tuple[Version |
     enrolled: list[tuple[str, Passkey]] = []
     delegations: list[Delegation] = []
     current: Version | None = None
+    # versions recorded before the log was re-anchored (schema 0003) predate signed versions: the re-anchoring,
+    # signed by the engine, vouches for them as it does for the legacy hashes; every later change needs signatures
+    anchored = next((e.seq for e in chain if e.type == LogReanchored.TYPE), 0)
     for event in chain:
         seq = event.seq
         try:
@@ -115,7 +119,9 @@ def walk(chain: Sequence[Event | EventRow], root: str | None) -> tuple[Version |
             return current, (seq, f"its payload is not a valid {event.type}")
         if isinstance(payload, RegistryRecorded):
             version = Version(seq, source, file_digest(source))
-            problem = _version_problem(payload, recorded, version, current, root, enrolled, delegations, event.at)
+            problem = _version_problem(
+                payload, recorded, version, current, root, enrolled, delegations, event.at, legacy=seq < anchored
+            )
             if problem:
                 return current, (seq, problem)
             current = version
@@ -131,6 +137,8 @@ def _version_problem(
     enrolled: list[tuple[str, Passkey]],
     delegations: list[Delegation],
     at: datetime,
+    *,
+    legacy: bool,
 ) -> str | None:
     if digest(payload.registry) != payload.registry_digest:
         return "the registry it records does not match its digest"
@@ -148,7 +156,9 @@ def _version_problem(
                 "(plans/registry.root)"
             )
         return None
-    if version.source_digest == previous.source_digest:
-        return None  # the same file: only passkeys or delegations recorded since, each checked on its own
+    if version.source_digest == previous.source_digest or legacy:
+        # the same file (only passkeys or delegations recorded since, each checked on its own), or a change made
+        # before versions were signed
+        return None
     problem = change_problem(version.source_digest, parse_signatures(payload.signatures), previous.source, as_utc(at))
     return None if problem is None else f"{problem}: it did not take effect lawfully"

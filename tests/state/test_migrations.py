@@ -135,9 +135,10 @@ def test_a_database_from_before_migrations_is_refused_until_db_upgrade_adopts_it
     assert ws.run("start", CAMPAIGN, "--no-advance", now="2025-06-15T09:00+04:00").exit_code == 0
 
 
-def legacy_copy(ws: Workspace, target: Engine) -> None:
+def legacy_copy(ws: Workspace, target: Engine, *, unsigned_registry: bool = False) -> None:
     """The workspace's log as the engine wrote it before JCS: payloads in Python's JSON, legacy hashes, unsigned;
-    written into `target`, a database at revision 0002."""
+    written into `target`, a database at revision 0002 (`unsigned_registry`: its registry versions recorded as
+    they were before versions were signed)."""
     source = create_engine(ws.db_url)
     with source.connect() as connection:
         events = connection.execute(
@@ -148,7 +149,10 @@ def legacy_copy(ws: Workspace, target: Engine) -> None:
     prev: dict[str, str] = {}
     with target.begin() as connection:
         for campaign, seq, at, actor, kind, payload in events:
-            body = legacy_canonical(json.loads(payload))
+            content = json.loads(payload)
+            if unsigned_registry and kind == "registry.recorded":
+                content = {k: v for k, v in content.items() if k not in ("signatures", "source")}
+            body = legacy_canonical(content)
             moment = at if isinstance(at, datetime) else datetime.fromisoformat(at)
             own = legacy_event_hash(campaign, seq, moment, actor, kind, body, prev.get(campaign, GENESIS))
             connection.execute(
@@ -228,3 +232,31 @@ def test_an_unsigned_event_after_the_re_anchoring_is_named(ws: Workspace, tmp_pa
         f"{CAMPAIGN} event {seq + 1}: its payload, actor, time or type does not match its hash"
     ]
     legacy.dispose()
+
+
+def test_registry_versions_recorded_before_versions_were_signed_are_vouched_for_by_the_re_anchoring(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    from tests.flows.test_gates import edit_registry
+
+    assert ws.run("start", CAMPAIGN, "--no-advance", now="2025-06-15T09:00+04:00").exit_code == 0
+    # a second version of the registry (the Director General's name), recorded when the next campaign starts
+    edit_registry(ws, lambda registry: registry["approvers"][0]["name"].update(en="Dr Yaqoob bin Said Al Raisi"))
+    other = ws.run("start", "moheri-2025-q3-video-call", "--no-advance", now="2025-06-15T10:00+04:00")
+    assert other.exit_code == 0, other.stderr
+    legacy = create_engine(f"sqlite:///{tmp_path / 'legacy.db'}")
+    legacy_copy(ws, legacy, unsigned_registry=True)  # an upgraded log whose second version nobody signed
+    migrate.upgrade(legacy)
+    trusted = engine_fingerprint(public_text(load_private(ws.root / "engine-key.pem", None).public_key()))
+    with Session(legacy) as session:
+        versions = session.execute(
+            text("SELECT payload FROM event WHERE type = 'registry.recorded' ORDER BY seq")
+        ).all()
+        findings, _, _ = verify_database(session, engine=trusted)
+    legacy.dispose()
+    assert [json.loads(p)["registry"]["approvers"][0]["name"]["en"] for (p,) in versions] == [
+        "Dr Yaqoob Al Raisi",
+        "Dr Yaqoob bin Said Al Raisi",
+    ]
+    assert all("signatures" not in json.loads(p) or not json.loads(p)["signatures"] for (p,) in versions)
+    assert findings == []
