@@ -49,6 +49,19 @@ REFUSALS: dict[str, str] = {
         "The plan files have problems that stop this. Tell the planning department: musharaka validate lists them."
     ),
     "credential-enrolled": N_("This passkey is enrolled already."),
+    "registry-unsigned": N_(
+        "The people registry was changed and its administrators have not yet signed the new version, so nothing "
+        "was recorded. Tell the registry's administrators."
+    ),
+    "registry-not-pinned": N_(
+        "The people registry's first version is not pinned, so no decision can be checked against it. Tell the "
+        "registry's administrators."
+    ),
+    "registry-chain-broken": N_(
+        "The people registry in the event log does not hold from its pinned first version, so nothing was "
+        "recorded. Tell the auditors."
+    ),
+    "unproven-identity": N_("Your key did not prove who you are, so nothing was recorded."),
     "unknown-batch": N_("There is no batch of contributions with this number."),
     "already-withdrawn": N_("This batch of contributions was withdrawn already."),
     "not-a-planner": N_("Only a person with the planner duty may withdraw contributions."),

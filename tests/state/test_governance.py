@@ -170,6 +170,14 @@ def test_an_unsigned_change_of_approvers_yaml_is_refused_and_nothing_is_recorded
     assert "musharaka people sign-registry --as ID --key FILE" in result.stderr
     assert history(ws) == before  # not even a refusal: the decision was never judged
     assert rows(ws, "select count(*) from event where campaign_id = ?", REGISTRY_CHAIN) == [(1,)]
+    # in Arabic, the refusal first says what it means for the approver, then the engine's detail
+    arabic = ws.run(
+        "--lang", "ar", "approve", CAMPAIGN, "prepare", *ws.key("dg.planning"), now="2025-06-15T11:00+04:00"
+    )
+    assert arabic.exit_code == 1
+    meaning, detail = arabic.stderr.splitlines()[:2]
+    assert meaning == "عُدِّل سجل الأشخاص ولم يوقّع مسؤولوه نسخته الجديدة بعد، فلم يُسجَّل شيء. أبلِغ مسؤولي السجل."
+    assert "(registry-unsigned)" in detail
 
 
 def test_a_change_takes_effect_once_the_threshold_of_administrators_has_signed(ws: Workspace) -> None:
