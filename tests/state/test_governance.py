@@ -3,22 +3,35 @@ from a pinned first version; checkpoints and bundles count only under the engine
 
 import base64
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from musharaka.stages.approvers import ApproversRegistry
 from musharaka.stages.gates import authority
 from musharaka.stages.plans import GatePolicy
+from musharaka.state.db import get_engine
 from musharaka.state.events import REGISTRY_CHAIN, GateDecided, RegistryRecorded, canonical, digest, event_hash
 from musharaka.state.seal import sign_hash
 from musharaka.state.signing import SignedDecision, load_private, public_text, sign
-from tests.conftest import Workspace
+from tests.conftest import Workspace, forget_settings, make_workspace
 from tests.flows.samples import CAMPAIGN
 from tests.flows.test_gates import edit_registry, gate, history, sign_registry, started
 from tests.state.test_audit import rewrite_payload, rows, sql
+
+
+@pytest.fixture
+def ws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Workspace]:
+    """The test's workspace, its database a SQLite file on every pass: the rogue below writes to it with plain SQL."""
+    workspace = make_workspace(tmp_path, monkeypatch, database=tmp_path / "state.db")
+    yield workspace
+    get_engine(workspace.db_url).dispose()
+    forget_settings()
+
 
 FORGED_AT = "2025-06-15T10:00:00+04:00"
 
