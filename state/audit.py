@@ -66,10 +66,11 @@ from musharaka.state.seal import (
     engine_fingerprint,
     engine_held,
     engine_keys,
+    given_fingerprint,
     hash_signed,
     person_seal_problem,
 )
-from musharaka.state.signing import PREFIX, SignedDecision, SignedMessage, SignedWithdrawal, fingerprint
+from musharaka.state.signing import SignedDecision, SignedMessage, SignedWithdrawal, fingerprint
 from musharaka.state.tables import Contribution, Event, QuarantinedRow
 
 
@@ -611,8 +612,7 @@ def seal_problem(public_key: str, engine: str, rotations: Sequence[EventLike] = 
     """Why a checkpoint or bundle sealed with `public_key` is not sealed by the engine the auditor was told of
     (`engine`: its fingerprint, or its public key), or by a key the engine rotated to from it (`rotations`: the
     `_engine` chain); the one place a seal is compared."""
-    given = engine.strip()
-    trusted = engine_fingerprint(given) if given.startswith(PREFIX) else given.lower()
+    trusted = given_fingerprint(engine)
     if trusted == engine_fingerprint(public_key) or (rotations and engine_held(public_key, trusted, rotations)):
         return None
     return f"sealed by key {engine_fingerprint(public_key)}, not the engine key {engine}"

@@ -24,13 +24,19 @@ from pydantic import ValidationError
 
 from musharaka.state.events import EngineKeyRotated, EventRow, as_utc, canonical, event_hash, payload_of
 from musharaka.state.proven import Proven
-from musharaka.state.signing import engine_key, public_key, public_text, sign_bytes, signature_holds
+from musharaka.state.signing import PREFIX, engine_key, public_key, public_text, sign_bytes, signature_holds
 from musharaka.state.tables import Event
 
 
 def engine_fingerprint(public_key: str) -> str:
     """What the operator gives auditors out of band to pin the engine's key: SHA-256 of its public text."""
     return hashlib.sha256(public_key.encode()).hexdigest()
+
+
+def given_fingerprint(engine: str) -> str:
+    """The fingerprint an auditor gave with --engine: the fingerprint itself, or the public key it is of."""
+    given = engine.strip()
+    return engine_fingerprint(given) if given.startswith(PREFIX) else given.lower()
 
 
 _LOADED: dict[tuple[Path, int, int], Ed25519PrivateKey] = {}

@@ -28,10 +28,9 @@ from musharaka.state.events import ENGINE_CHAIN, events_of, stream_events
 from musharaka.state.log import append
 from musharaka.state.projection import rebuild
 from musharaka.state.replay import campaign_at
-from musharaka.state.seal import current_engine_key, rotation
+from musharaka.state.seal import current_engine_key, given_fingerprint, rotation
 from musharaka.state.settings import get_settings
 from musharaka.state.signing import (
-    PREFIX,
     KeyFileError,
     engine_key,
     load_private,
@@ -148,7 +147,7 @@ def _trusted_fingerprint(engine: str | None) -> str | None:
     """The fingerprint every event's engine signature is checked from: the one given (or the fingerprint of the
     public key given), else the local engine key file's; None when there is neither (nothing is made)."""
     if engine:
-        return engine_fingerprint(engine.strip()) if engine.strip().startswith(PREFIX) else engine.strip().lower()
+        return given_fingerprint(engine)
     path = get_settings().engine_key_file
     if not path.exists():
         return None
