@@ -9,15 +9,13 @@ CLI uses, so the same refusals apply and are recorded the same way.
 import logging
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
-from typing import Any, Protocol
-from urllib.parse import urlsplit
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from webauthn import (
@@ -36,11 +34,11 @@ from webauthn.helpers.structs import (
 )
 
 from musharaka.flows.engine import decisions, people, records
-from musharaka.flows.planfiles.loading import PlanSet
 from musharaka.flows.planfiles.reading import PlanError
 from musharaka.flows.render.terms import term
-from musharaka.flows.web import views
-from musharaka.flows.web.auth import COOKIE, LANG_COOKIE, RateLimit, Sessions, WebSession, same
+from musharaka.flows.web import audit, board, campaign, views
+from musharaka.flows.web.auth import COOKIE, LANG_COOKIE, WebSession, same
+from musharaka.flows.web.kit import Kit, Refusal, Runs, Workspace, clock
 from musharaka.flows.web.words import LANGS, Lang, moment, number, pick, refusal
 from musharaka.stages.approvers import Approver, ApproversRegistry, Delegation, Passkey
 from musharaka.stages.gates import NoAuthority, authority
@@ -51,8 +49,7 @@ from musharaka.state.log import append
 from musharaka.state.passkeys import Assertion, algorithm_of, b64url, challenge_of, from_b64url
 from musharaka.state.projection import gate_policy
 from musharaka.state.proof import delegation_message
-from musharaka.state.registry import in_force
-from musharaka.state.settings import DEFAULT_PUBLIC_URL, get_settings, package_folder
+from musharaka.state.settings import get_settings
 from musharaka.state.signing import PASSKEY, SignedDecision
 from musharaka.state.tables import Event
 
@@ -67,6 +64,7 @@ DOCUMENT_POLICY = (
     "form-action 'none'; base-uri 'none'"
 )
 MAX_BODY = 64 * 1024
+MAX_UPLOAD = 256 * 1024 * 1024  # a form posting a file (a plan, an export) to a route ending in /upload
 PENDING_LIFE = timedelta(minutes=5)  # a decision shown to the passkey must be signed within this
 HEADERS = {
     "Content-Security-Policy": (
@@ -79,60 +77,6 @@ HEADERS = {
 }
 
 
-class Runs(Protocol):
-    """Where the service runs a campaign's next stages: its Prefect-backed runner."""
-
-    def submit(self, campaign_ids: list[str], now: datetime | None) -> dict[str, str]: ...
-
-
-class Refusal(Exception):
-    """A request refused with a code from `words.REFUSALS` and an HTTP status."""
-
-    def __init__(self, code: str, status: int = 400) -> None:
-        super().__init__(code)
-        self.code = code
-        self.status = status
-
-
-def clock() -> datetime:
-    """The service always acts at the clock's time (there is no `--now` here)."""
-    return datetime.now(UTC)
-
-
-class Workspace:
-    """The app's state: sessions, the sign-in limit, the runner, and the site passkeys are made for."""
-
-    def __init__(self, runs: Runs | None, now: Callable[[], datetime] = clock) -> None:
-        settings = get_settings()
-        self.runs = runs
-        self.now = now
-        self.sessions = Sessions(idle=timedelta(minutes=settings.session_idle_minutes))
-        self.limit = RateLimit()
-        address = urlsplit(settings.public_url or DEFAULT_PUBLIC_URL)
-        self.origin = f"{address.scheme}://{address.netloc}"  # a WebAuthn origin has no path
-        self.rp_id = address.hostname or "localhost"
-        self.secure = self.origin.startswith("https://")
-        folder = settings.templates_dir / "web"
-        if not folder.is_dir():
-            folder = package_folder("musharaka.templates") / "web"
-        self.static = folder
-        self.jinja = {lang: _environment(folder, lang) for lang in LANGS}
-
-    def registry(self, plans: PlanSet, session: Session) -> ApproversRegistry:
-        if plans.registry is None:
-            raise records.Refused("no people registry (plans/approvers.yaml)")
-        return in_force(plans.registry, session=session)
-
-
-def _environment(folder: Path, lang: Lang) -> Environment:
-    """The pages' Jinja2 for one language: the workspace's words from the language's catalogue (`_()`)."""
-    env = Environment(
-        loader=FileSystemLoader(folder), autoescape=select_autoescape(["j2"]), extensions=["jinja2.ext.i18n"]
-    )
-    env.install_gettext_translations(words(lang), newstyle=True)  # type: ignore[attr-defined]
-    return env
-
-
 def create_app(runs: Runs | None = None, *, now: Callable[[], datetime] = clock) -> FastAPI:
     """The web application; `runs` starts the next stage after a gate passes (None: the sweep will)."""
     app = FastAPI(title="Musharaka", docs_url=None, redoc_url=None, openapi_url=None)
@@ -141,7 +85,8 @@ def create_app(runs: Runs | None = None, *, now: Callable[[], datetime] = clock)
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next: Callable[[Request], Any]) -> Response:
-        if request.method == "POST" and not 0 <= int(request.headers.get("content-length") or -1) <= MAX_BODY:
+        limit = MAX_UPLOAD if request.url.path.endswith("/upload") else MAX_BODY
+        if request.method == "POST" and not 0 <= int(request.headers.get("content-length") or -1) <= limit:
             response: Response = message(request, "too-large", 413)  # a form or a decision is a few KB
         else:
             response = await call_next(request)
@@ -215,6 +160,12 @@ def create_app(runs: Runs | None = None, *, now: Callable[[], datetime] = clock)
             except PlanError:  # the page may be the one that says the plan files are wrong
                 names = {}
         names = names or {}
+        duties = context.pop("duties", None)
+        if duties is None and session is not None and person is not None:
+            try:
+                duties = kit.duties(session)
+            except (PlanError, records.Refused):  # the page may be the one that says so
+                duties = ()
         body = (
             ws.jinja[lang]
             .get_template(template)
@@ -223,6 +174,7 @@ def create_app(runs: Runs | None = None, *, now: Callable[[], datetime] = clock)
                 title=title,
                 csrf=session.csrf if session else "",
                 person=person,
+                duties=duties,
                 person_name=pick(names.get(person, (person or "", person or "")), lang),
                 here=request.url.path,
                 n=lambda value: number(value, lang),
@@ -260,6 +212,19 @@ def create_app(runs: Runs | None = None, *, now: Callable[[], datetime] = clock)
 
     def names_of(registry: ApproversRegistry | None) -> dict[str, tuple[str, str]]:
         return {a.id: (a.name.ar, a.name.en) for a in registry.approvers} if registry else {}
+
+    kit = Kit(
+        ws=ws,
+        page=page,
+        message=message,
+        language=language,
+        signed_in=lambda request: signed_in(request),
+        checked=lambda request, given: checked(request, given),
+        json_body=json_body,
+        names_of=names_of,
+    )
+    for module in (board, campaign, audit):
+        module.routes(app, kit)
 
     # --- static files and language -------------------------------------------------------------
 
@@ -479,9 +444,20 @@ def create_app(runs: Runs | None = None, *, now: Callable[[], datetime] = clock)
             raise Refusal("signed-out", 401)
         return session
 
+    @app.get("/live")
+    def live(request: Request) -> Response:
+        """The log's newest event number: a page polls it and reloads its live parts when it moves."""
+        signed_in(request)
+        with session_scope() as db:
+            newest = db.exec(select(func.max(Event.id))).one()
+        return JSONResponse({"version": int(newest or 0)})
+
     @app.get("/")
     def inbox(request: Request) -> Response:
         session = signed_in(request)
+        duties = kit.duties(session)
+        if "approver" not in duties:  # each person lands on the page of their duty
+            return RedirectResponse("/audit" if "auditor" in duties and "planner" not in duties else "/programme", 303)
         now = ws.now()
         plans = records.load_plan_set()
         with session_scope() as db:

@@ -71,6 +71,7 @@ REFUSALS: dict[str, str] = {
     "conduct-approved": N_(
         "The conduct gate approved these contributions and the analysis used them: they can no longer be withdrawn."
     ),
+    "not-your-duty": N_("Your duties in the people registry do not include this, so nothing was done."),
     "refused": N_("The request was refused."),
 }
 

@@ -85,3 +85,34 @@ document.addEventListener("submit", (event) => {
     withPasskey(form, form.action + "/decision", data, form.action + "/sign");
   }
 });
+
+// Live parts: an element with data-live="URL" is re-read from URL whenever the event log moves on
+// (a run finished, a gate was decided), polled every few seconds; nothing else on the page changes.
+const liveParts = document.querySelectorAll("[data-live]");
+if (liveParts.length) {
+  let seen = null;
+  const every = Number(document.body.dataset.liveEvery || 3000);
+  async function refresh() {
+    try {
+      const answer = await fetch("/live", { credentials: "same-origin" });
+      if (answer.ok) {
+        const version = (await answer.json()).version;
+        if (seen !== null && version !== seen) {
+          for (const part of liveParts) {
+            const fragment = await fetch(part.dataset.live, { credentials: "same-origin" });
+            if (fragment.ok) {
+              part.innerHTML = await fragment.text();
+              part.dataset.version = String(version);
+            }
+          }
+        }
+        seen = version;
+        document.body.dataset.liveVersion = String(version);
+      }
+    } catch (error) {
+      // the service may be restarting: try again at the next turn
+    }
+    window.setTimeout(refresh, every);
+  }
+  refresh();
+}
