@@ -5,6 +5,7 @@ cells as text, so a file of a million rows never sits in memory whole. Mapping t
 plan's questions is `flows.contributions`' work.
 """
 
+import codecs
 import csv
 import io
 import json
@@ -182,13 +183,13 @@ def _unknown(path: Path, header: list[str]) -> UnreadableFile:
 
 
 def _text(path: Path, head: bytes) -> str:
+    """The sample at the head of a file as text: a character cut at its end is left for the full read."""
+    body = head.removeprefix(codecs.BOM_UTF8)  # Google Sheets writes one; positions below are past it
     try:
-        return head.decode("utf-8-sig")
+        return codecs.getincrementaldecoder("utf-8")().decode(body, final=False)
     except UnicodeDecodeError as error:
-        if error.start > len(head) - 4:  # a character cut at the end of the sample, not a bad byte
-            return head[: error.start].decode("utf-8-sig")
         raise UnreadableFile(
-            [f"{path}: expected UTF-8 text (as the tools export it), found byte 0x{head[error.start]:02x}"]
+            [f"{path}: expected UTF-8 text (as the tools export it), found byte 0x{body[error.start]:02x}"]
         ) from None
 
 
