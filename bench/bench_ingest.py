@@ -1,13 +1,15 @@
 """Ingesting a Google-Forms-style export against a bare pandas.read_csv plus a bulk insert of the same rows.
 
-    .venv/bin/python bench/bench_ingest.py [--rows 1000000] [--database sqlite:///var/bench-ingest.db]
+    .venv/bin/python bench/bench_ingest.py [--rows 100000 2000000] [--database sqlite:///var/bench-ingest.db]
 
 The file has a timestamp, an e-mail address, ten questions (Likert, single and multiple choice with
 Arabic and English labels, a number, free text in Arabic and English) and a governorate, as Google
 Sheets writes it. Both sides run in this process, on the same database, in the same run:
   baseline   pandas.read_csv of the file (all text) + one Core bulk insert of its rows as they are;
   ingest     `flows/ingest/ingestion.py`'s `ingest`: detect, map, check, pseudonymise, key, digest, quarantine, insert.
-Peak memory is that of `musharaka ingest` run as a process of its own on a fresh database.
+Peak memory is that of `musharaka ingest` run as a process of its own on a fresh database, at each size:
+it should not grow with the file (the batch is sealed from sorted runs on disk, duplicates found by the
+database's index), so the sizes are measured in one run, with the machine's load.
 """
 
 import argparse
@@ -27,7 +29,7 @@ import pandas as pd
 from ruamel.yaml import YAML
 from sqlalchemy import Column, MetaData, Table, Text, insert
 
-from musharaka.flows.engine import campaigns
+from musharaka.flows.engine import campaigns, governance
 from musharaka.flows.ingest.ingestion import ingest
 from musharaka.flows.planfiles.loading import load_plans
 from musharaka.state.db import get_engine, reset_tables, session_scope
@@ -172,6 +174,9 @@ def workspace(folder: Path) -> Path:
     (plans / "approvers.yaml").write_text((ROOT / "plans" / "approvers.yaml").read_text(encoding="utf-8"))
     with (plans / "campaigns" / f"{CAMPAIGN}.yaml").open("w", encoding="utf-8") as handle:
         YAML().dump(PLAN, handle)
+    registry, problems = load_plans([plans / "approvers.yaml"])  # pinned, as `musharaka people pin-registry` does
+    assert registry.registry is not None, problems
+    governance.write_root(registry.registry, plans)
     return plans
 
 
@@ -240,24 +245,32 @@ def command_peak(path: Path, plans_dir: Path, folder: Path) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--rows", type=int, nargs="+", default=[100_000, 2_000_000])
     parser.add_argument("--database", default=f"sqlite:///{ROOT / 'var' / 'bench-ingest.db'}")
     parser.add_argument("--no-peak", action="store_true", help="skip the separate-process memory measurement")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="musharaka-bench-") as temp:
-        folder = Path(temp)
-        os.environ["MUSHARAKA_PSEUDONYM_KEY_FILE"] = str(folder / "pseudonym.key")
-        path = folder / "responses.csv"
-        write_export(path, args.rows)
-        plans_dir = workspace(folder)
-        print(f"{args.rows:,} rows, {path.stat().st_size / 1e6:.0f} MB, database {args.database}")
-        reset_tables(get_engine(args.database))
-        base = baseline(path, args.database)
-        print(f"baseline  read_csv + bulk insert  {base:8.2f} s   1.00x")
-        ours = ingest_once(path, plans_dir, args.database)
-        print(f"ingest    musharaka ingestion     {ours:8.2f} s   {ours / base:.2f}x")
-        if not args.no_peak:
-            print(f"peak memory of `musharaka ingest`: {command_peak(path, plans_dir, folder):.0f} MB")
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())} ({os.cpu_count()} cores)")
+    figures = []
+    for rows in args.rows:
+        with tempfile.TemporaryDirectory(prefix="musharaka-bench-") as temp:
+            folder = Path(temp)
+            os.environ["MUSHARAKA_PSEUDONYM_KEY_FILE"] = str(folder / "pseudonym.key")
+            path = folder / "responses.csv"
+            write_export(path, rows)
+            plans_dir = workspace(folder)
+            print(f"{rows:,} rows, {path.stat().st_size / 1e6:.0f} MB, database {args.database}")
+            reset_tables(get_engine(args.database))
+            base = baseline(path, args.database)
+            print(f"baseline  read_csv + bulk insert  {base:8.2f} s   1.00x")
+            ours = ingest_once(path, plans_dir, args.database)
+            print(f"ingest    musharaka ingestion     {ours:8.2f} s   {ours / base:.2f}x")
+            peak = float("nan") if args.no_peak else command_peak(path, plans_dir, folder)
+            print(f"peak memory of `musharaka ingest`: {peak:.0f} MB")
+            figures.append((rows, base, ours, peak))
+    print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print("| rows | baseline s | ingest s | ratio | peak MB |\n|---:|---:|---:|---:|---:|")
+    for rows, base, ours, peak in figures:
+        print(f"| {rows:,} | {base:.1f} | {ours:.1f} | {ours / base:.2f}x | {peak:.0f} |")
 
 
 if __name__ == "__main__":

@@ -25,10 +25,10 @@ from musharaka.state.db import bulk_insert, utc_column
 from musharaka.state.events import (
     ConcurrentWrite,
     ContributionsIngested,
+    SortedLines,
     head,
     held_digest,
     quarantine_line,
-    rows_digest,
 )
 from musharaka.state.log import append
 from musharaka.state.settings import get_settings
@@ -50,6 +50,8 @@ STORED = [
     "source",
     "digest",
 ]
+# keys looked up in one query: under every database's limit of parameters
+PARAMETERS = 500
 
 
 @dataclass(frozen=True)
@@ -125,118 +127,134 @@ def ingest(
     )
     last = head(campaign_id, session=session)
     seq = last.seq + 1 if last else 1
-    counting = (Contribution.campaign_id == campaign_id, col(Contribution.withdrawn) == 0)
-    stored_keys = set(session.exec(select(Contribution.row_key).where(*counting)))
     aside = (QuarantinedRow.campaign_id == campaign_id, col(QuarantinedRow.withdrawn) == 0)
     kept_aside = set(session.exec(select(QuarantinedRow.row_key).where(*aside)))
     held_here: set[str] = set()  # keys this file quarantines: one row per key and batch
-    lines: list[str] = []
-    quarantine_lines: list[str] = []
     read = duplicates = resubmitted = 0
     lookalikes: Counter[tuple[int, str]] = Counter()
     connection = session.connection()
-    for first, chunk in chunks_of(export):
-        prepared = prepare(chunk, first, found, context)
-        lookalikes.update(prepared.lookalikes)
-        rows = prepared.rows
-        fresh = []  # a key seen before, in the database or earlier in this file, is a duplicate
-        for key in rows["key"].tolist():
-            fresh.append(key not in stored_keys)
-            stored_keys.add(key)
-        new = rows[fresh]
-        read += len(chunk)
-        duplicates += len(rows) - len(new)
-        if len(new):
-            resubmitted += sum(1 for key in new["key"].tolist() if key in kept_aside)
-            moments = utc_column(new["submitted_at"].to_numpy(dtype="datetime64[us]"), connection.dialect.name)
-            bulk_insert(
-                connection,
-                Contribution.__table__,  # type: ignore[attr-defined]
-                STORED,
-                zip(
-                    repeat(campaign_id),
-                    repeat(str(seq)),
-                    new["key"].tolist(),
-                    moments,
-                    new["channel"].tolist(),
-                    new["audience"].tolist(),
-                    new["answers"].tolist(),
-                    new["participant"].tolist(),
-                    new["segments"].tolist(),
-                    repeat(export.tool.name),
-                    new["digest"].tolist(),
-                ),
+    # the seals are sorted lines, kept on disk past a few hundred thousand: memory stays flat however long the file
+    with SortedLines() as lines, SortedLines() as quarantine_lines:
+        for first, chunk in chunks_of(export):
+            prepared = prepare(chunk, first, found, context)
+            lookalikes.update(prepared.lookalikes)
+            rows = prepared.rows
+            # a key stored before (and counting), by an earlier file or an earlier chunk of this one, or seen
+            # earlier in this chunk, is a duplicate: the database, not memory, holds the keys seen so far
+            keys = rows["key"].tolist()
+            seen = _counting_keys(campaign_id, [*keys, *(r["key"] for r in prepared.quarantined)], session=session)
+            fresh = []
+            for key in keys:
+                fresh.append(key not in seen)
+                seen.add(key)
+            new = rows[fresh]
+            read += len(chunk)
+            duplicates += len(rows) - len(new)
+            if len(new):
+                resubmitted += sum(1 for key in new["key"].tolist() if key in kept_aside)
+                moments = utc_column(new["submitted_at"].to_numpy(dtype="datetime64[us]"), connection.dialect.name)
+                bulk_insert(
+                    connection,
+                    Contribution.__table__,  # type: ignore[attr-defined]
+                    STORED,
+                    zip(
+                        repeat(campaign_id),
+                        repeat(str(seq)),
+                        new["key"].tolist(),
+                        moments,
+                        new["channel"].tolist(),
+                        new["audience"].tolist(),
+                        new["answers"].tolist(),
+                        new["participant"].tolist(),
+                        new["segments"].tolist(),
+                        repeat(export.tool.name),
+                        new["digest"].tolist(),
+                    ),
+                )
+                lines.extend((new["key"] + " " + new["digest"]).tolist())
+            held = []
+            before = _kept_aside_as(
+                campaign_id, {r["key"] for r in prepared.quarantined if r["key"] in kept_aside}, session=session
             )
-            lines.extend((new["key"] + " " + new["digest"]).tolist())
-        held = []
-        before = _kept_aside_as(
-            campaign_id, {r["key"] for r in prepared.quarantined if r["key"] in kept_aside}, session=session
+            for record in prepared.quarantined:
+                key = record["key"]
+                same_as_before = held_digest(record["reasons"], record["cells"]) in before.get(key, set())
+                if key in seen or key in held_here or same_as_before:
+                    duplicates += 1
+                    continue
+                held_here.add(key)
+                held.append(record)
+            quarantine_lines.extend(quarantine_line(r["key"], r["row"], r["reasons"], r["cells"]) for r in held)
+            if held:
+                bulk_insert(
+                    connection,
+                    QuarantinedRow.__table__,  # type: ignore[attr-defined]
+                    ["campaign_id", "batch", "row_key", "row", "reasons", "cells"],
+                    [(campaign_id, str(seq), r["key"], r["row"], r["reasons"], r["cells"]) for r in held],
+                )
+            if progress is not None:
+                progress(len(chunk))
+        if read == 0:
+            raise ContributionsError([f"{path}: expected at least one response row, found none"])
+        result = Ingested(
+            path.name,
+            export.tool.name,
+            read,
+            lines.count,
+            quarantine_lines.count,
+            duplicates,
+            found.ignored,
+            seq,
+            resubmitted,
+            tuple((found.header[c] or f"column {c + 1}", n, kind) for (c, kind), n in sorted(lookalikes.items())),
         )
-        for record in prepared.quarantined:
-            key = record["key"]
-            same_as_before = held_digest(record["reasons"], record["cells"]) in before.get(key, set())
-            if key in stored_keys or key in held_here or same_as_before:
-                duplicates += 1
-                continue
-            held_here.add(key)
-            held.append(record)
-            quarantine_lines.append(quarantine_line(record["key"], record["row"], record["reasons"], record["cells"]))
-        if held:
-            bulk_insert(
-                connection,
-                QuarantinedRow.__table__,  # type: ignore[attr-defined]
-                ["campaign_id", "batch", "row_key", "row", "reasons", "cells"],
-                [(campaign_id, str(seq), r["key"], r["row"], r["reasons"], r["cells"]) for r in held],
-            )
-        if progress is not None:
-            progress(len(chunk))
-    if read == 0:
-        raise ContributionsError([f"{path}: expected at least one response row, found none"])
-    result = Ingested(
-        path.name,
-        export.tool.name,
-        read,
-        len(lines),
-        len(quarantine_lines),
-        duplicates,
-        found.ignored,
-        seq,
-        resubmitted,
-        tuple((found.header[c] or f"column {c + 1}", n, kind) for (c, kind), n in sorted(lookalikes.items())),
-    )
-    event = append(
-        campaign_id,
-        ContributionsIngested(
-            file_name=path.name,
-            rows_read=read,
-            rows_stored=result.rows_stored,
-            duplicates=duplicates,
-            digest=file_digest(path),
-            rows_digest=rows_digest(lines),
-            source=export.tool.name,
-            rows_quarantined=result.rows_quarantined,
-            quarantine_digest=rows_digest(quarantine_lines),
-            columns_ignored=found.ignored,
-            rows_resubmitted=resubmitted,
-        ),
-        actor=actor,
-        at=now,
-        session=session,
-    )
+        event = append(
+            campaign_id,
+            ContributionsIngested(
+                file_name=path.name,
+                rows_read=read,
+                rows_stored=result.rows_stored,
+                duplicates=duplicates,
+                digest=file_digest(path),
+                rows_digest=lines.hexdigest(),
+                source=export.tool.name,
+                rows_quarantined=result.rows_quarantined,
+                quarantine_digest=quarantine_lines.hexdigest(),
+                columns_ignored=found.ignored,
+                rows_resubmitted=resubmitted,
+            ),
+            actor=actor,
+            at=now,
+            session=session,
+        )
     if event.seq != seq:  # another writer got in between; the unique (campaign, seq) would have stopped it
         raise ConcurrentWrite(f"campaign {campaign_id}: another process wrote to it during the ingestion; run again")
     return result
+
+
+def _counting_keys(campaign_id: str, keys: Iterable[str], *, session: Session) -> set[str]:
+    """Of `keys`, those stored for the campaign and counting (the unique (campaign, key) index finds each)."""
+    wanted = sorted(set(keys))
+    found: set[str] = set()
+    for start in range(0, len(wanted), PARAMETERS):
+        query = select(Contribution.row_key).where(
+            Contribution.campaign_id == campaign_id,
+            col(Contribution.row_key).in_(wanted[start : start + PARAMETERS]),
+            col(Contribution.withdrawn) == 0,
+        )
+        found.update(session.exec(query))
+    return found
 
 
 def _kept_aside_as(campaign_id: str, keys: Iterable[str], *, session: Session) -> dict[str, set[str]]:
     """For each key, what the rows kept aside under it (and counting) were and why (`held_digest`)."""
     wanted = sorted(keys)
     found: dict[str, set[str]] = {}
-    for start in range(0, len(wanted), 500):  # under every database's limit of parameters in one query
+    for start in range(0, len(wanted), PARAMETERS):
         query = select(QuarantinedRow.row_key, QuarantinedRow.reasons, QuarantinedRow.cells).where(
             QuarantinedRow.campaign_id == campaign_id,
             col(QuarantinedRow.withdrawn) == 0,
-            col(QuarantinedRow.row_key).in_(wanted[start : start + 500]),
+            col(QuarantinedRow.row_key).in_(wanted[start : start + PARAMETERS]),
         )
         for key, reasons, cells in session.exec(query):
             found.setdefault(key, set()).add(held_digest(reasons, cells))

@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 from musharaka.state.db import get_engine, session_scope
 from musharaka.state.events import (
     GENESIS,
+    SortedLines,
     chain_problems,
     event_hash,
     events_of,
@@ -144,3 +145,26 @@ def test_a_payload_not_stored_in_jcs_is_told_apart() -> None:
     assert not stored_canonically('{"ok":true,"n":1.5}')  # keys out of order
     assert not stored_canonically('{"n":1.50}')
     assert not stored_canonically("{not json")
+
+
+@pytest.mark.parametrize("run", [2, 3, 1000], ids=["runs of 2", "runs of 3", "one run in memory"])
+def test_a_batch_sealed_chunk_by_chunk_has_the_digest_of_its_lines_sorted(run: int) -> None:
+    # keys as tools write them: a response id may hold a space, a backslash or a newline, and Arabic
+    chunks = [
+        ["odk:uuid-9 d1", "kobo:a\\nb d2", "csv:z d3"],
+        ["kobo:a\nb d4", "google:ب d5"],
+        [],
+        ["csv:a d6", "kobo:a\\ d7", "csv:a d6"],
+    ]
+    everything = sorted(line for chunk in chunks for line in chunk)
+    expected = hashlib.sha256("\n".join(everything).encode()).hexdigest()  # what batches were sealed with
+
+    with SortedLines(run=run) as sealed:
+        for chunk in chunks:
+            sealed.extend(chunk)
+        assert (sealed.count, sealed.hexdigest()) == (8, expected)
+
+
+def test_an_empty_batch_seals_the_digest_of_nothing() -> None:
+    with SortedLines(run=2) as sealed:
+        assert (sealed.count, sealed.hexdigest()) == (0, hashlib.sha256(b"").hexdigest())
