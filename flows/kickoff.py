@@ -13,7 +13,7 @@ from prefect.cache_policies import NO_CACHE
 from musharaka.flows.engine import campaigns, records
 from musharaka.flows.lifecycle import lifecycle
 from musharaka.flows.planfiles.loading import PlanSet
-from musharaka.state.db import session_scope, transaction
+from musharaka.state.db import read_scope, transaction
 from musharaka.state.settings import get_settings
 from musharaka.state.tables import CampaignState
 
@@ -34,7 +34,7 @@ def planned_for(plans: PlanSet, quarter: str) -> list[str]:
 def campaigns_to_start(quarter: str) -> tuple[list[str], list[str]]:
     """The quarter's planned campaigns not started yet, and those already started."""
     planned = planned_for(records.load_plan_set(), quarter)
-    with session_scope() as session:
+    with read_scope() as session:
         started = {c for c in planned if session.get(CampaignState, c) is not None}
     return [c for c in planned if c not in started], [c for c in planned if c in started]
 

@@ -10,14 +10,14 @@ from musharaka.flows.engine import records
 from musharaka.flows.render import reports
 from musharaka.flows.views import outcomes
 from musharaka.stages.kpis import period_just_ended
-from musharaka.state.db import session_scope
+from musharaka.state.db import read_scope
 from musharaka.state.settings import get_settings
 
 
 @task(name="kpi-figures", cache_policy=NO_CACHE)
 def kpi_figures(period: str, now: datetime) -> outcomes.KpiReport:
     plans = records.load_plan_set()
-    with session_scope() as session:
+    with read_scope() as session:
         return outcomes.kpi_report(plans, period, now=now, session=session)
 
 

@@ -17,7 +17,7 @@ from musharaka.flows.render import documents
 from musharaka.flows.views import overview
 from musharaka.stages.common import MissingInputs, NotYet, StageModel
 from musharaka.stages.plans import STAGES, Stage
-from musharaka.state.db import session_scope, transaction
+from musharaka.state.db import read_scope, transaction
 from musharaka.state.events import Document
 
 
@@ -62,7 +62,7 @@ def record_outcome(
 
 @task(name="campaign-status", cache_policy=NO_CACHE)
 def campaign_status(campaign_id: str) -> tuple[str, str]:
-    with session_scope() as session:
+    with read_scope() as session:
         campaign = records.campaign_state(campaign_id, session=session)
         return campaign.stage, campaign.status
 
@@ -106,7 +106,7 @@ def advance(campaign_ids: list[str], now: datetime) -> dict[str, str]:
 
 @task(name="runnable-campaigns", cache_policy=NO_CACHE)
 def runnable_campaigns() -> list[str]:
-    with session_scope() as session:
+    with read_scope() as session:
         return overview.runnable_campaigns(records.RUNNABLE, session=session)
 
 

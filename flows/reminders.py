@@ -8,7 +8,7 @@ from prefect.cache_policies import NO_CACHE
 
 from musharaka.flows.engine import records
 from musharaka.flows.views import overview
-from musharaka.state.db import session_scope
+from musharaka.state.db import read_scope
 from musharaka.state.registry import in_force_if_any
 from musharaka.state.settings import get_settings
 
@@ -16,7 +16,7 @@ from musharaka.state.settings import get_settings
 @task(name="reminder-texts", cache_policy=NO_CACHE)
 def reminder_texts(now: datetime) -> dict[str, str]:
     plans = records.load_plan_set()
-    with session_scope() as session:
+    with read_scope() as session:
         rows = overview.gate_rows(
             pending=True,
             overdue=False,

@@ -22,6 +22,10 @@ if TYPE_CHECKING:
     import numpy as np
 
 
+# the execution option that makes a connection's transactions read-only (`read_scope`)
+READ_ONLY = "musharaka_read_only"
+
+
 def get_engine(url: str | None = None) -> Engine:
     """The engine for `url`, by default the configured database; one per URL per process."""
     return _engine(url or get_settings().database_url)
@@ -48,10 +52,17 @@ def _engine(url: str) -> Engine:
             cursor.close()
 
         @event.listens_for(engine, "begin")
-        def _immediate(connection):  # type: ignore[no-untyped-def]
-            # Take the write lock when the transaction starts, so two processes deciding the same
-            # gate queue up instead of both reading the same chain head.
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        def _begin(connection):  # type: ignore[no-untyped-def]
+            if connection.get_execution_options().get(READ_ONLY):
+                # A reader takes no lock: on WAL it reads the last commit while a writer goes on, and
+                # SQLite itself refuses it any write, so a read scope cannot become a writer unnoticed.
+                connection.exec_driver_sql("PRAGMA query_only=ON")
+                connection.exec_driver_sql("BEGIN")
+            else:
+                # A writer takes the write lock when its transaction starts, so two processes deciding the
+                # same gate queue up instead of both reading the same chain head.
+                connection.exec_driver_sql("PRAGMA query_only=OFF")
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     else:
         engine = create_engine(url, pool_pre_ping=True)
@@ -105,6 +116,26 @@ def session_scope(engine: Engine | None = None) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+@contextmanager
+def read_scope(engine: Engine | None = None) -> Iterator[Session]:
+    """A session for reading only: one consistent snapshot, never queued behind a writer, refused any write.
+
+    On SQLite a plain (deferred) transaction on WAL reads the last commit while another process writes;
+    `session_scope` takes the write lock first, as a writer must. Other databases read without locks anyway;
+    there the transaction is marked read-only too.
+    """
+    engine = engine or get_engine()
+    create_tables(engine)
+    options: dict[str, Any] = {READ_ONLY: True}
+    if engine.dialect.name == "postgresql":
+        options["postgresql_readonly"] = True
+    with Session(engine.execution_options(**options), expire_on_commit=False) as session:
+        try:
+            yield session
+        finally:
+            session.rollback()  # nothing to keep: ends the snapshot
 
 
 def bulk_insert(connection: Connection, table: Table, columns: list[str], rows: Iterable[tuple[Any, ...]]) -> None:

@@ -23,7 +23,7 @@ from musharaka.state.audit import (
     published_entry,
     verify_database,
 )
-from musharaka.state.db import session_scope
+from musharaka.state.db import read_scope, session_scope
 from musharaka.state.events import ENGINE_CHAIN, events_of, stream_events
 from musharaka.state.log import append
 from musharaka.state.projection import rebuild
@@ -112,7 +112,7 @@ def verify_command(
         elif len(pinned) > 1:
             problems.append(f"{checkpoint_file}: its checkpoints pin {len(pinned)} different registry roots")
         root = root or next(iter(pinned), None)
-    with session_scope() as session:
+    with read_scope() as session:
         if campaign:
             records.campaign_state(campaign, session=session)
         findings, events, chains = verify_database(
@@ -198,7 +198,7 @@ def checkpoint_command(now: datetime, out: Path | None, publish: Path | None) ->
     Example: musharaka audit checkpoint --publish /mnt/checkpoints
     """
     key = engine_key(get_settings().engine_key_file)
-    with session_scope() as session:
+    with read_scope() as session:
         found = heads(events_of(session=session))
     public = public_text(key.public_key())
     checkpoint = Checkpoint(created_at=now, heads=found, public_key=public, registry_root=governance.read_root() or "")
@@ -261,7 +261,7 @@ def export_command(now: datetime, folder: Path, campaigns: tuple[str, ...], ever
         raise click.UsageError("name campaigns with --campaign, or pass --all")
     if folder.exists() and any(folder.iterdir()):
         raise click.BadParameter(f"{folder} is not empty: choose a new folder for the bundle")
-    with session_scope() as session:
+    with read_scope() as session:
         for campaign in campaigns:
             records.campaign_state(campaign, session=session)
         root = governance.read_root()
@@ -289,7 +289,7 @@ def replay(campaign_id: str, at_text: str, as_json: bool) -> None:
     Example: musharaka replay moheri-2025-q3-satisfaction --at 2025-08-01T12:00+04:00
     """
     at = parse_instant(at_text)
-    with session_scope() as session:
+    with read_scope() as session:
         records.campaign_state(campaign_id, session=session)
         view = campaign_at(campaign_id, at, session=session)
     if view is None:

@@ -15,7 +15,7 @@ from musharaka.flows.engine.identity import acting_person
 from musharaka.flows.planfiles.loading import PlanSet
 from musharaka.flows.views import overview, tables
 from musharaka.stages.plans import STAGES, CampaignPlan, Stage
-from musharaka.state.db import session_scope, transaction
+from musharaka.state.db import read_scope, session_scope, transaction
 
 
 def identity_options(does: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -100,7 +100,7 @@ def advance(now: datetime, campaign_ids: tuple[str, ...], everything: bool) -> N
     if not campaign_ids and not everything:
         raise click.UsageError("name campaigns to advance, or pass --all")
     records.load_plan_set()  # refuse early, with every problem, if the plans do not validate
-    with session_scope() as session:
+    with read_scope() as session:
         targets = overview.active_campaigns(session=session) if everything else list(campaign_ids)
         for campaign_id in targets:
             records.campaign_state(campaign_id, session=session)
@@ -160,7 +160,7 @@ def history(campaign_id: str, as_json: bool) -> None:
     Example: musharaka history moheri-2025-q3-satisfaction --json
     """
     lang = current()
-    with session_scope() as session:
+    with read_scope() as session:
         campaign = records.campaign_state(campaign_id, session=session)
         entries = overview.history_entries(campaign_id, campaign.timezone, session=session, lang=lang)
     if as_json:

@@ -11,7 +11,7 @@ import click
 
 from musharaka.flows import runtime
 from musharaka.flows.views import overview
-from musharaka.state.db import session_scope
+from musharaka.state.db import read_scope
 from musharaka.state.settings import get_settings
 
 if TYPE_CHECKING:
@@ -65,7 +65,7 @@ def advance_and_report(campaign_ids: list[str], now: datetime, *, at_the_clock: 
     from musharaka.flows.lifecycle import advance  # Prefect loads only for commands that run flows
 
     stops = advance(campaign_ids, now)
-    with session_scope() as session:
+    with read_scope() as session:
         for campaign_id in stops:
             click.echo(overview.where_it_stands(campaign_id, now=now, session=session))
 
@@ -156,7 +156,7 @@ def _follow(service: "Service", handed: dict[str, str]) -> None:
                 failed.append(campaign_id)
                 click.echo(f"{campaign_id}: run {run_id} failed: {run['message']}", err=True)
                 continue
-            with session_scope() as session:
+            with read_scope() as session:
                 click.echo(overview.where_it_stands(campaign_id, now=datetime.now(UTC), session=session))
     if failed:
         sys.exit(3)  # as a run failing in this process would end the command

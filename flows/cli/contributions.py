@@ -21,7 +21,7 @@ from musharaka.flows.ingest import withdrawal
 from musharaka.flows.ingest.ingestion import ingest
 from musharaka.flows.ingest.sources import TOOLS
 from musharaka.stages.approvers import WITHDRAWS
-from musharaka.state.db import session_scope, transaction
+from musharaka.state.db import read_scope, session_scope, transaction
 from musharaka.state.events import ContributionsIngested, ContributionsWithdrawn, as_utc, payload_of
 from musharaka.state.signing import load_private
 from musharaka.state.tables import Contribution, Event, QuarantinedRow
@@ -95,7 +95,7 @@ def contributions_command(campaign_id: str, quarantined: bool, as_json: bool) ->
 
     Example: musharaka contributions moheri-2025-q3-satisfaction --quarantined
     """
-    with session_scope() as session:
+    with read_scope() as session:
         campaign = records.campaign_state(campaign_id, session=session)
         zone = ZoneInfo(campaign.timezone)
         batches = {

@@ -19,7 +19,7 @@ from musharaka.flows.render.documents import document_path
 from musharaka.flows.views import overview, tables
 from musharaka.stages.i18n import words
 from musharaka.stages.plans import STAGES
-from musharaka.state.db import session_scope
+from musharaka.state.db import read_scope
 from musharaka.state.events import as_utc
 from musharaka.state.registry import in_force_if_any
 from musharaka.state.settings import get_settings
@@ -128,7 +128,7 @@ def _submit(now: datetime, campaign_id: str, signed: SignedDecision, *, run_next
                 err=True,
             )
     else:
-        with session_scope() as session:
+        with read_scope() as session:
             click.echo(overview.where_it_stands(campaign_id, now=now, session=session))
 
 
@@ -236,7 +236,7 @@ def review(now: datetime, campaign_id: str, stage: str, as_json: bool) -> None:
     Example: musharaka review moheri-2025-q3-satisfaction prepare
     """
     plans = records.load_plan_set()
-    with session_scope() as session:
+    with read_scope() as session:
         gate = decisions.gate_to_decide(campaign_id, stage, session=session)
         view = overview.gate_view(gate, now, session=session, registry=in_force_if_any(plans.registry, session=session))
         run = records.stage_run(campaign_id, stage, gate.attempt, session=session)
@@ -272,7 +272,7 @@ def gates(now: datetime, pending: bool, overdue: bool, as_json: bool) -> None:
     Example: musharaka gates --overdue
     """
     plans = records.load_plan_set()
-    with session_scope() as session:
+    with read_scope() as session:
         rows = overview.gate_rows(
             pending=pending,
             overdue=overdue,

@@ -14,7 +14,7 @@ from musharaka.flows.engine import lessons, records, updates
 from musharaka.flows.render import reports
 from musharaka.flows.views import outcomes, tables
 from musharaka.stages import followup
-from musharaka.state.db import session_scope
+from musharaka.state.db import read_scope, session_scope
 
 
 @click.command("follow-up")
@@ -64,7 +64,7 @@ def decisions_command(campaign_id: str | None, as_json: bool) -> None:
 
     Example: musharaka decisions --campaign moheri-2025-q3-satisfaction --json
     """
-    with session_scope() as session:
+    with read_scope() as session:
         if campaign_id is not None:
             records.campaign_state(campaign_id, session=session)
         views = outcomes.decisions(session=session, campaign_id=campaign_id)
@@ -90,7 +90,7 @@ def lessons_command(as_json: bool) -> None:
 
     Example: musharaka lessons --json
     """
-    with session_scope() as session:
+    with read_scope() as session:
         entries = lessons.lessons_register(session=session)
     if as_json:
         emit([e.model_dump(mode="json") for e in entries])
@@ -113,7 +113,7 @@ def kpis_command(now: datetime, period: str, as_json: bool, html: bool) -> None:
     """
     plans = records.load_plan_set()
     try:
-        with session_scope() as session:
+        with read_scope() as session:
             report = outcomes.kpi_report(plans, period, now=now, session=session)
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--period") from None

@@ -11,7 +11,7 @@ from musharaka.flows.cli.common import passphrase
 from musharaka.flows.engine import governance, people, records
 from musharaka.flows.engine.identity import acting_person, prove
 from musharaka.stages.approvers import ApproversRegistry
-from musharaka.state.db import session_scope, transaction
+from musharaka.state.db import read_scope, transaction
 from musharaka.state.governance import RegistrySignature, file_digest, signers
 from musharaka.state.registry import in_force
 from musharaka.state.settings import DEFAULT_PUBLIC_URL, Settings, get_settings
@@ -67,7 +67,7 @@ def list_people() -> None:
     plans = records.load_plan_set()
     if plans.registry is None:
         raise records.Refused("no people registry (plans/approvers.yaml)")
-    with session_scope() as session:
+    with read_scope() as session:
         registry = in_force(plans.registry, session=session)
     for person in registry.approvers:
         click.echo(
@@ -89,7 +89,7 @@ def pin_registry(force: bool) -> None:
     if plans.registry is None:
         raise records.Refused("no people registry (plans/approvers.yaml) to pin")
     pinned = governance.read_root()
-    with session_scope() as session:
+    with read_scope() as session:
         first = governance.first_recorded(session=session)
     if first is not None and pinned is None:
         # a log kept from before versions were signed: its first version becomes the root, as the operator checks
@@ -130,7 +130,7 @@ def sign_registry(now: datetime, admin: str, key_path: Path, passphrase_file: Pa
     plans = records.load_plan_set()
     if plans.registry is None:
         raise records.Refused("no people registry (plans/approvers.yaml) to sign")
-    with session_scope() as session:
+    with read_scope() as session:
         current = governance.recorded_version(session=session, root=governance.read_root())
     if current is None:
         raise records.Refused(

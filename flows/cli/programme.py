@@ -13,7 +13,7 @@ from musharaka.flows.render import ics
 from musharaka.flows.render.documents import document_path, write_pdf
 from musharaka.flows.views import evidence, overview
 from musharaka.stages.plans import STAGES
-from musharaka.state.db import session_scope
+from musharaka.state.db import read_scope
 from musharaka.state.tables import StageRun
 
 
@@ -27,7 +27,7 @@ def un_evidence(now: datetime, year: int | None, as_json: bool) -> None:
     Example: musharaka un-evidence --year 2025 --json
     """
     plans = records.load_plan_set()
-    with session_scope() as session:
+    with read_scope() as session:
         levels = evidence.evidence(evidence.campaign_facts(plans, now=now, session=session), year)
     if as_json:
         emit([level.model_dump(mode="json") for level in levels])
@@ -51,7 +51,7 @@ def calendar(now: datetime, target: Path, lang: str) -> None:
     Example: musharaka calendar --ics programme.ics --lang ar
     """
     plans = records.load_plan_set()
-    with session_scope() as session:
+    with read_scope() as session:
         cal = ics.programme_calendar(plans, lang=lang, now=now, session=session)
     if not target.parent.is_dir():
         raise click.BadParameter(f"no such folder: {target.parent}", param_hint="--ics")
@@ -74,7 +74,7 @@ def pdf(now: datetime, campaign_id: str, stage: str | None, out: Path | None, as
 
     Example: musharaka pdf moheri-2025-q3-satisfaction --stage analyse
     """
-    with session_scope() as session:
+    with read_scope() as session:
         records.campaign_state(campaign_id, session=session)
         query = select(StageRun).where(StageRun.campaign_id == campaign_id, col(StageRun.documents).is_not(None))
         runs = [r for r in session.exec(query.order_by(col(StageRun.id))) if stage in (None, r.stage)]

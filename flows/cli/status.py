@@ -20,7 +20,7 @@ from musharaka.stages.approvers import ApproversRegistry
 from musharaka.stages.i18n import words
 from musharaka.stages.plans import CampaignPlan
 from musharaka.stages.programme import Programme
-from musharaka.state.db import session_scope
+from musharaka.state.db import read_scope
 from musharaka.state.settings import get_settings
 
 if TYPE_CHECKING:
@@ -128,7 +128,7 @@ def status(now: datetime, as_json: bool) -> None:
             len(problems),
         )
         click.echo(warning % {"n": len(problems)}, err=True)
-    with session_scope() as session:
+    with read_scope() as session:
         rows = overview.status_rows(plans, now=now, session=session)
     if as_json:  # serialised by pydantic's own encoder: the same JSON as `emit`, five times faster
         click.echo(TypeAdapter(list[overview.StatusRow]).dump_json(rows, indent=2).decode())

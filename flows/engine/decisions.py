@@ -8,7 +8,7 @@ from sqlmodel import Session
 
 from musharaka.flows.engine import gates, governance, records
 from musharaka.flows.planfiles.loading import PlanSet
-from musharaka.state.db import session_scope, transaction
+from musharaka.state.db import read_scope, transaction
 from musharaka.state.events import GateRefused
 from musharaka.state.log import append
 from musharaka.state.projection import open_gate
@@ -33,7 +33,7 @@ def prepare_signature(
     """Sign a decision on the gate as it stands (or on the attempt and digest the approver reviewed)."""
     key = load_private(key_path, passphrase)
     if attempt is None or outputs_digest is None:
-        with session_scope() as session:
+        with read_scope() as session:
             current_attempt, current_digest = _current(campaign_id, stage, decision, session=session)
         attempt = current_attempt if attempt is None else attempt
         outputs_digest = current_digest if outputs_digest is None else outputs_digest

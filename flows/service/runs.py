@@ -33,7 +33,7 @@ from pydantic import BaseModel
 from musharaka.flows.engine import records
 from musharaka.flows.lifecycle import in_process, lifecycle
 from musharaka.flows.views import overview
-from musharaka.state.db import session_scope
+from musharaka.state.db import read_scope
 from musharaka.state.tables import CampaignState
 
 log = logging.getLogger("musharaka.service")
@@ -118,7 +118,7 @@ class Runs:
         """
         if self._stopping.is_set():
             raise Stopping("the service is stopping and takes no new runs")
-        with session_scope() as session:
+        with read_scope() as session:
             for campaign_id in campaign_ids:
                 records.campaign_state(campaign_id, session=session)  # refuses a campaign not started
         submitted = {}
@@ -201,7 +201,7 @@ class Runs:
             status = self._status_of(run) if run is not None else None
         if status is None:
             status = self._status_from_prefect(run_id)
-        with session_scope() as session:
+        with read_scope() as session:
             campaign = session.get(CampaignState, status.campaign_id)
             if campaign is not None:
                 status.stage, status.campaign_status = campaign.stage, campaign.status
@@ -285,7 +285,7 @@ class Runs:
 
     def sweep(self) -> dict[str, str]:
         """Submit every campaign a run can move now that has no run queued or running; their run ids."""
-        with session_scope() as session:
+        with read_scope() as session:
             runnable = overview.runnable_campaigns(records.RUNNABLE, session=session)
         idle = [campaign_id for campaign_id in runnable if campaign_id not in self.busy_campaigns()]
         return self.submit(idle) if idle else {}
