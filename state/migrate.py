@@ -97,7 +97,9 @@ def upgrade(engine: Engine, target: str = "head") -> tuple[Revision, Revision]:
 
 def _recorded(engine: Engine) -> str | None:
     """The revision the database records, read with one query; None when it records none."""
-    with engine.connect() as connection:
+    from musharaka.state.db import READ_ONLY  # every command checks: a read, never queued behind a writer
+
+    with engine.execution_options(**{READ_ONLY: True}).connect() as connection:
         if not inspect(connection).has_table("alembic_version"):
             return None
         return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()

@@ -13,12 +13,14 @@ from datetime import date, datetime
 from itertools import repeat
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 from sqlmodel import Session, col, select
 
 from musharaka.flows.engine.records import Refused, campaign_state, plan_of
 from musharaka.flows.ingest.columns import ContributionsError, default_channel, layout
 from musharaka.flows.ingest.contributions import Context, chunks_of, prepare
-from musharaka.flows.ingest.sources import TOOLS, open_export
+from musharaka.flows.ingest.sources import CHUNK_ROWS, TOOLS, open_export
 from musharaka.flows.planfiles.loading import PlanSet
 from musharaka.stages.plans import STAGES, Window
 from musharaka.state.db import bulk_insert, utc_column
@@ -127,6 +129,13 @@ def ingest(
     )
     last = head(campaign_id, session=session)
     seq = last.seq + 1 if last else 1
+    # the keys stored so far, as 8-byte hashes: a key whose hash is not there is new without asking the database
+    stored = SeenKeys()
+    counting = select(Contribution.row_key).where(
+        Contribution.campaign_id == campaign_id, col(Contribution.withdrawn) == 0
+    )
+    for block in session.exec(counting.execution_options(yield_per=CHUNK_ROWS)).partitions():
+        stored.add(list(block))
     aside = (QuarantinedRow.campaign_id == campaign_id, col(QuarantinedRow.withdrawn) == 0)
     kept_aside = set(session.exec(select(QuarantinedRow.row_key).where(*aside)))
     held_here: set[str] = set()  # keys this file quarantines: one row per key and batch
@@ -142,7 +151,8 @@ def ingest(
             # a key stored before (and counting), by an earlier file or an earlier chunk of this one, or seen
             # earlier in this chunk, is a duplicate: the database, not memory, holds the keys seen so far
             keys = rows["key"].tolist()
-            seen = _counting_keys(campaign_id, [*keys, *(r["key"] for r in prepared.quarantined)], session=session)
+            maybe = stored.maybe([*keys, *(r["key"] for r in prepared.quarantined)])
+            seen = _counting_keys(campaign_id, maybe, session=session)
             fresh = []
             for key in keys:
                 fresh.append(key not in seen)
@@ -172,6 +182,7 @@ def ingest(
                     ),
                 )
                 lines.extend((new["key"] + " " + new["digest"]).tolist())
+                stored.add(new["key"].tolist())
             held = []
             before = _kept_aside_as(
                 campaign_id, {r["key"] for r in prepared.quarantined if r["key"] in kept_aside}, session=session
@@ -230,6 +241,40 @@ def ingest(
     if event.seq != seq:  # another writer got in between; the unique (campaign, seq) would have stopped it
         raise ConcurrentWrite(f"campaign {campaign_id}: another process wrote to it during the ingestion; run again")
     return result
+
+
+class SeenKeys:
+    """Keys that may have been stored, in 8 bytes a key: their 64-bit hashes, in sorted runs merged as they grow.
+
+    A key whose hash is not here was not stored; one whose hash is may have been (two keys can share a hash)
+    and is looked up in the database. So a file of millions of rows is checked for duplicates without
+    holding its keys, and without asking the database about every one of them.
+    """
+
+    def __init__(self) -> None:
+        self._runs: list[np.ndarray] = []
+
+    def add(self, keys: list[str]) -> None:
+        if not keys:
+            return
+        self._runs.append(np.sort(_hashes(keys)))
+        while len(self._runs) > 1 and len(self._runs[-2]) <= len(self._runs[-1]):  # a few runs, of doubling size
+            last = self._runs.pop()
+            self._runs[-1] = np.sort(np.concatenate([self._runs[-1], last]))
+
+    def maybe(self, keys: list[str]) -> list[str]:
+        """Those of `keys` whose hash is here."""
+        if not keys or not self._runs:
+            return []
+        hashes = _hashes(keys)
+        found = np.zeros(len(keys), dtype=bool)
+        for run in self._runs:
+            found |= run[np.searchsorted(run, hashes).clip(max=len(run) - 1)] == hashes
+        return [key for key, hit in zip(keys, found.tolist(), strict=True) if hit]
+
+
+def _hashes(keys: list[str]) -> np.ndarray:
+    return pd.util.hash_array(np.asarray(keys, dtype=object), categorize=False)
 
 
 def _counting_keys(campaign_id: str, keys: Iterable[str], *, session: Session) -> set[str]:
