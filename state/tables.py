@@ -6,7 +6,7 @@ Projections (campaign, stage run, gate, gate decision, submission, decision upda
 
 from datetime import datetime
 
-from sqlalchemy import Column, DateTime, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Column, DateTime, Index, Integer, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -52,8 +52,11 @@ class Contribution(SQLModel, table=True):
     __tablename__ = "contribution"
     # one row counts per (campaign, key); withdrawn rows are apart, under their withdrawal. The index also
     # serves every lookup by campaign: a second index on the campaign alone would only slow down ingesting a
-    # million rows
-    __table_args__ = (UniqueConstraint("campaign_id", "row_key", "withdrawn", name="uq_contribution_key"),)
+    # million rows. The campaign's rows in time order (the analysis's frame, the KPIs) have their own.
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "row_key", "withdrawn", name="uq_contribution_key"),
+        Index("ix_contribution_campaign_time", "campaign_id", "submitted_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     campaign_id: str = Field(max_length=80)
@@ -78,7 +81,10 @@ class QuarantinedRow(SQLModel, table=True):
     """
 
     __tablename__ = "quarantined_row"
-    __table_args__ = (UniqueConstraint("campaign_id", "batch", "row_key", name="uq_quarantined_key"),)
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "batch", "row_key", name="uq_quarantined_key"),
+        Index("ix_quarantined_row_campaign_key", "campaign_id", "row_key"),  # an ingestion's look-ups by key
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     campaign_id: str = Field(index=True, max_length=80)

@@ -18,8 +18,7 @@ from musharaka.flows.cli.campaigns import actor_of, identity_options
 from musharaka.flows.cli.common import emit, passphrase
 from musharaka.flows.engine import records
 from musharaka.flows.ingest import withdrawal
-from musharaka.flows.ingest.ingestion import ingest
-from musharaka.flows.ingest.sources import TOOLS
+from musharaka.flows.ingest.tools import TOOLS
 from musharaka.stages.approvers import WITHDRAWS
 from musharaka.state.db import read_scope, session_scope, transaction
 from musharaka.state.events import ContributionsIngested, ContributionsWithdrawn, as_utc, payload_of
@@ -64,6 +63,8 @@ def ingest_command(
 
     Example: musharaka ingest moheri-2025-q3-satisfaction responses.csv --channel e-survey
     """
+    from musharaka.flows.ingest.ingestion import ingest  # pandas: for this command, not every command
+
     plans = records.load_plan_set()
     plan = records.plan_of(plans, campaign_id)
     actor = actor_of(person, key_path, passphrase_file, plan, plans, now)

@@ -56,7 +56,7 @@ def _explain(error: Exception) -> NoReturn:
     from sqlalchemy.exc import SQLAlchemyError
 
     from musharaka.flows.engine.records import Refused
-    from musharaka.flows.ingest.sources import UnreadableFile
+    from musharaka.flows.ingest.tools import UnreadableFile
     from musharaka.flows.planfiles.reading import PlanError
     from musharaka.state.events import ConcurrentWrite, OutOfOrder
     from musharaka.state.migrate import SchemaOutOfDate

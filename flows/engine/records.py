@@ -5,22 +5,23 @@ submissions and decision updates, and the refusal every rule raises.
 import difflib
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from sqlmodel import Session, col, select
 
 from musharaka.flows.planfiles.loading import PlanSet, load_plans
 from musharaka.flows.planfiles.reading import PlanError
 from musharaka.stages.common import StageModel
-from musharaka.stages.evaluate import StageTiming
 from musharaka.stages.plans import STAGES, CampaignPlan, Stage
-from musharaka.stages.registry import MODULES
 from musharaka.state.events import ContributionsIngested, as_utc
-from musharaka.state.frames import contributions_frame
 from musharaka.state.projection import SessionStore
 from musharaka.state.settings import get_settings
 from musharaka.state.tables import CampaignState, DecisionUpdate, Event, Gate, StageRun, Submission
+
+if TYPE_CHECKING:  # pandas, and the stages that build frames, load only for commands that use them
+    import pandas as pd
+
+    from musharaka.stages.evaluate import StageTiming
 
 # "running" is runnable too: a run that died between its start and its outcome is picked up again
 RUNNABLE = ("pending", "running", "failed", "waiting")
@@ -93,6 +94,8 @@ def submitted_answers(campaign_id: str, stage: Stage, *, session: Session) -> An
     last = latest_submission(campaign_id, stage, session=session)
     if last is None:
         return None
+    from musharaka.stages.registry import MODULES
+
     return MODULES[stage].Submitted.model_validate_json(last.content)
 
 
@@ -112,6 +115,8 @@ def approved_outputs(campaign_id: str, stage: Stage, *, session: Session) -> Sta
     if gate is None:
         raise LookupError(f"{campaign_id}: {stage} has no approved gate")
     run = stage_run(campaign_id, stage, gate.attempt, session=session)
+    from musharaka.stages.registry import MODULES
+
     outputs: StageModel = MODULES[stage].Outputs.model_validate_json(run.outputs or "{}")
     return outputs
 
@@ -127,13 +132,17 @@ def ingested_rows_digests(campaign_id: str, *, session: Session) -> list[str]:
     return [ContributionsIngested.model_validate_json(payload).rows_digest for payload in session.exec(query)]
 
 
-def contributions_of(campaign_id: str, *, session: Session) -> pd.DataFrame:
+def contributions_of(campaign_id: str, *, session: Session) -> "pd.DataFrame":
     """The campaign's contributions as the stages' DataFrame (columns: `stages.frame`)."""
+    from musharaka.state.frames import contributions_frame
+
     return contributions_frame(campaign_id, session=session)
 
 
-def timings(campaign_id: str, *, session: Session) -> tuple[StageTiming, ...]:
+def timings(campaign_id: str, *, session: Session) -> tuple["StageTiming", ...]:
     """Per stage so far: how many attempts it took and the days from first start to approval."""
+    from musharaka.stages.evaluate import StageTiming
+
     runs = session.exec(select(StageRun).where(StageRun.campaign_id == campaign_id)).all()
     gates = session.exec(select(Gate).where(Gate.campaign_id == campaign_id, Gate.status == "approved")).all()
     approved = {g.stage: g.decided_at for g in gates}

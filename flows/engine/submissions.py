@@ -4,21 +4,22 @@ import csv
 import tempfile
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 from sqlmodel import Session
 
 from musharaka.flows.engine.records import Refused, campaign_state, plan_of
-from musharaka.flows.ingest.ingestion import ingest
 from musharaka.flows.planfiles.loading import PlanSet
 from musharaka.flows.planfiles.reading import PlanError, load_model_file, locate
 from musharaka.stages.checks import untranslated
-from musharaka.stages.conduct import Minutes
 from musharaka.stages.plans import LANGUAGE_NAMES, POINTS, STAGES, CampaignPlan, Stage
-from musharaka.stages.registry import MODULES
 from musharaka.state.events import SubmissionRecorded, digest
 from musharaka.state.log import append
+
+if TYPE_CHECKING:
+    from musharaka.stages.conduct import Minutes
 
 
 def submit_file(
@@ -32,6 +33,11 @@ def submit_file(
     session: Session,
 ) -> str:
     """Record a file a person submits for a stage: contributions for conduct, answers for the others."""
+    # loaded here, not with the commands: reading a file of contributions or a stage's answers needs pandas
+    from musharaka.flows.ingest.ingestion import ingest
+    from musharaka.stages.conduct import Minutes
+    from musharaka.stages.registry import MODULES
+
     campaign = campaign_state(campaign_id, session=session)
     plan = plan_of(plans, campaign_id)
     if STAGES.index(stage) < STAGES.index(campaign.stage):
@@ -74,7 +80,7 @@ def submit_file(
     return f"{stage} submission recorded ({path.name}){when}{ingested}{warned}"
 
 
-def _points_file(minutes: Minutes, plan: CampaignPlan, target: Path) -> Path:
+def _points_file(minutes: "Minutes", plan: CampaignPlan, target: Path) -> Path:
     """The points raised in a dialogue session as a contributions file: one row each, at the session's start,
     on the plan's in-person channel (its first channel if it names none), answering the `points` question."""
     assert plan.session is not None  # submission_problems: minutes are for a dialogue session, which has one
