@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any, NoReturn
 
 import click
+from click.utils import make_default_short_help
 
 from musharaka.flows.cli.common import parse_instant
 from musharaka.state.proven import forget_person
@@ -33,6 +34,45 @@ COMMAND_MODULES = {
     "musharaka.flows.cli.serve": ("serve",),
 }
 _MODULE_OF = {name: module for module, names in COMMAND_MODULES.items() for name in names}
+# Each command's help as `musharaka --help` lists it (its first sentence, or enough of it for any width click
+# gives the list): listing the commands then imports none of their modules. A test holds it to the commands.
+SUMMARIES = {
+    "advance": "Run campaigns as far as their gates allow (stops at open gates, missing inputs, open windows).",
+    "approve": "Sign an approval of a stage's outputs; once the policy is met the next stage runs.",
+    "audit": "Verify the log, file checkpoints, export bundles for auditors.",
+    "calendar": "Export campaign windows and open gates' due dates as iCalendar, to import into any calendar.",
+    "contributions": "What a campaign collected: each ingestion's counts and whether it was withdrawn (by whom, when,",
+    "db": "The state database's schema: which revision it is at, and upgrading it.",
+    "decide": "Submit a decision signed with `musharaka sign`.",
+    "decisions": "Every approved decision and how far it has been carried out.",
+    "demo": "Replay the ministry's 2025 programme: plans, sample contributions, approvals, one rework.",
+    "extend": "Sign an extension of the participation window (at conduct, while it runs or at its gate).",
+    "follow-up": "Record an implementation update of a campaign's approved decision, and rewrite its \"you said,",
+    "gates": "Gates with their policy, approvals so far, due date and who may decide.",
+    "history": "A campaign's event log, oldest first: who did what, when, and the hash chain.",
+    "ingest": "Ingest a tool's export of contributions: Google Forms CSV, Microsoft Forms XLSX, KoboToolbox",
+    "init": "Lay out a workspace: the sample plans, var/ for the state, out/ for documents.",
+    "keys": "Approvers' Ed25519 signing keys.",
+    "kickoff": "Start the campaigns the programme plans for the current quarter that are not started yet, each",
+    "kpis": "The ministry's half-yearly table (target, actual, gap) and the programme's status, from the",
+    "lessons": "The lessons register: every approved evaluation's lessons and improvement proposals, with the",
+    "pdf": "A4 PDFs of a campaign's recorded documents, Arabic and English, each checked against its digest",
+    "people": "People of the registry (approvers.yaml) and their passkeys.",
+    "reject": "Sign a rejection with its reason; the stage runs again as a new attempt.",
+    "remind": "Write each approver a digest of the gates they may decide, overdue ones first.",
+    "replay": "The campaign as it stood at an instant, rebuilt from its events alone.",
+    "review": "What an approver signs: the open gate, its outputs digest, and the documents to read first.",
+    "schema": "Print the JSON Schema of a plan file, for editors that validate YAML as it is typed.",
+    "serve": "Run the service: the web workspace, the API the CLI hands runs to, Prefect kept warm and the",
+    "sign": "Sign a decision without recording it, for `musharaka decide` to submit later or elsewhere.",
+    "start": "Start a campaign from its plan file and run it as far as its first gate.",
+    "state": "The state database's projections.",
+    "status": "Every campaign of the programme: stage, attempt, status, open gate and window.",
+    "submit": "Submit what a person must supply for a stage: contributions CSV (conduct), readiness answers",
+    "un-evidence": "Per UN level and sector: consultations held, decisions taken on them, outcomes published, and",
+    "validate": "Check plan files (default: the plans folder); every problem as file:line:column: field: message.",
+    "withdraw": "Withdraw an ingested batch (BATCH: its event number, as `contributions` lists it), signed,",
+}
 
 
 def _fail(message: str, code: int) -> NoReturn:
@@ -120,6 +160,13 @@ class Cli(click.Group):
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(_MODULE_OF)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The list of commands, from `SUMMARIES`: `--help` imports no command's module."""
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, make_default_short_help(SUMMARIES[name], limit)) for name in names])
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         module = _MODULE_OF.get(cmd_name)
