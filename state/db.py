@@ -131,11 +131,10 @@ def read_scope(engine: Engine | None = None) -> Iterator[Session]:
     options: dict[str, Any] = {READ_ONLY: True}
     if engine.dialect.name == "postgresql":
         options["postgresql_readonly"] = True
-    with Session(engine.execution_options(**options), expire_on_commit=False) as session:
-        try:
-            yield session
-        finally:
-            session.rollback()  # nothing to keep: ends the snapshot
+    # closing ends the snapshot (the pool rolls the connection back) and keeps what was read, loaded, for the
+    # caller to show: a rollback here would expire it
+    with Session(engine.execution_options(**options)) as session:
+        yield session
 
 
 def bulk_insert(connection: Connection, table: Table, columns: list[str], rows: Iterable[tuple[Any, ...]]) -> None:

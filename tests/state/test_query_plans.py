@@ -5,13 +5,15 @@ campaign is caught and its plan read back from the database (SQLite's `EXPLAIN Q
 `EXPLAIN` with sequential scans discouraged, since on a table this small it would rightly prefer one).
 """
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, event
 
-from musharaka.state.db import get_engine
+from musharaka.flows.engine import records
+from musharaka.state.db import get_engine, read_scope
 from tests.conftest import Workspace
 from tests.flows import exports
 from tests.flows.samples import CAMPAIGN
@@ -38,9 +40,11 @@ def statements(url: str) -> Iterator[list[tuple[str, Any]]]:
 
 
 def per_campaign(statement: str) -> bool:
-    """A read that names a campaign (inserts, the log's appends and whole-log reads are not in question)."""
+    """A read of one campaign's (or a few named campaigns') rows: its WHERE names them. Writes, and reads of the
+    whole programme (every open gate, the whole log for `audit verify`), are not in question."""
     text = " ".join(statement.split()).lower()
-    return text.startswith("select") and ("campaign_id =" in text or "campaign_id in" in text)
+    where = text.partition(" where ")[2]
+    return text.startswith("select") and re.search(r"campaign_id (= \?|= %\(|in \()", where) is not None
 
 
 def full_scans(connection: Connection, statement: str, parameters: Any) -> list[str]:
@@ -48,7 +52,9 @@ def full_scans(connection: Connection, statement: str, parameters: Any) -> list[
     if connection.dialect.name == "sqlite":
         plan = [row[-1] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)]
         # `SCAN t` reads the table, `SCAN t USING INDEX` the whole index; `SEARCH` finds rows by key
-        return [line for line in plan if line.startswith("SCAN ") and "CONSTANT ROW" not in line]
+        # and a campaign's contributions (a million rows) are never sorted apart: an index gives their order
+        sorted_apart = "FROM contribution" in statement and any("TEMP B-TREE FOR ORDER BY" in line for line in plan)
+        return [line for line in plan if (line.startswith("SCAN ") and "CONSTANT ROW" not in line) or sorted_apart]
     connection.exec_driver_sql("SET enable_seqscan = off")
     plan = [row[0] for row in connection.exec_driver_sql(f"EXPLAIN {statement}", parameters)]
     connection.exec_driver_sql("RESET enable_seqscan")
@@ -73,6 +79,9 @@ def test_no_query_a_command_runs_for_a_campaign_reads_a_whole_table(ws: Workspac
     with statements(ws.db_url) as caught:
         for command in commands:
             ok(ws, *command, now=NOW)
+        with read_scope() as session:  # what the analysis and the KPIs read: the campaign's rows in time order
+            frame = records.contributions_of(CAMPAIGN, session=session)
+    assert len(frame) == 6  # Google Forms' four responses and KoboToolbox's two
     asked = {(s, tuple(p) if isinstance(p, list | tuple) else p) for s, p in caught if per_campaign(s)}
     assert len(asked) >= 10  # the commands did read per campaign: the check below has something to check
 
