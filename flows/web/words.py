@@ -73,6 +73,8 @@ REFUSALS: dict[str, str] = {
     ),
     "not-your-duty": N_("Your duties in the people registry do not include this, so nothing was done."),
     "refused": N_("The request was refused."),
+    "unknown-campaign": N_("No started campaign has this id."),
+    "bad-instant": N_("Give a date and a time, such as 2025-06-20 10:00."),
 }
 
 
