@@ -3,8 +3,8 @@
 `GET /campaigns/{id}` shows a campaign to anyone signed in: its plan (read-only, with what is still missing for
 the next stage), the six stages with their attempts, gates, decisions and documents, what participants
 contributed (counts only, and the quarantine's reasons without the cells), and the decision's follow-up. The
-stages part is a live part: `/campaigns/{id}/stages` serves it alone, so it changes as runs finish and gates
-are decided.
+stages and the contributions are live parts: `/campaigns/{id}/stages` and `/campaigns/{id}/contributions` serve
+them alone, so they change as runs finish, gates are decided and exports are ingested.
 
 A planner acts from the same page: a plan file uploaded and validated, a campaign started, a stage's inputs
 submitted, an export ingested (in the background, with its progress), a follow-up update recorded. Each action
@@ -263,7 +263,7 @@ def private_copy(upload: UploadFile, default: str) -> Iterator[Path]:
 
 
 def routes(app: FastAPI, kit: Kit) -> None:
-    """Add the campaign page, its live part, the plan upload and the planner's actions to `app`."""
+    """Add the campaign page, its live parts, the plan upload and the planner's actions to `app`."""
     jobs: dict[str, Job] = {}
 
     def gettext(request: Request) -> Any:
@@ -380,11 +380,18 @@ def routes(app: FastAPI, kit: Kit) -> None:
 
     @app.get("/campaigns/{campaign_id}/stages")
     def stages_part(request: Request, campaign_id: str) -> Response:
-        """The stages part alone: the page's live part re-reads it when the log moves on."""
+        return live_part(request, campaign_id, "stages")
+
+    @app.get("/campaigns/{campaign_id}/contributions")
+    def contributions_part(request: Request, campaign_id: str) -> Response:
+        return live_part(request, campaign_id, "contributions")
+
+    def live_part(request: Request, campaign_id: str, part: str) -> Response:
+        """One part alone (the stages, the contributions): the page's live parts re-read it as the log moves on."""
         session = kit.signed_in(request)
         context = campaign_context(campaign_id, kit.language(request))
         context.pop("title_of")
-        return kit.page(request, session, "campaign-stages.html.j2", "", **context)
+        return kit.page(request, session, f"campaign-{part}.html.j2", "", **context)
 
     # --- a plan file ----------------------------------------------------------------------------
 

@@ -243,6 +243,22 @@ def test_a_follow_up_before_the_decision_is_refused_in_the_persons_language(
         assert kinds() == ["campaign.started"]
 
 
+def test_the_stages_part_is_served_alone_for_the_live_page(ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    with served(monkeypatch, now=clock) as url, httpx.Client(base_url=url) as client:
+        csrf = planner(client, url)
+        client.cookies.set("musharaka_lang", "en")
+        page = client.get(f"/campaigns/{CAMPAIGN}").text
+        assert f'data-live="/campaigns/{CAMPAIGN}/stages"' in page
+        assert text_of(client.get(f"/campaigns/{CAMPAIGN}/stages").text).strip() == (
+            "This campaign has not been started."
+        )
+        client.post(f"/campaigns/{CAMPAIGN}/start", data={"csrf": csrf})
+        part = client.get(f"/campaigns/{CAMPAIGN}/stages").text
+        assert "<html" not in part and "<h1" not in part
+        assert text_of(part).startswith(" Now at: Prepare · Attempt 1 · Status: pending")
+        assert client.get("/campaigns/no-such-campaign/stages").status_code == 404
+
+
 # --- in the browser ------------------------------------------------------------------------------
 
 
@@ -267,6 +283,9 @@ def test_the_campaign_page_in_both_languages_and_an_export_with_its_progress_bar
         page.wait_for_selector("form[data-ingest][data-state=done]")
         assert "المقروءة 6 = المخزنة 5 + المعزولة 1 + المكررة 0" in page.locator("#outcome").inner_text()
         assert page.locator("#ingest-progress").evaluate("bar => bar.value === bar.max")
+        # the contributions part follows the log without a reload: five stored, by channel
+        page.wait_for_function("() => document.getElementById('contributions').innerText.includes(': 5')")
+        assert "الموقع الإلكتروني 3" in page.locator("#contributions").inner_text().replace("\t", " ")
         screenshot(page, "campaign-ingested-ar")
         page.goto(f"{url}/lang/en?next=/campaigns/{CAMPAIGN}")
         assert page.locator("h1").inner_text() == "Beneficiaries' satisfaction with the ministry's digital services"
