@@ -65,6 +65,7 @@ from musharaka.state.tables import (
 )
 
 LOG = logging.getLogger("musharaka.service")
+KEEP_JOBS = 50  # finished ingestions whose answer a page may still ask for
 MAX_PLAN = 1024 * 1024  # a plan file is a few kilobytes; anything this large is not one
 SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -116,6 +117,17 @@ STATUS_WORDS = {
     "implemented": N_("implemented"),
     "dropped": N_("dropped"),
     "awaiting-update": N_("awaiting its first update"),
+}
+# The follow-up's problems (stages.followup.problems), recognised by what each one says, in people's words.
+FOLLOW_UP_PROBLEMS = {
+    "from 0 to 100": N_("The percentage must be a whole number from 0 to 100."),
+    "for in-progress, found nothing": N_("Give how far the work is (0 to 100) for a decision in progress."),
+    "an implemented decision is at 100": N_("An implemented decision is at 100%."),
+    "a planned decision is at 0": N_("A planned decision is at 0%."),
+    "reason the decision was dropped": N_("Give the reason the decision was dropped."),
+    "expected at least the": N_("The percentage cannot fall below what was already reported."),
+    "http(s) link": N_("The evidence must be an http or https link."),
+    "no update can follow": N_("This decision is already implemented or dropped: no update can follow it."),
 }
 GATE_WORDS = {
     "open": N_("open, awaiting a decision"),
@@ -534,13 +546,21 @@ def routes(app: FastAPI, kit: Kit) -> None:
         if source is not None and source not in TOOLS:
             raise Refusal("error")
         plans = records.load_plan_set()
-        with session_scope() as db:  # refused before the file is kept anywhere
-            records.campaign_state(campaign_id, session=db)
-            records.plan_of(plans, campaign_id)
+        try:
+            with session_scope() as db:  # refused before the file is kept anywhere
+                records.campaign_state(campaign_id, session=db)
+                records.plan_of(plans, campaign_id)
+        except records.Refused as error:
+            text, detail = refused_words(error, kit.language(request))
+            if wants_json:
+                return JSONResponse({"message": text, "detail": detail}, status_code=409)
+            return campaign_page(request, session, campaign_id, notice=text, good=False, status=409, detail=detail)
         copy = private_copy(upload, "export.csv")
         path = copy.__enter__()
         job = Job(campaign_id, session.person or "", estimated_rows(path))
         name = secrets.token_urlsafe(12)
+        for old in [key for key, kept in jobs.items() if kept.state != "running"][:-KEEP_JOBS]:
+            del jobs[old]  # the oldest finished ones: their summaries are in the log and on the page
         jobs[name] = job
         now = kit.ws.now()
 
@@ -661,10 +681,9 @@ def routes(app: FastAPI, kit: Kit) -> None:
             text, detail = refused_words(error, lang)
             return campaign_page(request, session, campaign_id, notice=text, good=False, status=409, detail=detail)
         if problems or view is None:
-            notice = _("The update has problems; nothing was recorded.")
-            return campaign_page(
-                request, session, campaign_id, notice=notice, good=False, status=422, detail="; ".join(problems)
-            )
+            said = [next((_(w) for key, w in FOLLOW_UP_PROBLEMS.items() if key in p), p) for p in problems]
+            notice = " ".join([_("The update has problems; nothing was recorded."), *said])
+            return campaign_page(request, session, campaign_id, notice=notice, good=False, status=422)
         reports.write_you_said_we_did(view, now=now)
         notice = _(
             "The update is recorded: the decision is %(status)s (%(percent)s%%). "

@@ -18,6 +18,7 @@ from musharaka.state.events import events_of
 from tests.conftest import Workspace
 from tests.flows.samples import CAMPAIGN, CONTRIBUTIONS
 from tests.flows.test_gates import started
+from tests.flows.test_outcomes import to_analysed
 from tests.web.browser import axe_violations, person, screenshot, served
 from tests.web.software_passkey import SoftwarePasskey
 from tests.web.test_browser import enrol_and_sign_in, invite
@@ -136,6 +137,37 @@ def test_a_planner_starts_a_campaign_as_themselves_and_a_second_start_is_refused
         assert again.status_code == 409
         assert "This campaign has already been started. Nothing was recorded." in text_of(again.text)
         assert kinds().count("campaign.started") == 1
+
+
+class Recorder:
+    """A runner that only notes what it was handed (the service's is `flows.service.runs.Runs`)."""
+
+    def __init__(self) -> None:
+        self.handed: list[str] = []
+
+    def submit(self, campaign_ids: list[str], now: datetime | None) -> dict[str, str]:
+        self.handed += campaign_ids
+        return {c: f"run-{c}" for c in campaign_ids}
+
+
+def test_a_started_campaign_and_a_submission_are_handed_to_the_services_runner(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runner = Recorder()
+    with served(monkeypatch, runs=runner, now=clock) as url, httpx.Client(base_url=url) as client:
+        csrf = planner(client, url)
+        client.cookies.set("musharaka_lang", "en")
+        answer = client.post(f"/campaigns/{CAMPAIGN}/start", data={"csrf": csrf})
+        assert "The campaign is started. The campaign is running now; this page shows where it stops." in text_of(
+            answer.text
+        )
+        assert runner.handed == [CAMPAIGN]
+        client.post(
+            f"/campaigns/{CAMPAIGN}/stages/prepare/upload",
+            data={"csrf": csrf, "stage": "prepare"},
+            files={"file": ("answers.yaml", b"institutional_readiness: ready\n", "text/yaml")},
+        )
+        assert runner.handed == [CAMPAIGN, CAMPAIGN]
 
 
 def test_a_person_without_the_planner_duty_is_refused_every_action_and_nothing_is_recorded(
@@ -257,6 +289,48 @@ def test_the_stages_part_is_served_alone_for_the_live_page(ws: Workspace, monkey
         assert "<html" not in part and "<h1" not in part
         assert text_of(part).startswith(" Now at: Prepare · Attempt 1 · Status: pending")
         assert client.get("/campaigns/no-such-campaign/stages").status_code == 404
+
+
+def test_a_follow_up_update_is_recorded_as_the_planner_and_rewrites_the_you_said_we_did_pages(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    to_analysed(ws, CAMPAIGN, "2025-07-06", "2025-08-14")  # the decision approved on 15 August
+    after = datetime(2025, 8, 20, 5, 0, tzinfo=UTC)  # 09:00 in Muscat
+    with served(monkeypatch, now=lambda: after) as url, httpx.Client(base_url=url) as client:
+        key = SoftwarePasskey("planning.team", "localhost", url)
+        key.enrol(after)
+        assert sign_in(client, key).status_code == 200
+        csrf = csrf_of(client, f"/campaigns/{CAMPAIGN}")
+        before = kinds()
+        wrong = {"csrf": csrf, "status": "in-progress", "percent": "140", "note": ""}
+        refused = client.post(f"/campaigns/{CAMPAIGN}/follow-up", data=wrong)
+        assert refused.status_code == 422
+        assert "يجب أن تكون النسبة عدداً صحيحاً من 0 إلى 100." in text_of(refused.text)
+        assert kinds() == before
+        client.cookies.set("musharaka_lang", "en")
+        form = {
+            "csrf": csrf,
+            "status": "in-progress",
+            "percent": "40",
+            "note": "The new upload form is in testing",
+            "evidence": "https://www.moheri.gov.om/news/upload",
+        }
+        answer = client.post(f"/campaigns/{CAMPAIGN}/follow-up", data=form)
+        assert answer.status_code == 200, text_of(answer.text)[:500]
+        said = text_of(answer.text)
+        assert "The update is recorded: the decision is in progress (40%)." in said
+        assert "Simplify the document-upload step of the admission and equivalency services" in said
+        assert "The new upload form is in testing" in said
+        assert kinds() == [*before, "decision.updated"]
+        with session_scope() as session:
+            last = list(events_of(CAMPAIGN, session=session))[-1]
+        assert (last.actor, last.at.replace(tzinfo=UTC)) == ("planning.team", after)
+        written = (ws.out / CAMPAIGN / "you-said-we-did.en.html").read_text(encoding="utf-8")
+        assert "The new upload form is in testing" in written
+        dropped = client.post(f"/campaigns/{CAMPAIGN}/follow-up", data={"csrf": csrf, "status": "dropped"})
+        assert dropped.status_code == 422
+        assert "Give the reason the decision was dropped." in text_of(dropped.text)
+        assert kinds() == [*before, "decision.updated"]
 
 
 # --- in the browser ------------------------------------------------------------------------------
