@@ -361,6 +361,15 @@ def test_the_campaign_page_in_both_languages_and_an_export_with_its_progress_bar
         page.wait_for_function("() => document.getElementById('contributions').innerText.includes(': 5')")
         assert "الموقع الإلكتروني 3" in page.locator("#contributions").inner_text().replace("\t", " ")
         screenshot(page, "campaign-ingested-ar")
+        bad = tmp_path / "plan.yaml"
+        bad.write_text(sample_plan(ws).replace("level: consultation", "level: chatter", 1), encoding="utf-8")
+        page.goto(f"{url}/plans/new")
+        page.get_by_label("ملف الخطة (YAML)").set_input_files(str(bad))
+        page.get_by_role("button", name="تدقيق الخطة وحفظها").click()
+        assert "في ملف الخطة مشكلات، فلم يُحفظ شيء." in page.locator("main").inner_text()
+        assert page.locator("table.problems tbody tr").first.inner_text().split("\t")[:3] == ["plan.yaml", "6", "level"]
+        assert axe_violations(page) == []
+        screenshot(page, "plans-problems-ar")
         page.goto(f"{url}/lang/en?next=/campaigns/{CAMPAIGN}")
         assert page.locator("h1").inner_text() == "Beneficiaries' satisfaction with the ministry's digital services"
         assert "Contributions counted: 5" in page.locator("main").inner_text()
