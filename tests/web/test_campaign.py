@@ -52,12 +52,8 @@ def text_of(html: str) -> str:
     return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", html)))
 
 
-def sample_plan(ws: Workspace, **edits: str) -> str:
-    text = (ws.plans / f"campaigns/{CAMPAIGN}.yaml").read_text(encoding="utf-8")
-    for old, new in edits.items():
-        assert old.replace("_", " ") in text or old in text
-        text = text.replace(old, new, 1)
-    return text
+def sample_plan(ws: Workspace) -> str:
+    return (ws.plans / f"campaigns/{CAMPAIGN}.yaml").read_text(encoding="utf-8")
 
 
 # --- plan files -----------------------------------------------------------------------------------
@@ -97,7 +93,6 @@ def test_a_valid_plan_is_saved_under_its_id_and_links_to_its_page(
         assert not (ws.root / "escape.yaml").exists() and not (ws.plans / "escape.yaml").exists()
         assert "moheri-2025-q3-satisfaction-copy.yaml" in answer.text
         assert 'action="/campaigns/moheri-2025-q3-satisfaction-copy/start"' in answer.text
-        client.cookies.set("musharaka_lang", "en")
 
 
 def test_replacing_the_plan_of_a_started_campaign_is_refused(ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
