@@ -75,6 +75,14 @@ REFUSALS: dict[str, str] = {
     "refused": N_("The request was refused."),
     "unknown-campaign": N_("No started campaign has this id."),
     "bad-instant": N_("Give a date and a time, such as 2025-06-20 10:00."),
+    "no-campaign": N_("There is no campaign with this id: no plan declares it and it was never started."),
+    "plan-started": N_(
+        "This campaign has started, so its plan on record cannot be replaced by an upload. Nothing was saved."
+    ),
+    "already-started": N_("This campaign has already been started. Nothing was recorded."),
+    "no-decision": N_("This campaign has no approved decision yet: follow-up starts once its analyse gate approves."),
+    "decision-final": N_("This decision is already implemented or dropped: no update can follow it."),
+    "unknown-lesson": N_("The plan cites a lesson that is not in the lessons register. Nothing was recorded."),
 }
 
 
