@@ -6,7 +6,6 @@ chains' heads and records nothing. Each calls what the CLI's `audit` and `replay
 answers are the same as at the terminal.
 """
 
-import re
 import tempfile
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -15,10 +14,12 @@ from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
+from markupsafe import Markup
 from sqlmodel import Session, col, select
 
 from musharaka.flows.engine import governance, records
 from musharaka.flows.render import bundle, locale
+from musharaka.flows.render.reasons import finding
 from musharaka.flows.render.terms import term
 from musharaka.flows.views.overview import detail_words
 from musharaka.flows.views.summaries import summary
@@ -38,23 +39,8 @@ from musharaka.state.tables import CampaignState
 # events that carry a person's signed decision: a gate's, a window's extension, a withdrawal of contributions
 SIGNED = ("gate.decided", "window.extended", "contributions.withdrawn")
 
-# what `state.audit` finds, worded for the reader where its words are always the same
-FINDINGS: dict[str, str] = {
-    "its payload, actor, time or type does not match its hash": N_(
-        "its content, author, time or kind does not match its hash: it was changed after it was recorded"
-    ),
-    "does not link to the event before it (an event was deleted, inserted or moved)": N_(
-        "it does not link to the event before it: an event was deleted, inserted or moved"
-    ),
-    "appears twice or out of order": N_("it appears twice or out of order"),
-    "it carries no engine signature: it was not written by the engine": N_(
-        "it carries no engine signature: the engine did not write it"
-    ),
-    "the recorded decision differs from what was signed": N_("the recorded decision differs from what was signed"),
-}
 # the log's actors that are no person of the registry
 MACHINES: dict[str, str] = {"engine": N_("The engine"), "service": N_("The service")}
-_MISSING = re.compile(r"missing: the sequence jumps from (\d+) to (\d+)$")
 
 
 @dataclass(frozen=True)
@@ -106,16 +92,11 @@ def routes(app: FastAPI, kit: Kit) -> None:
         except records.Refused:
             raise Refusal("unknown-campaign", 404) from None
 
-    def worded(finding: Finding, lang: Lang) -> tuple[str, bool]:
-        """What is wrong with the event, in the reader's language where the engine's words are fixed; else the
-        engine's own (English) words, and False."""
-        t = words(lang)
-        if finding.what in FINDINGS:
-            return t.gettext(FINDINGS[finding.what]), True
-        if missing := _MISSING.match(finding.what):
-            text = t.gettext("it is missing: the sequence jumps from %(before)s to %(after)s")
-            return text % {"before": missing[1], "after": missing[2]}, True
-        return finding.what, lang == "en"
+    def worded(found: Finding, lang: Lang) -> tuple[Markup, bool]:
+        """What is wrong with the event, in the reader's language (`reasons.finding`); where the engine's words
+        are not known there, they are given marked as its own, and False."""
+        said = finding(found.what, lang)
+        return said.html, said.ours
 
     @app.get("/audit")
     def overview(request: Request) -> Response:

@@ -31,6 +31,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
+from markupsafe import Markup
 from sqlmodel import Session, col, select
 from starlette.datastructures import UploadFile
 
@@ -40,12 +41,13 @@ from musharaka.flows.ingest.sources import TOOLS
 from musharaka.flows.planfiles.loading import load_plans
 from musharaka.flows.planfiles.reading import PlanError, Problem
 from musharaka.flows.render import reports
+from musharaka.flows.render.reasons import Said, need_place, plain, plan_problem, quarantine_reason, refused
 from musharaka.flows.render.terms import term
 from musharaka.flows.views import outcomes
 from musharaka.flows.views.overview import OpenGate, gate_view
 from musharaka.flows.web.auth import WebSession
 from musharaka.flows.web.kit import Kit, Refusal
-from musharaka.flows.web.words import Lang, number, refusal
+from musharaka.flows.web.words import REFUSALS, Lang, number, refusal
 from musharaka.stages import followup, readiness
 from musharaka.stages.approvers import ApproversRegistry
 from musharaka.stages.i18n import N_, words
@@ -164,7 +166,7 @@ class Held:
 
     file: str
     row: int
-    reasons: list[tuple[str, str]]  # (field, what was expected)
+    reasons: list[tuple[Markup, Said]]  # (field, what was expected), in the reader's language
 
 
 def needs_of(plan: CampaignPlan) -> list[Need]:
@@ -193,13 +195,7 @@ def stages_of(
     return list(views.values())
 
 
-def expected_only(reason: str) -> tuple[str, str]:
-    """A quarantine reason, `field: expected …, found …`, without the cell it found (a participant's words)."""
-    where, _, rest = reason.partition(": ")
-    return where, rest.split(", found ", 1)[0]
-
-
-def contributions_of(campaign_id: str, zone: str, *, session: Session) -> dict[str, Any]:
+def contributions_of(campaign_id: str, zone: str, lang: Lang, *, session: Session) -> dict[str, Any]:
     """Counts by channel and by day (in the campaign's zone), each ingestion's sums, and the quarantine."""
     counting = (Contribution.campaign_id == campaign_id, col(Contribution.withdrawn) == 0)
     rows = session.exec(select(Contribution.channel, Contribution.submitted_at).where(*counting)).all()
@@ -216,7 +212,7 @@ def contributions_of(campaign_id: str, zone: str, *, session: Session) -> dict[s
             batches.append((event, payload))
     aside = select(QuarantinedRow).where(QuarantinedRow.campaign_id == campaign_id, col(QuarantinedRow.withdrawn) == 0)
     held = [
-        Held(names.get(r.batch, ""), r.row, [expected_only(reason) for reason in r.reasons.splitlines()])
+        Held(names.get(r.batch, ""), r.row, [quarantine_reason(reason, lang) for reason in r.reasons.splitlines()])
         for r in session.exec(aside.order_by(col(QuarantinedRow.id)))
     ]
     return {
@@ -292,7 +288,7 @@ def routes(app: FastAPI, kit: Kit) -> None:
             zone = state.timezone if state else cast(CampaignPlan, plan).window.timezone
             registry = in_force_if_any(plans.registry, session=db)
             stages = stages_of(campaign_id, registry, now=kit.ws.now(), session=db) if state else []
-            given = contributions_of(campaign_id, zone, session=db) if state else None
+            given = contributions_of(campaign_id, zone, lang, session=db) if state else None
             decided = outcomes.decisions(session=db, campaign_id=campaign_id) if state else []
         source = plans.sources.get(campaign_id)
         text = source.read_text(encoding="utf-8") if source and source.is_file() else ""
@@ -317,6 +313,8 @@ def routes(app: FastAPI, kit: Kit) -> None:
             "tools": sorted(TOOLS),
             "tool_label": lambda key: TOOLS[key].label,
             "stage_list": STAGES,
+            "need_place": lambda where: need_place(where, lang),
+            "problem_words": lambda problem: plan_problem(problem, lang),
             "channel": lambda key: term(f"channel_{key}", lang, plan.vocabulary if plan else None),
             "title_of": (lambda: state.title_ar if lang == "ar" else state.title_en)
             if state
@@ -351,12 +349,13 @@ def routes(app: FastAPI, kit: Kit) -> None:
         )
 
     def refused_words(error: records.Refused, lang: Lang) -> tuple[str, str]:
-        """The refusal in the person's words where the service has them by its code; else the general one and
-        the engine's own detail (it names values, which it gives in English)."""
-        from musharaka.flows.web.words import REFUSALS
-
+        """The refusal in the person's words: by its code where the service has words for it, else by what the
+        engine said (`reasons.refused`); else the general sentence and the engine's own detail, in English."""
         if error.code in REFUSALS and error.code != "refused":
             return refusal(error.code, lang), ""
+        said = refused(str(error), lang)
+        if said.ours:
+            return said.html, ""
         return words(lang).gettext("The engine refused this, so nothing was recorded."), str(error)
 
     def hand_to_runner(campaign_id: str, request: Request) -> str:
@@ -443,6 +442,7 @@ def routes(app: FastAPI, kit: Kit) -> None:
                     notice=_("The plan file has problems; nothing was saved. Each is listed below at its line."),
                     notice_good=False,
                     problems=problems,
+                    problem_words=lambda problem: plan_problem(problem, kit.language(request)),
                     file_name=shown,
                 )
             [plan_id] = plans.campaigns
@@ -460,6 +460,7 @@ def routes(app: FastAPI, kit: Kit) -> None:
                     notice=_("With the other plans, this plan has problems; nothing was saved."),
                     notice_good=False,
                     problems=added,
+                    problem_words=lambda problem: plan_problem(problem, kit.language(request)),
                     file_name=shown,
                 )
         notice = _("The plan is valid and saved as %(file)s.") % {"file": added.name}
@@ -553,7 +554,7 @@ def routes(app: FastAPI, kit: Kit) -> None:
         except records.Refused as error:
             text, detail = refused_words(error, kit.language(request))
             if wants_json:
-                return JSONResponse({"message": text, "detail": detail}, status_code=409)
+                return JSONResponse({"message": plain(text), "detail": detail}, status_code=409)
             return campaign_page(request, session, campaign_id, notice=text, good=False, status=409, detail=detail)
         copy = private_copy(upload, "export.csv")
         path = copy.__enter__()
@@ -636,7 +637,7 @@ def routes(app: FastAPI, kit: Kit) -> None:
             if job.problems:
                 text = _("The export could not be read; nothing was recorded.")
                 detail = "\n".join(f"{p.line}: {p.field}: {p.message}" for p in job.problems)
-            answer["message"], answer["detail"] = text, detail
+            answer["message"], answer["detail"] = plain(text), detail
         else:
             answer["message"] = _("The ingestion did not complete; nothing was recorded.")
         return answer
