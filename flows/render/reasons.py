@@ -83,6 +83,8 @@ def say(text: str, patterns: Sequence[Pattern], lang: str) -> Said:
 
 # --- a quarantined row's reasons -------------------------------------------------------------------------------
 
+_BOUND = r"(?P<{}>-?[\d.e+-]+?)(?:\.0)?"
+
 # What a row was expected to hold (flows.ingest.answers, flows.ingest.contributions), after `expected `: the page
 # shows what was expected and never what was found, which is the participant's own cell.
 QUARANTINE = (
@@ -93,9 +95,12 @@ QUARANTINE = (
     pattern(r"a number", N_("a number")),
     pattern(r"points as a number", N_("points as a number")),
     pattern(r"a whole number from 1 to (?P<scale>\d+)", N_("a whole number from 1 to %(scale)s")),
-    pattern(r"a number from None to (?P<high>\S+)", N_("a number no greater than %(high)s")),
-    pattern(r"a number from (?P<low>\S+) to None", N_("a number no less than %(low)s")),
-    pattern(r"a number from (?P<low>\S+) to (?P<high>\S+)", N_("a number from %(low)s to %(high)s")),
+    # a plan's bounds are read as decimals: 18 is written 18.0, and shown as 18
+    pattern(rf"a number from None to {_BOUND.format('high')}", N_("a number no greater than %(high)s")),
+    pattern(rf"a number from {_BOUND.format('low')} to None", N_("a number no less than %(low)s")),
+    pattern(
+        rf"a number from {_BOUND.format('low')} to {_BOUND.format('high')}", N_("a number from %(low)s to %(high)s")
+    ),
     pattern(r"at most (?P<most>\d+) projects on a ballot", N_("at most %(most)s projects on one ballot")),
     pattern(
         r"at most (?P<most>\d+) projects? of the area (?P<area>\S+) on a ballot",
@@ -142,7 +147,8 @@ EXPECTED = (
     ),
     pattern(
         r"a currency code of three capital letters \(ISO 4217\), such as (?P<example>\w+)",
-        N_("a currency code of three capital letters (ISO 4217), such as %(example)s"),
+        N_("a currency code of three capital letters (%(standard)s), such as %(example)s"),
+        standard="ISO 4217",
     ),
     pattern(
         r"a two-letter country code such as (?P<one>\w+) or (?P<two>\w+)",
@@ -151,12 +157,15 @@ EXPECTED = (
     pattern(r"a valid integer.*", N_("a whole number")),
     pattern(r"a valid number.*", N_("a number")),
     pattern(r"a valid string", N_("a text")),
-    pattern(r"a valid list", N_("a list")),
+    pattern(r"a valid (?:list|tuple)", N_("a list")),
     pattern(r"a valid dictionary.*", N_("a mapping of keys")),
-    pattern(r"a valid boolean.*", N_("true or false")),
+    pattern(r"a valid boolean.*", N_("%(yes)s or %(no)s"), yes="true", no="false"),
     pattern(r"a valid date.*", N_("a date such as %(example)s"), example="2025-07-06"),
     pattern(r"greater than or equal to (?P<least>-?[\d.]+)", N_("a number greater than or equal to %(least)s")),
-    pattern(r"a text, found an empty string", N_("a text")),
+    pattern(r"a text", N_("a text")),
+    pattern(r"a campaign plan", N_("a campaign plan")),
+    pattern(r"a campaign plan in UTF-8 text", N_("a campaign plan in %(encoding)s text"), encoding="UTF-8"),
+    pattern(r"a campaign plan \(a mapping of keys\)", N_("a campaign plan: a mapping of keys")),
     pattern(r"a time zone name such as (?P<zone>\S+)", N_("a time zone name such as %(zone)s")),
     pattern(
         r"a closing date on or after the opening (?P<opens>\S+)",
@@ -183,36 +192,39 @@ FOUND = (
     pattern(r"both", N_("both")),
     pattern(r"an empty file", N_("an empty file")),
     pattern(r"binary data", N_("binary data")),
+    pattern(r"an empty string", N_("an empty text")),
+    pattern(r"a CommentedSeq", N_("a list")),
+    pattern(r"a (?:str|int|float|bool)", N_("a single value")),
     pattern(r"(?P<value>'[^']*') again", N_("%(value)s again")),
 )
 # a value as Python writes it (a quoted text, a list, a number, a date): kept as it is
 _VALUE = re.compile(r"""['"\[{(\-\d].*|True|False|None""", re.DOTALL)
+# a key the file's schema does not have: the keys it has, and the one it found (with the closest, if any)
 _UNKNOWN_KEY = re.compile(r"unknown key(?: \(did you mean (?P<close>'[^']*')\?\))?; expected one of (?P<keys>.*)")
+
+KEYS = (pattern(r"(?P<keys>.*)", N_("one of the keys %(keys)s")),)
+STRAY = (
+    pattern(r"(?P<close>'.*')", N_("a key the file does not have (did you mean %(close)s?)")),
+    pattern(r"", N_("a key the file does not have")),
+)
 
 
 def plan_problem(problem: Problem, lang: str) -> tuple[Said, Said]:
     """A plan file's problem as (what was expected, what was found), each in `lang`; the file, line and field
     are the problem's own."""
-    t = words(lang).gettext
     unknown = _UNKNOWN_KEY.fullmatch(problem.message)
     if unknown:
-        expected = Markup(escape(t("one of the keys %(keys)s"))) % {"keys": value(unknown["keys"])}
-        if unknown["close"]:
-            found = Markup(escape(t("a key the plan does not have (did you mean %(close)s?)"))) % {
-                "close": value(unknown["close"])
-            }
-        else:
-            found = Markup(escape(t("a key the plan does not have")))
-        return Said(expected, True), Said(found, True)
+        return say(unknown["keys"], KEYS, lang), say(unknown["close"] or "", STRAY, lang)
     wanted, _, got = problem.message.partition(", found ")
     if not wanted.startswith("expected "):
         return Said(engine_words(problem.message, lang), False), Said(Markup(""), True)
     expected_said = say(wanted.removeprefix("expected "), EXPECTED, lang)
     if not got:
         return expected_said, Said(Markup(""), True)
-    if _VALUE.fullmatch(got) and " which " not in got:
-        return expected_said, Said(value(got), True)
-    return expected_said, say(got, FOUND, lang)
+    found = say(got, FOUND, lang)
+    if not found.ours and _VALUE.fullmatch(got) and " which " not in got:
+        return expected_said, Said(value(got), True)  # the value as the file held it
+    return expected_said, found
 
 
 # --- what a campaign still needs ---------------------------------------------------------------------------------
@@ -220,15 +232,15 @@ def plan_problem(problem: Problem, lang: str) -> tuple[Said, Said]:
 # where a need that is submitted rather than written goes (stages.readiness), for the page's "Where" column
 WHERE: dict[str, str] = {
     "contributions": N_("an export of contributions, ingested at conduct"),
-    "analyse.decision": N_("the decision file (YAML), submitted at analyse"),
+    "analyse.decision": N_("the decision file (%(format)s), submitted at analyse"),
 }
 
 
 def need_place(where: str, lang: str) -> Markup:
     """A need's place: the words for what is submitted, else the plan file's key it is written at (an id)."""
     if where in WHERE:
-        return Markup(escape(words(lang).gettext(WHERE[where])))
-    return Markup(escape(words(lang).gettext("the plan file's key %(key)s"))) % {"key": value(where)}
+        return Markup(escape(words(lang).gettext(WHERE[where]))) % {"format": value("YAML")}
+    return Markup(escape(words(lang).gettext(N_("the plan file's key %(key)s")))) % {"key": value(where)}
 
 
 # --- the engine's refusals on the campaign page ------------------------------------------------------------------
@@ -303,7 +315,8 @@ FINDINGS = (
     ),
     pattern(
         r"its payload is not stored in its canonical form \(JCS\), so no auditor can recompute its hash",
-        N_("its content is not stored in its canonical form (JCS), so no auditor can recompute its hash"),
+        N_("its content is not stored in its canonical form (%(form)s), so no auditor can recompute its hash"),
+        form="JCS",
     ),
     pattern(
         r"its engine signature \(key (?P<key>[^)]+)\) does not verify",
