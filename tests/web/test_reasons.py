@@ -3,6 +3,7 @@ file, row or log (never typed here), then said in Arabic, worked out by hand; th
 unchanged. And an Arabic page of the workspace shows no word in Latin script outside ids, file names and values.
 """
 
+import json
 import re
 import shutil
 import sqlite3
@@ -17,7 +18,7 @@ import httpx
 import pytest
 from ruamel.yaml import YAML
 
-from musharaka.flows.engine import records, submissions
+from musharaka.flows.engine import campaigns, governance, records, submissions
 from musharaka.flows.ingest import ingestion
 from musharaka.flows.ingest.columns import default_channel, layout
 from musharaka.flows.ingest.contributions import Context, chunks_of, prepare
@@ -27,11 +28,12 @@ from musharaka.flows.render import reasons
 from musharaka.stages.plans import CampaignPlan, Window
 from musharaka.state.audit import file_reader, verify_database
 from musharaka.state.db import session_scope
+from musharaka.state.seal import local_fingerprint
 from musharaka.state.settings import get_settings
 from musharaka.state.tables import CampaignState
 from tests.conftest import Workspace, make_workspace
 from tests.flows.samples import CAMPAIGN
-from tests.state.test_audit import rewrite_payload
+from tests.state.test_audit import forge_text, rewrite_payload
 from tests.web.software_passkey import SoftwarePasskey
 from tests.web.test_sessions import csrf_of, sign_in
 
@@ -88,7 +90,7 @@ def latin_words(html: str, allowed: set[str] = frozenset()) -> list[str]:  # typ
 def test_the_check_finds_an_english_word_and_passes_ids_and_values() -> None:
     page = (
         '<p>لم يُسجَّل شيء <bdi dir="ltr">moheri-2025</bdi></p><td dir="ltr">export.csv</td>'
-        "<p>The engine refused</p><script>var x = 1;</script><input value=\"x\"><p>تم <bdi>oops</bdi></p>"
+        '<p>The engine refused</p><script>var x = 1;</script><input value="x"><p>تم <bdi>oops</bdi></p>'
     )
     assert latin_words(page) == ["The", "engine", "refused", "oops"]
 
@@ -136,7 +138,11 @@ AUDIENCES = "['education-institutions', 'innovators', 'research-institutions', '
             f"إحدى الفئات المستهدفة {AUDIENCES}",
         ),
         ("2025-07-08T10:00:00+04:00,fax,students,4,admission,easy,", "القناة", "إحدى القيم ['website', 'e-survey']"),
-        ("2025-07-08T10:00:00+04:00,website,students,4,admission,meh,", "ease", "إحدى القيم ['easy', 'acceptable', 'hard']"),
+        (
+            "2025-07-08T10:00:00+04:00,website,students,4,admission,meh,",
+            "ease",
+            "إحدى القيم ['easy', 'acceptable', 'hard']",
+        ),
         (
             "2025-07-08T10:00:00+04:00,website,students,4,nothing,easy,",
             "services-used",
@@ -194,8 +200,12 @@ def with_ballot(tree: dict[str, Any]) -> None:
     in the south; at most 3 projects a ballot, 1 of the north."""
     tree["kind"], tree["level"], tree["kpis"], tree["ingest"] = "participatory-budget", "decision-making", [], {}
     projects = [("n1", 4, "north"), ("n2", 3, "north"), ("s1", 4, "south"), ("s2", 2, "south")]
-    options = [{"id": i, "label": {"ar": f"مشروع {i}", "en": f"Project {i}"}, "cost": c, "area": a} for i, c, a in projects]
-    tree["instrument"] = [{"id": "projects", "type": "ballot", "title": {"ar": "المشاريع", "en": "Projects"}, "options": options}]
+    options = [
+        {"id": i, "label": {"ar": f"مشروع {i}", "en": f"Project {i}"}, "cost": c, "area": a} for i, c, a in projects
+    ]
+    tree["instrument"] = [
+        {"id": "projects", "type": "ballot", "title": {"ar": "المشاريع", "en": "Projects"}, "options": options}
+    ]
     areas = [
         {"id": "north", "name": {"ar": "الشمال", "en": "North"}, "total": 5, "max_projects": 1},
         {"id": "south", "name": {"ar": "الجنوب", "en": "South"}, "total": 4},
@@ -289,7 +299,9 @@ LEVELS = "'information', 'consultation' or 'decision-making'"
             "2025-07-01",
         ),
         (
-            lambda t: swap("closes: 2025-08-14", "closes: 2025-10-14")(swap("opens: 2025-07-06", "opens: 2025-10-06")(t)),
+            lambda t: swap("closes: 2025-08-14", "closes: 2025-10-14")(
+                swap("opens: 2025-07-06", "opens: 2025-10-06")(t)
+            ),
             "window.opens",
             "تاريخ افتتاح ضمن الربع 2025-Q3 (من 2025-07-01 إلى 2025-09-30)",
             "2025-10-06",
@@ -323,3 +335,282 @@ def test_each_problem_of_a_plan_file_is_said_in_arabic_at_its_field(
     assert text_of(str(held.html)) == found
     english, _ = reasons.plan_problem(problem, "en")
     assert problem.message.startswith(("expected ", "unknown key")) and english.ours  # the engine's own words
+
+
+# --- a started campaign: refusals, audit findings and the pages ------------------------------------------------
+
+EXPORT = HEADER + GOOD + "2025-07-09T10:00:00+04:00,website,aliens,3,admission,easy,\n"  # row 3: an audience it lacks
+REASON = "Add the budget line"
+
+
+@pytest.fixture(scope="module")
+def golden(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The survey started on 15 June 2025, its prepare gate rejected on 16 June, then an export ingested: one row
+    stored, one quarantined (its audience)."""
+    root = tmp_path_factory.mktemp("reasons")
+    with pytest.MonkeyPatch.context() as patch:
+        ws = make_workspace(root, patch, database=root / "state.db")  # a SQLite file: the tamper tests edit it
+        started = ws.run("start", CAMPAIGN, now="2025-06-15T09:00+04:00")
+        assert started.exit_code == 0, started.stderr
+        rejected = ws.reject(CAMPAIGN, "prepare", "dg.planning", REASON, now="2025-06-16T09:00+04:00")
+        assert rejected.exit_code == 0, rejected.stderr
+        export = ws.write("survey-export.csv", EXPORT)
+        ingested = ws.run("ingest", CAMPAIGN, str(export), now="2025-06-16T10:00+04:00")
+        assert "2 rows read = 1 stored + 1 quarantined + 0 duplicates" in ingested.output, ingested.output
+        yield root
+
+
+@pytest.fixture
+def home(golden: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Workspace]:
+    """This test's own copy of the workspace."""
+    root = tmp_path / "home"
+    shutil.copytree(golden, root, ignore=shutil.ignore_patterns("state.db*"))
+    ws = make_workspace(root, monkeypatch, database=root / "state.db")
+    source, copy = sqlite3.connect(golden / "state.db"), sqlite3.connect(root / "state.db")
+    source.backup(copy)
+    source.close()
+    copy.close()
+    yield ws
+
+
+def sql(ws: Workspace, statement: str, *args: object) -> list[tuple[Any, ...]]:
+    connection = sqlite3.connect(ws.db_url.removeprefix("sqlite:///"))
+    with connection:
+        found = connection.execute(statement, args).fetchall()
+    connection.close()
+    return found
+
+
+def seq_of(ws: Workspace, kind: str) -> int:
+    [(seq,)] = sql(ws, "select min(seq) from event where campaign_id = ? and type = ?", CAMPAIGN, kind)
+    return int(seq)
+
+
+def refusal_of(action: Any) -> str:
+    with pytest.raises(records.Refused) as refused:
+        with session_scope() as db:
+            action(db)
+    return str(refused.value)
+
+
+def said_refused(text: str) -> str:
+    said = reasons.refused(text, "ar")
+    assert said.ours, text
+    return text_of(str(said.html))
+
+
+def state(**given: Any) -> CampaignState:
+    with session_scope() as db:
+        found = db.get(CampaignState, CAMPAIGN)
+        assert found is not None
+        db.expunge(found)
+    for name, value in given.items():
+        setattr(found, name, value)
+    return found
+
+
+def test_the_engine_refusals_the_campaign_page_meets_are_said_in_arabic(home: Workspace) -> None:
+    plans = records.load_plan_set()
+    yaml_file = home.write("plan-inputs.yaml", "anything: 1\n")
+    no_file = refusal_of(
+        lambda db: submissions.submit_file(
+            CAMPAIGN, "plan", yaml_file, plans=plans, actor="planning.team", now=datetime.now(UTC), session=db
+        )
+    )
+    assert said_refused(no_file) == ("مرحلة «التخطيط» لا تقبل ملفًا مقدَّمًا، فكل ما تحتاج إليه يُحسَب آليًّا. لم يُسجَّل شيء.")
+    unknown = refusal_of(lambda db: records.campaign_state("moheri-2025-q9", session=db))
+    assert said_refused(unknown) == "لا توجد حملة بدأت تحمل المُعرِّف moheri-2025-q9. لم يُسجَّل شيء."
+    no_plan = refusal_of(lambda db: records.plan_of(PlanSet(), "moheri-2025-q9"))
+    assert said_refused(no_plan) == "لا توجد خطة حملة تحمل المُعرِّف moheri-2025-q9. لم يُسجَّل شيء."
+    closed = refusal_of(lambda db: ingestion._check_collecting(state(status="closed")))
+    assert said_refused(closed) == f"الحملة {CAMPAIGN} مغلقة، فلم يُسجَّل شيء."
+    past = refusal_of(lambda db: ingestion._check_collecting(state(stage="analyse", status="running")))
+    assert said_refused(past) == (
+        f"تجاوزت الحملة {CAMPAIGN} مرحلة «التنفيذ»، فهي الآن في مرحلة «التحليل». لم يُسجَّل شيء."
+    )
+    reviewing = refusal_of(lambda db: ingestion._check_collecting(state(stage="conduct", status="awaiting-gate")))
+    assert said_refused(reviewing) == (
+        f"بوابة مرحلة التنفيذ للحملة {CAMPAIGN} مفتوحة: حُسبت مخرجاتها من المساهمات الواردة حتى الآن وهي قيد "
+        "المراجعة. ولجمع مساهمات أخرى يلزم تمديد فترة المشاركة. لم يُسجَّل شيء."
+    )
+    moved = plans.campaigns[CAMPAIGN].model_copy(
+        update={"window": Window(opens=date(2025, 7, 6), closes=date(2025, 8, 30), timezone="Asia/Muscat")}
+    )
+    fixed = refusal_of(
+        lambda db: campaigns.record_plan_if_changed(
+            moved, state(stage="conduct"), actor="planning.team", now=datetime.now(UTC), session=db
+        )
+    )
+    assert said_refused(fixed) == (
+        f"فترة المشاركة في ملف خطة الحملة {CAMPAIGN}، من 2025-07-06 إلى 2025-08-30 (Asia/Muscat)، تختلف عن الفترة "
+        "المسجَّلة، من 2025-07-06 إلى 2025-08-14 (Asia/Muscat): فبعد بدء التنفيذ لا تتغير الفترة إلا بتمديد موقَّع. "
+        "أعيدوا الفترة في ملف الخطة إلى ما كانت عليه. لم يُسجَّل شيء."
+    )
+    assert reasons.refused("campaign x: lessons L9 not found", "en").ours is False  # not known: the engine's words
+
+
+def findings(ws: Workspace) -> list[tuple[str, int, str]]:
+    """What `audit verify --campaign` finds, as the auditor's page asks it: contributions and documents too."""
+    settings = get_settings()
+    with session_scope() as db:
+        found, _, _ = verify_database(
+            db,
+            CAMPAIGN,
+            document=file_reader(settings.output_dir),
+            root=governance.read_root(),
+            engine=local_fingerprint(settings.engine_key_file),
+        )
+    return [(f.campaign, f.seq, f.what) for f in found]
+
+
+def said_found(ws: Workspace) -> tuple[int, str]:
+    """The first broken event of the campaign's chain and what is wrong with it, in Arabic."""
+    [(chain, seq, what)] = findings(ws)
+    said = reasons.finding(what, "ar")
+    assert chain == CAMPAIGN and said.ours, what
+    return seq, text_of(str(said.html))
+
+
+def document_of(ws: Workspace) -> tuple[int, Path, str]:
+    """The first stage document the log records: its event, its file and its language."""
+    seq = seq_of(ws, "stage.completed")
+    [(payload,)] = sql(ws, "select payload from event where campaign_id = ? and seq = ?", CAMPAIGN, seq)
+    [first, *_] = json.loads(payload)["documents"]
+    return seq, ws.out / first["path"], first["lang"]
+
+
+def test_an_untouched_campaign_verifies(home: Workspace) -> None:
+    assert findings(home) == []
+
+
+def test_a_payload_stored_out_of_its_canonical_form_is_said_in_arabic(home: Workspace) -> None:
+    seq = seq_of(home, "gate.decided")
+    sql(
+        home,
+        "update event set payload = replace(payload, '\":', '\": ') where campaign_id = ? and seq = ?",
+        CAMPAIGN,
+        seq,
+    )
+    assert said_found(home) == (seq, "مضمونه غير محفوظ بصيغته القياسية (JCS)، فلا يستطيع أي مدقق إعادة حساب بصمته")
+
+
+def test_an_engine_signature_of_another_event_is_said_in_arabic(home: Workspace) -> None:
+    [(key, other)] = sql(
+        home, "select engine_key, engine_signature from event where campaign_id = ? and seq = 1", CAMPAIGN
+    )
+    sql(home, "update event set engine_signature = ? where campaign_id = ? and seq = 2", other, CAMPAIGN)
+    fingerprint = local_fingerprint(get_settings().engine_key_file)
+    assert key and said_found(home) == (
+        2,
+        f"توقيع المحرّك عليه (بالمفتاح {fingerprint}) لا يثبت: لم يوقّعه المحرّك على حاله هذه",
+    )
+
+
+@pytest.mark.parametrize("change", ["missing", "changed"])
+def test_a_missing_or_changed_document_is_said_in_arabic(home: Workspace, change: str) -> None:
+    seq, path, lang = document_of(home)
+    if change == "missing":
+        path.unlink()
+    else:
+        path.write_bytes(path.read_bytes() + b"<!-- -->")
+    shown = path.relative_to(home.out).as_posix()
+    which = {"ar": "العربية", "en": "الإنجليزية"}[lang]
+    done = "مفقودة" if change == "missing" else "غُيِّرت بعد تسجيلها"
+    assert said_found(home) == (seq, f"وثيقته {which} {shown} {done}")
+
+
+def test_a_forged_decision_fails_its_signature_in_arabic(home: Workspace) -> None:
+    seq = seq_of(home, "gate.decided")
+    rewrite_payload(home, CAMPAIGN, seq, forge_text)
+    assert said_found(home) == (
+        seq,
+        "توقيع dg.planning لا يثبت: فقد غُيِّر القرار بعد توقيعه، أو وُقِّع بمفتاح آخر",
+    )
+
+
+def test_a_decision_claiming_another_capacity_is_said_in_arabic(home: Workspace) -> None:
+    seq = seq_of(home, "gate.decided")
+    rewrite_payload(home, CAMPAIGN, seq, lambda body: body.update(capacity="escalation"))
+    assert said_found(home) == (
+        seq,
+        "يسجّل أن dg.planning قرّر بصفة «تصعيد» عن dg.planning، في حين يمنح سجل الأشخاص الذي يستند إليه صفة "
+        "«صاحب الصلاحية» عن dg.planning",
+    )
+
+
+def test_a_decision_citing_a_registry_the_log_lacks_is_said_in_arabic(home: Workspace) -> None:
+    seq = seq_of(home, "gate.decided")
+    rewrite_payload(home, CAMPAIGN, seq, lambda body: body.update(registry_digest="ab" * 32))
+    assert said_found(home) == (seq, "يستند إلى سجل الأشخاص abababababab، وهو غير موجود في السجل")
+
+
+def test_a_rewritten_registry_is_said_in_arabic(home: Workspace) -> None:
+    def promote(body: dict[str, Any]) -> None:
+        team = next(a for a in body["registry"]["approvers"] if a["id"] == "planning.team")
+        team["roles"].append("dg-planning")
+
+    rewrite_payload(home, "_registry", 1, promote)
+    [(chain, seq, what), *_] = findings(home)
+    assert (chain, seq) == ("_registry", 1)
+    assert text_of(str(reasons.finding(what, "ar").html)) == "سجل الأشخاص الذي يسجّله لا يطابق بصمته: فقد غُيِّر السجل"
+
+
+@pytest.mark.parametrize(
+    ("statement", "arabic"),
+    [
+        (
+            "update contribution set audience = 'researchers'",
+            "صف المساهمة 1 من هذه الدفعة غُيِّر بعد حفظه",  # the row's id: the database's first and only row
+        ),
+        (
+            "delete from contribution",
+            "حُفظ من هذه الدفعة من الصفوف: 1، والموجود منها الآن: 0، ولا تطابق البصمة المختومة: فقد حُذفت صفوف أو "
+            "أُضيفت أو استُبدلت",
+        ),
+        (
+            "delete from quarantined_row",
+            "عُزل من هذه الدفعة من الصفوف: 1، والموجود منها الآن: 0، ولا تطابق البصمة المختومة: فقد حُذفت صفوف "
+            "معزولة أو أُضيفت أو غُيِّرت",
+        ),
+        (
+            "update contribution set withdrawn = 1",
+            "صفوف من هذه الدفعة عددها 1 معلَّمة بأنها مسحوبة، ولم يسحبها أي حدث",
+        ),
+    ],
+)
+def test_contributions_changed_behind_the_engine_are_said_in_arabic(
+    home: Workspace, statement: str, arabic: str
+) -> None:
+    sql(home, statement)
+    assert said_found(home) == (seq_of(home, "contributions.ingested"), arabic)
+
+
+def test_contribution_rows_of_no_ingestion_are_said_in_arabic(home: Workspace) -> None:
+    columns = [name for _, name, *_ in sql(home, "pragma table_info(contribution)") if name != "id"]
+    copied = ", ".join("'99'" if c == "batch" else "'other-key'" if c == "row_key" else c for c in columns)
+    sql(home, f"insert into contribution ({', '.join(columns)}) select {copied} from contribution")
+    [(chain, seq, what)] = findings(home)
+    assert (chain, seq) == (CAMPAIGN, 0)
+    assert text_of(str(reasons.finding(what, "ar").html)) == "صفوف المساهمات في الدفعة 99 لا يقابلها أي حدث استيراد"
+
+
+def test_the_findings_the_auditor_page_already_knew_are_still_said_in_arabic(home: Workspace) -> None:
+    seq = seq_of(home, "gate.decided")
+    sql(
+        home,
+        "update event set payload = replace(payload, ?, 'Fine') where campaign_id = ? and seq = ?",
+        REASON,
+        CAMPAIGN,
+        seq,
+    )
+    assert said_found(home) == (seq, "لا يطابق مضمونُه أو مُحدِثُه أو وقتُه أو نوعُه بصمتَه: فقد غُيِّر بعد تسجيله")
+    sql(home, "delete from event where campaign_id = ? and seq = ?", CAMPAIGN, seq)
+    assert said_found(home) == (seq, f"هو مفقود: يقفز التسلسل من {seq - 1} إلى {seq + 1}")
+
+
+def test_an_event_without_the_engine_signature_and_a_decision_unlike_its_signature_in_arabic(home: Workspace) -> None:
+    seq = seq_of(home, "gate.decided")
+    rewrite_payload(home, CAMPAIGN, seq, lambda body: body.update(text="Fine"))
+    assert said_found(home) == (seq, "القرار المسجَّل يختلف عمّا وُقِّع")
+    sql(home, "update event set engine_signature = '' where campaign_id = ? and seq = 2", CAMPAIGN)
+    assert said_found(home) == (2, "لا يحمل توقيع المحرّك: فلم يكتبه المحرّك")
