@@ -41,7 +41,15 @@ from musharaka.flows.ingest.sources import TOOLS
 from musharaka.flows.planfiles.loading import load_plans
 from musharaka.flows.planfiles.reading import PlanError, Problem
 from musharaka.flows.render import reports
-from musharaka.flows.render.reasons import Said, need_place, plain, plan_problem, quarantine_reason, refused
+from musharaka.flows.render.reasons import (
+    Said,
+    need_place,
+    plain,
+    plan_problem,
+    quarantine_reason,
+    refused,
+    value,
+)
 from musharaka.flows.render.terms import term
 from musharaka.flows.views import outcomes
 from musharaka.flows.views.overview import OpenGate, gate_view
@@ -314,6 +322,7 @@ def routes(app: FastAPI, kit: Kit) -> None:
             "tool_label": lambda key: TOOLS[key].label,
             "stage_list": STAGES,
             "need_place": lambda where: need_place(where, lang),
+            "ltr": value,  # a format's name in a sentence, isolated as a value is
             "problem_words": lambda problem: plan_problem(problem, lang),
             "channel": lambda key: term(f"channel_{key}", lang, plan.vocabulary if plan else None),
             "title_of": (lambda: state.title_ar if lang == "ar" else state.title_en)

@@ -53,11 +53,13 @@ def text_of(html: str) -> str:
 
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
+ISOLATED = re.compile("[\u2066\u2067\u2068][^\u2069]*\u2069")  # a value isolated in plain text
 
 
 class _Words(HTMLParser):
-    """The page's visible text outside any element marked left-to-right (`dir="ltr"`, which ids, file names and
-    values carry) and outside scripts and styles."""
+    """The page's visible text outside the values it isolates (a `<bdi>`, an element marked `dir="ltr"` as ids and
+    file names are, text between Unicode's isolate marks), people's own words (`dir="auto"`), the link that
+    switches to English (named in English), and scripts and styles."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -67,7 +69,12 @@ class _Words(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in VOID:
             return
-        exempt = dict(attrs).get("dir") == "ltr" or tag in ("script", "style", "code", "pre")
+        given = dict(attrs)
+        exempt = (
+            given.get("dir") in ("ltr", "auto")
+            or tag in ("bdi", "script", "style", "code", "pre")
+            or (tag == "a" and (given.get("href") or "").startswith("/lang/"))
+        )
         self.open.append(exempt or (bool(self.open) and self.open[-1]))
 
     def handle_endtag(self, tag: str) -> None:
@@ -76,7 +83,7 @@ class _Words(HTMLParser):
 
     def handle_data(self, data: str) -> None:
         if not (self.open and self.open[-1]):
-            self.latin += LATIN_WORD.findall(data)
+            self.latin += LATIN_WORD.findall(ISOLATED.sub(" ", data))
 
 
 def latin_words(html: str, allowed: set[str] = frozenset()) -> list[str]:  # type: ignore[assignment]
@@ -90,9 +97,11 @@ def latin_words(html: str, allowed: set[str] = frozenset()) -> list[str]:  # typ
 def test_the_check_finds_an_english_word_and_passes_ids_and_values() -> None:
     page = (
         '<p>لم يُسجَّل شيء <bdi dir="ltr">moheri-2025</bdi></p><td dir="ltr">export.csv</td>'
-        '<p>The engine refused</p><script>var x = 1;</script><input value="x"><p>تم <bdi>oops</bdi></p>'
+        '<p>The engine refused</p><script>var x = 1;</script><input value="x"><p>تم <bdi>a value</bdi></p>'
+        '<a href="/lang/en" lang="en">English</a><td dir="auto">as the approver wrote it</td><a href="/x">Go</a>'
+        "<td>رفض \u2068dg.planning\u2069 المرحلة، and then</td>"
     )
-    assert latin_words(page) == ["The", "engine", "refused", "oops"]
+    assert latin_words(page) == ["The", "engine", "refused", "Go", "and", "then"]
 
 
 # --- a quarantined row's reasons ---------------------------------------------------------------------------------
@@ -239,6 +248,7 @@ def test_a_ballot_beyond_the_budget_is_said_with_its_limit(ballot: str, arabic: 
 
 def test_a_reason_no_pattern_knows_is_shown_marked_as_the_engine_words() -> None:
     where, said = reasons.quarantine_reason("overall: expected a haiku, found 'x'", "ar")
+    assert text_of(where) == "overall"
     assert not said.ours and text_of(str(said.html)) == "بعبارة المحرّك: a haiku"
     assert 'dir="ltr" lang="en"' in str(said.html)
     assert text_of(str(reasons.quarantine_reason("overall: expected a haiku, found 'x'", "en")[1].html)) == "a haiku"
@@ -387,9 +397,8 @@ def seq_of(ws: Workspace, kind: str) -> int:
 
 
 def refusal_of(action: Any) -> str:
-    with pytest.raises(records.Refused) as refused:
-        with session_scope() as db:
-            action(db)
+    with pytest.raises(records.Refused) as refused, session_scope() as db:
+        action(db)
     return str(refused.value)
 
 
@@ -614,3 +623,71 @@ def test_an_event_without_the_engine_signature_and_a_decision_unlike_its_signatu
     assert said_found(home) == (seq, "القرار المسجَّل يختلف عمّا وُقِّع")
     sql(home, "update event set engine_signature = '' where campaign_id = ? and seq = 2", CAMPAIGN)
     assert said_found(home) == (2, "لا يحمل توقيع المحرّك: فلم يكتبه المحرّك")
+
+
+# --- the pages, in Arabic ------------------------------------------------------------------------------------------
+
+
+def signed_in(client: httpx.Client, url: str, who: str) -> str:
+    """Signed in as `who`, in Arabic (the default); the page's CSRF token."""
+    key = SoftwarePasskey(who, "localhost", url)
+    key.enrol(datetime.now(UTC))
+    assert sign_in(client, key).status_code == 200
+    return csrf_of(client, f"/campaigns/{CAMPAIGN}")
+
+
+@pytest.mark.browser
+def test_the_campaign_page_and_the_plan_upload_have_no_english_word_in_arabic(
+    home: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.web.browser import served
+
+    with served(monkeypatch) as url, httpx.Client(base_url=url) as client:
+        csrf = signed_in(client, url, "planning.team")
+        page = client.get(f"/campaigns/{CAMPAIGN}")
+        assert page.status_code == 200
+        seen = text_of(page.text)
+        assert f"إحدى الفئات المستهدفة {AUDIENCES}" in seen and "aliens" not in seen  # row 3's reason, not its cell
+        assert "ملف القرار (YAML)، ويُقدَّم في مرحلة التحليل" in seen
+        assert latin_words(page.text) == []
+
+        bad = SAMPLE.read_text(encoding="utf-8").replace("level: consultation", "level: chatter", 1)
+        upload = client.post(
+            "/plans/upload", data={"csrf": csrf}, files={"plan": ("my plan.yaml", bad.encode(), "application/yaml")}
+        )
+        assert upload.status_code == 422
+        assert f"إحدى القيم {LEVELS}" in text_of(upload.text)
+        assert latin_words(upload.text) == []
+
+        refused = client.post(
+            f"/campaigns/{CAMPAIGN}/stages/plan/upload",
+            data={"csrf": csrf, "stage": "plan"},
+            files={"file": ("plan-inputs.yaml", b"anything: 1\n", "application/yaml")},
+        )
+        assert refused.status_code == 409
+        assert "مرحلة «التخطيط» لا تقبل ملفًا مقدَّمًا" in text_of(refused.text)
+        assert 'class="detail"' not in refused.text  # said in Arabic: no English detail beneath
+        assert latin_words(refused.text) == []
+
+
+@pytest.mark.browser
+def test_the_auditor_pages_name_a_broken_event_with_no_english_word_in_arabic(
+    home: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.web.browser import served
+
+    seq = seq_of(home, "gate.decided")
+    sql(
+        home,
+        "update event set payload = replace(payload, '\":', '\": ') where campaign_id = ? and seq = ?",
+        CAMPAIGN,
+        seq,
+    )
+    with served(monkeypatch) as url, httpx.Client(base_url=url) as client:
+        signed_in(client, url, "internal.audit")
+        for address in (f"/audit/verify?campaign={CAMPAIGN}", f"/audit/campaigns/{CAMPAIGN}"):
+            page = client.get(address)
+            assert page.status_code == 200
+            seen = text_of(page.text)
+            assert "مضمونه غير محفوظ بصيغته القياسية (JCS)" in seen and "بعبارة المحرّك" not in seen
+            assert latin_words(page.text) == [], address
