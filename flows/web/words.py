@@ -73,6 +73,9 @@ REFUSALS: dict[str, str] = {
     ),
     "not-your-duty": N_("Your duties in the people registry do not include this, so nothing was done."),
     "refused": N_("The request was refused."),
+    "bad-period": N_("Give a half-year such as 2025-H1 (January to June) or 2025-H2 (July to December)."),
+    "bad-month": N_("Give a month such as 2025-07."),
+    "no-programme": N_("There is no programme file in the plans folder: the indicators and their targets are there."),
 }
 
 
