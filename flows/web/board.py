@@ -10,6 +10,7 @@ import calendar as weeks
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import cache
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -172,13 +173,17 @@ def programme_year(plans: PlanSet, now: datetime) -> int:
 
 
 def helpers(lang: Lang) -> dict[str, Callable[..., str]]:
-    """What the board's templates call beyond what every page gets (`Kit.page` gives n, when, stage_name, ...)."""
+    """What the board's templates call beyond what every page gets (`Kit.page` gives n, when, stage_name, ...).
+
+    Each is kept for the request: a thousand rows name a handful of kinds, sectors and statuses, and their gates
+    fall due at the end of a day (`gates.due_at`), so on at most a year's days."""
     return {
-        "day": lambda value: locale.day(value, lang, digits=get_settings().digits),
-        "kind_name": lambda kind: term(f"kind_{kind}", lang),
-        "sector_name": lambda sector: sector_name(sector, lang),
-        "status_name": lambda status: term(f"status_{status}", lang),
-        "quarter_name": lambda quarter: quarter_name(quarter, lang),
+        "day": cache(lambda value: locale.day(value, lang, digits=get_settings().digits)),
+        "due_when": cache(lambda value, zone: moment(value, zone, lang)),
+        "kind_name": cache(lambda kind: term(f"kind_{kind}", lang)),
+        "sector_name": cache(lambda sector: sector_name(sector, lang)),
+        "status_name": cache(lambda status: term(f"status_{status}", lang)),
+        "quarter_name": cache(lambda quarter: quarter_name(quarter, lang)),
     }
 
 
@@ -186,9 +191,8 @@ def fragment_helpers(lang: Lang, names: dict[str, tuple[str, str]]) -> dict[str,
     """The same as a whole page's, for a live part rendered alone: what `Kit.page` would give, and the board's."""
     return helpers(lang) | {
         "n": lambda value: number(value, lang),
-        "when": lambda value, zone: moment(value, zone, lang),
-        "stage_name": lambda stage: term(f"stage_{stage}", lang),
-        "capacity": lambda value: term(f"capacity_{value}", lang),
+        "stage_name": cache(lambda stage: term(f"stage_{stage}", lang)),
+        "capacity": cache(lambda value: term(f"capacity_{value}", lang)),
         "name": lambda who: pick(names.get(who, (who, who)), lang),
     }
 
@@ -203,6 +207,13 @@ def figure(value: float | None, unit: str, lang: Lang) -> str:
         if unit == "percent"
         else locale.number(value, lang, digits=digits)
     )
+
+
+def half_name(period: str, lang: Lang) -> str:
+    """A half-year, `2025-H1`, in words: "First half of 2025" ("النصف الأول من عام 2025")."""
+    year, _, half = period.partition("-H")
+    said = N_("First half of %(year)s") if half == "1" else N_("Second half of %(year)s")
+    return words(lang).gettext(said) % {"year": _digits(year, lang)}
 
 
 def half_of(now: datetime) -> str:
@@ -263,14 +274,18 @@ def month_days(month: date, events: Iterable[Any], cal: Calendar, lang: Lang) ->
 def routes(app: FastAPI, kit: Kit) -> None:
     """Add the board pages' routes to `app`."""
 
-    def read(request: Request, year: int | None, filters: Filters) -> dict[str, Any]:
-        """The board's rows for the request's reader, filtered, with the choices of each filter."""
+    def read(request: Request, year: int | None, filters: Filters, person: str) -> dict[str, Any]:
+        """The board's rows for the request's reader, filtered, with the choices of each filter.
+
+        The plans are read once for the whole page: with a plan file per campaign, reading them is a good part
+        of the page's time, so the people's names and the reader's duties the page shows come from them too."""
         lang = kit.language(request)
         now = kit.ws.now()
         plans = records.load_plan_set()
         chosen = year or programme_year(plans, now)
         with session_scope() as db:
             every = board_rows(plans, chosen, lang, now=now, session=db)
+            me = kit.ws.registry(plans, db).get(person)
         rows = [row for row in every if filters.keep(row)]
         quarters: dict[str, list[BoardRow]] = {}
         for row in rows:
@@ -287,6 +302,7 @@ def routes(app: FastAPI, kit: Kit) -> None:
                 "status": [s for s in STATUSES if s in {r.status for r in every}],
             },
             "names": kit.names_of(plans.registry),  # as every page names people
+            "duties": me.duties if me else (),  # as `Kit.duties` reads them
             "live": "/programme/rows?" + filters.query(chosen),
         }
 
@@ -296,7 +312,7 @@ def routes(app: FastAPI, kit: Kit) -> None:
     ) -> Response:
         session = kit.signed_in(request)
         lang = kit.language(request)
-        context = read(request, year, Filters(quarter, kind, sector, status))
+        context = read(request, year, Filters(quarter, kind, sector, status), session.person or "")
         title = words(lang).gettext("The programme %(year)s") % {"year": _digits(str(context["year"]), lang)}
         return kit.page(request, session, "board.html.j2", title, **context, **helpers(lang), tab="board")
 
@@ -305,9 +321,9 @@ def routes(app: FastAPI, kit: Kit) -> None:
         request: Request, year: int | None = None, quarter: str = "", kind: str = "", sector: str = "", status: str = ""
     ) -> Response:
         """The board's rows alone: the live part the page re-reads when the log moves on."""
-        kit.signed_in(request)
+        session = kit.signed_in(request)
         lang = kit.language(request)
-        context = read(request, year, Filters(quarter, kind, sector, status))
+        context = read(request, year, Filters(quarter, kind, sector, status), session.person or "")
         body = (
             kit.ws.jinja[lang]
             .get_template("board_rows.html.j2")
@@ -340,6 +356,7 @@ def routes(app: FastAPI, kit: Kit) -> None:
             report=report,
             period=chosen,
             periods=periods,
+            half_name=lambda value: half_name(value, lang),
             figure=lambda value, unit: figure(value, unit, lang),
             zone=get_settings().timezone,
             tab="kpis",
