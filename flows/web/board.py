@@ -167,9 +167,19 @@ def quarter_name(quarter: str, lang: Lang) -> str:
     return locale.quarter(quarter, names, lang, digits=get_settings().digits)
 
 
+def plan_years(plans: PlanSet) -> list[int]:
+    """Every year a programme or a campaign's quarter names, in order."""
+    found = {p.year for p in plans.programmes} | {int(c.quarter[:4]) for c in plans.campaigns.values()}
+    return sorted(found)
+
+
 def programme_year(plans: PlanSet, now: datetime) -> int:
-    """The programme's year from the plans; the current one when there is no programme file."""
-    return plans.programmes[0].year if plans.programmes else now.astimezone(ZoneInfo(get_settings().timezone)).year
+    """The year the board opens on: this year (in the ministry's zone) when the plans name it, else the latest
+    year they name before it (a programme being closed), else the first after it, else this year."""
+    this = now.astimezone(ZoneInfo(get_settings().timezone)).year
+    years = plan_years(plans)
+    before = [y for y in years if y <= this]
+    return before[-1] if before else years[0] if years else this
 
 
 def helpers(lang: Lang) -> dict[str, Callable[..., str]]:
@@ -184,6 +194,7 @@ def helpers(lang: Lang) -> dict[str, Callable[..., str]]:
         "sector_name": cache(lambda sector: sector_name(sector, lang)),
         "status_name": cache(lambda status: term(f"status_{status}", lang)),
         "quarter_name": cache(lambda quarter: quarter_name(quarter, lang)),
+        "year_name": lambda year: _digits(str(year), lang),
     }
 
 
@@ -292,6 +303,7 @@ def routes(app: FastAPI, kit: Kit) -> None:
             quarters.setdefault(row.quarter, []).append(row)
         return {
             "year": chosen,
+            "years": sorted(set(plan_years(plans)) | {chosen}),
             "rows": rows,
             "quarters": quarters,
             "filters": filters,
