@@ -83,6 +83,9 @@ REFUSALS: dict[str, str] = {
     "no-decision": N_("This campaign has no approved decision yet: follow-up starts once its analyse gate approves."),
     "decision-final": N_("This decision is already implemented or dropped: no update can follow it."),
     "unknown-lesson": N_("The plan cites a lesson that is not in the lessons register. Nothing was recorded."),
+    "bad-period": N_("Give a half-year such as 2025-H1 (January to June) or 2025-H2 (July to December)."),
+    "bad-month": N_("Give a month such as 2025-07."),
+    "no-programme": N_("There is no programme file in the plans folder: the indicators and their targets are there."),
 }
 
 
