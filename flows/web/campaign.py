@@ -37,7 +37,7 @@ from starlette.datastructures import UploadFile
 
 from musharaka.flows.engine import campaigns, records, submissions, updates
 from musharaka.flows.ingest.ingestion import Ingested, ingest
-from musharaka.flows.ingest.sources import TOOLS
+from musharaka.flows.ingest.sources import TOOLS, UnreadableFile
 from musharaka.flows.planfiles.loading import load_plans
 from musharaka.flows.planfiles.reading import PlanError, Problem
 from musharaka.flows.render import reports
@@ -248,6 +248,7 @@ class Job:
     code: str = ""
     detail: str = ""
     problems: list[Problem] = field(default_factory=list)
+    unreadable: list[str] = field(default_factory=list)  # why the file as a whole could not be read
 
 
 def estimated_rows(path: Path) -> int | None:
@@ -597,6 +598,9 @@ def routes(app: FastAPI, kit: Kit) -> None:
                 job.state, job.code, job.detail = "refused", error.code, str(error)
             except PlanError as error:
                 job.state, job.problems = "refused", error.problems
+            except UnreadableFile as error:  # no known tool's header, a column missing, not UTF-8...
+                # each problem names the file by its private copy's path: the planner knows it by its name
+                job.state, job.unreadable = "refused", [line.replace(f"{path.parent}/", "") for line in error.problems]
             except Exception:
                 LOG.exception("%s: the ingestion failed", campaign_id)
                 job.state = "failed"
@@ -646,6 +650,8 @@ def routes(app: FastAPI, kit: Kit) -> None:
             if job.problems:
                 text = _("The export could not be read; nothing was recorded.")
                 detail = "\n".join(f"{p.line}: {p.field}: {p.message}" for p in job.problems)
+            elif job.unreadable:
+                text, detail = _("The export could not be read; nothing was recorded."), "\n".join(job.unreadable)
             answer["message"], answer["detail"] = plain(text), detail
         else:
             answer["message"] = _("The ingestion did not complete; nothing was recorded.")

@@ -6,6 +6,7 @@ gate with the CLI first, as a service's runner would.
 """
 
 import re
+import time
 from datetime import UTC, datetime
 from html import unescape
 from pathlib import Path
@@ -256,6 +257,32 @@ def test_an_export_is_ingested_in_the_background_with_its_summary(
         assert not list(Path("/tmp").glob("musharaka-upload-*/responses.csv"))  # the private copy is gone
         other = client.get(follow.replace(CAMPAIGN, "moheri-2025-q1-chatbot-name"))
         assert other.status_code == 404
+
+
+def test_an_export_no_tool_wrote_is_refused_with_the_reason_and_its_own_name(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with served(monkeypatch, now=clock) as url, httpx.Client(base_url=url) as client:
+        csrf = planner(client, url)
+        client.post(f"/campaigns/{CAMPAIGN}/start", data={"csrf": csrf})
+        before = kinds()
+        files = {"file": ("notes.csv", b"colour,shape\nred,round\n", "text/csv")}
+        asked = client.post(
+            f"/campaigns/{CAMPAIGN}/contributions/upload",
+            data={"csrf": csrf},
+            files=files,
+            headers={"Accept": "application/json"},
+        )
+        for _ in range(200):
+            answer = client.get(asked.json()["url"]).json()
+            if answer["state"] != "running":
+                break
+            time.sleep(0.05)
+        assert (answer["state"], answer["message"]) == ("refused", "تعذّرت قراءة الملف المُصدَّر، فلم يُسجَّل شيء.")
+        assert answer["detail"].startswith("notes.csv:1: header: expected the columns of a known tool")
+        assert "/tmp" not in answer["detail"]
+        assert "colour" in answer["detail"]  # the header it found, named
+        assert kinds() == before
 
 
 def test_a_follow_up_before_the_decision_is_refused_in_the_persons_language(
