@@ -8,8 +8,10 @@ import importlib.util
 import json
 import os
 import re
+import stat
 import sys
 import tempfile
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -143,13 +145,56 @@ _VALIDATING_CODE.append(Path(str(reading.__file__)).with_name("bounded.py"))
 
 def _files_key(files: list[Path]) -> str:
     digest = hashlib.blake2b(digest_size=16)
+    folders: dict[str, str] = {}  # a folder of a thousand plans is resolved once, not once per file
     try:
         for path in [*_VALIDATING_CODE, *files]:
+            resolved, found = _resolved(path, folders)
             # the path as given too: problems and sources name files the way the caller did
-            digest.update(f"{path}\0{path.resolve()}\0".encode() + path.read_bytes() + b"\0")
+            digest.update(f"{path}\0{resolved}\0".encode() + _bytes_digest(resolved, found) + b"\0")
     except OSError:
         return ""  # an unreadable file: no cache; the load reports it
     return digest.hexdigest()
+
+
+def _resolved(path: Path, folders: dict[str, str]) -> tuple[str, os.stat_result]:
+    """`path.resolve()` and the file's stat, its folder's resolution shared: resolving each of a thousand files
+    walked every folder of its path again, most of the freshness check's time."""
+    found = os.lstat(path)
+    if not stat.S_ISREG(found.st_mode):  # a link (or no plain file): resolved whole
+        resolved = str(path.resolve())
+        return resolved, os.stat(resolved)
+    folder, name = os.path.split(path)
+    if folder not in folders:
+        folders[folder] = str(Path(folder or ".").resolve())
+    return os.path.join(folders[folder], name), found
+
+
+# Each file's digest as last read, by its resolved path, with what `os.stat` said of it before that read: its
+# device, inode, size and times of modification and change. A file stat says the same of is not read again. A
+# change time cannot be set back (unlike a modification time), so any write after the read moves it on, unless
+# the write falls within the filesystem's timestamp tick of the previous change: a file that changed less than
+# `_SETTLED_NS` before it was read is never taken on its stat (git calls such files "racily clean"), only on
+# its bytes, read again each time until it has settled.
+_SEEN: dict[str, tuple[tuple[int, ...], bytes]] = {}
+_SETTLED_NS = 2_000_000_000  # coarser than any timestamp tick (FAT's is 2 s) and any clock's drift here
+
+
+def _bytes_digest(path: str, before: os.stat_result) -> bytes:
+    """A digest of the file's bytes, `before` what stat said of it just now."""
+    seen = (before.st_dev, before.st_ino, before.st_size, before.st_mtime_ns, before.st_ctime_ns)
+    known = _SEEN.get(path)
+    if known is not None and known[0] == seen:
+        return known[1]
+    reading_at = time.time_ns()
+    with open(path, "rb") as file:
+        found = hashlib.blake2b(file.read(), digest_size=16).digest()
+    if max(before.st_mtime_ns, before.st_ctime_ns) < reading_at - _SETTLED_NS:
+        if len(_SEEN) > 100_000:  # a long test process reads many workspaces' files
+            _SEEN.clear()
+        _SEEN[path] = (seen, found)
+    else:
+        _SEEN.pop(path, None)
+    return found
 
 
 def _read_cache(key: str) -> tuple[PlanSet, list[Problem]] | None:

@@ -4,7 +4,7 @@ import hashlib
 import re
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
@@ -18,7 +18,7 @@ from musharaka.stages.gates import NoAuthority, authority
 from musharaka.stages.i18n import words
 from musharaka.stages.plans import GatePolicy, Window
 from musharaka.state.events import as_utc, events_of, payload_of
-from musharaka.state.projection import approvals, gate_policy, open_gate
+from musharaka.state.projection import approvals, open_gate
 from musharaka.state.registry import in_force_if_any
 from musharaka.state.settings import get_settings
 from musharaka.state.tables import CampaignState, Gate, GateDecision
@@ -84,32 +84,68 @@ def _window(opens: date, closes: date, zone: str, now: datetime) -> WindowView:
     return WindowView(opens=opens, closes=closes, timezone=zone, state=state)
 
 
-# who may decide, by (the gate's policy as recorded, submitter, due date, approvals so far)
-Deciders = dict[tuple[str, str, datetime, tuple[str, ...]], list[str]]
+class GateFacts(NamedTuple):
+    """A gate's columns as the database returns them: a listing of a thousand gates reads tuples, and building an
+    ORM object per gate was a good part of `status`. `gate_view` reads either."""
+
+    campaign_id: str
+    stage: str
+    attempt: int
+    status: str
+    policy: str
+    submitter: str
+    outputs_digest: str
+    opened_at: datetime
+    due_at: datetime
+
+
+_GATE_FACTS = (
+    Gate.campaign_id,
+    Gate.stage,
+    Gate.attempt,
+    Gate.status,
+    Gate.policy,
+    Gate.submitter,
+    Gate.outputs_digest,
+    Gate.opened_at,
+    Gate.due_at,
+)
+
+
+# who may decide, by (the gate's policy as recorded, submitter, whether it is overdue, approvals so far)
+Deciders = dict[tuple[str, str, bool, tuple[str, ...]], list[str]]
 
 
 def gate_view(
-    gate: Gate,
+    gate: Gate | GateFacts,
     now: datetime,
     *,
     session: Session,
     registry: ApproversRegistry | None = None,
     approved_by: list[str] | None = None,
     deciders: Deciders | None = None,
+    policy: GatePolicy | None = None,
 ) -> OpenGate:
-    """The gate as a reader sees it; `approved_by` when the caller has read the approvals already.
+    """The gate as a reader sees it; `approved_by` when the caller has read the approvals already, `policy` when
+    it has parsed the gate's recorded policy already.
 
     `deciders` keeps who may decide across the gates of one listing: a thousand campaigns of one plan
     share a handful of policies, and walking the registry for each gate was most of `status`.
     """
-    policy = gate_policy(gate)
+    if policy is None:
+        policy = GatePolicy.model_validate_json(gate.policy)  # as `projection.gate_policy` reads it
     due = as_utc(gate.due_at)
     overdue = gate.status == "open" and now >= due
-    done = approved_by if approved_by is not None else [a.principal for a in approvals(gate, session=session)]
+    if approved_by is not None:
+        done = approved_by
+    else:
+        assert isinstance(gate, Gate), "a gate read as a tuple comes with its approvals"
+        done = [a.principal for a in approvals(gate, session=session)]
     may_decide: list[str] = []
     if registry and gate.status == "open":
         known = deciders if deciders is not None else {}
-        key = (gate.policy, gate.submitter, due, tuple(done))
+        # the due date matters only as whether it has passed (escalation): a year's gates due on 250 days share it
+        key = (gate.policy, gate.submitter, overdue, tuple(done))
         if key not in known:
             known[key] = _may_decide(registry, policy, gate, now, done)
         may_decide = known[key]
@@ -137,7 +173,7 @@ def _duration(late: timedelta) -> str:
 
 
 def _may_decide(
-    registry: ApproversRegistry, policy: GatePolicy, gate: Gate, now: datetime, done: list[str]
+    registry: ApproversRegistry, policy: GatePolicy, gate: Gate | GateFacts, now: datetime, done: list[str]
 ) -> list[str]:
     """Approvers who could sign this gate now: by role, as a delegate, or by escalation once overdue."""
     allowed = []
@@ -160,49 +196,70 @@ def needs(gate: OpenGate, lang: str = "en") -> str:
 
 
 def status_rows(plans: PlanSet, *, now: datetime, session: Session) -> list[StatusRow]:
-    """Started campaigns from the projections, then programme campaigns not yet started."""
+    """Started campaigns from the projections, then programme campaigns not yet started.
+
+    Three queries whatever the number of campaigns (the states, the open gates, their approvals), each read as
+    plain tuples: over a thousand campaigns, ORM objects cost more than the rest of the listing."""
     rows = []
-    started = {c.campaign_id: c for c in session.exec(select(CampaignState))}
-    # Three queries whatever the number of campaigns: the states, the open gates, their approvals.
-    gates = {g.campaign_id: g for g in session.exec(select(Gate).where(Gate.status == "open"))}
+    columns = (
+        CampaignState.campaign_id,
+        CampaignState.title_en,
+        CampaignState.quarter,
+        CampaignState.stage,
+        CampaignState.attempt,
+        CampaignState.status,
+        CampaignState.detail,
+        CampaignState.window_opens,
+        CampaignState.window_closes,
+        CampaignState.window_extended,
+        CampaignState.timezone,
+    )
+    started = list(session.exec(select(*columns)))
+    gates = {
+        g.campaign_id: g for g in map(GateFacts._make, session.exec(select(*_GATE_FACTS).where(Gate.status == "open")))
+    }
     approved = _approvals_of_open_gates(session)
     deciders: Deciders = {}
+    policies: dict[str, GatePolicy] = {}  # a thousand gates of one plan record a handful of policies
+    windows: dict[tuple[str, str, str], WindowView] = {}  # and a programme's campaigns share windows
     registry = in_force_if_any(plans.registry, session=session)  # with the passkeys and delegations of the service
-    for campaign in started.values():
-        gate = gates.get(campaign.campaign_id)
-        done = approved.get((gate.campaign_id, gate.stage, gate.attempt), []) if gate else []
+    for campaign_id, title, quarter, stage, attempt, status, detail, opens, closes, extended, zone in started:
+        gate = gates.get(campaign_id)
+        view = None
+        if gate:
+            if gate.policy not in policies:
+                policies[gate.policy] = GatePolicy.model_validate_json(gate.policy)
+            view = gate_view(
+                gate,
+                now,
+                session=session,
+                registry=registry,
+                approved_by=approved.get((gate.campaign_id, gate.stage, gate.attempt), []),
+                deciders=deciders,
+                policy=policies[gate.policy],
+            )
+        span = (opens, extended or closes, zone)
+        if span not in windows:
+            windows[span] = _window(date.fromisoformat(span[0]), date.fromisoformat(span[1]), zone, now)
         rows.append(
             StatusRow(
-                campaign=campaign.campaign_id,
-                title=campaign.title_en,
-                quarter=campaign.quarter,
-                stage=campaign.stage,
-                attempt=campaign.attempt,
-                status=campaign.status,
-                detail=campaign.detail,
-                gate=gate_view(
-                    gate,
-                    now,
-                    session=session,
-                    registry=registry,
-                    approved_by=done,
-                    deciders=deciders,
-                )
-                if gate
-                else None,
-                window=_window(
-                    date.fromisoformat(campaign.window_opens),
-                    date.fromisoformat(campaign.window_extended or campaign.window_closes),
-                    campaign.timezone,
-                    now,
-                ),
+                campaign=campaign_id,
+                title=title,
+                quarter=quarter,
+                stage=stage,
+                attempt=attempt,
+                status=status,
+                detail=detail,
+                gate=view,
+                window=windows[span],
             )
         )
+    begun = {row.campaign for row in rows}
     planned = list(dict.fromkeys(e.campaign for p in plans.programmes for e in p.campaigns))  # once, if in 2 quarters
     planned += sorted(set(plans.campaigns) - set(planned))
     for campaign_id in planned:
         plan = plans.campaigns.get(campaign_id)
-        if campaign_id in started or plan is None:
+        if campaign_id in begun or plan is None:
             continue
         window = _window(plan.window.opens, plan.window.closes, plan.window.timezone, now)
         rows.append(
