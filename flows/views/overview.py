@@ -8,6 +8,7 @@ from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
+from sqlalchemy import select as select_core  # many columns: sqlmodel's select types four at most
 from sqlmodel import Session, col, select
 
 from musharaka.flows.planfiles.loading import PlanSet
@@ -100,15 +101,15 @@ class GateFacts(NamedTuple):
 
 
 _GATE_FACTS = (
-    Gate.campaign_id,
-    Gate.stage,
-    Gate.attempt,
-    Gate.status,
-    Gate.policy,
-    Gate.submitter,
-    Gate.outputs_digest,
-    Gate.opened_at,
-    Gate.due_at,
+    col(Gate.campaign_id),
+    col(Gate.stage),
+    col(Gate.attempt),
+    col(Gate.status),
+    col(Gate.policy),
+    col(Gate.submitter),
+    col(Gate.outputs_digest),
+    col(Gate.opened_at),
+    col(Gate.due_at),
 )
 
 
@@ -202,22 +203,21 @@ def status_rows(plans: PlanSet, *, now: datetime, session: Session) -> list[Stat
     plain tuples: over a thousand campaigns, ORM objects cost more than the rest of the listing."""
     rows = []
     columns = (
-        CampaignState.campaign_id,
-        CampaignState.title_en,
-        CampaignState.quarter,
-        CampaignState.stage,
-        CampaignState.attempt,
-        CampaignState.status,
-        CampaignState.detail,
-        CampaignState.window_opens,
-        CampaignState.window_closes,
-        CampaignState.window_extended,
-        CampaignState.timezone,
+        col(CampaignState.campaign_id),
+        col(CampaignState.title_en),
+        col(CampaignState.quarter),
+        col(CampaignState.stage),
+        col(CampaignState.attempt),
+        col(CampaignState.status),
+        col(CampaignState.detail),
+        col(CampaignState.window_opens),
+        col(CampaignState.window_closes),
+        col(CampaignState.window_extended),
+        col(CampaignState.timezone),
     )
-    started = list(session.exec(select(*columns)))
-    gates = {
-        g.campaign_id: g for g in map(GateFacts._make, session.exec(select(*_GATE_FACTS).where(Gate.status == "open")))
-    }
+    started = list(session.execute(select_core(*columns)))
+    open_gates = session.execute(select_core(*_GATE_FACTS).where(col(Gate.status) == "open"))
+    gates = {gate.campaign_id: gate for gate in map(GateFacts._make, open_gates)}
     approved = _approvals_of_open_gates(session)
     deciders: Deciders = {}
     policies: dict[str, GatePolicy] = {}  # a thousand gates of one plan record a handful of policies
