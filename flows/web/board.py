@@ -208,6 +208,59 @@ def fragment_helpers(lang: Lang, names: dict[str, tuple[str, str]]) -> dict[str,
     }
 
 
+@dataclass(frozen=True)
+class RowWords:
+    """What a board row's cells say in the reader's language. Worked out here, each distinct value once per page:
+    a template calling a dozen helpers in each of a thousand rows spent most of the board's rendering in Jinja's
+    calls. The template still writes the markup and escapes every word."""
+
+    kind: str
+    sector: str
+    stage: str
+    status: str
+    closing: str  # a window closing soon: "closes today", "closing in 3 days"
+    closes: str  # the window's last day
+    gate: str  # "The preparation gate"
+    due: str  # when the gate's decision is due, in the campaign's zone, named
+    deciders: list[tuple[str, str]]  # who may decide it now: (name, capacity in words, "" for a holder of the role)
+
+
+def row_words(rows: Iterable[BoardRow], lang: Lang, names: dict[str, tuple[str, str]]) -> list[RowWords]:
+    """Each row's words (`RowWords`), in the order given."""
+    say = fragment_helpers(lang, names)
+    t = words(lang)
+    gate_name = cache(lambda stage: t.gettext("The %(stage)s gate") % {"stage": say["stage_name"](stage)})
+    person = cache(say["name"])
+    found = []
+    for row in rows:
+        closing = ""
+        if row.window == "closing" and row.days_left is not None:
+            closing = (
+                t.gettext("closes today")
+                if row.days_left == 0
+                else t.ngettext("closing in %(num)s day", "closing in %(num)s days", row.days_left)
+                % {"num": say["n"](row.days_left)}
+            )
+        gate = row.gate
+        found.append(
+            RowWords(
+                kind=say["kind_name"](row.kind) if row.kind else "—",
+                sector=say["sector_name"](row.sector) if row.sector else "—",
+                stage=say["stage_name"](row.stage) if row.stage else "—",
+                status=say["status_name"](row.status),
+                closing=closing,
+                closes=say["day"](row.closes) if row.window in ("open", "extended") else "",
+                gate=gate_name(gate.stage) if gate else "",
+                due=say["due_when"](gate.due_at, row.zone) if gate else "",
+                deciders=[
+                    (person(who.person), "" if who.capacity == "role" else say["capacity"](who.capacity))
+                    for who in row.waiting_for
+                ],
+            )
+        )
+    return found
+
+
 def figure(value: float | None, unit: str, lang: Lang) -> str:
     """A KPI figure as the ministry's table writes it: a share as a percentage, a count as a number, — for none."""
     if value is None:
@@ -298,9 +351,10 @@ def routes(app: FastAPI, kit: Kit) -> None:
             every = board_rows(plans, chosen, lang, now=now, session=db)
             me = kit.ws.registry(plans, db).get(person)
         rows = [row for row in every if filters.keep(row)]
-        quarters: dict[str, list[BoardRow]] = {}
-        for row in rows:
-            quarters.setdefault(row.quarter, []).append(row)
+        names = kit.names_of(plans.registry)  # as every page names people
+        quarters: dict[str, list[tuple[BoardRow, RowWords]]] = {}
+        for row, said in zip(rows, row_words(rows, lang, names), strict=True):
+            quarters.setdefault(row.quarter, []).append((row, said))
         return {
             "year": chosen,
             "years": sorted(set(plan_years(plans)) | {chosen}),
@@ -313,7 +367,7 @@ def routes(app: FastAPI, kit: Kit) -> None:
                 "sector": sorted({r.sector for r in every if r.sector}),
                 "status": [s for s in STATUSES if s in {r.status for r in every}],
             },
-            "names": kit.names_of(plans.registry),  # as every page names people
+            "names": names,
             "duties": me.duties if me else (),  # as `Kit.duties` reads them
             "live": "/programme/rows?" + filters.query(chosen),
         }
