@@ -6,15 +6,18 @@ The same checks run on the database and on an exported bundle: both hand over `E
 
 import hashlib
 import json
+import multiprocessing
+import traceback
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from itertools import groupby
+from itertools import groupby, pairwise
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy import func
 from sqlalchemy import select as select_core
 from sqlmodel import Session
 
@@ -223,20 +226,27 @@ def verify_chains(
     return findings
 
 
-def stored_chains(
-    session: Session, campaign: str | None = None
-) -> tuple[list[EventRow], Iterator[tuple[str, list[EventRow]]]]:
-    """The registry chain, and every campaign chain streamed from the database one at a time."""
-    registry = list(stream_events(session, only=REGISTRY_CHAIN))
-    rows = stream_events(session, only=campaign, exclude=REGISTRY_CHAIN)
-    return registry, ((c, list(group)) for c, group in groupby(rows, key=lambda e: e.campaign_id))
-
-
 # the columns of each table that verification reads (every one a row's digest covers)
 _CONTRIBUTION = (
     "campaign_id batch id submitted_at channel audience participant segments answers row_key digest withdrawn"
 )
 _QUARANTINED = "campaign_id batch row_key row reasons cells withdrawn"
+
+
+Span = tuple[str | None, str | None]  # the campaigns from the first (included) to the second (excluded); None: open
+EVERY: Span = (None, None)
+PARALLEL_FROM = 20_000  # events: below, a worker process costs more than it saves
+
+
+def _where(table: Any, campaign: str | None, span: Span) -> list[Any]:
+    """The conditions that keep one campaign's rows, or a span's (the database's order of campaign names)."""
+    column = table.c.campaign_id
+    found = [column == campaign] if campaign is not None else []
+    return (
+        found
+        + ([column >= span[0]] if span[0] is not None else [])
+        + ([column < span[1]] if span[1] is not None else [])
+    )
 
 
 class StoredBatches:
@@ -247,23 +257,25 @@ class StoredBatches:
     verified are the next group, and a group of a campaign with no chain (which no event can vouch for, and
     which was never checked) is passed over."""
 
-    def __init__(self, session: Session, campaign: str | None, chains: set[str]) -> None:
+    def __init__(self, session: Session, campaign: str | None, span: Span, chains: set[str]) -> None:
         self.chains = chains
-        self.rows = self._groups(session, Contribution, _CONTRIBUTION, campaign)
-        self.held = self._groups(session, QuarantinedRow, _QUARANTINED, campaign)
+        self.rows = self._groups(session, Contribution, _CONTRIBUTION, _where_of(Contribution, campaign, span))
+        self.held = self._groups(session, QuarantinedRow, _QUARANTINED, _where_of(QuarantinedRow, campaign, span))
 
     @staticmethod
-    def _groups(session: Session, table: Any, columns: str, campaign: str | None) -> "_Ahead":
+    def _groups(session: Session, table: Any, columns: str, where: list[Any]) -> "_Ahead":
         core = table.__table__
-        query = select_core(*(core.c[name] for name in columns.split())).order_by(core.c.campaign_id)
-        if campaign is not None:
-            query = query.where(core.c.campaign_id == campaign)
+        query = select_core(*(core.c[name] for name in columns.split())).where(*where).order_by(core.c.campaign_id)
         return _Ahead(session.execute(query.execution_options(yield_per=5000)))
 
     def __call__(self, campaign: str) -> Batches:
         rows = self.rows.take(campaign, self.chains)
         held = self.held.take(campaign, self.chains)
         return row_batches(rows, held).get(campaign, {})
+
+
+def _where_of(table: Any, campaign: str | None, span: Span) -> list[Any]:
+    return _where(table.__table__, campaign, span)
 
 
 class _Ahead:
@@ -292,36 +304,124 @@ def verify_database(
     *,
     engine: str | None,
     contributions: bool = True,
+    processes: int = 1,
 ) -> tuple[list[Finding], int, int]:
     """Verify the stored log chain by chain (memory bounded by the largest campaign): findings, events, chains.
 
     `engine` is the fingerprint of the engine key the verifier trusts (given out of band); `contributions`:
     check the stored rows against the digests sealed in the log too. The statements sent are the same few
-    whatever the number of campaigns (tests/state/test_audit_statements.py)."""
-    registry, chains = stored_chains(session, campaign)
-    engine_chain = list(stream_events(session, only=ENGINE_CHAIN))
-    trust = trust_of(registry, engine_chain, engine)
-    counted = {"events": len(registry), "chains": 1 if registry else 0}
+    whatever the number of campaigns (tests/state/test_audit_statements.py).
 
-    def counting() -> Iterator[tuple[str, list[EventRow]]]:
-        for name, chain in chains:
-            counted["events"] += len(chain)
-            counted["chains"] += 1
-            yield name, chain
-
-    batches = StoredBatches(session, campaign, chain_names(session, campaign)) if contributions else None
+    `processes` above 1 splits a long log's campaigns into that many spans of about as many events, each
+    verified by a process of its own (forked: only from a process that runs no other thread, as the command
+    line does); every process reads its span, and the registry and engine chains, in a snapshot of its own."""
+    registry = list(stream_events(session, only=REGISTRY_CHAIN))
+    trust = trust_of(registry, list(stream_events(session, only=ENGINE_CHAIN)), engine)
     findings = verify_chains([(REGISTRY_CHAIN, registry)], trust, None, None) if registry else []
-    findings += verify_chains(counting(), trust, batches, document)
-    return governed(findings, registry, root), counted["events"], counted["chains"]
+    events, chains = len(registry), 1 if registry else 0
+    spans = spans_of(session, processes) if campaign is None and processes > 1 else [EVERY]
+    work = _SpanWork(campaign, engine, contributions, document)
+    workers = [_Worker(session, work, span) for span in spans[1:]]
+    for found, counted, chained in [work(session, spans[0], trust), *(w.result() for w in workers)]:
+        findings += found
+        events, chains = events + counted, chains + chained
+    return governed(findings, registry, root), events, chains
 
 
-def chain_names(session: Session, campaign: str | None = None) -> set[str]:
+def spans_of(session: Session, parts: int) -> list[Span]:
+    """The campaigns (besides the registry's) in at most `parts` spans of about as many events each, in the
+    database's order of their names; one span when the log is too short to be worth splitting."""
+    event = Event.__table__  # type: ignore[attr-defined]
+    query = (
+        select_core(event.c.campaign_id, func.count())
+        .where(event.c.campaign_id != REGISTRY_CHAIN)
+        .group_by(event.c.campaign_id)
+        .order_by(event.c.campaign_id)
+    )
+    counts = session.execute(query).all()
+    total = sum(n for _, n in counts)
+    if total < PARALLEL_FROM or parts < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return [EVERY]
+    bounds: list[str | None] = [None]
+    seen = 0
+    for name, n in counts:
+        if seen >= total * len(bounds) / parts:
+            bounds.append(name)
+        seen += n
+    bounds.append(None)
+    return list(pairwise(bounds))
+
+
+@dataclass(frozen=True)
+class _SpanWork:
+    """Verifying the chains of one span of campaigns (and their rows and documents)."""
+
+    campaign: str | None
+    engine: str | None
+    contributions: bool
+    document: Callable[[str], bytes | None] | None
+
+    def __call__(self, session: Session, span: Span, trust: Trust | None = None) -> tuple[list[Finding], int, int]:
+        """The span's findings, events and chains; `trust` read in this session when not given."""
+        if trust is None:
+            registry = list(stream_events(session, only=REGISTRY_CHAIN))
+            trust = trust_of(registry, list(stream_events(session, only=ENGINE_CHAIN)), self.engine)
+        table = Event.__table__  # type: ignore[attr-defined]
+        where = [table.c.campaign_id != REGISTRY_CHAIN, *_where(table, self.campaign, span)]
+        query = select_core(*(table.c[name] for name in EventRow._fields)).where(*where)
+        rows = session.execute(query.order_by(table.c.campaign_id, table.c.seq).execution_options(yield_per=5000))
+        counted = {"events": 0, "chains": 0}
+
+        def chains() -> Iterator[tuple[str, list[EventRow]]]:
+            for name, group in groupby((EventRow(*row) for row in rows), key=lambda e: e.campaign_id):
+                chain = list(group)
+                counted["events"] += len(chain)
+                counted["chains"] += 1
+                yield name, chain
+
+        names = chain_names(session, self.campaign, span)
+        batches = StoredBatches(session, self.campaign, span, names) if self.contributions else None
+        findings = verify_chains(chains(), trust, batches, self.document)
+        return findings, counted["events"], counted["chains"]
+
+
+class _Worker:
+    """One span verified in a forked process, on a connection of its own (the parent's are left untouched)."""
+
+    def __init__(self, session: Session, work: _SpanWork, span: Span) -> None:
+        url = session.get_bind().engine.url.render_as_string(hide_password=False)
+        context = multiprocessing.get_context("fork")
+        self.receive, send = context.Pipe(duplex=False)
+        self.process = context.Process(target=self._run, args=(url, work, span, send), daemon=True)
+        self.process.start()
+        send.close()
+
+    @staticmethod
+    def _run(url: str, work: _SpanWork, span: Span, send: Any) -> None:
+        from musharaka.state.db import new_engine, read_scope  # the database module imports this one
+
+        try:
+            with read_scope(new_engine(url)) as session:
+                send.send(("ok", work(session, span)))
+        except BaseException:  # the parent raises it: a worker's failure is the command's
+            send.send(("failed", traceback.format_exc()))
+
+    def result(self) -> tuple[list[Finding], int, int]:
+        try:
+            outcome, value = self.receive.recv()
+        except EOFError:
+            outcome, value = "failed", f"the worker process ended with code {self.process.exitcode}"
+        self.process.join()
+        if outcome != "ok":
+            raise RuntimeError(f"verifying a span of the log failed in its process:\n{value}")
+        return value
+
+
+def chain_names(session: Session, campaign: str | None = None, span: Span = EVERY) -> set[str]:
     """The campaigns whose chains `verify_database` checks, besides the registry's: one statement."""
     event = Event.__table__  # type: ignore[attr-defined]
-    query = select_core(event.c.campaign_id).distinct().where(event.c.campaign_id != REGISTRY_CHAIN)
-    if campaign is not None:
-        query = query.where(event.c.campaign_id == campaign)
-    return set(session.execute(query).scalars())
+    where = [event.c.campaign_id != REGISTRY_CHAIN, *_where(event, campaign, span)]
+    return set(session.execute(select_core(event.c.campaign_id).distinct().where(*where)).scalars())
 
 
 def _legacy_events(chain: Sequence[EventLike]) -> int:

@@ -76,8 +76,16 @@ def _fail(problems: list[str], what: str) -> None:
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="Verify an exported bundle, offline, instead of the database.",
 )
+@click.option(
+    "--processes",
+    type=click.IntRange(min=1),
+    default=lambda: len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1,
+    show_default="the cores this command may use",
+    help="Split a long log (20,000 events or more) among this many processes, each verifying its share of the "
+    "campaigns in full.",
+)
 def verify_command(
-    campaign: str | None, checkpoint_file: Path | None, engine: str | None, bundle_dir: Path | None
+    campaign: str | None, checkpoint_file: Path | None, engine: str | None, bundle_dir: Path | None, processes: int
 ) -> None:
     """Recompute every hash, link and signature; walk the registry from its pinned root; check contributions and
     documents against their digests.
@@ -116,7 +124,12 @@ def verify_command(
         if campaign:
             records.campaign_state(campaign, session=session)
         findings, events, chains = verify_database(
-            session, campaign, document=file_reader(get_settings().output_dir), root=root, engine=trusted
+            session,
+            campaign,
+            document=file_reader(get_settings().output_dir),
+            root=root,
+            engine=trusted,
+            processes=processes,
         )
         problems = [str(f) for f in findings] + problems
         rotations = list(stream_events(session, only=ENGINE_CHAIN))  # a checkpoint sealed after a key rotation

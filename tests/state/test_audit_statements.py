@@ -12,7 +12,8 @@ from typing import Any
 from sqlalchemy import event, insert
 
 from bench.chains import add_chain
-from musharaka.state.db import create_tables, get_engine
+from musharaka.state import audit
+from musharaka.state.db import create_tables, get_engine, read_scope
 from musharaka.state.events import held_digest, quarantine_line, row_content, rows_digest, text_digest
 from musharaka.state.signing import engine_key
 from musharaka.state.tables import Contribution, Event, QuarantinedRow
@@ -120,4 +121,30 @@ def test_a_changed_row_among_many_campaigns_is_still_named_at_its_batch(ws: Work
         "many-007 event 2: contribution row 13 of this batch was changed after it was stored",
         "many-011 event 2: this batch quarantined 1 rows; 0 are there now and they do not match the sealed digest "
         "(quarantined rows deleted, added or changed)",
+    ]
+
+
+def test_verify_split_among_processes_names_the_same_problems(ws: Workspace, monkeypatch: Any) -> None:
+    """A long log is split among processes (here every log, and three of them): the same campaigns, the same
+    events counted, the same problems named, in the same order."""
+    write_campaigns(ws, 1, 12)
+    monkeypatch.setattr(audit, "PARALLEL_FROM", 0)
+    with read_scope(get_engine(ws.db_url)) as session:
+        assert len(audit.spans_of(session, 3)) == 3  # 24 events: 8 in each
+    split = ws.run("audit", "verify", "--processes", "3", *ws.engine())
+    assert split.exit_code == 0, split.output
+    assert "ok: 24 events in 12 chains verify" in split.output
+    with get_engine(ws.db_url).begin() as connection:
+        table = Contribution.__table__  # type: ignore[attr-defined]
+        connection.execute(table.delete().where(table.c.campaign_id.in_(["many-002", "many-012"])))
+        events = Event.__table__  # type: ignore[attr-defined]
+        connection.execute(events.update().where(events.c.campaign_id == "many-006").values(actor="someone.else"))
+    split = ws.run("audit", "verify", "--processes", "3", *ws.engine())
+    assert split.exit_code == 1
+    assert [line for line in split.stderr.splitlines() if line.startswith("many-")] == [
+        "many-002 event 2: this batch stored 2 rows; 0 are there now and they do not match the sealed digest "
+        "(rows deleted, added or replaced)",
+        "many-006 event 1: its payload, actor, time or type does not match its hash",
+        "many-012 event 2: this batch stored 2 rows; 0 are there now and they do not match the sealed digest "
+        "(rows deleted, added or replaced)",
     ]

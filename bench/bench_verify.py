@@ -1,0 +1,136 @@
+"""`musharaka audit verify` against its cryptographic floor, on the same 100,000-event chain, in one run.
+
+    .venv/bin/python bench/bench_verify.py [--events 100000] [--database sqlite:///var/bench-verify.db]
+
+It writes the synthetic log of bench/bench_audit.py (campaigns of 26 events, every event signed by the engine's
+key, an Ed25519-signed approval at each of the six gates) and times, on the events as stored:
+  SHA-256     a bare loop of SHA-256 over exactly the bytes each event's hash covers;
+  signatures  a bare loop verifying every signature in the log with PyNaCl (the library verify uses): each
+              event's engine signature and each signed decision, keys, signatures and messages decoded first;
+  floor       their sum: what no verification of every hash and signature can go below on one core;
+then `musharaka audit verify` and `musharaka state rebuild` as a user runs them (a process each, start-up
+included, peak memory by GNU time), and the same signature loop with the `cryptography` package. The load
+average is printed before and after: the machine is shared.
+"""
+
+import argparse
+import base64
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from nacl.signing import VerifyKey
+from sqlalchemy import insert
+from sqlmodel import Session
+
+from bench.bench_audit import synthetic_log
+from musharaka.state.db import get_engine, reset_tables
+from musharaka.state.events import envelope, stream_events
+from musharaka.state.seal import current_engine_key
+from musharaka.state.settings import get_settings
+from musharaka.state.signing import PREFIX, SignedDecision
+from musharaka.state.tables import Event
+
+Check = tuple[bytes, bytes, bytes]  # public key, signature, message: raw bytes
+
+
+def raw_key(text: str) -> bytes:
+    return base64.b64decode(text.removeprefix(PREFIX))
+
+
+def checks_of(session: Session) -> tuple[list[bytes], list[Check]]:
+    """Every event's covered bytes, and every signature the log holds, decoded."""
+    covered: list[bytes] = []
+    checks: list[Check] = []
+    for e in stream_events(session):
+        covered.append(envelope(e.campaign_id, e.seq, e.at, e.actor, e.type, e.payload, e.prev_hash))
+        checks.append((raw_key(e.engine_key), base64.b64decode(e.engine_signature), bytes.fromhex(e.hash)))
+        if e.person_signature:
+            person = json.loads(e.person_signature)
+            checks.append((raw_key(person["public_key"]), base64.b64decode(person["signature"]), bytes.fromhex(e.hash)))
+        if e.type in {"gate.decided", "window.extended"}:
+            signed = SignedDecision.model_validate(json.loads(e.payload)["signed"])
+            checks.append((raw_key(signed.public_key), base64.b64decode(signed.signature), signed.message()))
+    return covered, checks
+
+
+def timed(work: Any) -> float:
+    start = time.perf_counter()
+    work()
+    return time.perf_counter() - start
+
+
+def nacl_loop(checks: list[Check]) -> None:
+    keys = {key: VerifyKey(key) for key in {c[0] for c in checks}}
+    for key, signature, message in checks:
+        keys[key].verify(message, signature)
+
+
+def cryptography_loop(checks: list[Check]) -> None:
+    keys = {key: Ed25519PublicKey.from_public_bytes(key) for key in {c[0] for c in checks}}
+    for key, signature, message in checks:
+        keys[key].verify(signature, message)
+
+
+def command(database: str, argv: list[str]) -> tuple[float, float, str]:
+    """A CLI command in a process of its own: wall time, its own peak resident memory (MB), its output."""
+    environment = {**os.environ, "MUSHARAKA_DATABASE_URL": database}
+    start = time.perf_counter()
+    done = subprocess.run(
+        ["/usr/bin/time", "-f", "%M", sys.executable, "-m", "musharaka.flows.cli", *argv],
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    elapsed = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"musharaka {' '.join(argv)} failed: {done.stderr}")
+    return elapsed, int(done.stderr.strip().splitlines()[-1]) / 1024, done.stdout.strip()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--database", default=f"sqlite:///{Path('var/bench-verify.db').resolve()}")
+    parser.add_argument("--reuse", action="store_true", help="keep the log the last run wrote (same --events)")
+    args = parser.parse_args()
+    engine = get_engine(args.database)
+    if not args.reuse:
+        reset_tables(engine)
+        rows = synthetic_log(args.events, current_engine_key(get_settings().engine_key_file))
+        with engine.begin() as connection:
+            for start in range(0, len(rows), 10_000):
+                connection.execute(insert(Event), rows[start : start + 10_000])
+        del rows
+    with Session(engine) as session:
+        covered, checks = checks_of(session)
+    engine.dispose()
+    load_before = os.getloadavg()
+    sha = timed(lambda: [hashlib.sha256(b).digest() for b in covered])
+    signatures = timed(lambda: nacl_loop(checks))
+    floor = sha + signatures
+    verify, verify_peak, said = command(args.database, ["audit", "verify"])
+    rebuild, rebuild_peak, _ = command(args.database, ["state", "rebuild"])
+    slower = timed(lambda: cryptography_loop(checks))
+    load_after = os.getloadavg()
+    print(f"load average      {load_before[0]:.2f} before, {load_after[0]:.2f} after ({os.cpu_count()} cores)")
+    print(f"events            {len(covered):>10,}   signatures {len(checks):,}")
+    print(f"SHA-256 loop      {sha:>10.3f} s")
+    print(f"signatures loop   {signatures:>10.3f} s   PyNaCl, {signatures / len(checks) * 1e6:.0f} µs each")
+    print(f"floor             {floor:>10.3f} s   1.00x")
+    print(f"audit verify      {verify:>10.3f} s  {verify / floor:>5.2f}x   peak {verify_peak:>5.0f} MB   ({said})")
+    print(f"state rebuild     {rebuild:>10.3f} s  {rebuild / floor:>5.2f}x   peak {rebuild_peak:>5.0f} MB")
+    print(f"cryptography loop {slower:>10.3f} s   {slower / signatures:.2f}x PyNaCl's")
+
+
+if __name__ == "__main__":
+    main()
