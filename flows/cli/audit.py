@@ -79,7 +79,7 @@ def _fail(problems: list[str], what: str) -> None:
 @click.option(
     "--processes",
     type=click.IntRange(min=1),
-    default=lambda: len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1,
+    default=lambda: _cores(),
     show_default="the cores this command may use",
     help="Split a long log (20,000 events or more) among this many processes, each verifying its share of the "
     "campaigns in full.",
@@ -154,6 +154,11 @@ def verify_command(
             "gives the fingerprint the operator filed: --engine FINGERPRINT",
             err=True,
         )
+
+
+def _cores() -> int:
+    """The cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def _trusted_fingerprint(engine: str | None) -> str | None:
@@ -351,7 +356,11 @@ def rebuild_command() -> None:
         governance.recorded_version(session=session, root=governance.read_root())
         # the log only: the rows' withdrawal marks are a projection, which the rebuild puts right
         findings, _, _ = verify_database(
-            session, root=governance.read_root(), engine=_trusted_fingerprint(None), contributions=False
+            session,
+            root=governance.read_root(),
+            engine=_trusted_fingerprint(None),
+            contributions=False,
+            processes=_cores(),
         )
         if findings:
             # a projection built from a forged or broken log would show what nobody decided
