@@ -6,18 +6,15 @@ The same checks run on the database and on an exported bundle: both hand over `E
 
 import hashlib
 import json
-import multiprocessing
-import traceback
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from itertools import groupby, pairwise
+from itertools import groupby
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import func
 from sqlalchemy import select as select_core
 from sqlmodel import Session
 
@@ -75,6 +72,7 @@ from musharaka.state.seal import (
     person_seal_problem,
 )
 from musharaka.state.signing import SignedDecision, SignedMessage, SignedWithdrawal, fingerprint
+from musharaka.state.spans import EVERY, Forked, Span, spans_of, within
 from musharaka.state.tables import Contribution, Event, QuarantinedRow
 
 
@@ -233,22 +231,6 @@ _CONTRIBUTION = (
 _QUARANTINED = "campaign_id batch row_key row reasons cells withdrawn"
 
 
-Span = tuple[str | None, str | None]  # the campaigns from the first (included) to the second (excluded); None: open
-EVERY: Span = (None, None)
-PARALLEL_FROM = 20_000  # events: below, a worker process costs more than it saves
-
-
-def _where(table: Any, campaign: str | None, span: Span) -> list[Any]:
-    """The conditions that keep one campaign's rows, or a span's (the database's order of campaign names)."""
-    column = table.c.campaign_id
-    found = [column == campaign] if campaign is not None else []
-    return (
-        found
-        + ([column >= span[0]] if span[0] is not None else [])
-        + ([column < span[1]] if span[1] is not None else [])
-    )
-
-
 class StoredBatches:
     """Every campaign's stored rows, read in two statements however many campaigns there are, and handed out
     campaign by campaign as the chains are verified (memory bounded by the largest campaign).
@@ -259,23 +241,19 @@ class StoredBatches:
 
     def __init__(self, session: Session, campaign: str | None, span: Span, chains: set[str]) -> None:
         self.chains = chains
-        self.rows = self._groups(session, Contribution, _CONTRIBUTION, _where_of(Contribution, campaign, span))
-        self.held = self._groups(session, QuarantinedRow, _QUARANTINED, _where_of(QuarantinedRow, campaign, span))
+        self.rows = self._groups(session, Contribution, _CONTRIBUTION, campaign, span)
+        self.held = self._groups(session, QuarantinedRow, _QUARANTINED, campaign, span)
 
     @staticmethod
-    def _groups(session: Session, table: Any, columns: str, where: list[Any]) -> "_Ahead":
+    def _groups(session: Session, table: Any, columns: str, campaign: str | None, span: Span) -> "_Ahead":
         core = table.__table__
-        query = select_core(*(core.c[name] for name in columns.split())).where(*where).order_by(core.c.campaign_id)
-        return _Ahead(session.execute(query.execution_options(yield_per=5000)))
+        query = select_core(*(core.c[name] for name in columns.split())).where(*within(core, campaign, span))
+        return _Ahead(session.execute(query.order_by(core.c.campaign_id).execution_options(yield_per=5000)))
 
     def __call__(self, campaign: str) -> Batches:
         rows = self.rows.take(campaign, self.chains)
         held = self.held.take(campaign, self.chains)
         return row_batches(rows, held).get(campaign, {})
-
-
-def _where_of(table: Any, campaign: str | None, span: Span) -> list[Any]:
-    return _where(table.__table__, campaign, span)
 
 
 class _Ahead:
@@ -321,35 +299,11 @@ def verify_database(
     events, chains = len(registry), 1 if registry else 0
     spans = spans_of(session, processes) if campaign is None and processes > 1 else [EVERY]
     work = _SpanWork(campaign, engine, contributions, document)
-    workers = [_Worker(session, work, span) for span in spans[1:]]
+    workers = [Forked(session, work, span) for span in spans[1:]]
     for found, counted, chained in [work(session, spans[0], trust), *(w.result() for w in workers)]:
         findings += found
         events, chains = events + counted, chains + chained
     return governed(findings, registry, root), events, chains
-
-
-def spans_of(session: Session, parts: int) -> list[Span]:
-    """The campaigns (besides the registry's) in at most `parts` spans of about as many events each, in the
-    database's order of their names; one span when the log is too short to be worth splitting."""
-    event = Event.__table__  # type: ignore[attr-defined]
-    query = (
-        select_core(event.c.campaign_id, func.count())
-        .where(event.c.campaign_id != REGISTRY_CHAIN)
-        .group_by(event.c.campaign_id)
-        .order_by(event.c.campaign_id)
-    )
-    counts = session.execute(query).all()
-    total = sum(n for _, n in counts)
-    if total < PARALLEL_FROM or parts < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        return [EVERY]
-    bounds: list[str | None] = [None]
-    seen = 0
-    for name, n in counts:
-        if seen >= total * len(bounds) / parts:
-            bounds.append(name)
-        seen += n
-    bounds.append(None)
-    return list(pairwise(bounds))
 
 
 @dataclass(frozen=True)
@@ -367,7 +321,7 @@ class _SpanWork:
             registry = list(stream_events(session, only=REGISTRY_CHAIN))
             trust = trust_of(registry, list(stream_events(session, only=ENGINE_CHAIN)), self.engine)
         table = Event.__table__  # type: ignore[attr-defined]
-        where = [table.c.campaign_id != REGISTRY_CHAIN, *_where(table, self.campaign, span)]
+        where = [table.c.campaign_id != REGISTRY_CHAIN, *within(table, self.campaign, span)]
         query = select_core(*(table.c[name] for name in EventRow._fields)).where(*where)
         rows = session.execute(query.order_by(table.c.campaign_id, table.c.seq).execution_options(yield_per=5000))
         counted = {"events": 0, "chains": 0}
@@ -385,42 +339,10 @@ class _SpanWork:
         return findings, counted["events"], counted["chains"]
 
 
-class _Worker:
-    """One span verified in a forked process, on a connection of its own (the parent's are left untouched)."""
-
-    def __init__(self, session: Session, work: _SpanWork, span: Span) -> None:
-        url = session.get_bind().engine.url.render_as_string(hide_password=False)
-        context = multiprocessing.get_context("fork")
-        self.receive, send = context.Pipe(duplex=False)
-        self.process = context.Process(target=self._run, args=(url, work, span, send), daemon=True)
-        self.process.start()
-        send.close()
-
-    @staticmethod
-    def _run(url: str, work: _SpanWork, span: Span, send: Any) -> None:
-        from musharaka.state.db import new_engine, read_scope  # the database module imports this one
-
-        try:
-            with read_scope(new_engine(url)) as session:
-                send.send(("ok", work(session, span)))
-        except BaseException:  # the parent raises it: a worker's failure is the command's
-            send.send(("failed", traceback.format_exc()))
-
-    def result(self) -> tuple[list[Finding], int, int]:
-        try:
-            outcome, value = self.receive.recv()
-        except EOFError:
-            outcome, value = "failed", f"the worker process ended with code {self.process.exitcode}"
-        self.process.join()
-        if outcome != "ok":
-            raise RuntimeError(f"verifying a span of the log failed in its process:\n{value}")
-        return value
-
-
 def chain_names(session: Session, campaign: str | None = None, span: Span = EVERY) -> set[str]:
     """The campaigns whose chains `verify_database` checks, besides the registry's: one statement."""
     event = Event.__table__  # type: ignore[attr-defined]
-    where = [event.c.campaign_id != REGISTRY_CHAIN, *_where(event, campaign, span)]
+    where = [event.c.campaign_id != REGISTRY_CHAIN, *within(event, campaign, span)]
     return set(session.execute(select_core(event.c.campaign_id).distinct().where(*where)).scalars())
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import event, insert
 
 from bench.chains import add_chain
-from musharaka.state import audit
+from musharaka.state import audit, spans
 from musharaka.state.db import create_tables, get_engine, read_scope
 from musharaka.state.events import held_digest, quarantine_line, row_content, rows_digest, text_digest
 from musharaka.state.signing import engine_key
@@ -128,9 +128,9 @@ def test_verify_split_among_processes_names_the_same_problems(ws: Workspace, mon
     """A long log is split among processes (here every log, and three of them): the same campaigns, the same
     events counted, the same problems named, in the same order."""
     write_campaigns(ws, 1, 12)
-    monkeypatch.setattr(audit, "PARALLEL_FROM", 0)
+    monkeypatch.setattr(spans, "PARALLEL_FROM", 0)
     with read_scope(get_engine(ws.db_url)) as session:
-        assert len(audit.spans_of(session, 3)) == 3  # 24 events: 8 in each
+        assert len(spans.spans_of(session, 3)) == 3  # 24 events: 8 in each
     split = ws.run("audit", "verify", "--processes", "3", *ws.engine())
     assert split.exit_code == 0, split.output
     assert "ok: 24 events in 12 chains verify" in split.output
