@@ -9,7 +9,8 @@ key, an Ed25519-signed approval at each of the six gates) and times, on the even
               event's engine signature and each signed decision, keys, signatures and messages decoded first;
   floor       their sum: what no verification of every hash and signature can go below on one core;
 then `musharaka audit verify` and `musharaka state rebuild` as a user runs them (a process each, start-up
-included, peak memory by GNU time), and the same signature loop with the `cryptography` package. The load
+included, peak memory by GNU time; on every core, as they run by default), `audit verify --processes 1`, and
+the same signature loop with the `cryptography` package. The load
 average is printed before and after: the machine is shared.
 """
 
@@ -119,6 +120,7 @@ def main() -> None:
     signatures = timed(lambda: nacl_loop(checks))
     floor = sha + signatures
     verify, verify_peak, said = command(args.database, ["audit", "verify"])
+    alone, alone_peak, _ = command(args.database, ["audit", "verify", "--processes", "1"])
     rebuild, rebuild_peak, _ = command(args.database, ["state", "rebuild"])
     slower = timed(lambda: cryptography_loop(checks))
     load_after = os.getloadavg()
@@ -128,6 +130,7 @@ def main() -> None:
     print(f"signatures loop   {signatures:>10.3f} s   PyNaCl, {signatures / len(checks) * 1e6:.0f} µs each")
     print(f"floor             {floor:>10.3f} s   1.00x")
     print(f"audit verify      {verify:>10.3f} s  {verify / floor:>5.2f}x   peak {verify_peak:>5.0f} MB   ({said})")
+    print(f"verify, 1 process {alone:>10.3f} s  {alone / floor:>5.2f}x   peak {alone_peak:>5.0f} MB")
     print(f"state rebuild     {rebuild:>10.3f} s  {rebuild / floor:>5.2f}x   peak {rebuild_peak:>5.0f} MB")
     print(f"cryptography loop {slower:>10.3f} s   {slower / signatures:.2f}x PyNaCl's")
 

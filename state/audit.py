@@ -72,7 +72,7 @@ from musharaka.state.seal import (
     person_seal_problem,
 )
 from musharaka.state.signing import SignedDecision, SignedMessage, SignedWithdrawal, fingerprint
-from musharaka.state.spans import EVERY, Forked, Span, spans_of, within
+from musharaka.state.spans import EVERY, Forked, Span, span_events, spans_of, within
 from musharaka.state.tables import Contribution, Event, QuarantinedRow
 
 
@@ -320,14 +320,11 @@ class _SpanWork:
         if trust is None:
             registry = list(stream_events(session, only=REGISTRY_CHAIN))
             trust = trust_of(registry, list(stream_events(session, only=ENGINE_CHAIN)), self.engine)
-        table = Event.__table__  # type: ignore[attr-defined]
-        where = [table.c.campaign_id != REGISTRY_CHAIN, *within(table, self.campaign, span)]
-        query = select_core(*(table.c[name] for name in EventRow._fields)).where(*where)
-        rows = session.execute(query.order_by(table.c.campaign_id, table.c.seq).execution_options(yield_per=5000))
+        events = span_events(session, self.campaign, span)
         counted = {"events": 0, "chains": 0}
 
         def chains() -> Iterator[tuple[str, list[EventRow]]]:
-            for name, group in groupby((EventRow(*row) for row in rows), key=lambda e: e.campaign_id):
+            for name, group in groupby(events, key=lambda e: e.campaign_id):
                 chain = list(group)
                 counted["events"] += len(chain)
                 counted["chains"] += 1

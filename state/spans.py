@@ -8,7 +8,7 @@ closed by the children.
 
 import multiprocessing
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from itertools import pairwise
 from typing import Any, Generic, TypeVar
 
@@ -16,7 +16,7 @@ from sqlalchemy import func
 from sqlalchemy import select as select_core
 from sqlmodel import Session
 
-from musharaka.state.events import REGISTRY_CHAIN
+from musharaka.state.events import REGISTRY_CHAIN, EventRow
 from musharaka.state.tables import Event
 
 Span = tuple[str | None, str | None]  # the campaigns from the first (included) to the second (excluded); None: open
@@ -31,6 +31,15 @@ def within(table: Any, campaign: str | None, span: Span) -> list[Any]:
     found = [column == campaign] if campaign is not None else []
     found += [column >= span[0]] if span[0] is not None else []
     return found + ([column < span[1]] if span[1] is not None else [])
+
+
+def span_events(session: Session, campaign: str | None, span: Span) -> Iterator[EventRow]:
+    """The events of the span's campaigns (or of one campaign) besides the registry's, in log order, streamed."""
+    table = Event.__table__  # type: ignore[attr-defined]
+    where = [table.c.campaign_id != REGISTRY_CHAIN, *within(table, campaign, span)]
+    query = select_core(*(table.c[name] for name in EventRow._fields)).where(*where)
+    rows = session.execute(query.order_by(table.c.campaign_id, table.c.seq).execution_options(yield_per=5000))
+    return (EventRow(*row) for row in rows)
 
 
 def spans_of(session: Session, parts: int) -> list[Span]:

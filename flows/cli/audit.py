@@ -365,7 +365,7 @@ def rebuild_command() -> None:
         if findings:
             # a projection built from a forged or broken log would show what nobody decided
             _fail([str(f) for f in findings], "state rebuild refused: the log does not verify")
-        count = rebuild(session=session)
+        count = rebuild(session=session, processes=_cores())
     click.echo(f"projections rebuilt from {count} events")
 
 

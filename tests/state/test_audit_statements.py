@@ -1,4 +1,5 @@
-"""`audit verify` sends the same few statements to the database whether the log holds 3 campaigns or 30.
+"""`audit verify` sends the same few statements to the database whether the log holds 3 campaigns or 30; a long
+log split among processes verifies, and replays, as it does in one.
 
 It used to read each campaign's contributions and quarantined rows with two statements of their own: 10,004
 statements for 5,000 campaigns, half of the command's time. The campaigns here are written directly (signed
@@ -9,14 +10,15 @@ needs no Prefect flow.
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import event, insert
+from sqlalchemy import event, insert, select
 
 from bench.chains import add_chain
-from musharaka.state import audit, spans
-from musharaka.state.db import create_tables, get_engine, read_scope
+from musharaka.state import spans
+from musharaka.state.db import create_tables, get_engine, read_scope, session_scope
 from musharaka.state.events import held_digest, quarantine_line, row_content, rows_digest, text_digest
+from musharaka.state.projection import rebuild
 from musharaka.state.signing import engine_key
-from musharaka.state.tables import Contribution, Event, QuarantinedRow
+from musharaka.state.tables import PROJECTIONS, Contribution, Event, QuarantinedRow
 from tests.conftest import Workspace
 from tests.stages.plans_fixture import SATISFACTION
 
@@ -148,3 +150,25 @@ def test_verify_split_among_processes_names_the_same_problems(ws: Workspace, mon
         "many-012 event 2: this batch stored 2 rows; 0 are there now and they do not match the sealed digest "
         "(rows deleted, added or replaced)",
     ]
+
+
+def projections(ws: Workspace) -> dict[str, list[tuple[Any, ...]]]:
+    """Every projection table's rows, without the numbers the database gave them."""
+    with get_engine(ws.db_url).connect() as connection:
+        found = {}
+        for table in PROJECTIONS:
+            core = table.__table__  # type: ignore[attr-defined]
+            columns = [c for c in core.c if c.name != "id"]
+            found[core.name] = [tuple(row) for row in connection.execute(select(*columns).order_by(*columns))]
+        return found
+
+
+def test_a_rebuild_split_among_processes_gives_the_same_projections(ws: Workspace, monkeypatch: Any) -> None:
+    write_campaigns(ws, 1, 12)
+    assert ws.run("state", "rebuild").exit_code == 0  # one process: the log is short
+    alone = projections(ws)
+    assert len(alone["campaign_state"]) == 12
+    monkeypatch.setattr(spans, "PARALLEL_FROM", 0)
+    with session_scope(get_engine(ws.db_url)) as session:
+        assert rebuild(session=session, processes=3) == 24
+    assert projections(ws) == alone
