@@ -9,9 +9,10 @@ key, an Ed25519-signed approval at each of the six gates) and times, on the even
               event's engine signature and each signed decision, keys, signatures and messages decoded first;
   floor       their sum: what no verification of every hash and signature can go below on one core;
 then `musharaka audit verify` and `musharaka state rebuild` as a user runs them (a process each, start-up
-included, peak memory by GNU time; on every core, as they run by default), `audit verify --processes 1`, and
-the same signature loop with the `cryptography` package. The load
-average is printed before and after: the machine is shared.
+included, peak memory by GNU time; on every core, as they run by default) and `audit verify --processes 1`,
+in rounds: each round's ratios are to the floor measured in that round, the median is reported. Last, the
+same signature loop with the `cryptography` package. The load
+average is printed each round: the machine is shared.
 """
 
 import argparse
@@ -103,6 +104,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--database", default=f"sqlite:///{Path('var/bench-verify.db').resolve()}")
     parser.add_argument("--reuse", action="store_true", help="keep the log the last run wrote (same --events)")
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     engine = get_engine(args.database)
     if not args.reuse:
@@ -115,24 +117,31 @@ def main() -> None:
     with Session(engine) as session:
         covered, checks = checks_of(session)
     engine.dispose()
-    load_before = os.getloadavg()
-    sha = timed(lambda: [hashlib.sha256(b).digest() for b in covered])
-    signatures = timed(lambda: nacl_loop(checks))
-    floor = sha + signatures
-    verify, verify_peak, said = command(args.database, ["audit", "verify"])
-    alone, alone_peak, _ = command(args.database, ["audit", "verify", "--processes", "1"])
-    rebuild, rebuild_peak, _ = command(args.database, ["state", "rebuild"])
+    rounds = []
+    for _ in range(args.rounds):  # the machine is shared: each round's ratios are to its own floor
+        load = os.getloadavg()[0]
+        sha = timed(lambda: [hashlib.sha256(b).digest() for b in covered])
+        signatures = timed(lambda: nacl_loop(checks))
+        verify, verify_peak, said = command(args.database, ["audit", "verify"])
+        alone, alone_peak, _ = command(args.database, ["audit", "verify", "--processes", "1"])
+        rebuild, rebuild_peak, _ = command(args.database, ["state", "rebuild"])
+        floor = sha + signatures
+        rounds.append((load, sha, signatures, floor, verify, alone, rebuild, verify_peak, alone_peak, rebuild_peak))
     slower = timed(lambda: cryptography_loop(checks))
-    load_after = os.getloadavg()
-    print(f"load average      {load_before[0]:.2f} before, {load_after[0]:.2f} after ({os.cpu_count()} cores)")
-    print(f"events            {len(covered):>10,}   signatures {len(checks):,}")
-    print(f"SHA-256 loop      {sha:>10.3f} s")
-    print(f"signatures loop   {signatures:>10.3f} s   PyNaCl, {signatures / len(checks) * 1e6:.0f} µs each")
-    print(f"floor             {floor:>10.3f} s   1.00x")
-    print(f"audit verify      {verify:>10.3f} s  {verify / floor:>5.2f}x   peak {verify_peak:>5.0f} MB   ({said})")
-    print(f"verify, 1 process {alone:>10.3f} s  {alone / floor:>5.2f}x   peak {alone_peak:>5.0f} MB")
-    print(f"state rebuild     {rebuild:>10.3f} s  {rebuild / floor:>5.2f}x   peak {rebuild_peak:>5.0f} MB")
-    print(f"cryptography loop {slower:>10.3f} s   {slower / signatures:.2f}x PyNaCl's")
+    print(f"events {len(covered):,}, signatures {len(checks):,}, {os.cpu_count()} cores; {said}")
+    print("round  load   SHA-256  signatures    floor   verify       1 process    state rebuild")
+    for number, (load, sha, signatures, floor, verify, alone, rebuild, *_) in enumerate(rounds, start=1):
+        print(
+            f"{number:>5} {load:>5.2f} {sha:>8.3f} {signatures:>10.3f} {floor:>8.3f} "
+            f"{verify:>7.3f} {verify / floor:>4.2f}x {alone:>7.3f} {alone / floor:>4.2f}x "
+            f"{rebuild:>7.3f} {rebuild / floor:>4.2f}x"
+        )
+    ratios = [sorted(r[col] / r[3] for r in rounds)[len(rounds) // 2] for col in (4, 5, 6)]
+    print(f"median ratio to the floor: verify {ratios[0]:.2f}x, 1 process {ratios[1]:.2f}x, rebuild {ratios[2]:.2f}x")
+    peaks = [max(r[col] for r in rounds) for col in (7, 8, 9)]
+    print(f"peak memory: verify {peaks[0]:.0f} MB, 1 process {peaks[1]:.0f} MB, rebuild {peaks[2]:.0f} MB")
+    print(f"signatures with PyNaCl {rounds[-1][2] / len(checks) * 1e6:.0f} µs each (last round)")
+    print(f"cryptography loop {slower:.3f} s, {slower / rounds[-1][2]:.2f}x PyNaCl's last round")
 
 
 if __name__ == "__main__":
