@@ -70,6 +70,13 @@ def timed(work: Any) -> float:
     return time.perf_counter() - start
 
 
+def cpu_timed(work: Any) -> tuple[float, float]:
+    """Wall time and CPU time (this process's): on a shared machine the CPU time moves less with the load."""
+    start, cpu = time.perf_counter(), time.process_time()
+    work()
+    return time.perf_counter() - start, time.process_time() - cpu
+
+
 def nacl_loop(checks: list[Check]) -> None:
     keys = {key: VerifyKey(key) for key in {c[0] for c in checks}}
     for key, signature, message in checks:
@@ -82,12 +89,13 @@ def cryptography_loop(checks: list[Check]) -> None:
         keys[key].verify(signature, message)
 
 
-def command(database: str, argv: list[str]) -> tuple[float, float, str]:
-    """A CLI command in a process of its own: wall time, its own peak resident memory (MB), its output."""
+def command(database: str, argv: list[str]) -> tuple[float, float, str, float]:
+    """A CLI command in a process of its own: wall time, its own peak resident memory (MB), its output, and
+    the CPU time (user and system) of it and the processes it forked."""
     environment = {**os.environ, "MUSHARAKA_DATABASE_URL": database}
     start = time.perf_counter()
     done = subprocess.run(
-        ["/usr/bin/time", "-f", "%M", sys.executable, "-m", "musharaka.flows.cli", *argv],
+        ["/usr/bin/time", "-f", "%M %U %S", sys.executable, "-m", "musharaka.flows.cli", *argv],
         env=environment,
         capture_output=True,
         text=True,
@@ -96,7 +104,8 @@ def command(database: str, argv: list[str]) -> tuple[float, float, str]:
     elapsed = time.perf_counter() - start
     if done.returncode != 0:
         raise SystemExit(f"musharaka {' '.join(argv)} failed: {done.stderr}")
-    return elapsed, int(done.stderr.strip().splitlines()[-1]) / 1024, done.stdout.strip()
+    peak, user, system = done.stderr.strip().splitlines()[-1].split()
+    return elapsed, int(peak) / 1024, done.stdout.strip(), float(user) + float(system)
 
 
 def main() -> None:
@@ -120,24 +129,37 @@ def main() -> None:
     rounds = []
     for _ in range(args.rounds):  # the machine is shared: each round's ratios are to its own floor
         load = os.getloadavg()[0]
-        sha = timed(lambda: [hashlib.sha256(b).digest() for b in covered])
-        signatures = timed(lambda: nacl_loop(checks))
-        verify, verify_peak, said = command(args.database, ["audit", "verify"])
-        alone, alone_peak, _ = command(args.database, ["audit", "verify", "--processes", "1"])
-        rebuild, rebuild_peak, _ = command(args.database, ["state", "rebuild"])
-        floor = sha + signatures
-        rounds.append((load, sha, signatures, floor, verify, alone, rebuild, verify_peak, alone_peak, rebuild_peak))
+        sha, sha_cpu = cpu_timed(lambda: [hashlib.sha256(b).digest() for b in covered])
+        signatures, signatures_cpu = cpu_timed(lambda: nacl_loop(checks))
+        verify, verify_peak, said, verify_cpu = command(args.database, ["audit", "verify"])
+        alone, alone_peak, _, alone_cpu = command(args.database, ["audit", "verify", "--processes", "1"])
+        rebuild, rebuild_peak, _, rebuild_cpu = command(args.database, ["state", "rebuild"])
+        floor, floor_cpu = sha + signatures, sha_cpu + signatures_cpu
+        walls = (load, sha, signatures, floor, verify, alone, rebuild, verify_peak, alone_peak, rebuild_peak)
+        rounds.append((*walls, floor_cpu, verify_cpu, alone_cpu, rebuild_cpu))
     slower = timed(lambda: cryptography_loop(checks))
     print(f"events {len(covered):,}, signatures {len(checks):,}, {os.cpu_count()} cores; {said}")
-    print("round  load   SHA-256  signatures    floor   verify       1 process    state rebuild")
-    for number, (load, sha, signatures, floor, verify, alone, rebuild, *_) in enumerate(rounds, start=1):
+    print("wall time, seconds, and ratio to the round's floor")
+    print("round  load   SHA-256  signatures    floor   verify          1 process       state rebuild")
+    for number, r in enumerate(rounds, start=1):
+        load, sha, signatures, floor, verify, alone, rebuild = r[:7]
         print(
             f"{number:>5} {load:>5.2f} {sha:>8.3f} {signatures:>10.3f} {floor:>8.3f} "
-            f"{verify:>7.3f} {verify / floor:>4.2f}x {alone:>7.3f} {alone / floor:>4.2f}x "
-            f"{rebuild:>7.3f} {rebuild / floor:>4.2f}x"
+            f"{verify:>7.3f} {verify / floor:>5.2f}x {alone:>7.3f} {alone / floor:>5.2f}x "
+            f"{rebuild:>7.3f} {rebuild / floor:>5.2f}x"
+        )
+    print("CPU time (every process of the command), seconds, and ratio to the floor's")
+    for number, r in enumerate(rounds, start=1):
+        floor_cpu, verify_cpu, alone_cpu, rebuild_cpu = r[10:]
+        print(
+            f"{number:>5} floor {floor_cpu:>7.3f}  verify {verify_cpu:>7.3f} {verify_cpu / floor_cpu:>5.2f}x  "
+            f"1 process {alone_cpu:>7.3f} {alone_cpu / floor_cpu:>5.2f}x  "
+            f"rebuild {rebuild_cpu:>7.3f} {rebuild_cpu / floor_cpu:>5.2f}x"
         )
     ratios = [sorted(r[col] / r[3] for r in rounds)[len(rounds) // 2] for col in (4, 5, 6)]
-    print(f"median ratio to the floor: verify {ratios[0]:.2f}x, 1 process {ratios[1]:.2f}x, rebuild {ratios[2]:.2f}x")
+    print(
+        f"median wall ratio to the floor: verify {ratios[0]:.2f}x, 1 process {ratios[1]:.2f}x, rebuild {ratios[2]:.2f}x"
+    )
     peaks = [max(r[col] for r in rounds) for col in (7, 8, 9)]
     print(f"peak memory: verify {peaks[0]:.0f} MB, 1 process {peaks[1]:.0f} MB, rebuild {peaks[2]:.0f} MB")
     print(f"signatures with PyNaCl {rounds[-1][2] / len(checks) * 1e6:.0f} µs each (last round)")
