@@ -14,6 +14,7 @@ from itertools import groupby
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pydantic import ValidationError
 from sqlalchemy import select as select_core
 from sqlmodel import Session
@@ -71,7 +72,14 @@ from musharaka.state.seal import (
     hash_signed,
     person_seal_problem,
 )
-from musharaka.state.signing import SignedDecision, SignedMessage, SignedWithdrawal, fingerprint
+from musharaka.state.signing import (
+    SignedDecision,
+    SignedMessage,
+    SignedWithdrawal,
+    fingerprint,
+    public_text,
+    sign_bytes,
+)
 from musharaka.state.spans import EVERY, Forked, Span, span_events, spans_of, within
 from musharaka.state.tables import Contribution, Event, QuarantinedRow
 
@@ -675,6 +683,15 @@ class Checkpoint(SignedMessage):
     def message(self) -> bytes:
         # a checkpoint filed before roots were pinned carries none, and was signed without the field
         return canonical(self.model_dump(mode="json", exclude={"signature"}, exclude_defaults=True)).encode()
+
+
+def signed_checkpoint(key: Ed25519PrivateKey, events: Iterable[EventLike], root: str, now: datetime) -> Checkpoint:
+    """The heads of every chain of `events` and the pinned registry `root`, signed with the engine's `key`.
+
+    Nothing is recorded: the checkpoint is worth what it proves only once it is filed outside the database."""
+    public = public_text(key.public_key())
+    checkpoint = Checkpoint(created_at=now, heads=heads(events), public_key=public, registry_root=root)
+    return checkpoint.model_copy(update={"signature": sign_bytes(key, checkpoint.message())})
 
 
 def heads(events: Iterable[EventLike]) -> dict[str, tuple[int, str]]:

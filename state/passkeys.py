@@ -16,21 +16,22 @@ import binascii
 import hashlib
 import hmac
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ec import SECP256R1, EllipticCurvePublicKey
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from pydantic import BaseModel, ConfigDict
-from webauthn.helpers import decode_credential_public_key, decoded_public_key_to_cryptography, verify_signature
-from webauthn.helpers.cose import COSEAlgorithmIdentifier
+
+if TYPE_CHECKING:  # webauthn (and its ASN.1 modules) loads when a passkey is checked, not with every command
+    from webauthn.helpers.cose import COSEAlgorithmIdentifier
 
 # the algorithm each accepted COSE identifier names, and the key type it must come with
 ALGORITHMS: dict[int, tuple[str, type]] = {
-    COSEAlgorithmIdentifier.ECDSA_SHA_256: ("ES256", EllipticCurvePublicKey),
-    COSEAlgorithmIdentifier.RSASSA_PKCS1_v1_5_SHA_256: ("RS256", RSAPublicKey),
-    COSEAlgorithmIdentifier.EDDSA: ("EdDSA", Ed25519PublicKey),
+    -7: ("ES256", EllipticCurvePublicKey),  # COSEAlgorithmIdentifier.ECDSA_SHA_256
+    -257: ("RS256", RSAPublicKey),  # COSEAlgorithmIdentifier.RSASSA_PKCS1_v1_5_SHA_256
+    -8: ("EdDSA", Ed25519PublicKey),  # COSEAlgorithmIdentifier.EDDSA
 }
 USER_PRESENT, USER_VERIFIED, ATTESTED_DATA = 0x01, 0x04, 0x40
 
@@ -75,7 +76,10 @@ def algorithm_of(public_key: bytes) -> str:
     return _load_key(public_key)[1]
 
 
-def _load_key(public_key: bytes) -> tuple[Any, str, COSEAlgorithmIdentifier]:
+def _load_key(public_key: bytes) -> tuple[Any, str, "COSEAlgorithmIdentifier"]:
+    from webauthn.helpers import decode_credential_public_key, decoded_public_key_to_cryptography
+    from webauthn.helpers.cose import COSEAlgorithmIdentifier
+
     try:
         decoded = decode_credential_public_key(public_key)
         key = decoded_public_key_to_cryptography(decoded)
@@ -117,6 +121,8 @@ def verify(public_key: bytes, message: bytes, assertion: Assertion, *, rp_id: st
     if flags & ATTESTED_DATA:
         raise PasskeyError("authenticatorData: expected a signature, found an enrolment's attested data")
     key, _, algorithm = _load_key(public_key)
+    from webauthn.helpers import verify_signature
+
     try:
         verify_signature(
             public_key=key,

@@ -22,13 +22,28 @@ from pydantic import ValidationError
 
 from musharaka.state.events import EngineKeyRotated, EventRow, as_utc, canonical, event_hash, payload_of
 from musharaka.state.proven import Proven
-from musharaka.state.signing import PREFIX, engine_key, public_text, sign_bytes, signature_holds
+from musharaka.state.signing import (
+    PREFIX,
+    engine_key,
+    load_private,
+    public_text,
+    sign_bytes,
+    signature_holds,
+)
 from musharaka.state.tables import Event
 
 
 def engine_fingerprint(public_key: str) -> str:
     """What the operator gives auditors out of band to pin the engine's key: SHA-256 of its public text."""
     return hashlib.sha256(public_key.encode()).hexdigest()
+
+
+def local_fingerprint(path: Path) -> str | None:
+    """The fingerprint of the engine key file at `path` (the operator's own), None when there is none yet: what
+    an auditor checks the log against when they give none, and compares with the one they were given."""
+    if not path.exists():
+        return None
+    return engine_fingerprint(public_text(load_private(path, None).public_key()))
 
 
 def given_fingerprint(engine: str) -> str:

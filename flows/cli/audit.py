@@ -19,9 +19,9 @@ from musharaka.state.audit import (
     checkpoint_problems,
     engine_fingerprint,
     file_reader,
-    heads,
     published_checkpoints,
     published_entry,
+    signed_checkpoint,
     verify_database,
 )
 from musharaka.state.db import read_scope, session_scope
@@ -29,7 +29,7 @@ from musharaka.state.events import ENGINE_CHAIN, events_of, stream_events
 from musharaka.state.log import append
 from musharaka.state.projection import rebuild
 from musharaka.state.replay import campaign_at
-from musharaka.state.seal import current_engine_key, given_fingerprint, rotation
+from musharaka.state.seal import current_engine_key, given_fingerprint, local_fingerprint, rotation
 from musharaka.state.settings import get_settings
 from musharaka.state.signing import (
     KeyFileError,
@@ -37,7 +37,6 @@ from musharaka.state.signing import (
     load_private,
     new_key_pair,
     public_text,
-    sign_bytes,
 )
 from musharaka.state.tables import Event
 
@@ -74,8 +73,8 @@ def _fail(problems: list[str], what: str) -> None:
 @click.option(
     "--bundle",
     "bundle_dir",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="Verify an exported bundle, offline, instead of the database.",
+    type=click.Path(exists=True, path_type=Path),
+    help="Verify an exported bundle, offline, instead of the database: its folder, or the zip the service downloads.",
 )
 @click.option(
     "--processes",
@@ -101,7 +100,7 @@ def verify_command(
         )
     seal = engine or ""  # required above wherever a seal is checked
     if bundle_dir is not None:
-        problems, sealer = bundle.verify_bundle(bundle_dir, seal)
+        problems, sealer = bundle.verify_bundle_file(bundle_dir, seal)
         if problems:
             _fail(problems, f"bundle {bundle_dir}")
         click.echo(f"ok: bundle {bundle_dir} verifies; sealed by the engine key {engine_fingerprint(sealer)}")
@@ -168,11 +167,8 @@ def _trusted_fingerprint(engine: str | None) -> str | None:
     public key given), else the local engine key file's; None when there is neither (nothing is made)."""
     if engine:
         return given_fingerprint(engine)
-    path = get_settings().engine_key_file
-    if not path.exists():
-        return None
     try:
-        return engine_fingerprint(public_text(load_private(path, None).public_key()))
+        return local_fingerprint(get_settings().engine_key_file)
     except KeyFileError as error:
         raise click.BadParameter(f"{error}; or give --engine FINGERPRINT") from None
 
@@ -219,11 +215,9 @@ def checkpoint_command(now: datetime, out: Path | None, publish: Path | None) ->
     """
     key = engine_key(get_settings().engine_key_file)
     with read_scope() as session:
-        found = heads(events_of(session=session))
-    public = public_text(key.public_key())
-    checkpoint = Checkpoint(created_at=now, heads=found, public_key=public, registry_root=governance.read_root() or "")
-    signed = checkpoint.model_copy(update={"signature": sign_bytes(key, checkpoint.message())})
-    said = f"engine key fingerprint {engine_fingerprint(public)}"
+        signed = signed_checkpoint(key, events_of(session=session), governance.read_root() or "", now)
+    found = signed.heads
+    said = f"engine key fingerprint {engine_fingerprint(signed.public_key)}"
     if publish is not None:
         publish.mkdir(parents=True, exist_ok=True)
         target = publish / PUBLISHED

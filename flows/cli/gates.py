@@ -15,7 +15,6 @@ from musharaka.flows.cli.common import advance_and_report, emit, passphrase
 from musharaka.flows.cli.language import current
 from musharaka.flows.engine import decisions, records
 from musharaka.flows.planfiles.reading import PlanError
-from musharaka.flows.render.documents import document_path
 from musharaka.flows.views import overview, tables
 from musharaka.stages.i18n import words
 from musharaka.stages.plans import STAGES
@@ -235,6 +234,8 @@ def review(now: datetime, campaign_id: str, stage: str, as_json: bool) -> None:
 
     Example: musharaka review moheri-2025-q3-satisfaction prepare
     """
+    from musharaka.flows.render.documents import document_path  # Jinja2: not for `gates`, which lists
+
     plans = records.load_plan_set()
     with read_scope() as session:
         gate = decisions.gate_to_decide(campaign_id, stage, session=session)

@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 from typing import Any, NoReturn
 
 import click
-from click.utils import make_default_short_help
 
 from musharaka.flows.cli.common import parse_instant
 from musharaka.state.proven import forget_person
@@ -166,7 +165,10 @@ class Cli(click.Group):
         names = self.list_commands(ctx)
         limit = formatter.width - 6 - max(len(name) for name in names)
         with formatter.section("Commands"):
-            formatter.write_dl([(name, make_default_short_help(SUMMARIES[name], limit)) for name in names])
+            # a stand-in command with the summary as its help: click shortens it as it would the real one's
+            formatter.write_dl(
+                [(name, click.Command(name, help=SUMMARIES[name]).get_short_help_str(limit)) for name in names]
+            )
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         module = _MODULE_OF.get(cmd_name)

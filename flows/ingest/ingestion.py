@@ -142,14 +142,14 @@ def ingest(
     read = duplicates = resubmitted = 0
     lookalikes: Counter[tuple[int, str]] = Counter()
     connection = session.connection()
-    # the seals are sorted lines, kept on disk past a few hundred thousand: memory stays flat however long the file
+    # the seals are digests of sorted lines, kept on disk past 100,000: memory stays flat however long the file
     with SortedLines() as lines, SortedLines() as quarantine_lines:
         for first, chunk in chunks_of(export):
             prepared = prepare(chunk, first, found, context)
             lookalikes.update(prepared.lookalikes)
             rows = prepared.rows
             # a key stored before (and counting), by an earlier file or an earlier chunk of this one, or seen
-            # earlier in this chunk, is a duplicate: the database, not memory, holds the keys seen so far
+            # earlier in this chunk, is a duplicate: the database confirms the keys whose hash was seen
             keys = rows["key"].tolist()
             maybe = stored.maybe([*keys, *(r["key"] for r in prepared.quarantined)])
             seen = _counting_keys(campaign_id, maybe, session=session)

@@ -9,6 +9,8 @@ report.en.html and report.ar.html, and manifest.json: every file's SHA-256, sign
 import hashlib
 import json
 import shutil
+import tempfile
+import zipfile
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -166,6 +168,32 @@ def _seal(folder: Path, now: datetime, root: str | None) -> None:
     }
     body["signature"] = sign_bytes(key, canonical(body).encode())
     (folder / MANIFEST).write_text(canonical(body), encoding="utf-8")
+
+
+def zip_bundle(folder: Path, target: Path, top: str) -> None:
+    """The bundle in `folder` as one zip file at `target`, its files under the folder `top` (what the service
+    downloads); `verify_bundle_file` verifies it as it is."""
+    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                archive.write(path, f"{top}/{path.relative_to(folder).as_posix()}")
+
+
+def verify_bundle_file(path: Path, engine: str) -> tuple[list[str], str]:
+    """`verify_bundle` of a bundle's folder, or of a zip of one (its files at the top or in one folder)."""
+    if path.is_dir():
+        return verify_bundle(path, engine)
+    if not zipfile.is_zipfile(path):
+        return [f"{path}: neither a bundle's folder nor a zip file of one"], ""
+    with tempfile.TemporaryDirectory() as scratch, zipfile.ZipFile(path) as archive:
+        root = Path(scratch).resolve()
+        for member in archive.infolist():
+            if not (root / member.filename).resolve().is_relative_to(root):
+                return [f"{path}: {member.filename} would be written outside the bundle's folder"], ""
+        archive.extractall(root)
+        entries = list(root.iterdir())
+        folder = entries[0] if len(entries) == 1 and entries[0].is_dir() else root
+        return verify_bundle(folder, engine)
 
 
 def verify_bundle(folder: Path, engine: str) -> tuple[list[str], str]:

@@ -534,7 +534,7 @@ def create_app(runs: Runs | None = None, *, now: Callable[[], datetime] = clock)
     async def delegation_options(request: Request) -> Response:
         """The delegation to sign, held for this session: whole days in the ministry's zone, from one day to
         another; the passkey's challenge is the digest of the delegation itself."""
-        session = checked(request, request.headers.get("x-csrf-token"))
+        session = kit.requires(checked(request, request.headers.get("x-csrf-token")), "approver")
         body = await json_body(request)
         zone = get_settings().timezone
         try:
@@ -553,7 +553,7 @@ def create_app(runs: Runs | None = None, *, now: Callable[[], datetime] = clock)
     @app.post("/delegations/sign")
     async def delegation_sign(request: Request) -> Response:
         """Record the delegation with its passkey assertion; the engine checks the rules and the signature."""
-        session = checked(request, request.headers.get("x-csrf-token"))
+        session = kit.requires(checked(request, request.headers.get("x-csrf-token")), "approver")
         body = await json_body(request)
         pending, session.pending = session.pending, None
         now = ws.now()
@@ -593,7 +593,7 @@ def create_app(runs: Runs | None = None, *, now: Callable[[], datetime] = clock)
     @app.post("/gates/{campaign_id}/{stage}/decision")
     async def prepare(request: Request, campaign_id: str, stage: str) -> Response:
         """The decision to sign, held for this session; the passkey's challenge is its message's digest."""
-        session = checked(request, request.headers.get("x-csrf-token"))
+        session = kit.requires(checked(request, request.headers.get("x-csrf-token")), "approver")
         body = await json_body(request)
         decision = str(body.get("decision", ""))
         text = str(body.get("text", "")).strip()
@@ -631,7 +631,7 @@ def create_app(runs: Runs | None = None, *, now: Callable[[], datetime] = clock)
     @app.post("/gates/{campaign_id}/{stage}/sign")
     async def sign(request: Request, campaign_id: str, stage: str) -> Response:
         """Record the decision with its passkey assertion; the engine verifies it and applies every rule."""
-        session = checked(request, request.headers.get("x-csrf-token"))
+        session = kit.requires(checked(request, request.headers.get("x-csrf-token")), "approver")
         body = await json_body(request)
         pending, session.pending = session.pending, None  # one-shot: a signature answers one request
         now = ws.now()

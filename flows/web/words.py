@@ -73,6 +73,19 @@ REFUSALS: dict[str, str] = {
     ),
     "not-your-duty": N_("Your duties in the people registry do not include this, so nothing was done."),
     "refused": N_("The request was refused."),
+    "unknown-campaign": N_("No started campaign has this id."),
+    "bad-instant": N_("Give a date and a time, such as 2025-06-20 10:00."),
+    "no-campaign": N_("There is no campaign with this id: no plan declares it and it was never started."),
+    "plan-started": N_(
+        "This campaign has started, so its plan on record cannot be replaced by an upload. Nothing was saved."
+    ),
+    "already-started": N_("This campaign has already been started. Nothing was recorded."),
+    "no-decision": N_("This campaign has no approved decision yet: follow-up starts once its analyse gate approves."),
+    "decision-final": N_("This decision is already implemented or dropped: no update can follow it."),
+    "unknown-lesson": N_("The plan cites a lesson that is not in the lessons register. Nothing was recorded."),
+    "bad-period": N_("Give a half-year such as 2025-H1 (January to June) or 2025-H2 (July to December)."),
+    "bad-month": N_("Give a month such as 2025-07."),
+    "no-programme": N_("There is no programme file in the plans folder: the indicators and their targets are there."),
 }
 
 

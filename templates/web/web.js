@@ -116,3 +116,63 @@ if (liveParts.length) {
   }
   refresh();
 }
+
+// --- The campaign page: an export ingested with a progress bar, a stage's inputs sent to the stage chosen ---
+// The form posts as usual without this script (the answer is a page once the ingestion ends); with it, the
+// upload answers a job at once and the bar follows the job until the summary or the refusal arrives.
+for (const form of document.querySelectorAll("form[data-ingest]")) {
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const box = document.getElementById("outcome");
+    const button = form.querySelector("button[type=submit]");
+    const bar = form.querySelector("progress");
+    const text = form.querySelector(".progress-text");
+    button.disabled = true;
+    form.querySelector(".progress").hidden = false;
+    bar.removeAttribute("value");
+    try {
+      const response = await fetch(form.action, {
+        method: "POST",
+        body: new FormData(form),
+        headers: { Accept: "application/json", "X-CSRF-Token": csrf },
+        credentials: "same-origin",
+      });
+      const started = await response.json();
+      if (!response.ok || !started.url) {
+        say(box, started.message || box.dataset.error, false);
+        button.disabled = false;
+        return;
+      }
+      const follow = async () => {
+        const answer = await (await fetch(started.url, { credentials: "same-origin" })).json();
+        if (answer.total) {
+          bar.max = answer.total;
+          bar.value = Math.min(answer.read, answer.total);
+        }
+        text.textContent = answer.message;
+        if (answer.state === "running") {
+          window.setTimeout(follow, 500);
+          return;
+        }
+        if (answer.state === "done") {
+          bar.max = 1;
+          bar.value = 1;
+        }
+        say(box, answer.message + (answer.detail ? " — " + answer.detail : ""), answer.state === "done");
+        form.dataset.state = answer.state;
+        button.disabled = false;
+      };
+      follow();
+    } catch (error) {
+      say(box, box.dataset.error, false);
+      button.disabled = false;
+    }
+  });
+}
+
+for (const select of document.querySelectorAll("select[data-stage-select]")) {
+  select.addEventListener("change", () => {
+    const form = select.form;
+    form.action = form.action.replace(/\/stages\/[^/]+\/upload$/, "/stages/" + select.value + "/upload");
+  });
+}

@@ -41,14 +41,15 @@ def outcome(someone: Person) -> str:
     return str(box.text_content())
 
 
-def enrol_and_sign_in(someone: Person, link: str, url: str, who: str) -> None:
+def enrol_and_sign_in(someone: Person, link: str, url: str, who: str, lands: str = "/") -> None:
+    """Create the person's passkey from their link, sign in with it, and land on the page of their duty."""
     someone.page.goto(link)
     someone.page.get_by_role("button", name="إنشاء مفتاح المرور").click()
     assert "أُنشئ مفتاح المرور" in outcome(someone)
     someone.page.goto(f"{url}/signin")
     someone.page.get_by_label("معرّفك في سجل الأشخاص").fill(who)
     someone.page.get_by_role("button", name="تسجيل الدخول بمفتاح المرور").click()
-    someone.page.wait_for_url(f"{url}/")
+    someone.page.wait_for_url(f"{url}{lands}")
 
 
 def decide(someone: Person, url: str, campaign: str, stage: str, button: str, field: str = "", text: str = "") -> str:
