@@ -12,11 +12,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from itertools import groupby
 from pathlib import Path
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pydantic import ValidationError
+from sqlalchemy import select as select_core
 from sqlmodel import Session
-from sqlmodel import select as sqlselect
 
 from musharaka.stages.approvers import ApproversRegistry, Delegation, Passkey
 from musharaka.stages.gates import NoAuthority, authority
@@ -79,6 +80,7 @@ from musharaka.state.signing import (
     public_text,
     sign_bytes,
 )
+from musharaka.state.spans import EVERY, Forked, Span, span_events, spans_of, within
 from musharaka.state.tables import Contribution, Event, QuarantinedRow
 
 
@@ -144,9 +146,9 @@ def trust_of(registry_chain: Sequence[EventLike], engine_chain: Sequence[EventLi
     return Trust(registries, tuple(timeline), engine_keys(engine_chain, engine))
 
 
-def row_batches(rows: Iterable[Contribution], quarantined: Iterable[QuarantinedRow] = ()) -> dict[str, Batches]:
+def row_batches(rows: Iterable[Any], quarantined: Iterable[Any] = ()) -> dict[str, Batches]:
     """Group stored contributions by campaign and batch, recompute each row's digest from its content, and count
-    the rows' withdrawal marks."""
+    the rows' withdrawal marks: `Contribution` and `QuarantinedRow` objects, or rows of their columns."""
     campaigns: dict[str, Batches] = {}
     for row in rows:
         batch = campaigns.setdefault(row.campaign_id, {}).setdefault(row.batch, Batch(marks=Counter()))
@@ -216,10 +218,10 @@ def verify_chains(
     """
     findings = []
     for campaign, chain in chains:
+        stored = batches(campaign) if batches is not None else None  # asked for every chain, in order
         if campaign == ENGINE_CHAIN and trust.engine.broken is not None:
             findings.append(Finding(ENGINE_CHAIN, *trust.engine.broken))  # its keys before the break still count
             continue
-        stored = batches(campaign) if batches is not None else None
         found = _first_problem(campaign, chain, trust, stored, document)
         if found:
             findings.append(found)  # a broken chain explains its orphan rows: name its first event only
@@ -230,13 +232,54 @@ def verify_chains(
     return findings
 
 
-def stored_chains(
-    session: Session, campaign: str | None = None
-) -> tuple[list[EventRow], Iterator[tuple[str, list[EventRow]]]]:
-    """The registry chain, and every campaign chain streamed from the database one at a time."""
-    registry = list(stream_events(session, only=REGISTRY_CHAIN))
-    rows = stream_events(session, only=campaign, exclude=REGISTRY_CHAIN)
-    return registry, ((c, list(group)) for c, group in groupby(rows, key=lambda e: e.campaign_id))
+# the columns of each table that verification reads (every one a row's digest covers)
+_CONTRIBUTION = (
+    "campaign_id batch id submitted_at channel audience participant segments answers row_key digest withdrawn"
+)
+_QUARANTINED = "campaign_id batch row_key row reasons cells withdrawn"
+
+
+class StoredBatches:
+    """Every campaign's stored rows, read in two statements however many campaigns there are, and handed out
+    campaign by campaign as the chains are verified (memory bounded by the largest campaign).
+
+    The rows come sorted by campaign as the chains do, by the same database: the rows of the chain being
+    verified are the next group, and a group of a campaign with no chain (which no event can vouch for, and
+    which was never checked) is passed over."""
+
+    def __init__(self, session: Session, campaign: str | None, span: Span, chains: set[str]) -> None:
+        self.chains = chains
+        self.rows = self._groups(session, Contribution, _CONTRIBUTION, campaign, span)
+        self.held = self._groups(session, QuarantinedRow, _QUARANTINED, campaign, span)
+
+    @staticmethod
+    def _groups(session: Session, table: Any, columns: str, campaign: str | None, span: Span) -> "_Ahead":
+        core = table.__table__
+        query = select_core(*(core.c[name] for name in columns.split())).where(*within(core, campaign, span))
+        return _Ahead(session.execute(query.order_by(core.c.campaign_id).execution_options(yield_per=5000)))
+
+    def __call__(self, campaign: str) -> Batches:
+        rows = self.rows.take(campaign, self.chains)
+        held = self.held.take(campaign, self.chains)
+        return row_batches(rows, held).get(campaign, {})
+
+
+class _Ahead:
+    """Rows grouped by campaign, one group read ahead."""
+
+    def __init__(self, rows: Iterable[Any]) -> None:
+        self.groups = groupby(rows, key=lambda row: row.campaign_id)
+        self.next = next(self.groups, None)
+
+    def take(self, campaign: str, chains: set[str]) -> list[Any]:
+        """The campaign's rows: the next group of a campaign that has a chain, when it is this one's."""
+        while self.next is not None and self.next[0] not in chains:
+            self.next = next(self.groups, None)
+        if self.next is None or self.next[0] != campaign:
+            return []
+        rows = list(self.next[1])
+        self.next = next(self.groups, None)
+        return rows
 
 
 def verify_database(
@@ -247,30 +290,65 @@ def verify_database(
     *,
     engine: str | None,
     contributions: bool = True,
+    processes: int = 1,
 ) -> tuple[list[Finding], int, int]:
     """Verify the stored log chain by chain (memory bounded by the largest campaign): findings, events, chains.
 
     `engine` is the fingerprint of the engine key the verifier trusts (given out of band); `contributions`:
-    check the stored rows against the digests sealed in the log too."""
-    registry, chains = stored_chains(session, campaign)
-    engine_chain = list(stream_events(session, only=ENGINE_CHAIN))
-    trust = trust_of(registry, engine_chain, engine)
-    counted = {"events": len(registry), "chains": 1 if registry else 0}
+    check the stored rows against the digests sealed in the log too. The statements sent are the same few
+    whatever the number of campaigns (tests/state/test_audit_statements.py).
 
-    def counting() -> Iterator[tuple[str, list[EventRow]]]:
-        for name, chain in chains:
-            counted["events"] += len(chain)
-            counted["chains"] += 1
-            yield name, chain
-
-    def batches(name: str) -> Batches:
-        rows = session.exec(sqlselect(Contribution).where(Contribution.campaign_id == name))
-        held = session.exec(sqlselect(QuarantinedRow).where(QuarantinedRow.campaign_id == name))
-        return row_batches(rows, held).get(name, {})
-
+    `processes` above 1 splits a long log's campaigns into that many spans of about as many events, each
+    verified by a process of its own (forked: only from a process that runs no other thread, as the command
+    line does); every process reads its span, and the registry and engine chains, in a snapshot of its own."""
+    registry = list(stream_events(session, only=REGISTRY_CHAIN))
+    trust = trust_of(registry, list(stream_events(session, only=ENGINE_CHAIN)), engine)
     findings = verify_chains([(REGISTRY_CHAIN, registry)], trust, None, None) if registry else []
-    findings += verify_chains(counting(), trust, batches if contributions else None, document)
-    return governed(findings, registry, root), counted["events"], counted["chains"]
+    events, chains = len(registry), 1 if registry else 0
+    spans = spans_of(session, processes) if campaign is None and processes > 1 else [EVERY]
+    work = _SpanWork(campaign, engine, contributions, document)
+    workers = [Forked(session, work, span) for span in spans[1:]]
+    for found, counted, chained in [work(session, spans[0], trust), *(w.result() for w in workers)]:
+        findings += found
+        events, chains = events + counted, chains + chained
+    return governed(findings, registry, root), events, chains
+
+
+@dataclass(frozen=True)
+class _SpanWork:
+    """Verifying the chains of one span of campaigns (and their rows and documents)."""
+
+    campaign: str | None
+    engine: str | None
+    contributions: bool
+    document: Callable[[str], bytes | None] | None
+
+    def __call__(self, session: Session, span: Span, trust: Trust | None = None) -> tuple[list[Finding], int, int]:
+        """The span's findings, events and chains; `trust` read in this session when not given."""
+        if trust is None:
+            registry = list(stream_events(session, only=REGISTRY_CHAIN))
+            trust = trust_of(registry, list(stream_events(session, only=ENGINE_CHAIN)), self.engine)
+        events = span_events(session, self.campaign, span)
+        counted = {"events": 0, "chains": 0}
+
+        def chains() -> Iterator[tuple[str, list[EventRow]]]:
+            for name, group in groupby(events, key=lambda e: e.campaign_id):
+                chain = list(group)
+                counted["events"] += len(chain)
+                counted["chains"] += 1
+                yield name, chain
+
+        names = chain_names(session, self.campaign, span)
+        batches = StoredBatches(session, self.campaign, span, names) if self.contributions else None
+        findings = verify_chains(chains(), trust, batches, self.document)
+        return findings, counted["events"], counted["chains"]
+
+
+def chain_names(session: Session, campaign: str | None = None, span: Span = EVERY) -> set[str]:
+    """The campaigns whose chains `verify_database` checks, besides the registry's: one statement."""
+    event = Event.__table__  # type: ignore[attr-defined]
+    where = [event.c.campaign_id != REGISTRY_CHAIN, *within(event, campaign, span)]
+    return set(session.execute(select_core(event.c.campaign_id).distinct().where(*where)).scalars())
 
 
 def _legacy_events(chain: Sequence[EventLike]) -> int:

@@ -31,6 +31,12 @@ def get_engine(url: str | None = None) -> Engine:
     return _engine(url or get_settings().database_url)
 
 
+def new_engine(url: str) -> Engine:
+    """An engine of its own for `url`, not the process's shared one: for a forked process, which must neither
+    use nor close the connections it inherited."""
+    return _engine.__wrapped__(url)
+
+
 @lru_cache
 def _engine(url: str) -> Engine:
     """SQLite files get their folder and WAL journaling; other databases a pre-ping pool."""

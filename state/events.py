@@ -37,11 +37,40 @@ class NotCanonical(ValueError):
 
 def canonical(value: Any) -> str:
     """RFC 8785 (JCS) canonical JSON: keys sorted by UTF-16 code units, no spaces, numbers as ECMAScript writes
-    them, so that an auditor's tools in any language produce the same bytes."""
+    them, so that an auditor's tools in any language produce the same bytes.
+
+    A value with no number but integers JCS can carry, and keys that sort alike by UTF-16 code units and by
+    code points (none from U+D800 up), is written by Python's C encoder, whose output is then the same bytes
+    (tests/state/test_vectors.py): the pure-Python `rfc8785` costs an audit several times as much. Any other
+    value, a float say, is written by `rfc8785`."""
+    if _plain(value):
+        text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        if text.isascii() or not _SURROGATE.search(text):  # a lone surrogate: `rfc8785` says what is wrong
+            return text
     try:
         return rfc8785.dumps(value).decode()
     except rfc8785.CanonicalizationError as error:
         raise NotCanonical(f"{_where_not_canonical(value) or 'the value'}: {error}") from None
+
+
+_SAFE_INTEGER = 2**53 - 1
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _plain(value: Any) -> bool:
+    """Whether Python's JSON encoder writes `value` exactly as JCS does (see `canonical`)."""
+    kind = type(value)
+    if kind is str or kind is bool or value is None:
+        return True
+    if kind is int:
+        return -_SAFE_INTEGER <= value <= _SAFE_INTEGER
+    if kind is dict:
+        return all(
+            type(key) is str and (key.isascii() or max(key) < "\ud800") and _plain(item) for key, item in value.items()
+        )
+    if kind is list or kind is tuple:
+        return all(_plain(item) for item in value)
+    return False
 
 
 def _where_not_canonical(value: Any, path: str = "") -> str | None:

@@ -15,6 +15,7 @@ from sqlmodel import Session, SQLModel, col, select
 from musharaka.stages.gates import Approval, passes
 from musharaka.stages.plans import STAGES, CampaignPlan, GatePolicy
 from musharaka.state.events import (
+    REGISTRY_CHAIN,
     CampaignStarted,
     ContributionsIngested,
     ContributionsWithdrawn,
@@ -42,6 +43,7 @@ from musharaka.state.events import (
     payload_of,
     stream_events,
 )
+from musharaka.state.spans import Forked, Span, span_events, spans_of
 from musharaka.state.tables import (
     PROJECTIONS,
     CampaignState,
@@ -383,19 +385,47 @@ def replay(events: Iterable[Event | EventRow]) -> MemoryStore:
     return store
 
 
-def rebuild(*, session: Session) -> int:
-    """Drop every projection and replay the whole log into them; returns the events replayed."""
+Replayed = tuple[dict[type[SQLModel], list[dict[str, object]]], dict[tuple[str, int], int], int]
+
+
+def rebuild(*, session: Session, processes: int = 1) -> int:
+    """Drop every projection and replay the whole log into them; returns the events replayed.
+
+    `processes` above 1 splits a long log's campaigns among that many processes (`state.spans`: each campaign's
+    projections depend on its own chain alone), each replaying its span in memory; the rows are inserted here,
+    in the order one process would have inserted them."""
     for table in PROJECTIONS:
         session.execute(delete(table))
-    store = replay(stream_events(session))
+    spans = spans_of(session, processes)
+    if len(spans) == 1:
+        parts = [_rows_of(replay(stream_events(session)))]
+    else:
+        forked = [Forked(session, _replayed, span) for span in spans[1:]]
+        registry = replay(stream_events(session, only=REGISTRY_CHAIN))  # projects nothing, but is replayed
+        parts = [_rows_of(registry), _replayed(session, spans[0]), *(f.result() for f in forked)]
+    by_table: dict[type[SQLModel], list[dict[str, object]]] = {}
+    withdrawals: dict[tuple[str, int], int] = {}
+    for rows, withdrawn, _ in parts:
+        for table, dumped in rows.items():
+            by_table.setdefault(table, []).extend(dumped)
+        withdrawals |= withdrawn
+    for table, dumped in by_table.items():  # one bulk insert a table: the rows are new, nothing to track
+        for start in range(0, len(dumped), 5000):
+            session.execute(insert(table), dumped[start : start + 5000])
+    _remark_withdrawn(withdrawals, session=session)
+    return sum(events for _, _, events in parts)
+
+
+def _replayed(session: Session, span: Span) -> Replayed:
+    return _rows_of(replay(span_events(session, None, span)))
+
+
+def _rows_of(store: MemoryStore) -> Replayed:
+    """The store's rows by table, as the columns to insert (the database numbers them), and its withdrawals."""
     by_table: dict[type[SQLModel], list[dict[str, object]]] = {}
     for row in store.added:
-        by_table.setdefault(type(row), []).append(row.model_dump(exclude={"id"}))  # the database numbers them
-    for table, rows in by_table.items():  # one bulk insert a table: the rows are new, nothing to track
-        for start in range(0, len(rows), 5000):
-            session.execute(insert(table), rows[start : start + 5000])
-    _remark_withdrawn(store.withdrawals, session=session)
-    return store.events
+        by_table.setdefault(type(row), []).append(row.model_dump(exclude={"id"}))
+    return by_table, store.withdrawals, store.events
 
 
 def _remark_withdrawn(withdrawals: dict[tuple[str, int], int], *, session: Session) -> None:

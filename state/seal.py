@@ -15,11 +15,9 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 from pathlib import Path
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pydantic import ValidationError
 
 from musharaka.state.events import EngineKeyRotated, EventRow, as_utc, canonical, event_hash, payload_of
@@ -28,7 +26,6 @@ from musharaka.state.signing import (
     PREFIX,
     engine_key,
     load_private,
-    public_key,
     public_text,
     sign_bytes,
     signature_holds,
@@ -88,16 +85,10 @@ def seal(event: Event, key: Ed25519PrivateKey, person: Proven | None = None) -> 
 def hash_signed(public: str, event_hash: str, signature: str) -> bool:
     """Whether `signature` is the holder of `public`'s over the 32 bytes of `event_hash`."""
     try:
-        _public_key(public).verify(base64.b64decode(signature, validate=True), bytes.fromhex(event_hash))
-    except (InvalidSignature, ValueError):
+        message = bytes.fromhex(event_hash)
+    except ValueError:
         return False
-    return True
-
-
-@lru_cache(maxsize=64)
-def _public_key(text: str) -> Ed25519PublicKey:
-    # a log is signed by a handful of keys: each is read from its text once, not once an event
-    return public_key(text)
+    return signature_holds(public, message, signature)
 
 
 def rotation_message(previous: str, public_key: str) -> bytes:

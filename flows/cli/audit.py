@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 from pydantic import ValidationError
-from sqlmodel import Session, select
+from sqlalchemy import select as select_core
+from sqlmodel import Session
 
 from musharaka.flows.cli.common import emit, parse_instant
 from musharaka.flows.engine import governance, records
@@ -75,8 +76,16 @@ def _fail(problems: list[str], what: str) -> None:
     type=click.Path(exists=True, path_type=Path),
     help="Verify an exported bundle, offline, instead of the database: its folder, or the zip the service downloads.",
 )
+@click.option(
+    "--processes",
+    type=click.IntRange(min=1),
+    default=lambda: _cores(),
+    show_default="the cores this command may use",
+    help="Split a long log (20,000 events or more) among this many processes, each verifying its share of the "
+    "campaigns in full.",
+)
 def verify_command(
-    campaign: str | None, checkpoint_file: Path | None, engine: str | None, bundle_dir: Path | None
+    campaign: str | None, checkpoint_file: Path | None, engine: str | None, bundle_dir: Path | None, processes: int
 ) -> None:
     """Recompute every hash, link and signature; walk the registry from its pinned root; check contributions and
     documents against their digests.
@@ -115,13 +124,19 @@ def verify_command(
         if campaign:
             records.campaign_state(campaign, session=session)
         findings, events, chains = verify_database(
-            session, campaign, document=file_reader(get_settings().output_dir), root=root, engine=trusted
+            session,
+            campaign,
+            document=file_reader(get_settings().output_dir),
+            root=root,
+            engine=trusted,
+            processes=processes,
         )
         problems = [str(f) for f in findings] + problems
         rotations = list(stream_events(session, only=ENGINE_CHAIN))  # a checkpoint sealed after a key rotation
         covered: Checkpoint | None = None
+        stored = _hashes(session, checkpoints)
         for checkpoint in checkpoints:
-            found = checkpoint_problems(checkpoint, _hashes(session, checkpoint), seal, rotations)
+            found = checkpoint_problems(checkpoint, stored, seal, rotations)
             problems += [f"checkpoint of {checkpoint.created_at.isoformat()}: {p}" for p in found]
             covered = checkpoint if not found else covered
     if root is None:
@@ -140,6 +155,11 @@ def verify_command(
             "gives the fingerprint the operator filed: --engine FINGERPRINT",
             err=True,
         )
+
+
+def _cores() -> int:
+    """The cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def _trusted_fingerprint(engine: str | None) -> str | None:
@@ -169,14 +189,14 @@ def _read_checkpoints(path: Path) -> tuple[list[Checkpoint], list[str]]:
     return published_checkpoints(lines, str(path))
 
 
-def _hashes(session: Session, checkpoint: Checkpoint) -> dict[tuple[str, int], str]:
-    """The stored hashes of the events the checkpoint names."""
-    found = {}
-    for chain, (seq, _) in checkpoint.heads.items():
-        event = session.exec(select(Event).where(Event.campaign_id == chain, Event.seq == seq)).first()
-        if event is not None:
-            found[(chain, seq)] = event.hash
-    return found
+def _hashes(session: Session, checkpoints: list[Checkpoint]) -> dict[tuple[str, int], str]:
+    """The stored hashes of the events the checkpoints name: one statement, however many chains they name."""
+    wanted = {(chain, seq) for checkpoint in checkpoints for chain, (seq, _) in checkpoint.heads.items()}
+    if not wanted:
+        return {}
+    table = Event.__table__  # type: ignore[attr-defined]
+    query = select_core(table.c.campaign_id, table.c.seq, table.c.hash).execution_options(yield_per=5000)
+    return {(chain, seq): own for chain, seq, own in session.execute(query) if (chain, seq) in wanted}
 
 
 @audit.command("checkpoint")
@@ -332,12 +352,16 @@ def rebuild_command() -> None:
         governance.recorded_version(session=session, root=governance.read_root())
         # the log only: the rows' withdrawal marks are a projection, which the rebuild puts right
         findings, _, _ = verify_database(
-            session, root=governance.read_root(), engine=_trusted_fingerprint(None), contributions=False
+            session,
+            root=governance.read_root(),
+            engine=_trusted_fingerprint(None),
+            contributions=False,
+            processes=_cores(),
         )
         if findings:
             # a projection built from a forged or broken log would show what nobody decided
             _fail([str(f) for f in findings], "state rebuild refused: the log does not verify")
-        count = rebuild(session=session)
+        count = rebuild(session=session, processes=_cores())
     click.echo(f"projections rebuilt from {count} events")
 
 

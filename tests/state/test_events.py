@@ -13,6 +13,7 @@ from musharaka.state.db import get_engine, session_scope
 from musharaka.state.events import (
     GENESIS,
     SortedLines,
+    canonical,
     chain_problems,
     event_hash,
     events_of,
@@ -168,3 +169,19 @@ def test_a_batch_sealed_chunk_by_chunk_has_the_digest_of_its_lines_sorted(run: i
 def test_an_empty_batch_seals_the_digest_of_nothing() -> None:
     with SortedLines(run=2) as sealed:
         assert (sealed.count, sealed.hexdigest()) == (0, hashlib.sha256(b"").hexdigest())
+
+
+def test_the_fast_canonical_form_is_byte_for_byte_rfc8785() -> None:
+    """`canonical` writes plain values with Python's encoder: the bytes must be those of `rfc8785` exactly."""
+    import rfc8785
+
+    values = [
+        {"b": 1, "a": [True, False, None, -(2**53 - 1), 2**53 - 1], "": "", "A": {"z": {}, "y": []}},
+        {"نص": "قيمة", "ﬀ": 1, "😀": 2, "\ue000": 3, "z": '\u2028\u007f\x00\x1f\n\t\b\f\r"\\/'},
+        {"stage": "plan", "outputs": {"note": "x" * 600, "counts": {str(i): i for i in range(12)}}},
+        ("a", ["b", ("c",)]),
+        {"mean": 2.5, "n": 3},
+        "\U0001f600 and \u0600",
+    ]
+    for value in values:
+        assert canonical(value) == rfc8785.dumps(value).decode()
