@@ -6,6 +6,7 @@ import json
 from datetime import date, datetime, timedelta
 
 from pydantic import BaseModel
+from sqlalchemy import select as select_core
 from sqlmodel import Session, col, select
 
 from musharaka.flows.engine.records import Refused, approved_gates, approved_stage_outputs, decision_updates
@@ -44,19 +45,25 @@ class DecisionView(BaseModel):
     updates: list[UpdateView]
 
 
+def _titles(session: Session, campaign_id: str | None) -> dict[str, Bilingual]:
+    query = select_core(col(CampaignState.campaign_id), col(CampaignState.title_en), col(CampaignState.title_ar))
+    if campaign_id is not None:
+        query = query.where(col(CampaignState.campaign_id) == campaign_id)
+    return {cid: Bilingual(en=en, ar=ar) for cid, en, ar in session.execute(query)}
+
+
 def decisions(*, session: Session, campaign_id: str | None = None) -> list[DecisionView]:
     """Every approved decision (its analyse gate approved) with its follow-up, oldest decision first."""
     updates = decision_updates(session, campaign_id)
+    titles = _titles(session, campaign_id)  # one query, not one a decision
     views = []
     for cid, (gate, outputs) in approved_stage_outputs(session, "analyse", campaign_id).items():
-        campaign = session.get(CampaignState, cid)
-        assert campaign is not None  # a gate is projected from the campaign's own chain
         rows = updates.get(cid, [])
         decision = outputs["decision"]
         views.append(
             DecisionView(
                 campaign=cid,
-                title=Bilingual(en=campaign.title_en, ar=campaign.title_ar),
+                title=titles[cid],  # a gate is projected from the campaign's own chain: its state is there
                 summary=Bilingual.model_validate(decision["summary"]),
                 rationale=Bilingual.model_validate(decision["rationale"]),
                 based_on_contributions=decision["based_on_contributions"],
