@@ -12,12 +12,13 @@ measures, in this process, the function each command calls, in its read-only ses
   status   `overview.status_rows` and its JSON, as `musharaka status --json`;
   kpis     `outcomes.kpi_report` for 2025-H1, as `musharaka kpis --period 2025-H1 --json`;
   verify   `state.audit.verify_database` in one process, as `musharaka audit verify --processes 1`;
-each timed (the best of a few runs) with the SQL statements it sends counted by a `before_cursor_execute`
+each timed (the best of a few runs, wall and CPU time) with the SQL statements it sends counted by a `before_cursor_execute`
 listener; then each command as a user runs it, a process of its own (start-up included; `audit verify` on every
 core, as it runs by default). A statement count that grows with the campaigns is an N+1 query: the run fails.
 """
 
 import argparse
+import gc
 import os
 import shutil
 import subprocess
@@ -167,8 +168,9 @@ def synthetic_log(campaigns: int, engine: Ed25519PrivateKey) -> list[list[dict[s
     return chains
 
 
-def counted(work: Callable[[], Any], repeat: int) -> tuple[float, int, Any]:
-    """The best of `repeat` runs of `work` in seconds, the SQL statements one run sends, and what it returned."""
+def counted(work: Callable[[], Any], repeat: int) -> tuple[float, float, int, Any]:
+    """The best of `repeat` runs of `work`: wall time and this process's CPU time in seconds (the machine is
+    shared: its CPU time moves less with the others' load); the SQL statements one run sends; what it returned."""
     from musharaka.state.db import get_engine
 
     sent: list[None] = []
@@ -177,18 +179,18 @@ def counted(work: Callable[[], Any], repeat: int) -> tuple[float, int, Any]:
         sent.append(None)
 
     engine = get_engine()
-    best, result = float("inf"), None
+    wall, cpu, result = float("inf"), float("inf"), None
     for n in range(repeat):
         if n == repeat - 1:
             event.listen(engine, "before_cursor_execute", count)
-        began = time.perf_counter()
+        began, began_cpu = time.perf_counter(), time.process_time()
         try:
             result = work()
         finally:
             if n == repeat - 1:
                 event.remove(engine, "before_cursor_execute", count)
-        best = min(best, time.perf_counter() - began)
-    return best, len(sent), result
+        wall, cpu = min(wall, time.perf_counter() - began), min(cpu, time.process_time() - began_cpu)
+    return wall, cpu, len(sent), result
 
 
 def status() -> int:
@@ -256,7 +258,7 @@ def command(argv: list[str]) -> float:
     return time.perf_counter() - began
 
 
-Figures = dict[str, tuple[float, int, float]]  # measure: in-process seconds, statements, command seconds
+Figures = dict[str, tuple[float, float, int, float]]  # measure: in process (wall, CPU), statements, the command
 
 
 def measure(url: str, chains: list[list[dict[str, Any]]], sizes: list[int], repeat: int) -> dict[int, Figures]:
@@ -287,19 +289,20 @@ def measure(url: str, chains: list[list[dict[str, Any]]], sizes: list[int], repe
             ("kpis", kpis, [*at, "kpis", "--period", PERIOD, "--json"]),
             ("verify", verify, ["audit", "verify"]),
         ):
-            elapsed, statements, said = counted(work, repeat)
+            elapsed, cpu, statements, said = counted(work, repeat)
             assert said == expected(name, size, sum(len(c) for c in chains[:have])), f"{name} at {size}: {said}"
-            figures[name] = (elapsed, statements, command(argv))
+            figures[name] = (elapsed, cpu, statements, command(argv))
         results[size] = figures
-        line = "  ".join(f"{n} {s:.3f} s {q} statements, command {c:.2f} s" for n, (s, q, c) in figures.items())
+        line = "  ".join(f"{n} {s:.3f} s {q} statements, command {c:.2f} s" for n, (s, _, q, c) in figures.items())
         print(f"  {size:>5,} campaigns (written and rebuilt in {written:.1f} s; load {os.getloadavg()[0]:.1f}): {line}")
     get_engine(url).dispose()
     return results
 
 
 def table(name: str, results: dict[int, Figures]) -> list[str]:
-    """A markdown table: in process, the time and, in brackets, how many times the previous size's it is (the
-    campaigns grow 10x, then 5x: a smaller factor is better than linear); the statements; the command's time."""
+    """A markdown table: in process, wall time, then CPU time and, in brackets, how many times the previous size's
+    CPU time it is (the campaigns grow 10x, then 5x: a smaller factor is better than linear); the statements;
+    the command's wall time."""
     sizes = sorted(results)
     lines = [
         f"{name}:",
@@ -307,13 +310,15 @@ def table(name: str, results: dict[int, Figures]) -> list[str]:
         "|---|" + "---:|" * len(sizes),
     ]
     for key, label in (("status", "`status --json`"), ("kpis", "KPI report"), ("verify", "`audit verify`")):
-        cells = [f"{results[sizes[0]][key][0] * 1000:.1f} ms"]
+        cells = [f"{results[s][key][0] * 1000:.0f} ms" for s in sizes]
+        lines.append(f"| {label}, in process, wall | " + " | ".join(cells) + " |")
+        cpu = [f"{results[sizes[0]][key][1] * 1000:.0f} ms"]
         for before, size in pairwise(sizes):
-            grown = results[size][key][0] / results[before][key][0]
-            cells.append(f"{results[size][key][0] * 1000:.1f} ms (x{grown:.1f} for x{size / before:.0f})")
-        lines.append(f"| {label}, in process | " + " | ".join(cells) + " |")
-        lines.append(f"| {label}, SQL statements | " + " | ".join(str(results[s][key][1]) for s in sizes) + " |")
-        lines.append(f"| {label}, the command | " + " | ".join(f"{results[s][key][2]:.2f} s" for s in sizes) + " |")
+            grown = results[size][key][1] / results[before][key][1]
+            cpu.append(f"{results[size][key][1] * 1000:.0f} ms (x{grown:.1f} for x{size / before:.0f})")
+        lines.append(f"| {label}, in process, CPU | " + " | ".join(cpu) + " |")
+        lines.append(f"| {label}, SQL statements | " + " | ".join(str(results[s][key][2]) for s in sizes) + " |")
+        lines.append(f"| {label}, the command | " + " | ".join(f"{results[s][key][3]:.2f} s" for s in sizes) + " |")
     return lines
 
 
@@ -340,6 +345,7 @@ def main() -> None:
         print(f"uptime: {subprocess.run(['uptime'], capture_output=True, text=True).stdout.strip()}")
         began = time.perf_counter()
         chains = synthetic_log(sizes[-1], current_engine_key(get_settings().engine_key_file))
+        gc.freeze()  # the log held here is no work of the measures': no collection of theirs walks it
         events = sum(len(c) for c in chains)
         print(f"{sizes[-1]:,} campaigns, {events:,} events, made and signed in {time.perf_counter() - began:.1f} s")
         tables = []
@@ -353,8 +359,8 @@ def main() -> None:
             print(f"{database}:")
             results = measure(url, chains, sizes, args.repeat)
             for size in sizes:
-                counts = {n: results[size][n][1] for n in results[size]}
-                assert counts == {n: results[sizes[0]][n][1] for n in counts}, f"{database}: N+1 at {size}: {counts}"
+                counts = {n: results[size][n][2] for n in results[size]}
+                assert counts == {n: results[sizes[0]][n][2] for n in counts}, f"{database}: N+1 at {size}: {counts}"
             tables += ["", *table(database, results)]
         print("\n".join(tables))
         print(f"uptime: {subprocess.run(['uptime'], capture_output=True, text=True).stdout.strip()}")

@@ -159,16 +159,19 @@ def timings(campaign_id: str, *, session: Session) -> tuple["StageTiming", ...]:
     return tuple(result)
 
 
-def approved_gates(session: Session, campaign_id: str | None = None) -> list[Gate]:
+def approved_gates(session: Session, campaign_id: str | None = None, stage: str | None = None) -> list[Gate]:
+    """Approved gates, in the order they were projected."""
     query = select(Gate).where(Gate.status == "approved")
     if campaign_id is not None:
         query = query.where(Gate.campaign_id == campaign_id)
-    return list(session.exec(query))
+    if stage is not None:  # read only that stage's: over a programme, the other five would be read for nothing
+        query = query.where(Gate.stage == stage)
+    return list(session.exec(query.order_by(col(Gate.id))))
 
 
 def approved_stage_outputs(session: Session, stage: str, campaign_id: str | None = None) -> dict[str, tuple[Gate, Any]]:
     """campaign -> (approved gate, its outputs) for every campaign whose `stage` gate was approved."""
-    gates = {g.campaign_id: g for g in approved_gates(session, campaign_id) if g.stage == stage}
+    gates = {g.campaign_id: g for g in approved_gates(session, campaign_id, stage)}
     if not gates:
         return {}
     query = select(StageRun).where(StageRun.stage == stage, col(StageRun.campaign_id).in_(list(gates)))
