@@ -9,7 +9,7 @@ from pydantic import BaseModel
 from sqlalchemy import select as select_core
 from sqlmodel import Session, col, select
 
-from musharaka.flows.engine.records import Refused, approved_gates, approved_stage_outputs, decision_updates
+from musharaka.flows.engine.records import Refused, approved_stage_outputs, decision_updates
 from musharaka.flows.planfiles.loading import PlanSet
 from musharaka.flows.render import locale
 from musharaka.flows.render.terms import names
@@ -18,7 +18,7 @@ from musharaka.stages.plans import Bilingual, CampaignPlan, local_midnight
 from musharaka.stages.programme import Programme
 from musharaka.state.events import Event, as_utc
 from musharaka.state.settings import get_settings
-from musharaka.state.tables import CampaignState
+from musharaka.state.tables import CampaignState, Gate
 
 
 class UpdateView(BaseModel):
@@ -90,8 +90,12 @@ def decisions(*, session: Session, campaign_id: str | None = None) -> list[Decis
 def facts(*, session: Session) -> dict[str, measures.Facts]:
     """Each started campaign's facts for the indicators: gate approvals, its decision, its follow-up."""
     approved: dict[str, dict[str, datetime]] = {}
-    for gate in approved_gates(session):
-        approved.setdefault(gate.campaign_id, {})[gate.stage] = as_utc(gate.decided_at or gate.opened_at)
+    # four columns as plain tuples, not six Gate objects a campaign: over thousands of campaigns the garbage
+    # collector, walking every object still alive, made the report grow faster than the programme
+    columns = (col(Gate.campaign_id), col(Gate.stage), col(Gate.decided_at), col(Gate.opened_at))
+    gates = select_core(*columns).where(col(Gate.status) == "approved").order_by(col(Gate.id))
+    for campaign_id, stage, decided_at, opened_at in session.execute(gates):
+        approved.setdefault(campaign_id, {})[stage] = as_utc(decided_at or opened_at)
     decided = approved_stage_outputs(session, "analyse")
     based = {cid: outputs["decision"]["based_on_contributions"] for cid, (_, outputs) in decided.items()}
     collected = {
@@ -166,7 +170,8 @@ def _windows(session: Session, moment: datetime) -> dict[str, measures.Window]:
 
 
 def _started(session: Session) -> dict[str, datetime]:
-    return {c.campaign_id: as_utc(c.started_at) for c in session.exec(select(CampaignState))}
+    query = select_core(col(CampaignState.campaign_id), col(CampaignState.started_at))
+    return {campaign_id: as_utc(started_at) for campaign_id, started_at in session.execute(query)}
 
 
 def status_lines(
