@@ -12,9 +12,10 @@ measures, in this process, the function each command calls, in its read-only ses
   status   `overview.status_rows` and its JSON, as `musharaka status --json`;
   kpis     `outcomes.kpi_report` for 2025-H1, as `musharaka kpis --period 2025-H1 --json`;
   verify   `state.audit.verify_database` in one process, as `musharaka audit verify --processes 1`;
-each timed (the best of a few runs, wall and CPU time) with the SQL statements it sends counted by a `before_cursor_execute`
-listener; then each command as a user runs it, a process of its own (start-up included; `audit verify` on every
-core, as it runs by default). A statement count that grows with the campaigns is an N+1 query: the run fails.
+each timed (the best of a few runs, wall and CPU time) with the SQL statements it sends counted by a
+`before_cursor_execute` listener; then each command as a user runs it, a process of its own (start-up
+included; `audit verify` on every core, as it runs by default). A statement count that grows with the
+campaigns is an N+1 query: the run fails.
 """
 
 import argparse
