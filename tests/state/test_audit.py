@@ -48,12 +48,10 @@ def golden(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         yield root
 
 
-@pytest.fixture
-def rogue(golden: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Workspace]:
-    """A copy of the golden workspace (plans, keys, documents, `var/`, database), for this test to tamper with."""
+def copy_of(golden: Path, home: Path, monkeypatch: pytest.MonkeyPatch) -> Workspace:
+    """A copy of a golden workspace (plans, keys, documents, `var/`, database) at `home`, as the test's own."""
     from tests.conftest import make_workspace
 
-    home = tmp_path / "rogue"
     # the test's own home: what it changes, a document or the pseudonym key, no other test sees
     shutil.copytree(golden, home, ignore=shutil.ignore_patterns("state.db*"))
     ws = make_workspace(home, monkeypatch, database=home / "state.db")
@@ -61,7 +59,13 @@ def rogue(golden: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iter
     source.backup(copy)  # WAL-safe: what is committed, whether or not it reached the main file
     source.close()
     copy.close()
-    yield ws
+    return ws
+
+
+@pytest.fixture
+def rogue(golden: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Workspace]:
+    """A copy of the golden workspace, for this test to tamper with."""
+    yield copy_of(golden, tmp_path / "rogue", monkeypatch)
 
 
 def sql(ws: Workspace, statement: str, *args: object) -> None:
@@ -71,9 +75,11 @@ def sql(ws: Workspace, statement: str, *args: object) -> None:
     connection.close()
 
 
-def rows(ws: Workspace, statement: str, *args: object) -> list[tuple[object, ...]]:
+def rows(ws: Workspace, statement: str, *args: object) -> list[tuple[Any, ...]]:
+    """What a statement on the workspace's SQLite file answers; a change it makes is committed."""
     connection = sqlite3.connect(ws.db_url.removeprefix("sqlite:///"))
-    found = connection.execute(statement, args).fetchall()
+    with connection:
+        found = connection.execute(statement, args).fetchall()
     connection.close()
     return found
 

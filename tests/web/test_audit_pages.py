@@ -8,7 +8,6 @@ with a reason, once for the module; each test works on its own copy of that work
 import json
 import re
 import shutil
-import sqlite3
 import zipfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -22,6 +21,7 @@ from fastapi.routing import APIRoute
 from musharaka.flows.web.app import create_app
 from tests.conftest import Workspace, make_workspace
 from tests.flows.samples import CAMPAIGN
+from tests.state.test_audit import copy_of, rows
 from tests.web.browser import axe_violations, person, screenshot, served
 from tests.web.software_passkey import SoftwarePasskey
 from tests.web.test_browser import invite, outcome
@@ -50,22 +50,7 @@ def golden(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 @pytest.fixture
 def home(golden: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Workspace]:
     """This test's own copy of the audited workspace."""
-    root = tmp_path / "home"
-    shutil.copytree(golden, root, ignore=shutil.ignore_patterns("state.db*"))
-    ws = make_workspace(root, monkeypatch, database=root / "state.db")
-    source, copy = sqlite3.connect(golden / "state.db"), sqlite3.connect(root / "state.db")
-    source.backup(copy)
-    source.close()
-    copy.close()
-    yield ws
-
-
-def sql(ws: Workspace, statement: str, *args: object) -> list[tuple[Any, ...]]:
-    connection = sqlite3.connect(ws.db_url.removeprefix("sqlite:///"))
-    with connection:
-        found = connection.execute(statement, args).fetchall()
-    connection.close()
-    return found
+    yield copy_of(golden, tmp_path / "home", monkeypatch)
 
 
 def signed_in(client: httpx.Client, url: str, who: str, lang: str = "ar") -> None:
@@ -137,7 +122,7 @@ def test_an_auditor_is_refused_every_state_changing_route_and_nothing_is_recorde
         signed_in(client, url, "internal.audit", "en")
         csrf = csrf_of(client, "/audit")
         outside_access = "select count(*) from event where campaign_id != '_access'"
-        [(before,)] = sql(home, outside_access)
+        [(before,)] = rows(home, outside_access)
         body = {
             "decision": "approve",
             "attempt": 1,
@@ -160,7 +145,7 @@ def test_an_auditor_is_refused_every_state_changing_route_and_nothing_is_recorde
             # refused for the duty, not for a token or a body the route could not read
             said = [as_json.json().get("code") if "json" in as_json.headers["content-type"] else "", as_form.text]
             assert said[0] == "not-your-duty" or NOT_YOUR_DUTY_EN in text_of(said[1]), (method, path, said)
-        [(after,)] = sql(home, outside_access)
+        [(after,)] = rows(home, outside_access)
         assert after == before  # only sign-ins are recorded, in the access chain
 
 
@@ -250,12 +235,12 @@ def test_verify_counts_the_events_and_names_the_first_broken_one(
     with served(monkeypatch) as url, httpx.Client(base_url=url) as client:
         signed_in(client, url, "internal.audit", "en")
         whole = client.get("/audit/verify")
-        [(events,)] = sql(home, "select count(*) from event")  # every chain, the sign-in's included
+        [(events,)] = rows(home, "select count(*) from event")  # every chain, the sign-in's included
         assert "The log verifies" in text_of(whole.text)
         assert re.search(r'id="events-checked">(\d+)<', whole.text).group(1) == str(events)  # type: ignore[union-attr]
 
         # a rogue administrator rewrites the rejection's reason with plain SQL
-        sql(
+        rows(
             home,
             "update event set payload = replace(payload, ?, ?) where campaign_id = ? and seq = 5",
             REASON,
@@ -285,13 +270,13 @@ def test_a_checkpoint_downloads_signed_and_records_nothing(
     with served(monkeypatch) as url, httpx.Client(base_url=url) as client:
         signed_in(client, url, "internal.audit", "en")
         assert client.post("/audit/checkpoint", data={"csrf": "not-it"}).status_code == 403
-        [(before,)] = sql(home, "select count(*) from event")
+        [(before,)] = rows(home, "select count(*) from event")
         taken = client.post("/audit/checkpoint", data={"csrf": csrf_of(client, "/audit")})
-        [(after,)] = sql(home, "select count(*) from event")
+        [(after,)] = rows(home, "select count(*) from event")
     assert taken.status_code == 200 and after == before
     assert taken.headers["content-disposition"].startswith('attachment; filename="checkpoint-')
     checkpoint = taken.json()
-    [(head,)] = sql(home, "select hash from event where campaign_id = ? and seq = 5", CAMPAIGN)
+    [(head,)] = rows(home, "select hash from event where campaign_id = ? and seq = 5", CAMPAIGN)
     assert checkpoint["heads"][CAMPAIGN] == [5, head]
     (tmp_path / "checkpoint.json").write_bytes(taken.content)
     checked = home.run("audit", "verify", "--checkpoint", str(tmp_path / "checkpoint.json"), *home.engine())

@@ -5,8 +5,6 @@ unchanged. And an Arabic page of the workspace shows no word in Latin script out
 
 import json
 import re
-import shutil
-import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from html import unescape
@@ -33,7 +31,7 @@ from musharaka.state.settings import get_settings
 from musharaka.state.tables import CampaignState
 from tests.conftest import Workspace, make_workspace
 from tests.flows.samples import CAMPAIGN
-from tests.state.test_audit import forge_text, rewrite_payload
+from tests.state.test_audit import copy_of, forge_text, rewrite_payload, rows
 from tests.web.software_passkey import SoftwarePasskey
 from tests.web.test_sessions import csrf_of, sign_in
 
@@ -373,26 +371,11 @@ def golden(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 @pytest.fixture
 def home(golden: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Workspace]:
     """This test's own copy of the workspace."""
-    root = tmp_path / "home"
-    shutil.copytree(golden, root, ignore=shutil.ignore_patterns("state.db*"))
-    ws = make_workspace(root, monkeypatch, database=root / "state.db")
-    source, copy = sqlite3.connect(golden / "state.db"), sqlite3.connect(root / "state.db")
-    source.backup(copy)
-    source.close()
-    copy.close()
-    yield ws
-
-
-def sql(ws: Workspace, statement: str, *args: object) -> list[tuple[Any, ...]]:
-    connection = sqlite3.connect(ws.db_url.removeprefix("sqlite:///"))
-    with connection:
-        found = connection.execute(statement, args).fetchall()
-    connection.close()
-    return found
+    yield copy_of(golden, tmp_path / "home", monkeypatch)
 
 
 def seq_of(ws: Workspace, kind: str) -> int:
-    [(seq,)] = sql(ws, "select min(seq) from event where campaign_id = ? and type = ?", CAMPAIGN, kind)
+    [(seq,)] = rows(ws, "select min(seq) from event where campaign_id = ? and type = ?", CAMPAIGN, kind)
     return int(seq)
 
 
@@ -483,7 +466,7 @@ def said_found(ws: Workspace) -> tuple[int, str]:
 def document_of(ws: Workspace) -> tuple[int, Path, str]:
     """The first stage document the log records: its event, its file and its language."""
     seq = seq_of(ws, "stage.completed")
-    [(payload,)] = sql(ws, "select payload from event where campaign_id = ? and seq = ?", CAMPAIGN, seq)
+    [(payload,)] = rows(ws, "select payload from event where campaign_id = ? and seq = ?", CAMPAIGN, seq)
     [first, *_] = json.loads(payload)["documents"]
     return seq, ws.out / first["path"], first["lang"]
 
@@ -494,7 +477,7 @@ def test_an_untouched_campaign_verifies(home: Workspace) -> None:
 
 def test_a_payload_stored_out_of_its_canonical_form_is_said_in_arabic(home: Workspace) -> None:
     seq = seq_of(home, "gate.decided")
-    sql(
+    rows(
         home,
         "update event set payload = replace(payload, '\":', '\": ') where campaign_id = ? and seq = ?",
         CAMPAIGN,
@@ -504,10 +487,10 @@ def test_a_payload_stored_out_of_its_canonical_form_is_said_in_arabic(home: Work
 
 
 def test_an_engine_signature_of_another_event_is_said_in_arabic(home: Workspace) -> None:
-    [(key, other)] = sql(
+    [(key, other)] = rows(
         home, "select engine_key, engine_signature from event where campaign_id = ? and seq = 1", CAMPAIGN
     )
-    sql(home, "update event set engine_signature = ? where campaign_id = ? and seq = 2", other, CAMPAIGN)
+    rows(home, "update event set engine_signature = ? where campaign_id = ? and seq = 2", other, CAMPAIGN)
     fingerprint = local_fingerprint(get_settings().engine_key_file)
     assert key and said_found(home) == (
         2,
@@ -590,14 +573,14 @@ def test_a_rewritten_registry_is_said_in_arabic(home: Workspace) -> None:
 def test_contributions_changed_behind_the_engine_are_said_in_arabic(
     home: Workspace, statement: str, arabic: str
 ) -> None:
-    sql(home, statement)
+    rows(home, statement)
     assert said_found(home) == (seq_of(home, "contributions.ingested"), arabic)
 
 
 def test_contribution_rows_of_no_ingestion_are_said_in_arabic(home: Workspace) -> None:
-    columns = [name for _, name, *_ in sql(home, "pragma table_info(contribution)") if name != "id"]
+    columns = [name for _, name, *_ in rows(home, "pragma table_info(contribution)") if name != "id"]
     copied = ", ".join("'99'" if c == "batch" else "'other-key'" if c == "row_key" else c for c in columns)
-    sql(home, f"insert into contribution ({', '.join(columns)}) select {copied} from contribution")
+    rows(home, f"insert into contribution ({', '.join(columns)}) select {copied} from contribution")
     [(chain, seq, what)] = findings(home)
     assert (chain, seq) == (CAMPAIGN, 0)
     assert text_of(str(reasons.finding(what, "ar").html)) == "صفوف المساهمات في الدفعة 99 لا يقابلها أي حدث استيراد"
@@ -605,7 +588,7 @@ def test_contribution_rows_of_no_ingestion_are_said_in_arabic(home: Workspace) -
 
 def test_the_findings_the_auditor_page_already_knew_are_still_said_in_arabic(home: Workspace) -> None:
     seq = seq_of(home, "gate.decided")
-    sql(
+    rows(
         home,
         "update event set payload = replace(payload, ?, 'Fine') where campaign_id = ? and seq = ?",
         REASON,
@@ -613,7 +596,7 @@ def test_the_findings_the_auditor_page_already_knew_are_still_said_in_arabic(hom
         seq,
     )
     assert said_found(home) == (seq, "لا يطابق مضمونُه أو مُحدِثُه أو وقتُه أو نوعُه بصمتَه: فقد غُيِّر بعد تسجيله")
-    sql(home, "delete from event where campaign_id = ? and seq = ?", CAMPAIGN, seq)
+    rows(home, "delete from event where campaign_id = ? and seq = ?", CAMPAIGN, seq)
     assert said_found(home) == (seq, f"هو مفقود: يقفز التسلسل من {seq - 1} إلى {seq + 1}")
 
 
@@ -621,7 +604,7 @@ def test_an_event_without_the_engine_signature_and_a_decision_unlike_its_signatu
     seq = seq_of(home, "gate.decided")
     rewrite_payload(home, CAMPAIGN, seq, lambda body: body.update(text="Fine"))
     assert said_found(home) == (seq, "القرار المسجَّل يختلف عمّا وُقِّع")
-    sql(home, "update event set engine_signature = '' where campaign_id = ? and seq = 2", CAMPAIGN)
+    rows(home, "update event set engine_signature = '' where campaign_id = ? and seq = 2", CAMPAIGN)
     assert said_found(home) == (2, "لا يحمل توقيع المحرّك: فلم يكتبه المحرّك")
 
 
@@ -677,7 +660,7 @@ def test_the_auditor_pages_name_a_broken_event_with_no_english_word_in_arabic(
     from tests.web.browser import served
 
     seq = seq_of(home, "gate.decided")
-    sql(
+    rows(
         home,
         "update event set payload = replace(payload, '\":', '\": ') where campaign_id = ? and seq = ?",
         CAMPAIGN,
