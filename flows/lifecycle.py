@@ -113,7 +113,8 @@ def run_stage(stage: Stage, campaign_id: str, now: datetime) -> str:
 
     Created here and run by Prefect's engine rather than called as a subflow: a subflow run costs a
     tracking task run in the lifecycle's run, a search for an earlier subflow run and a client on an
-    event loop of its own, about 0.08 s a stage; the stage's run, its states and its tasks are the same.
+    event loop of its own, about 0.08 s a stage. The stage's run, its states and its tasks are the same;
+    the run is listed beside its lifecycle's run rather than nested under it.
     """
     stage_flow = STAGE_FLOWS[stage]
     parameters = {"campaign_id": campaign_id, "now": now}
