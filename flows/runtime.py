@@ -46,10 +46,11 @@ LIFECYCLE_DEPLOYMENT = "lifecycle/lifecycle"  # flow name / deployment name in p
 
 
 def server_configured() -> bool:
-    """Whether Prefect points at a server (PREFECT_API_URL): then runs go to its workers, not in-process."""
+    """Whether runs go to a Prefect server's workers: PREFECT_API_URL names one, and MUSHARAKA_RUN_FLOWS_HERE
+    does not keep them in this process (which then records them on that server)."""
     from prefect.settings import get_current_settings
 
-    return get_current_settings().api.url is not None
+    return get_current_settings().api.url is not None and not get_settings().run_flows_here
 
 
 def submit_lifecycles(campaign_ids: list[str], now: datetime) -> dict[str, str]:

@@ -48,6 +48,10 @@ class Settings(BaseSettings):
     allow_now: bool = False
     # the running service (`musharaka serve`) writes its address here for CLI commands to find it
     service_file: Path = Path("var/service.json")
+    # where a command's flow runs go when PREFECT_API_URL names a Prefect server: to its deployments'
+    # workers (the default), or, when set, into the command's own process, recorded on that server as
+    # the service records its runs (no worker needed; the server's UI still shows every run)
+    run_flows_here: bool = False
     # the address people open the service at; its host is the passkeys' relying party (never an IP).
     # Empty: http://localhost and the port `musharaka serve` listens on.
     public_url: str = ""

@@ -43,8 +43,8 @@ def advance_and_report(campaign_ids: list[str], now: datetime, *, at_the_clock: 
        tests) never goes to the service, which always acts at the clock's time: such a command runs
        as below.
     2. A Prefect server is configured (PREFECT_API_URL): the runs are submitted to the lifecycle
-       deployment for its workers.
-    3. Otherwise they run in this process, in Prefect's ephemeral mode.
+       deployment for its workers, unless MUSHARAKA_RUN_FLOWS_HERE keeps them in this process.
+    3. Otherwise they run in this process: on that server, or in Prefect's ephemeral mode.
 
     `at_the_clock` says whether `now` is the clock's time; by default, whether the command line gave
     no `--now`.

@@ -24,6 +24,7 @@ def ok(ws: Workspace, *args: str, now: str) -> str:
     return result.output
 
 
+@pytest.mark.prefect
 def test_a_late_submission_makes_its_author_the_submitter(ws: Workspace) -> None:
     plan = ws.plans / f"campaigns/{CAMPAIGN}.yaml"
     text = plan.read_text(encoding="utf-8")  # the answer goes, with the lines of its two languages
@@ -42,6 +43,7 @@ def to_conduct(ws: Workspace) -> None:
     ws.approve(CAMPAIGN, "plan", "dg.planning", now="2025-06-17T09:00+04:00")
 
 
+@pytest.mark.prefect
 def test_whoever_submits_the_contributions_answers_for_conduct(ws: Workspace) -> None:
     to_conduct(ws)
     path = str(ws.write("c.csv", CONTRIBUTIONS))
@@ -51,6 +53,7 @@ def test_whoever_submits_the_contributions_answers_for_conduct(ws: Workspace) ->
     assert result.exit_code == 1 and "dg.planning submitted the conduct stage" in result.stderr
 
 
+@pytest.mark.prefect
 def test_no_contributions_are_taken_while_the_conduct_gate_reviews_them(ws: Workspace) -> None:
     to_conduct(ws)
     ok(ws, "submit", CAMPAIGN, "conduct", str(ws.write("c.csv", CONTRIBUTIONS)), now="2025-08-15T08:00+04:00")
@@ -60,6 +63,7 @@ def test_no_contributions_are_taken_while_the_conduct_gate_reviews_them(ws: Work
     assert result.exit_code == 1 and "the conduct gate of" in result.stderr and "extend the window" in result.stderr
 
 
+@pytest.mark.prefect
 def test_the_window_cannot_be_moved_by_editing_the_plan_once_conduct_began(ws: Workspace) -> None:
     to_conduct(ws)
     plan = ws.plans / f"campaigns/{CAMPAIGN}.yaml"
@@ -73,12 +77,14 @@ def test_the_window_cannot_be_moved_by_editing_the_plan_once_conduct_began(ws: W
     assert "late.csv:6: submitted_at: expected a time inside the participation window 2025-07-06 to 2025-08-14" in held
 
 
+@pytest.mark.prefect
 def test_an_event_cannot_be_dated_before_the_last_one(ws: Workspace) -> None:
     ok(ws, "start", CAMPAIGN, now="2025-06-17T09:00+04:00")
     result = ws.approve(CAMPAIGN, "prepare", "dg.planning", now="2025-06-16T12:00+04:00")
     assert result.exit_code == 2 and "cannot be dated earlier" in result.stderr
 
 
+@pytest.mark.prefect
 def test_a_stage_run_that_died_midway_is_picked_up_again(ws: Workspace) -> None:
     ok(ws, "start", CAMPAIGN, "--no-advance", now="2025-06-15T09:00+04:00")
     plans = records.load_plan_set()
@@ -89,6 +95,7 @@ def test_a_stage_run_that_died_midway_is_picked_up_again(ws: Workspace) -> None:
     assert "prepare (attempt 1) awaiting-gate" in out
 
 
+@pytest.mark.prefect
 def test_non_numbers_in_number_answers_are_quarantined(ws: Workspace) -> None:
     to_conduct(ws)
     bad = CONTRIBUTIONS.replace("students,5,", "students,nan,", 1)
@@ -104,6 +111,7 @@ def test_an_unsupported_yaml_version_is_a_located_problem(ws: Workspace) -> None
     assert result.exit_code == 2 and "odd.yaml:1:1: (yaml): expected valid YAML" in result.stderr
 
 
+@pytest.mark.prefect
 def test_documents_of_two_databases_never_overwrite_each_other(ws: Workspace) -> None:
     ok(ws, "start", CAMPAIGN, now="2025-06-15T09:00+04:00")
     with pytest.MonkeyPatch.context() as patch:
@@ -116,6 +124,7 @@ def test_documents_of_two_databases_never_overwrite_each_other(ws: Workspace) ->
     assert len(list((ws.out / CAMPAIGN).glob("prepare-1.en.*.html"))) == 2
 
 
+@pytest.mark.prefect
 def test_a_refused_decision_is_recorded_by_the_engine_not_its_claimed_author(ws: Workspace) -> None:
     ok(ws, "start", CAMPAIGN, now="2025-06-15T09:00+04:00")
     ws.run(
@@ -151,6 +160,7 @@ def test_a_mistyped_campaign_id_gets_a_suggestion(ws: Workspace) -> None:
     assert result.exit_code == 1 and f"did you mean '{CAMPAIGN}'?" in result.stderr
 
 
+@pytest.mark.prefect
 def test_a_shortened_digest_is_refused_before_signing(ws: Workspace) -> None:
     ok(ws, "start", CAMPAIGN, now="2025-06-15T09:00+04:00")
     result = ws.approve(CAMPAIGN, "prepare", "dg.planning", "--digest", "476e81265add", now="2025-06-15T10:00+04:00")
@@ -163,6 +173,7 @@ def test_a_file_that_is_not_a_checkpoint_is_a_bad_argument(ws: Workspace) -> Non
     assert result.exit_code == 2 and "expected a checkpoint written by `musharaka audit checkpoint`" in result.stderr
 
 
+@pytest.mark.prefect
 def test_an_approval_stands_when_the_next_stage_cannot_start(ws: Workspace) -> None:
     to_conduct(ws)
     ok(ws, "submit", CAMPAIGN, "conduct", str(ws.write("c.csv", CONTRIBUTIONS)), now="2025-08-15T08:00+04:00")
@@ -176,6 +187,7 @@ def test_an_approval_stands_when_the_next_stage_cannot_start(ws: Workspace) -> N
     assert "moves only by a signed extension" in result.stderr
 
 
+@pytest.mark.prefect
 def test_an_approval_stands_when_the_prefect_server_does_not_take_the_next_stage(ws: Workspace) -> None:
     ok(ws, "start", CAMPAIGN, now="2025-06-15T09:00+04:00")
     # a Prefect server configured but not answering, as a busy one answering 503 after every retry
@@ -184,6 +196,7 @@ def test_an_approval_stands_when_the_prefect_server_does_not_take_the_next_stage
         **ws.env(),
         "PREFECT_API_URL": f"http://127.0.0.1:{free_port()}/api",
         "PREFECT_CLIENT_MAX_RETRIES": "0",
+        "MUSHARAKA_RUN_FLOWS_HERE": "0",  # runs go to that server's workers, as a deployment's would
     }
     argv = [MUSHARAKA, "--now", "2025-06-16T09:00+04:00", "approve", CAMPAIGN, "prepare", *ws.key("dg.planning")]
     done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120, check=False)
