@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-postgres lint bench clean wheel-check messages
+.PHONY: demo test test-fast test-postgres lint bench clean wheel-check messages
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,10 +20,21 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/musharaka demo --reset
 
+# The suite spread over processes, one per core (two here): the slowest kinds of test first, and a process
+# that runs out of tests takes half of what another has left. The slowest tests are listed at the end.
+# TEST_WORKERS=0 runs the suite in this one process.
+TEST_WORKERS ?= 2
+PARALLEL = -n $(TEST_WORKERS) --dist worksteal
+
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PARALLEL) --durations=15
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+
+# The inner loop: every test but those that need a Prefect server or a browser, in under a minute. No
+# Prefect server starts here, so a test that needs one and is not marked fails, saying so.
+test-fast: $(STAMP)
+	MUSHARAKA_TEST_FAST=1 $(BIN)/python -m pytest $(PARALLEL) -m "not server and not browser and not prefect"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -46,4 +57,4 @@ wheel-check: $(STAMP)
 # tests, which already run on PostgreSQL, ran in `make test`).
 POSTGRES_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 test-postgres: $(STAMP)
-	MUSHARAKA_TEST_POSTGRES=$(POSTGRES_TEST_URL) $(BIN)/python -m pytest -m "not server"
+	MUSHARAKA_TEST_POSTGRES=$(POSTGRES_TEST_URL) $(BIN)/python -m pytest $(PARALLEL) --durations=10 -m "not server"

@@ -34,6 +34,7 @@ from musharaka.flows.cli.main import main
 from musharaka.flows.cli.workspace import copy_sample_plans
 from musharaka.flows.engine import governance
 from musharaka.flows.planfiles import loading
+from musharaka.state import migrate
 from musharaka.state.audit import engine_fingerprint
 from musharaka.state.db import get_engine
 from musharaka.state.settings import get_settings
@@ -49,7 +50,20 @@ os.environ.setdefault("MUSHARAKA_ALLOW_NOW", "1")
 atexit.register(shutil.rmtree, SESSION_HOME, ignore_errors=True)
 get_settings.cache_clear()
 
-# Prefect reads these when it is first imported; one ephemeral server serves the whole session.
+# Spread over processes (`make test`), the suite's controller starts one Prefect server before the test
+# processes start (`pytest_configure`) and names it here: every flow of every test process, and of every
+# command a test starts, runs in its own process on that server, none starting an embedded one of its own.
+SHARED_PREFECT_API_URL = os.environ.get("MUSHARAKA_TEST_PREFECT_API_URL", "")
+# `make test-fast` runs no test marked `prefect`: Prefect may start no server at all, so that a test that
+# needs one and is not marked fails at once ("No Prefect API URL provided") instead of slowing the loop.
+FAST = os.environ.get("MUSHARAKA_TEST_FAST") == "1"
+if FAST:
+    os.environ["PREFECT_SERVER_ALLOW_EPHEMERAL_MODE"] = "false"
+elif SHARED_PREFECT_API_URL:
+    os.environ["PREFECT_API_URL"] = SHARED_PREFECT_API_URL
+    os.environ["MUSHARAKA_RUN_FLOWS_HERE"] = "1"
+
+# Prefect reads these when it is first imported; otherwise one ephemeral server serves the whole session.
 _PREFECT_HOME = tempfile.mkdtemp(prefix="musharaka-prefect-")
 os.environ["PREFECT_HOME"] = _PREFECT_HOME
 atexit.register(shutil.rmtree, _PREFECT_HOME, ignore_errors=True)  # registered first: runs after Prefect's own
@@ -100,16 +114,35 @@ def _database_url(name: str) -> str:
     return ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
 
 
-def fresh_postgres_database() -> str:
-    """A new, empty database on the PostgreSQL server the suite runs against (else the machine's); its URL."""
-    require_postgres()
+def _create_database(template: str = "template1") -> str:
+    """A new database on the server, a copy of `template`; its name (dropped at the session's end at the latest)."""
     name = f"musharaka_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT", poolclass=NullPool)
     with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
+        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
     admin.dispose()
     _created_databases.append(name)
-    return _database_url(name)
+    return name
+
+
+@cache
+def _migrated_template() -> str:
+    """A database at the schema's head revision, made once a session (once per test process). Copying it
+    takes a few milliseconds where migrating a database takes a tenth of a second or more; a copy is
+    otherwise a database like any other, and a test's copy is its own."""
+    name = _create_database()
+    engine = create_engine(_database_url(name), poolclass=NullPool)
+    migrate.ensure_current(engine)
+    engine.dispose()  # PostgreSQL copies a template only while no one is connected to it
+    return name
+
+
+def fresh_postgres_database(*, migrated: bool = False) -> str:
+    """A new database on the PostgreSQL server the suite runs against (else the machine's); its URL.
+    Empty, or with the engine's tables already at head when `migrated` (what a workspace's first command
+    would make of an empty one)."""
+    require_postgres()
+    return _database_url(_create_database(_migrated_template() if migrated else "template1"))
 
 
 def drop_postgres_database(url: str) -> None:
@@ -220,9 +253,12 @@ def _fresh_settings() -> Iterator[None]:
     forget_settings()  # after the test's own environment is undone (its monkeypatch goes first)
 
 
-def make_workspace(root: Path, monkeypatch: pytest.MonkeyPatch, database: Path | None = None) -> Workspace:
+def make_workspace(
+    root: Path, monkeypatch: pytest.MonkeyPatch, database: Path | None = None, *, empty: bool = False
+) -> Workspace:
     """`root` as the home: the sample plans copied there once (with keys), output there, the database at
-    `database` (else in `root`, or on PostgreSQL in the PostgreSQL pass)."""
+    `database` (else in `root`, or on PostgreSQL in the PostgreSQL pass). A PostgreSQL database comes with
+    the engine's tables, as a workspace's first command leaves it, unless `empty`."""
     plans = root / "plans"
     if plans.exists():
         keys = {path.stem: path for path in (root / "keys").glob("*.pem")}
@@ -231,7 +267,7 @@ def make_workspace(root: Path, monkeypatch: pytest.MonkeyPatch, database: Path |
         keys = give_keys(plans / "approvers.yaml", root / "keys")
         pin_registry(plans)
     if database is None and POSTGRES_ADMIN_URL:
-        url = fresh_postgres_database()
+        url = fresh_postgres_database(migrated=not empty)
     else:
         url = f"sqlite:///{database or root / 'state.db'}"
     workspace = Workspace(root, plans, root / "out", url, keys)
@@ -242,9 +278,11 @@ def make_workspace(root: Path, monkeypatch: pytest.MonkeyPatch, database: Path |
 
 
 @pytest.fixture
-def ws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Workspace]:
-    """The test's own workspace, its home the test's temporary folder."""
-    workspace = make_workspace(tmp_path, monkeypatch)
+def ws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Iterator[Workspace]:
+    """The test's own workspace, its home the test's temporary folder; its database empty for a test marked
+    `empty_database` (one about what the first command does to a database)."""
+    empty = request.node.get_closest_marker("empty_database") is not None
+    workspace = make_workspace(tmp_path, monkeypatch, empty=empty)
     yield workspace
     get_engine(workspace.db_url).dispose()
     if workspace.db_url.startswith("postgresql"):
@@ -261,8 +299,47 @@ def chromium() -> Iterator[Any]:
         yield browser
 
 
+# the tests that take longest, by kind; the rest take a second or less
+_HEAVY = ("server", "browser", "prefect")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The slowest kinds of test first: spread over processes (`make test`), no process is left with a long
+    test to run alone at the end. Every test is independent of the others, so the order is free."""
+    rank = {name: place for place, name in enumerate(_HEAVY)}
+    items.sort(key=lambda item: min((rank[m.name] for m in item.iter_markers() if m.name in rank), default=len(rank)))
+
+
+_shared_prefect: list[Any] = []
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The controller of a run spread over processes starts the Prefect server they share (see above)."""
+    spread = (config.getoption("numprocesses", None) or 0) > 0 and not hasattr(config, "workerinput")
+    if not spread or SHARED_PREFECT_API_URL or FAST:
+        return
+    from musharaka.flows.service.prefect_warm import start_server
+
+    (Path(SESSION_HOME) / "var").mkdir(exist_ok=True)
+    # Prefect's own database on PostgreSQL where the machine has it: on SQLite, the test processes' flow
+    # runs queue on one write lock, and Prefect's client waits two seconds each time the server gives up
+    database = "" if _postgres_problem() else fresh_postgres_database()
+    if database:
+        os.environ["PREFECT_API_DATABASE_CONNECTION_URL"] = database.replace("+psycopg", "+asyncpg")
+    try:
+        server = start_server()  # its log: SESSION_HOME/var/prefect-server.log
+    finally:
+        os.environ.pop("PREFECT_API_DATABASE_CONNECTION_URL", None)  # the server's alone
+    _shared_prefect.append((server, database))
+    os.environ["MUSHARAKA_TEST_PREFECT_API_URL"] = server.api_url  # the test processes, started next, inherit it
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_unconfigure(config: pytest.Config) -> None:
     """pytest turns its fault handler off here; one stays on for the interpreter's teardown, so a crash
     there (such as the plan loader's `_forget` prevents) prints every thread's stack instead of nothing."""
     faulthandler.enable(all_threads=True)
+    for server, database in _shared_prefect:
+        server.stop()
+        if database:
+            drop_postgres_database(database)

@@ -7,10 +7,13 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+import pytest
 from ruamel.yaml import YAML
 
 from tests.conftest import Workspace
 from tests.flows.test_documents_browser import run_lifecycle
+
+pytestmark = pytest.mark.prefect  # runs flows on Prefect's server
 
 LATIN = re.compile(r"[A-Za-z][A-Za-z'’.\-]*(?:\s+[A-Za-z][A-Za-z'’.\-]*)*")
 ALLOWED = [

@@ -26,6 +26,7 @@ def line_of(text: str, campaign: str) -> str:
     return line
 
 
+@pytest.mark.prefect
 def test_status_gates_and_history_read_in_arabic(ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
     to_conduct(ws)  # started 15 June 2025 09:00 Muscat; prepare approved with the comment "go"
     now = "2025-06-18T09:00+04:00"
@@ -65,6 +66,7 @@ def test_the_kpi_table_reads_in_arabic(ws: Workspace) -> None:
     assert f"{FSI}الربع الثالث 2025{PDI}" in shown and f"{FSI}مخطط{PDI}" in shown
 
 
+@pytest.mark.prefect
 def test_a_refusal_in_arabic_says_what_it_means_and_keeps_the_engines_detail(ws: Workspace) -> None:
     ok(ws, "start", CAMPAIGN, now="2025-06-15T09:00+04:00")  # the prepare gate opens
     refused = ws.run(

@@ -15,6 +15,8 @@ from musharaka.state.events import chain_problems, events_of
 from tests.conftest import Workspace, drop_postgres_database, forget_settings, fresh_postgres_database
 from tests.flows.samples import CAMPAIGN
 
+pytestmark = pytest.mark.prefect  # runs flows on Prefect's server
+
 # Imports first, then waits for a common instant, so both commands really start together.
 AT_THE_SIGNAL = (
     "import sys, time; from musharaka.flows.cli.main import main; "

@@ -1,6 +1,8 @@
 """A dialogue session through the CLI: no online question, its date, time and venue in the plan, and its
 minutes (attendance and the points raised) submitted at conduct, each point a contribution."""
 
+import pytest
+
 from tests.conftest import Workspace
 from tests.flows.samples import LESSONS
 from tests.flows.test_lifecycle import ok, status_of
@@ -35,6 +37,7 @@ def without_questions(ws: Workspace) -> None:
     path.write_text(text[:start] + text[end:], encoding="utf-8")
 
 
+@pytest.mark.prefect
 def test_a_dialogue_session_runs_from_plan_to_closed_on_its_minutes(ws: Workspace) -> None:
     without_questions(ws)
     ok(ws, "start", DIALOGUE, now="2025-11-02T09:00+04:00")
@@ -67,6 +70,7 @@ def test_a_dialogue_session_runs_from_plan_to_closed_on_its_minutes(ws: Workspac
     assert status_of(ws, DIALOGUE)["status"] == "closed"
 
 
+@pytest.mark.prefect
 def test_minutes_naming_an_audience_the_plan_lacks_are_refused_and_located(ws: Workspace) -> None:
     without_questions(ws)
     ok(ws, "start", DIALOGUE, now="2025-11-02T09:00+04:00")

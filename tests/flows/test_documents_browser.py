@@ -9,11 +9,15 @@ import tempfile
 from html.parser import HTMLParser
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import Workspace, require
 from tests.flows.samples import CAMPAIGN, LESSONS
 from tests.flows.test_lifecycle import ok
 from tests.flows.test_programme_views import held_decided_not_published
 from tests.web.browser import ARTIFACTS
+
+pytestmark = pytest.mark.prefect  # runs flows on Prefect's server
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 POPPLER = ("pdfinfo", "pdftotext", "pdftoppm")

@@ -5,6 +5,7 @@ import hashlib
 import json
 from typing import Any
 
+import pytest
 from sqlmodel import Session, select
 
 from musharaka.flows.engine import records
@@ -14,6 +15,8 @@ from musharaka.state.tables import StageRun
 from tests.conftest import Workspace
 from tests.flows.samples import DECISION
 from tests.flows.test_lifecycle import ok
+
+pytestmark = pytest.mark.prefect  # runs flows on Prefect's server
 
 CHATBOT = "moheri-2025-q1-chatbot-name"
 HEADER = "submitted_at,channel,audience,preferred-name,use-chatbot\n"

@@ -83,6 +83,7 @@ def test_new_key_is_private_to_its_owner_and_prints_the_registry_entry(ws: Works
     assert "public: ed25519:" in result.output and "valid_from: 2025-06-01T05:00:00+00:00" in result.output
 
 
+@pytest.mark.prefect
 def test_a_registered_new_key_signs_approvals(ws: Workspace) -> None:
     secret = ws.write("secret.txt", "correct horse battery staple\n")
     secret.chmod(0o600)  # a passphrase file others may read is refused, as a key file is
@@ -117,6 +118,7 @@ def test_a_registered_new_key_signs_approvals(ws: Workspace) -> None:
     assert decided["signed"]["public_key"] == public and decided["registry_digest"]
 
 
+@pytest.mark.prefect
 def test_a_key_file_others_can_read_is_not_used(ws: Workspace) -> None:
     started(ws)
     os.chmod(ws.keys["dg.planning"], 0o644)
@@ -129,6 +131,7 @@ def test_a_key_file_others_can_read_is_not_used(ws: Workspace) -> None:
 # --- refusals -----------------------------------------------------------------------------------
 
 
+@pytest.mark.prefect
 def test_unknown_approver_is_refused_and_recorded(ws: Workspace) -> None:
     started(ws)
     result = ws.run(
@@ -144,6 +147,7 @@ def test_unknown_approver_is_refused_and_recorded(ws: Workspace) -> None:
     assert_refused(ws, result, "unknown-approver", "'nobody' is not in the approvers registry")
 
 
+@pytest.mark.prefect
 def test_role_the_policy_does_not_name_is_refused(ws: Workspace) -> None:
     started(ws)
     result = ws.approve(CAMPAIGN, "prepare", "legal.advisor", now="2025-06-15T10:00+04:00")
@@ -151,6 +155,7 @@ def test_role_the_policy_does_not_name_is_refused(ws: Workspace) -> None:
     assert gate(ws)["approvals"] == []
 
 
+@pytest.mark.prefect
 def test_someone_elses_key_is_refused(ws: Workspace) -> None:
     started(ws)
     result = ws.run(
@@ -173,6 +178,7 @@ def sign_to_file(ws: Workspace, name: str, *args: str, now: str) -> Path:
     return out
 
 
+@pytest.mark.prefect
 def test_an_altered_signed_decision_is_refused(ws: Workspace) -> None:
     started(ws)
     signed = sign_to_file(
@@ -195,6 +201,7 @@ def test_an_altered_signed_decision_is_refused(ws: Workspace) -> None:
     assert gate(ws)["approvals"] == []
 
 
+@pytest.mark.prefect
 def test_a_signature_over_outputs_since_changed_is_refused(ws: Workspace) -> None:
     started(ws)
     reviewed = gate(ws)["outputs_digest"]
@@ -211,6 +218,7 @@ def test_a_signature_over_outputs_since_changed_is_refused(ws: Workspace) -> Non
     assert_refused(ws, result, "stale-digest", "review them again")
 
 
+@pytest.mark.prefect
 def test_a_signature_replayed_on_a_later_attempt_is_refused(ws: Workspace) -> None:
     started(ws)
     first = sign_to_file(
@@ -229,6 +237,7 @@ def test_a_signature_replayed_on_a_later_attempt_is_refused(ws: Workspace) -> No
     assert_refused(ws, result, "replayed", "is for attempt 1 of the prepare gate; the open gate is attempt 2")
 
 
+@pytest.mark.prefect
 def test_a_signature_replayed_on_another_gate_or_campaign_is_refused(ws: Workspace) -> None:
     started(ws)
     started(ws, "moheri-2025-q3-video-call")
@@ -255,6 +264,7 @@ def test_a_signature_replayed_on_another_gate_or_campaign_is_refused(ws: Workspa
     ],
     ids=["revoked", "not-yet-valid", "expired"],
 )
+@pytest.mark.prefect
 def test_a_key_not_in_force_signs_nothing(ws: Workspace, key_change: dict[str, str], reason: str) -> None:
     started(ws)
     edit_registry(ws, lambda r: r["approvers"][0]["keys"][0].update(key_change))
@@ -262,6 +272,7 @@ def test_a_key_not_in_force_signs_nothing(ws: Workspace, key_change: dict[str, s
     assert_refused(ws, result, "key-not-in-force", reason)
 
 
+@pytest.mark.prefect
 def test_rotated_keys_old_refused_new_accepted(ws: Workspace) -> None:
     started(ws)
     old = ws.keys["dg.planning"]
@@ -310,6 +321,7 @@ def history_of_registry(ws: Workspace) -> list[dict[str, Any]]:
         return [payload_of(e).model_dump(mode="json") for e in events_of(REGISTRY_CHAIN, session=session)]
 
 
+@pytest.mark.prefect
 def test_a_gate_already_decided_is_refused(ws: Workspace) -> None:
     started(ws)
     late = sign_to_file(
@@ -332,6 +344,7 @@ def test_a_gate_already_decided_is_refused(ws: Workspace) -> None:
 ALL_OF = "    roles: [dg-planning]\n    all_of: [director, legal]\n"
 
 
+@pytest.mark.prefect
 def test_all_of_needs_one_person_from_each_named_role(ws: Workspace) -> None:
     edit_gates(ws, CAMPAIGN, "prepare", ALL_OF)
     started(ws)
@@ -346,6 +359,7 @@ def test_all_of_needs_one_person_from_each_named_role(ws: Workspace) -> None:
         assert ("gate passed" in result.output) is passed, approver
 
 
+@pytest.mark.prefect
 def test_one_person_fills_one_seat_only(ws: Workspace) -> None:
     edit_gates(ws, CAMPAIGN, "prepare", "    all_of: [dg-planning, approvals-committee]\n")
     started(ws)
@@ -358,6 +372,7 @@ def test_one_person_fills_one_seat_only(ws: Workspace) -> None:
 ESCALATION = "    roles: [dg-planning]\n    escalation: [undersecretary]\n    due_days: 2\n"
 
 
+@pytest.mark.prefect
 def test_escalation_decides_alone_but_only_after_the_due_date(ws: Workspace) -> None:
     edit_gates(ws, CAMPAIGN, "prepare", ESCALATION)
     started(ws, when="2025-06-15T09:00+04:00")  # due at the end of 17 June, Muscat time
@@ -373,12 +388,14 @@ def test_escalation_decides_alone_but_only_after_the_due_date(ws: Workspace) -> 
     assert history(ws)[-1]["payload"]["capacity"] == "escalation"
 
 
+@pytest.mark.prefect
 def test_working_days_skip_the_omani_week_end(ws: Workspace) -> None:
     edit_gates(ws, CAMPAIGN, "prepare", "    roles: [dg-planning]\n    due_days: 2\n    days: working\n")
     started(ws, when="2025-06-18T09:00+04:00")  # a Wednesday: Thursday, then Sunday after Fri-Sat
     assert gate(ws)["due_at"] == "2025-06-22T20:00:00Z"
 
 
+@pytest.mark.prefect
 def test_working_days_skip_eid_al_adha_and_the_due_date_stays_as_recorded(ws: Workspace) -> None:
     edit_gates(ws, CAMPAIGN, "prepare", "    roles: [dg-planning]\n    due_days: 2\n    days: working\n")
     # the programme's calendar, Oman's: Eid al-Adha Thursday 5 to Sunday 8 June (Friday and Saturday the
@@ -395,6 +412,7 @@ def test_working_days_skip_eid_al_adha_and_the_due_date_stays_as_recorded(ws: Wo
     assert gate(ws)["due_at"] == "2025-06-10T20:00:00Z"
 
 
+@pytest.mark.prefect
 def test_a_campaign_in_the_uae_counts_its_own_week_end_and_holidays(ws: Workspace) -> None:
     edit_gates(ws, CAMPAIGN, "prepare", "    roles: [dg-planning]\n    due_days: 5\n    days: working\n")
     path = ws.plans / f"campaigns/{CAMPAIGN}.yaml"
@@ -423,6 +441,7 @@ def delegate(ws: Workspace, starts: str, ends: str) -> None:
     )
 
 
+@pytest.mark.prefect
 def test_a_delegate_decides_for_the_delegator_within_the_dates(ws: Workspace) -> None:
     delegate(ws, "2025-06-14T00:00:00+04:00", "2025-06-16T00:00:00+04:00")
     started(ws)
@@ -435,6 +454,7 @@ def test_a_delegate_decides_for_the_delegator_within_the_dates(ws: Workspace) ->
     assert registry["registry"]["delegations"][0]["reason"] == "annual leave"
 
 
+@pytest.mark.prefect
 def test_a_delegation_outside_its_dates_gives_no_authority(ws: Workspace) -> None:
     delegate(ws, "2025-06-01T00:00:00+04:00", "2025-06-10T00:00:00+04:00")
     started(ws)
@@ -442,6 +462,7 @@ def test_a_delegation_outside_its_dates_gives_no_authority(ws: Workspace) -> Non
     assert_refused(ws, result, "role-not-allowed", "dir.communication holds roles")
 
 
+@pytest.mark.prefect
 def test_the_delegator_and_the_delegate_count_once(ws: Workspace) -> None:
     edit_gates(ws, CAMPAIGN, "prepare", "    roles: [dg-planning, director]\n    quorum: 2\n")
     delegate(ws, "2025-06-14T00:00:00+04:00", "2025-06-16T00:00:00+04:00")
@@ -461,6 +482,7 @@ def gpa_in_conduct(ws: Workspace) -> None:
     ws.approve(GPA, "plan", "dg.planning", now="2025-04-15T09:00+04:00")
 
 
+@pytest.mark.prefect
 def test_extension_while_the_window_runs_moves_its_close(ws: Workspace) -> None:
     gpa_in_conduct(ws)
     result = ws.run(
@@ -498,6 +520,7 @@ def gpa_row(ws: Workspace, when: str) -> str:
     return f"{header}\n{when},{plan.channels[0]},{plan.audiences[0].id},{','.join(answers)}\n"
 
 
+@pytest.mark.prefect
 def test_extension_at_the_conduct_gate_reopens_collection(ws: Workspace) -> None:
     started(ws)
     ws.approve(CAMPAIGN, "prepare", "dg.planning", now="2025-06-16T09:00+04:00")
@@ -522,6 +545,7 @@ def test_extension_at_the_conduct_gate_reopens_collection(ws: Workspace) -> None
     assert [g["status"] for g in gates if g["stage"] == "conduct"] == ["extended"]
 
 
+@pytest.mark.prefect
 def test_extension_must_move_the_close_later_and_be_allowed(ws: Workspace) -> None:
     gpa_in_conduct(ws)
     earlier = ws.run(
@@ -537,6 +561,7 @@ def test_extension_must_move_the_close_later_and_be_allowed(ws: Workspace) -> No
 # --- overdue and reminders ----------------------------------------------------------------------
 
 
+@pytest.mark.prefect
 def test_reminders_list_each_approvers_open_gates(ws: Workspace) -> None:
     started(ws)
     started(ws, "moheri-2025-q3-video-call", "2025-06-16T09:00+04:00")
@@ -549,6 +574,7 @@ def test_reminders_list_each_approvers_open_gates(ws: Workspace) -> None:
     assert not (out / "planning.team.txt").exists()  # the submitter may not decide its own gate
 
 
+@pytest.mark.prefect
 def test_review_shows_what_is_signed(ws: Workspace) -> None:
     started(ws)
     result = ws.run("review", CAMPAIGN, "prepare", now="2025-06-15T10:00+04:00")

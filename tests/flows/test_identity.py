@@ -107,6 +107,7 @@ def test_submit_names_its_author_only_with_their_key(ws: Workspace) -> None:
     assert actors(ws, "submission.recorded") == ["dg.planning"]
 
 
+@pytest.mark.prefect
 def test_ingest_names_its_author_only_with_their_key(ws: Workspace) -> None:
     to_conduct(ws)
     path = str(ws.write("c.csv", CONTRIBUTIONS))

@@ -69,6 +69,7 @@ def ingest(ws: Workspace, path: Path, *extra: str, now: str = NOW) -> str:
     return ok(ws, "ingest", CAMPAIGN, str(path), *extra, now=now)
 
 
+@pytest.mark.prefect
 def test_google_forms_csv_is_read_with_its_quirks(conduct: Workspace) -> None:
     out = ingest(conduct, exports.google_forms(conduct))
     assert "4 rows read = 4 stored + 0 quarantined + 0 duplicates (google.csv, Google Forms (CSV))" in out
@@ -92,6 +93,7 @@ def test_google_forms_csv_is_read_with_its_quirks(conduct: Workspace) -> None:
     assert len({r["participant"] for r in rows}) == 4 and all(len(str(r["participant"])) == 64 for r in rows)
 
 
+@pytest.mark.prefect
 def test_reingesting_a_file_adds_nothing(conduct: Workspace) -> None:
     path = exports.google_forms(conduct)
     ingest(conduct, path)
@@ -109,6 +111,7 @@ SOURCES: dict[str, tuple[Callable[[Workspace], Path], str, int]] = {
 }
 
 
+@pytest.mark.prefect
 @pytest.mark.parametrize("source", sorted(SOURCES))
 def test_every_source_is_detected_stored_and_not_duplicated(conduct: Workspace, source: str) -> None:
     make, label, count = SOURCES[source]
@@ -120,6 +123,7 @@ def test_every_source_is_detected_stored_and_not_duplicated(conduct: Workspace, 
     assert {r["source"] for r in stored(conduct)} == {source}
 
 
+@pytest.mark.prefect
 def test_microsoft_forms_choices_ending_in_a_semicolon_and_its_ids(conduct: Workspace) -> None:
     ingest(conduct, exports.ms_forms(conduct))
     rows = stored(conduct)
@@ -129,6 +133,7 @@ def test_microsoft_forms_choices_ending_in_a_semicolon_and_its_ids(conduct: Work
     assert rows[1]["participant"] == ""  # "anonymous" is no one in particular
 
 
+@pytest.mark.prefect
 def test_kobo_takes_the_device_time_with_its_offset_else_the_server_time_in_utc(conduct: Workspace) -> None:
     out = ingest(conduct, exports.kobo(conduct))
     assert "columns not used" not in out  # the 1/0 option columns and the _ columns are the tool's own
@@ -140,6 +145,7 @@ def test_kobo_takes_the_device_time_with_its_offset_else_the_server_time_in_utc(
     assert first["segments"] == {"governorate": "Muscat"}
 
 
+@pytest.mark.prefect
 def test_odk_group_prefixes_and_utc_times(conduct: Workspace) -> None:
     ingest(conduct, exports.odk(conduct))
     (row,) = stored(conduct)
@@ -148,6 +154,7 @@ def test_odk_group_prefixes_and_utc_times(conduct: Workspace) -> None:
     assert str(row["submitted_at"]).startswith("2025-07-10 06:15:30.123")
 
 
+@pytest.mark.prefect
 def test_surveymonkey_columns_per_option_make_one_answer(conduct: Workspace) -> None:
     ingest(conduct, exports.surveymonkey(conduct))
     first, second = stored(conduct)
@@ -158,6 +165,7 @@ def test_surveymonkey_columns_per_option_make_one_answer(conduct: Workspace) -> 
     assert str(first["submitted_at"]).startswith("2025-07-11 05:15:01")
 
 
+@pytest.mark.prefect
 def test_bad_rows_are_quarantined_with_row_numbers_and_reasons(conduct: Workspace) -> None:
     bad = [
         ["7/8/2025 10:00:00", "a@example.om", "7", "Unified admission", "Easy", "", "Students", "Muscat"],
@@ -188,6 +196,7 @@ def test_bad_rows_are_quarantined_with_row_numbers_and_reasons(conduct: Workspac
     assert listing[0]["cells"]["Email Address"] != "a@example.om" and len(listing[0]["cells"]["Email Address"]) == 64
 
 
+@pytest.mark.prefect
 def test_no_raw_email_or_phone_reaches_the_database_file(conduct: Workspace) -> None:
     rows = [row[:] for row in GOOGLE_ROWS]
     rows.append(["7/12/2025 10:00:00", "quarantined.person@example.om", "9", "Library", "Easy", "", "Students", ""])
@@ -207,6 +216,7 @@ def test_no_raw_email_or_phone_reaches_the_database_file(conduct: Workspace) -> 
     assert len(people) - len(set(people)) >= 1
 
 
+@pytest.mark.prefect
 def test_a_file_no_tool_wrote_is_refused_whole(conduct: Workspace) -> None:
     path = conduct.write("export.csv", "when,what\n2025-07-08,hello\n")
     before = conduct.run("history", CAMPAIGN, "--json").output
@@ -217,6 +227,7 @@ def test_a_file_no_tool_wrote_is_refused_whole(conduct: Workspace) -> None:
     assert conduct.run("history", CAMPAIGN, "--json").output == before
 
 
+@pytest.mark.prefect
 def test_a_file_missing_a_required_question_is_refused_whole(conduct: Workspace) -> None:
     text = exports.google_forms(conduct).read_text(encoding="utf-8-sig").replace(exports.EASE, "Ease?")
     path = conduct.write("renamed.csv", text)
@@ -226,6 +237,7 @@ def test_a_file_missing_a_required_question_is_refused_whole(conduct: Workspace)
     assert stored(conduct) == []
 
 
+@pytest.mark.prefect
 def test_semicolon_separated_generic_csv_with_arabic_digits_in_dates(conduct: Workspace) -> None:
     text = (
         "submitted_at;channel;audience;overall;services-used;ease;improve\r\n"
@@ -238,6 +250,7 @@ def test_semicolon_separated_generic_csv_with_arabic_digits_in_dates(conduct: Wo
     assert row["answers"]["overall"] == 5.0 and row["channel"] == "website"
 
 
+@pytest.mark.prefect
 def test_audit_verify_names_a_changed_quarantined_row(conduct: Workspace) -> None:
     bad = [["7/8/2025 10:00:00", "a@example.om", "7", "Unified admission", "Easy", "", "Students", "Muscat"]]
     ingest(conduct, exports.google_forms(conduct, [*GOOGLE_ROWS, *bad]))

@@ -3,6 +3,8 @@
 import json
 from datetime import UTC, datetime
 
+import pytest
+
 from musharaka.flows.kickoff import quarter_of
 from tests.conftest import Workspace
 
@@ -19,6 +21,7 @@ def test_the_quarter_is_read_on_the_ministrys_calendar() -> None:
     assert quarter_of(datetime(2025, 6, 30, 19, 0, tzinfo=UTC), "Asia/Muscat") == "2025-Q2"
 
 
+@pytest.mark.prefect
 def test_kickoff_starts_the_quarters_planned_campaigns_to_their_first_gate_and_only_once(ws: Workspace) -> None:
     first = kickoff(ws, "2025-07-01T08:00+04:00")
     assert first["quarter"] == "2025-Q3"
@@ -47,6 +50,7 @@ def test_kickoff_starts_the_quarters_planned_campaigns_to_their_first_gate_and_o
         assert [e["type"] for e in history].count("campaign.started") == 1
 
 
+@pytest.mark.prefect
 def test_kickoff_in_a_quarter_with_no_planned_campaign_starts_nothing(ws: Workspace) -> None:
     result = ws.run("kickoff", now="2026-01-01T08:00+04:00")
     assert result.exit_code == 0

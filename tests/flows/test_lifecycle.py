@@ -4,6 +4,8 @@ import itertools
 import json
 import re
 
+import pytest
+
 from tests.conftest import Workspace
 from tests.flows.samples import CAMPAIGN, CONTRIBUTIONS, DECISION, LESSONS
 
@@ -26,6 +28,7 @@ def to_conduct(ws: Workspace) -> None:
     ok(ws, "approve", CAMPAIGN, "plan", *ws.key("dg.planning"), now="2025-06-17T09:00+04:00")
 
 
+@pytest.mark.prefect
 def test_campaign_runs_from_plan_file_to_closed(ws: Workspace) -> None:
     to_conduct(ws)
     row = status_of(ws)
@@ -87,6 +90,7 @@ def test_campaign_runs_from_plan_file_to_closed(ws: Workspace) -> None:
         assert "Simplify the document-upload step" in html or "تبسيط خطوة رفع المستندات" in html
 
 
+@pytest.mark.prefect
 def test_rejected_gate_sends_stage_back_for_rework(ws: Workspace) -> None:
     ok(ws, "start", CAMPAIGN, now="2025-06-15T09:00+04:00")
     ok(ws, "approve", CAMPAIGN, "prepare", *ws.key("dg.planning"), now="2025-06-16T09:00+04:00")
@@ -117,6 +121,7 @@ def test_rejected_gate_sends_stage_back_for_rework(ws: Workspace) -> None:
     assert budgets == [420.0, 480.0]
 
 
+@pytest.mark.prefect
 def test_submitter_may_not_approve_their_own_stage(ws: Workspace) -> None:
     ok(ws, "start", CAMPAIGN, "--no-advance", now="2025-06-15T09:00+04:00")
     readiness = ws.write("readiness.yaml", "management_support: I sponsor it myself.\n")
@@ -140,6 +145,7 @@ def require_two_for_prepare(ws: Workspace) -> None:
     plan_file.write_text(text, encoding="utf-8")
 
 
+@pytest.mark.prefect
 def test_quorum_of_two_needs_two_different_approvers(ws: Workspace) -> None:
     require_two_for_prepare(ws)
     ok(ws, "start", CAMPAIGN, now="2025-06-15T09:00+04:00")
@@ -155,12 +161,14 @@ def test_quorum_of_two_needs_two_different_approvers(ws: Workspace) -> None:
     assert (row["stage"], row["gate"]["stage"]) == ("plan", "plan")
 
 
+@pytest.mark.prefect
 def test_reject_needs_a_reason(ws: Workspace) -> None:
     ok(ws, "start", CAMPAIGN, now="2025-06-15T09:00+04:00")
     result = ws.run("reject", CAMPAIGN, "prepare", *ws.key("dg.planning"), "--reason", "  ")
     assert result.exit_code == 1 and "to reject, give a reason" in result.stderr
 
 
+@pytest.mark.prefect
 def test_stage_missing_a_human_input_lists_exactly_what(ws: Workspace) -> None:
     plan_file = ws.plans / f"campaigns/{CAMPAIGN}.yaml"
     text = plan_file.read_text(encoding="utf-8")  # the answer goes, with the lines of its two languages
@@ -174,6 +182,7 @@ def test_stage_missing_a_human_input_lists_exactly_what(ws: Workspace) -> None:
     assert status_of(ws)["status"] == "awaiting-gate"
 
 
+@pytest.mark.prefect
 def test_bad_contribution_rows_are_quarantined_with_their_row_and_reason(ws: Workspace) -> None:
     to_conduct(ws)
     bad = CONTRIBUTIONS.replace("5,admission|scholarships,easy", "7,admission|library,easy")
@@ -187,6 +196,7 @@ def test_bad_contribution_rows_are_quarantined_with_their_row_and_reason(ws: Wor
     assert "2 row(s) quarantined" in held
 
 
+@pytest.mark.prefect
 def test_resubmitting_the_same_contributions_adds_nothing(ws: Workspace) -> None:
     to_conduct(ws)
     path = str(ws.write("c.csv", CONTRIBUTIONS))
@@ -210,6 +220,7 @@ def test_unknown_campaign_is_refused_with_the_known_ones(ws: Workspace) -> None:
     assert CAMPAIGN in result.stderr
 
 
+@pytest.mark.prefect
 def test_stage_runs_are_prefect_flow_runs_named_after_the_campaign(ws: Workspace) -> None:
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.sorting import FlowRunSort

@@ -89,6 +89,7 @@ def documents_of(ws: Workspace, stage: str, *, now: str) -> dict[str, str]:
     return {d["lang"]: (ws.out / d["path"]).read_text(encoding="utf-8") for d in done["payload"]["documents"]}
 
 
+@pytest.mark.prefect
 def test_a_document_gives_the_time_it_was_made_in_the_campaigns_zone_in_its_language(ws: Workspace) -> None:
     ok(ws, "start", CAMPAIGN, now="2025-06-21T05:00Z")  # prepare runs at once: 09:00 in Muscat
     written = documents_of(ws, "prepare", now="2025-06-22T09:00+04:00")
@@ -97,6 +98,7 @@ def test_a_document_gives_the_time_it_was_made_in_the_campaigns_zone_in_its_lang
     assert "+04" not in written["ar"] + written["en"] and "05:00" not in written["en"]
 
 
+@pytest.mark.prefect
 def test_with_arabic_indic_digits_the_arabic_document_writes_its_numbers_so(
     ws: Workspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -115,6 +117,7 @@ def table_after(html: str, heading: str) -> str:
     return found.group(1)
 
 
+@pytest.mark.prefect
 def test_evaluate_counts_days_and_attempts_in_arabic_grammar(ws: Workspace) -> None:
     held_decided_not_published(ws)  # announce starts when analyse is approved, 2025-08-18 10:00
     ok(ws, "approve", CAMPAIGN, "announce", *ws.key("dg.planning"), now="2025-08-20T10:00+04:00")  # two days on
@@ -163,6 +166,7 @@ ISOLATED = re.compile("\u2068(.*?)\u2069")
 NAMED = re.compile(r"[0-9a-f]{12}|[a-z][a-z0-9]*(?:[.\-][a-z0-9]+)+(?:\.[a-z]+)?|[a-z]+(?:-[a-z]+)*")
 
 
+@pytest.mark.prefect
 def test_the_arabic_audit_report_says_what_happened_in_arabic(ws: Workspace, tmp_path: Path) -> None:
     to_conduct(ws)  # prepare approved with the comment "go"
     bundle = tmp_path / "bundle"
@@ -184,6 +188,7 @@ def test_the_arabic_audit_report_says_what_happened_in_arabic(ws: Workspace, tmp
     assert "15 June 2025, 09:00 (Oman Time)" in english
 
 
+@pytest.mark.prefect
 def test_the_english_history_command_names_times_in_the_campaigns_zone(ws: Workspace) -> None:
     to_conduct(ws)
     shown = ok(ws, "history", CAMPAIGN, now="2025-06-18T09:00+04:00")

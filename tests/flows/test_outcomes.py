@@ -4,10 +4,14 @@ import json
 from datetime import date
 from pathlib import Path
 
+import pytest
+
 from musharaka.stages.programme import quarters_spanned
 from tests.conftest import Workspace
 from tests.flows.samples import CAMPAIGN, CONTRIBUTIONS, DECISION, LESSONS
 from tests.flows.test_lifecycle import ok
+
+pytestmark = pytest.mark.prefect  # runs flows on Prefect's server
 
 SOURCE = f"campaigns/{CAMPAIGN}.yaml"
 

@@ -94,6 +94,7 @@ def test_headers_that_identify_people_are_known_in_their_common_forms(header: st
     assert identity_kind(header) == kind
 
 
+@pytest.mark.prefect
 def test_a_form_with_its_own_contact_questions_stores_no_one_raw_not_even_in_quarantine(conduct: Workspace) -> None:
     out = ingest(conduct, google_export(conduct))
     assert "5 rows read = 3 stored + 2 quarantined + 0 duplicates" in out
@@ -112,6 +113,7 @@ def test_a_form_with_its_own_contact_questions_stores_no_one_raw_not_even_in_qua
     assert conduct.run("audit", "verify").exit_code == 0
 
 
+@pytest.mark.prefect
 def test_the_summary_names_unused_columns_that_hold_peoples_data(conduct: Workspace) -> None:
     out = ingest(conduct, google_export(conduct))
     # the Contact column: two e-mails, a number dialled as a phone (+968 …), an Emirates ID, a bare number
@@ -122,6 +124,7 @@ def test_the_summary_names_unused_columns_that_hold_peoples_data(conduct: Worksp
     ) in out, out
 
 
+@pytest.mark.prefect
 def test_a_phone_under_an_arabic_header_makes_the_same_participant_as_under_an_english_one(
     conduct: Workspace,
 ) -> None:
@@ -163,6 +166,7 @@ def test_cells_that_look_like_peoples_data_are_told_apart_from_dates_and_answers
     assert looks_like(cell) == kind
 
 
+@pytest.mark.prefect
 def test_surveymonkey_names_and_addresses_are_dropped_from_a_quarantined_row(conduct: Workspace) -> None:
     """SurveyMonkey's own columns: the IP address and names go; an e-mail in Custom Data 1 is named, not kept."""
     first = ["Respondent ID", "Collector ID", "Start Date", "End Date", "IP Address", "Email Address", "First Name",

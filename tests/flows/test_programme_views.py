@@ -5,6 +5,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import icalendar
+import pytest
 
 from tests.conftest import Workspace
 from tests.flows.samples import CAMPAIGN, CONTRIBUTIONS, DECISION
@@ -40,6 +41,7 @@ def sector_of(level: dict, sector: str) -> dict:  # type: ignore[type-arg]
     return next(row for row in level["sectors"] if row["sector"] == sector)
 
 
+@pytest.mark.prefect
 def test_un_evidence_names_a_consultation_held_and_decided_whose_outcome_is_unpublished(ws: Workspace) -> None:
     set_sector(ws, WEBSITE, "health")
     held_decided_not_published(ws)
@@ -67,6 +69,7 @@ def test_un_evidence_names_a_consultation_held_and_decided_whose_outcome_is_unpu
     assert f"consultations held: 1: {CAMPAIGN} (2025-08-16)" in text
 
 
+@pytest.mark.prefect
 def test_un_evidence_counts_an_outcome_once_the_announce_gate_is_approved(ws: Workspace) -> None:
     held_decided_not_published(ws)
     ok(ws, "approve", CAMPAIGN, "announce", *ws.key("dg.planning"), now="2025-08-19T09:00+04:00")
@@ -78,6 +81,7 @@ def test_un_evidence_counts_an_outcome_once_the_announce_gate_is_approved(ws: Wo
     assert before["published"] == [] and any("no outcome published" in gap for gap in before["missing"])
 
 
+@pytest.mark.prefect
 def test_un_evidence_does_not_count_a_decision_not_based_on_contributions(ws: Workspace) -> None:
     ws.write("d.yaml", DECISION.replace("based_on_contributions: true", "based_on_contributions: false"))
     to_conduct(ws)
@@ -108,6 +112,7 @@ def read_calendar(path) -> dict[str, icalendar.Event]:  # type: ignore[no-untype
     return {str(event["uid"]): event for event in calendar.walk("VEVENT")}
 
 
+@pytest.mark.prefect
 def test_calendar_exports_windows_with_their_extension_and_open_gates_due_dates(ws: Workspace) -> None:
     ok(ws, "start", GPA, now="2025-04-13T09:00+04:00")
     ok(ws, "approve", GPA, "prepare", *ws.key("dg.planning"), now="2025-04-14T09:00+04:00")

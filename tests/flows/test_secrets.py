@@ -81,6 +81,7 @@ def test_a_passphrase_file_others_can_read_is_refused_like_a_key(ws: Workspace) 
     assert not list((ws.root / "mine").glob("*.pem"))  # no key made with a passphrase others may know
 
 
+@pytest.mark.prefect
 def test_a_pseudonym_key_others_can_read_is_refused_and_nothing_is_ingested(ws: Workspace) -> None:
     exports.prepare_plan(ws)
     to_conduct(ws)
@@ -102,6 +103,7 @@ def umask(request: pytest.FixtureRequest) -> Iterator[int]:
     os.umask(before)
 
 
+@pytest.mark.prefect
 def test_var_and_the_database_files_are_the_owners_alone_whatever_the_umask(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, umask: int
 ) -> None:
@@ -145,6 +147,7 @@ def test_a_database_in_a_folder_of_its_own_gets_the_folder_owner_only(
 # --- the plan cache ---------------------------------------------------------------------------------
 
 
+@pytest.mark.prefect
 def test_an_edited_plan_cache_is_read_again_from_the_plan_files(ws: Workspace) -> None:
     started(ws)  # the plans are read, and the result kept in var/cache/plans.json
     cache = ws.root / "var" / "cache" / "plans.json"

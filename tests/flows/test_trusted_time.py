@@ -19,6 +19,8 @@ from tests.flows.samples import CAMPAIGN, CONTRIBUTIONS
 from tests.flows.test_gates import ESCALATION, GPA, edit_gates, edit_registry, gpa_in_conduct, started
 from tests.flows.test_lifecycle import ok, to_conduct
 
+pytestmark = pytest.mark.prefect  # runs flows on Prefect's server
+
 OPENED = "2025-06-15T09:00+04:00"  # `started` opens the prepare gate at once: 05:00 UTC
 
 

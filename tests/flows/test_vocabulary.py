@@ -1,5 +1,7 @@
 """A programme's own channels, tools and sectors, and its own indicators computed by formula, through the CLI."""
 
+import pytest
+
 from tests.conftest import Workspace
 from tests.flows.test_lifecycle import ok
 from tests.flows.test_outcomes import add_campaign, figures, kpis, to_analysed
@@ -90,6 +92,7 @@ def test_a_formula_naming_an_unknown_figure_or_not_arithmetic_is_located(ws: Wor
     assert "expected only numbers, figure names, + - * / and parentheses" in found["indicators.4.formula"]["message"]
 
 
+@pytest.mark.prefect
 def test_the_programmes_own_names_and_indicators_show_in_the_documents_and_the_kpi_report(ws: Workspace) -> None:
     with_indicators(ws)  # the indicators end the programme file: they go first
     with_vocabulary(ws)

@@ -26,6 +26,7 @@ def test_window_state_follows_the_campaign_zone(ws: Workspace, instant: str, sta
     assert row["window"]["state"] == state
 
 
+@pytest.mark.prefect
 def test_gate_is_overdue_after_its_due_day_in_the_campaign_zone(ws: Workspace) -> None:
     ws.run("start", "moheri-2025-q3-satisfaction", now="2025-06-15T09:00+04:00")  # due in 5 days
     for instant, overdue in (("2025-06-20T19:59:59Z", False), ("2025-06-20T20:00:00Z", True)):

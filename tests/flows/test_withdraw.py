@@ -21,6 +21,8 @@ from tests.flows.exports import CAMPAIGN, GOOGLE_ROWS
 from tests.flows.test_ingest import ingest, sql
 from tests.flows.test_lifecycle import ok, to_conduct
 
+pytestmark = pytest.mark.prefect  # runs flows on Prefect's server
+
 REASON = "exported from the draft form: roles and one rating were wrong"
 
 

@@ -18,6 +18,8 @@ from tests.conftest import Workspace
 from tests.flows.samples import CAMPAIGN
 from tests.state.test_events import drive
 
+pytestmark = pytest.mark.prefect  # runs flows on Prefect's server
+
 VIDEO = "moheri-2025-q3-video-call"
 
 

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from sqlmodel import Session, col, select
 
 from musharaka.state.db import get_engine
@@ -19,6 +20,8 @@ from tests.conftest import Workspace
 from tests.flows.samples import CAMPAIGN, CONTRIBUTIONS
 from tests.flows.test_gates import ESCALATION, GPA, edit_gates, edit_registry, gpa_in_conduct, started
 from tests.flows.test_lifecycle import ok, to_conduct
+
+pytestmark = pytest.mark.prefect  # runs flows on Prefect's server
 
 
 def forge(

@@ -18,6 +18,8 @@ from tests.conftest import Workspace, require
 from tests.flows.samples import CAMPAIGN
 from tests.state.test_signed_log import attacker_approval, forge, gated, rows  # noqa: F401  (the fixture too)
 
+pytestmark = pytest.mark.prefect  # runs flows on Prefect's server
+
 VERIFIER = Path(__file__).with_name("verify_bundle.mjs")
 NAMED = re.compile(r"^(\S+) event (\d+):", re.MULTILINE)
 

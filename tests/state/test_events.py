@@ -60,6 +60,7 @@ def drive(ws: Workspace) -> None:
     )
 
 
+@pytest.mark.prefect
 def test_replaying_the_events_rebuilds_exactly_the_projections(ws: Workspace) -> None:
     drive(ws)
     with session_scope() as session:
@@ -79,6 +80,7 @@ def test_chain_links_every_event_to_the_one_before(ws: Workspace) -> None:
         assert chain_problems(events) == []
 
 
+@pytest.mark.prefect
 def test_an_edited_payload_breaks_the_chain_at_that_event(ws: Workspace) -> None:
     drive(ws)
     last = len(chain_of(ws))

@@ -120,6 +120,7 @@ def forge_key_for_the_director_general(ws: Workspace) -> int:
     return seq
 
 
+@pytest.mark.prefect
 def test_a_registry_version_appended_with_sql_is_named_with_and_without_a_checkpoint(ws: Workspace) -> None:
     started(ws)
     filed = ws.root / "checkpoint.json"
@@ -134,6 +135,7 @@ def test_a_registry_version_appended_with_sql_is_named_with_and_without_a_checkp
         assert f"{CAMPAIGN} event" not in result.stderr  # the forged approval is otherwise a perfect one
 
 
+@pytest.mark.prefect
 def test_state_rebuild_refuses_a_forged_registry_and_the_gate_stays_open(ws: Workspace) -> None:
     started(ws)
     seq = forge_key_for_the_director_general(ws)
@@ -144,6 +146,7 @@ def test_state_rebuild_refuses_a_forged_registry_and_the_gate_stays_open(ws: Wor
     assert (pending["stage"], pending["approvals"]) == ("prepare", [])
 
 
+@pytest.mark.prefect
 def test_the_engine_records_nothing_more_on_a_forged_registry(ws: Workspace) -> None:
     started(ws)
     forge_key_for_the_director_general(ws)
@@ -153,6 +156,7 @@ def test_the_engine_records_nothing_more_on_a_forged_registry(ws: Workspace) -> 
     assert len(history(ws)) == before
 
 
+@pytest.mark.prefect
 def test_a_version_claiming_the_signed_file_but_holding_another_key_is_named(ws: Workspace) -> None:
     started(ws)
     [(payload,)] = rows(ws, "select payload from event where campaign_id = ? and seq = 1", REGISTRY_CHAIN)
@@ -172,6 +176,7 @@ def add_key(registry: dict[str, Any]) -> None:
     )
 
 
+@pytest.mark.prefect
 def test_an_unsigned_change_of_approvers_yaml_is_refused_and_nothing_is_recorded(ws: Workspace) -> None:
     started(ws)
     before = history(ws)
@@ -193,6 +198,7 @@ def test_an_unsigned_change_of_approvers_yaml_is_refused_and_nothing_is_recorded
     assert "(registry-unsigned)" in detail
 
 
+@pytest.mark.prefect
 def test_a_change_takes_effect_once_the_threshold_of_administrators_has_signed(ws: Workspace) -> None:
     def two_administrators(registry: dict[str, Any]) -> None:
         registry["administrators"] = {"threshold": 2}
@@ -215,6 +221,7 @@ def test_a_change_takes_effect_once_the_threshold_of_administrators_has_signed(w
     assert ws.run("audit", "verify").exit_code == 0
 
 
+@pytest.mark.prefect
 def test_a_signature_by_someone_not_an_administrator_does_not_count(ws: Workspace) -> None:
     started(ws)
     edit_registry(ws, add_key, signed=False)
@@ -233,6 +240,7 @@ def test_a_first_version_other_than_the_pinned_root_is_refused(ws: Workspace) ->
     assert rows(ws, "select count(*) from event") == [(0,)]  # nothing recorded: the campaign did not start
 
 
+@pytest.mark.prefect
 def test_audit_verify_names_a_first_version_that_is_not_the_pinned_root(ws: Workspace) -> None:
     started(ws)
     (ws.plans / "registry.root").write_text("0" * 64 + "\n", encoding="utf-8")
@@ -255,6 +263,7 @@ def reseal(folder: Path) -> None:
     (folder / "manifest.json").write_text(canonical(manifest), encoding="utf-8")
 
 
+@pytest.mark.prefect
 def test_a_bundle_resealed_with_another_key_fails_and_verify_needs_the_engine(ws: Workspace, tmp_path: Path) -> None:
     started(ws)
     folder = tmp_path / "bundle"
@@ -269,6 +278,7 @@ def test_a_bundle_resealed_with_another_key_fails_and_verify_needs_the_engine(ws
     assert "manifest.json: sealed by key" in result.stderr and f"not the engine key {ws.engine()[1]}" in result.stderr
 
 
+@pytest.mark.prefect
 def test_a_checkpoint_needs_the_engine_and_is_printed_with_its_fingerprint(ws: Workspace) -> None:
     started(ws)
     filed = ws.root / "checkpoint.json"
@@ -286,6 +296,7 @@ def publish(ws: Workspace, folder: Path, now: str) -> None:
     assert result.exit_code == 0, result.stderr
 
 
+@pytest.mark.prefect
 def test_a_published_checkpoint_file_is_linked_and_verify_reports_the_newest_it_covers(
     ws: Workspace, tmp_path: Path
 ) -> None:
@@ -318,6 +329,7 @@ def test_pin_registry_pins_the_file_as_it_is(ws: Workspace) -> None:
     assert f"registry root {expected} pinned" in result.output and root.read_text().split()[-1] == expected
 
 
+@pytest.mark.prefect
 def test_a_log_kept_from_before_the_pin_is_pinned_at_its_first_version(ws: Workspace) -> None:
     started(ws)
     root = ws.plans / "registry.root"
@@ -331,6 +343,7 @@ def test_a_log_kept_from_before_the_pin_is_pinned_at_its_first_version(ws: Works
     assert again.exit_code == 1 and "recorded in the log already" in again.stderr
 
 
+@pytest.mark.prefect
 def test_sign_registry_shows_what_changes_and_how_many_have_signed(ws: Workspace) -> None:
     started(ws)
     edit_registry(ws, add_key, signed=False)
@@ -342,6 +355,7 @@ def test_sign_registry_shows_what_changes_and_how_many_have_signed(ws: Workspace
     assert [s["person"] for s in signatures] == ["it.administrator"]
 
 
+@pytest.mark.prefect
 def test_a_bundle_of_a_log_with_a_forged_registry_version_names_it_offline(ws: Workspace, tmp_path: Path) -> None:
     started(ws)
     seq = forge_key_for_the_director_general(ws)
@@ -354,6 +368,7 @@ def test_a_bundle_of_a_log_with_a_forged_registry_version_names_it_offline(ws: W
     assert "is signed by 0 of the 1 administrator(s) needed" in result.stderr
 
 
+@pytest.mark.prefect
 def test_a_checkpoint_pinning_another_registry_root_is_named(ws: Workspace) -> None:
     started(ws)
     filed = ws.root / "checkpoint.json"
@@ -364,6 +379,7 @@ def test_a_checkpoint_pinning_another_registry_root_is_named(ws: Workspace) -> N
     assert "pins registry root" in result.stderr and "but the plans pin aaaaaaaaaaaa" in result.stderr
 
 
+@pytest.mark.prefect
 def test_a_registry_recorded_before_versions_were_signed_still_verifies_and_is_carried_on(ws: Workspace) -> None:
     assert ws.run("start", CAMPAIGN, now="2025-06-15T09:00+04:00").exit_code == 0
 

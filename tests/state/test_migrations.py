@@ -105,6 +105,7 @@ def test_a_database_at_another_revision_is_refused_with_the_upgrade_hint(ws: Wor
     assert "at schema revision 0000" in refused.stderr and "musharaka db upgrade" in refused.stderr
 
 
+@pytest.mark.empty_database
 def test_an_empty_database_is_brought_to_the_latest_revision_on_first_use(ws: Workspace) -> None:
     assert ws.run("start", CAMPAIGN, "--no-advance", now="2025-06-15T09:00+04:00").exit_code == 0
     result = ws.run("db", "check", "--json")
@@ -112,6 +113,7 @@ def test_an_empty_database_is_brought_to_the_latest_revision_on_first_use(ws: Wo
     assert json.loads(result.output) == {"current": migrate.head(), "head": migrate.head(), "up_to_date": True}
 
 
+@pytest.mark.empty_database
 def test_a_database_from_before_migrations_is_refused_until_db_upgrade_adopts_it(ws: Workspace) -> None:
     engine = create_engine(ws.db_url)
     # the tables the first release made with create_all, before the schema had revisions: its revision's
@@ -174,6 +176,7 @@ def legacy_copy(ws: Workspace, target: Engine, *, unsigned_registry: bool = Fals
             prev[campaign] = own
 
 
+@pytest.mark.prefect
 def test_an_upgrade_re_anchors_a_legacy_log_which_then_verifies_and_still_names_tampering(
     ws: Workspace, tmp_path: Path
 ) -> None:

@@ -28,6 +28,8 @@ from tests.flows.test_gates import history, started
 from tests.state.test_audit import rewrite_payload
 from tests.state.test_passkeys import ORIGIN, RP_ID, Signer, _assertion, _eddsa, _es256, _rs256
 
+pytestmark = pytest.mark.prefect  # runs flows on Prefect's server
+
 ENROLLED = datetime.fromisoformat("2025-06-15T10:00+04:00")  # after the start
 SIGNED = datetime.fromisoformat("2025-06-16T09:00+04:00")
 

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import pytest
 from sqlalchemy import Connection, event
 
 from musharaka.flows.engine import records
@@ -18,6 +19,8 @@ from tests.conftest import Workspace
 from tests.flows import exports
 from tests.flows.samples import CAMPAIGN
 from tests.flows.test_lifecycle import ok, to_conduct
+
+pytestmark = pytest.mark.prefect  # runs flows on Prefect's server
 
 NOW = "2025-08-15T08:00+04:00"
 

@@ -126,6 +126,7 @@ def readiness(ws: Workspace) -> str:
     return str(ws.write("readiness.yaml", "management_support: I sponsor it myself.\n"))
 
 
+@pytest.mark.prefect
 def test_an_untouched_signed_log_verifies_and_says_which_engine_key_it_trusted(gated: Workspace) -> None:
     result = gated.run("audit", "verify")
     assert result.exit_code == 0, result.stderr
@@ -135,6 +136,7 @@ def test_an_untouched_signed_log_verifies_and_says_which_engine_key_it_trusted(g
     assert engine_fingerprint(signer) == trusted
 
 
+@pytest.mark.prefect
 def test_an_appended_registry_version_and_approval_with_an_attackers_key_are_named(gated: Workspace) -> None:
     version, decided = attacker_approval(gated, Ed25519PrivateKey.generate(), engine=None)
     result = gated.run("audit", "verify")
@@ -143,6 +145,7 @@ def test_an_appended_registry_version_and_approval_with_an_attackers_key_are_nam
     assert f"{CAMPAIGN} event {decided}: it carries no engine signature" in result.stderr
 
 
+@pytest.mark.prefect
 def test_forgeries_sealed_with_a_key_of_the_attackers_own_are_named(gated: Workspace) -> None:
     rogue_engine = Ed25519PrivateKey.generate()
     version, decided = attacker_approval(gated, Ed25519PrivateKey.generate(), engine=rogue_engine)
@@ -155,6 +158,7 @@ def test_forgeries_sealed_with_a_key_of_the_attackers_own_are_named(gated: Works
     assert f"{CAMPAIGN} event {decided}: it is signed by key {rogue}" in result.stderr
 
 
+@pytest.mark.prefect
 def test_state_rebuild_refuses_a_forged_log_and_the_decision_stays_unrecorded(gated: Workspace) -> None:
     done = {"status": "implemented", "percent": 100, "note": "implemented", "evidence": None}
     seq = forge(gated, CAMPAIGN, "decision.updated", done, actor="engine", at=datetime(2025, 6, 20, tzinfo=UTC))
@@ -165,6 +169,7 @@ def test_state_rebuild_refuses_a_forged_log_and_the_decision_stays_unrecorded(ga
     assert rows(gated, "select count(*) from decision_update") == [(0,)]
 
 
+@pytest.mark.prefect
 def test_an_unsigned_decision_update_appended_after_a_checkpoint_is_named_with_and_without_it(
     gated: Workspace,
 ) -> None:
@@ -178,6 +183,7 @@ def test_an_unsigned_decision_update_appended_after_a_checkpoint_is_named_with_a
         assert f"{CAMPAIGN} event {seq}: it carries no engine signature" in result.stderr
 
 
+@pytest.mark.prefect
 def test_an_engine_signature_copied_from_another_event_does_not_verify(gated: Workspace) -> None:
     [(public, signature)] = rows(
         gated, "select engine_key, engine_signature from event where campaign_id = ? and seq = 1", CAMPAIGN
@@ -198,6 +204,7 @@ def test_an_engine_signature_copied_from_another_event_does_not_verify(gated: Wo
     )
 
 
+@pytest.mark.prefect
 def test_verify_with_another_engine_fingerprint_names_every_chain(gated: Workspace) -> None:
     result = gated.run("audit", "verify", "--engine", "0123456789abcdef")
     assert result.exit_code == 1
@@ -206,6 +213,7 @@ def test_verify_with_another_engine_fingerprint_names_every_chain(gated: Workspa
     assert "_registry event 1:" in result.stderr
 
 
+@pytest.mark.prefect
 def test_an_event_by_a_person_proven_with_their_key_carries_their_signature(gated: Workspace) -> None:
     # the planning department's account needs no key; the Director General proves it is them
     submitted = gated.run("submit", CAMPAIGN, "prepare", readiness(gated), *gated.key("dg.planning"), now=AT_GATE)
@@ -224,6 +232,7 @@ def test_an_event_by_a_person_proven_with_their_key_carries_their_signature(gate
     assert others == [(0,)]  # the engine's own events carry the engine's signature only
 
 
+@pytest.mark.prefect
 def test_a_person_signature_by_a_key_not_theirs_is_named(gated: Workspace) -> None:
     gated.run("submit", CAMPAIGN, "prepare", readiness(gated), *gated.key("dg.planning"), now=AT_GATE)
     [(seq, event_hash_, signed)] = rows(
@@ -247,6 +256,7 @@ def test_a_person_signature_by_a_key_not_theirs_is_named(gated: Workspace) -> No
     )
 
 
+@pytest.mark.prefect
 def test_a_rotated_engine_key_keeps_the_log_verifiable_from_either_fingerprint(gated: Workspace) -> None:
     old = engine_fingerprint(public_text(load_private(gated.root / "engine-key.pem", None).public_key()))
     rotated = gated.run("audit", "rotate-key", now="2025-06-15T10:00+04:00")
@@ -279,6 +289,7 @@ def test_a_rotated_engine_key_keeps_the_log_verifiable_from_either_fingerprint(g
     assert stranger.exit_code == 1 and f"sealed by key {new}, not the engine key {'f' * 64}" in stranger.stderr
 
 
+@pytest.mark.prefect
 def test_is_this_a_key_the_engine_held_follows_the_rotations(gated: Workspace) -> None:
     from sqlmodel import Session, col, select
 
@@ -297,6 +308,7 @@ def test_is_this_a_key_the_engine_held_follows_the_rotations(gated: Workspace) -
     assert not engine_held(first, engine_fingerprint(stranger), chain)
 
 
+@pytest.mark.prefect
 def test_a_forged_rotation_to_the_attackers_key_is_named(gated: Workspace) -> None:
     current = public_text(load_private(gated.root / "engine-key.pem", None).public_key())
     attacker = Ed25519PrivateKey.generate()
@@ -334,6 +346,7 @@ def test_the_envelope_time_is_the_exact_utc_text() -> None:
     assert utc_text(datetime(2025, 6, 15, 9, 0, tzinfo=UTC)) == "2025-06-15T09:00:00.000000Z"
 
 
+@pytest.mark.prefect
 def test_a_payload_not_stored_in_its_canonical_form_is_named(gated: Workspace) -> None:
     [(payload,)] = rows(gated, "select payload from event where campaign_id = ? and seq = 1", CAMPAIGN)
     connection = sqlite3.connect(gated.db_url.removeprefix("sqlite:///"))

@@ -401,6 +401,7 @@ def state(**given: Any) -> CampaignState:
     return found
 
 
+@pytest.mark.prefect
 def test_the_engine_refusals_the_campaign_page_meets_are_said_in_arabic(home: Workspace) -> None:
     plans = records.load_plan_set()
     yaml_file = home.write("plan-inputs.yaml", "anything: 1\n")
@@ -471,10 +472,12 @@ def document_of(ws: Workspace) -> tuple[int, Path, str]:
     return seq, ws.out / first["path"], first["lang"]
 
 
+@pytest.mark.prefect
 def test_an_untouched_campaign_verifies(home: Workspace) -> None:
     assert findings(home) == []
 
 
+@pytest.mark.prefect
 def test_a_payload_stored_out_of_its_canonical_form_is_said_in_arabic(home: Workspace) -> None:
     seq = seq_of(home, "gate.decided")
     rows(
@@ -486,6 +489,7 @@ def test_a_payload_stored_out_of_its_canonical_form_is_said_in_arabic(home: Work
     assert said_found(home) == (seq, "مضمونه غير محفوظ بصيغته القياسية (JCS)، فلا يستطيع أي مدقق إعادة حساب بصمته")
 
 
+@pytest.mark.prefect
 def test_an_engine_signature_of_another_event_is_said_in_arabic(home: Workspace) -> None:
     [(key, other)] = rows(
         home, "select engine_key, engine_signature from event where campaign_id = ? and seq = 1", CAMPAIGN
@@ -498,6 +502,7 @@ def test_an_engine_signature_of_another_event_is_said_in_arabic(home: Workspace)
     )
 
 
+@pytest.mark.prefect
 @pytest.mark.parametrize("change", ["missing", "changed"])
 def test_a_missing_or_changed_document_is_said_in_arabic(home: Workspace, change: str) -> None:
     seq, path, lang = document_of(home)
@@ -511,6 +516,7 @@ def test_a_missing_or_changed_document_is_said_in_arabic(home: Workspace, change
     assert said_found(home) == (seq, f"وثيقته {which} {shown} {done}")
 
 
+@pytest.mark.prefect
 def test_a_forged_decision_fails_its_signature_in_arabic(home: Workspace) -> None:
     seq = seq_of(home, "gate.decided")
     rewrite_payload(home, CAMPAIGN, seq, forge_text)
@@ -520,6 +526,7 @@ def test_a_forged_decision_fails_its_signature_in_arabic(home: Workspace) -> Non
     )
 
 
+@pytest.mark.prefect
 def test_a_decision_claiming_another_capacity_is_said_in_arabic(home: Workspace) -> None:
     seq = seq_of(home, "gate.decided")
     rewrite_payload(home, CAMPAIGN, seq, lambda body: body.update(capacity="escalation"))
@@ -530,12 +537,14 @@ def test_a_decision_claiming_another_capacity_is_said_in_arabic(home: Workspace)
     )
 
 
+@pytest.mark.prefect
 def test_a_decision_citing_a_registry_the_log_lacks_is_said_in_arabic(home: Workspace) -> None:
     seq = seq_of(home, "gate.decided")
     rewrite_payload(home, CAMPAIGN, seq, lambda body: body.update(registry_digest="ab" * 32))
     assert said_found(home) == (seq, "يستند إلى سجل الأشخاص abababababab، وهو غير موجود في السجل")
 
 
+@pytest.mark.prefect
 def test_a_rewritten_registry_is_said_in_arabic(home: Workspace) -> None:
     def promote(body: dict[str, Any]) -> None:
         team = next(a for a in body["registry"]["approvers"] if a["id"] == "planning.team")
@@ -570,6 +579,7 @@ def test_a_rewritten_registry_is_said_in_arabic(home: Workspace) -> None:
         ),
     ],
 )
+@pytest.mark.prefect
 def test_contributions_changed_behind_the_engine_are_said_in_arabic(
     home: Workspace, statement: str, arabic: str
 ) -> None:
@@ -577,6 +587,7 @@ def test_contributions_changed_behind_the_engine_are_said_in_arabic(
     assert said_found(home) == (seq_of(home, "contributions.ingested"), arabic)
 
 
+@pytest.mark.prefect
 def test_contribution_rows_of_no_ingestion_are_said_in_arabic(home: Workspace) -> None:
     columns = [name for _, name, *_ in rows(home, "pragma table_info(contribution)") if name != "id"]
     copied = ", ".join("'99'" if c == "batch" else "'other-key'" if c == "row_key" else c for c in columns)
@@ -586,6 +597,7 @@ def test_contribution_rows_of_no_ingestion_are_said_in_arabic(home: Workspace) -
     assert text_of(str(reasons.finding(what, "ar").html)) == "صفوف المساهمات في الدفعة 99 لا يقابلها أي حدث استيراد"
 
 
+@pytest.mark.prefect
 def test_the_findings_the_auditor_page_already_knew_are_still_said_in_arabic(home: Workspace) -> None:
     seq = seq_of(home, "gate.decided")
     rows(
@@ -600,6 +612,7 @@ def test_the_findings_the_auditor_page_already_knew_are_still_said_in_arabic(hom
     assert said_found(home) == (seq, f"هو مفقود: يقفز التسلسل من {seq - 1} إلى {seq + 1}")
 
 
+@pytest.mark.prefect
 def test_an_event_without_the_engine_signature_and_a_decision_unlike_its_signature_in_arabic(home: Workspace) -> None:
     seq = seq_of(home, "gate.decided")
     rewrite_payload(home, CAMPAIGN, seq, lambda body: body.update(text="Fine"))
