@@ -20,10 +20,11 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/musharaka demo --reset
 
-# The suite spread over processes, one per core (two here): the slowest kinds of test first, and a process
-# that runs out of tests takes half of what another has left. The slowest tests are listed at the end.
-# TEST_WORKERS=0 runs the suite in this one process.
-TEST_WORKERS ?= 2
+# The suite spread over processes, one more than this machine's two cores (tests spend much of their time
+# waiting on servers and browsers): the slowest kinds of test first, and a process that runs out of tests
+# takes half of what another has left. The slowest tests are listed at the end. TEST_WORKERS=0 runs the
+# suite in this one process.
+TEST_WORKERS ?= 3
 PARALLEL = -n $(TEST_WORKERS) --dist worksteal
 
 test: $(STAMP)
