@@ -38,7 +38,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import insert
 from sqlmodel import Session, select
 
-from bench.chains import Item, add_chain
+from bench.chains import Item, add_chain, approved, campaign_started, stage_run
 from musharaka.stages.plans import STAGES
 from musharaka.state.audit import verify, verify_database
 from musharaka.state.db import get_engine, reset_tables
@@ -103,44 +103,8 @@ def synthetic_log(total: int, engine: Ed25519PrivateKey) -> list[dict[str, Any]]
     while len(rows) < total:
         number += 1
         campaign = f"bench-{number:06d}"
-        items: list[tuple[str, str, dict[str, Any]]] = [
-            ("planning.team", "campaign.started", {"plan": {**plan, "id": campaign}, "plan_digest": "p" * 64})
-        ]
+        items = [campaign_started(campaign, plan)]
         for stage in STAGES:
-            items.append(
-                (
-                    "planning.team",
-                    "stage.started",
-                    {"stage": stage, "attempt": 1, "submitter": "planning.team", "plan_digest": "p" * 64},
-                )
-            )
-            items.append(
-                (
-                    "planning.team",
-                    "stage.completed",
-                    {
-                        "stage": stage,
-                        "attempt": 1,
-                        "outputs": outputs,
-                        "outputs_digest": digest(outputs),
-                        "documents": [],
-                    },
-                )
-            )
-            items.append(
-                (
-                    "engine",
-                    "gate.opened",
-                    {
-                        "stage": stage,
-                        "attempt": 1,
-                        "policy": policy,
-                        "due_at": "2025-02-01T00:00:00Z",
-                        "submitter": "planning.team",
-                        "outputs_digest": digest(outputs),
-                    },
-                )
-            )
             signed = sign(
                 SignedDecision(
                     campaign=campaign,
@@ -155,24 +119,10 @@ def synthetic_log(total: int, engine: Ed25519PrivateKey) -> list[dict[str, Any]]
                 ),
                 key,  # type: ignore[arg-type]
             )
-            items.append(
-                (
-                    "dg.planning",
-                    "gate.decided",
-                    {
-                        "stage": stage,
-                        "attempt": 1,
-                        "approver": "dg.planning",
-                        "decision": "approve",
-                        "text": "ok",
-                        "principal": "dg.planning",
-                        "capacity": "role",
-                        "roles": ["dg-planning"],
-                        "signed": signed.model_dump(mode="json"),
-                        "registry_digest": registry_digest,
-                    },
-                )
-            )
+            items += [
+                *stage_run(stage, outputs, policy, "2025-02-01T00:00:00Z"),
+                approved(stage, signed.model_dump(mode="json"), registry_digest),
+            ]
         items.insert(
             10,
             (

@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
 from sqlalchemy import create_engine, event, insert, text  # noqa: E402
 
-from bench.chains import Item, add_chain  # noqa: E402
+from bench.chains import Item, add_chain, approved, campaign_started, decision, follow_ups, stage_run  # noqa: E402
 
 ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 T0 = datetime(2025, 1, 1, 8, tzinfo=UTC)
@@ -84,14 +84,6 @@ def synthetic_log(campaigns: int, engine: Ed25519PrivateKey) -> list[list[dict[s
     empty = text_digest("")
     for number in range(1, campaigns + 1):
         campaign = f"growth-{number:05d}"
-        decision = {
-            "summary": {"ar": "قرار", "en": "A decision"},
-            "rationale": {"ar": "مبررات", "en": "Reasons"},
-            "not_adopted": {"ar": "لا", "en": "Not all"},
-            "based_on_contributions": number % 4 != 0,
-            "impact": [],
-            "expected_impact": None,
-        }
         ingested = {
             "file_name": "c.csv",
             "rows_read": 0,
@@ -104,37 +96,14 @@ def synthetic_log(campaigns: int, engine: Ed25519PrivateKey) -> list[list[dict[s
             "quarantine_digest": empty,
             "columns_ignored": [],
         }
-        items: list[Item] = [
-            ("planning.team", "campaign.started", {"plan": {**plan, "id": campaign}, "plan_digest": "p" * 64}),
-            ("planning.team", "contributions.ingested", ingested),
-        ]
+        items: list[Item] = [campaign_started(campaign, plan), ("planning.team", "contributions.ingested", ingested)]
         for stage in STAGES:
             outputs: dict[str, Any] = {"note": "x" * 600}
             if stage == "conduct":
                 outputs = {**outputs, "total": 120}
             if stage == "analyse":
-                outputs = {**outputs, "total": 120, "decision": decision}
-            started = {"stage": stage, "attempt": 1, "submitter": "planning.team", "plan_digest": "p" * 64}
-            completed = {
-                "stage": stage,
-                "attempt": 1,
-                "outputs": outputs,
-                "outputs_digest": digest(outputs),
-                "documents": [],
-            }
-            opened = {
-                "stage": stage,
-                "attempt": 1,
-                "policy": policy,
-                "due_at": "2025-12-01T00:00:00Z",
-                "submitter": "planning.team",
-                "outputs_digest": digest(outputs),
-            }
-            items += [
-                ("planning.team", "stage.started", started),
-                ("planning.team", "stage.completed", completed),
-                ("engine", "gate.opened", opened),
-            ]
+                outputs = {**outputs, "total": 120, "decision": decision(number)}
+            items += stage_run(stage, outputs, policy, "2025-12-01T00:00:00Z")
             signed = SignedDecision(
                 campaign=campaign,
                 stage=stage,
@@ -146,25 +115,8 @@ def synthetic_log(campaigns: int, engine: Ed25519PrivateKey) -> list[list[dict[s
                 approver="dg.planning",
                 public_key="",
             )
-            decided = {
-                "stage": stage,
-                "attempt": 1,
-                "approver": "dg.planning",
-                "decision": "approve",
-                "text": "ok",
-                "principal": "dg.planning",
-                "capacity": "role",
-                "roles": ["dg-planning"],
-                "signed": sign(signed, approver).model_dump(mode="json"),  # type: ignore[arg-type]
-                "registry_digest": registry_digest,
-            }
-            items.append(("dg.planning", "gate.decided", decided))
-        updates = [("planned", 0, "handed over"), ("in-progress", 50, "half done")]
-        if number % 3:
-            updates.append(("implemented", 100, "done"))
-        for status, percent, note in updates:
-            body = {"status": status, "percent": percent, "note": note, "evidence": None}
-            items.append(("planning.team", "decision.updated", body))
+            items.append(approved(stage, sign(signed, approver).model_dump(mode="json"), registry_digest))  # type: ignore[arg-type]
+        items += follow_ups(number)
         chain(campaign, items)
     return chains
 

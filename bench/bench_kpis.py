@@ -26,12 +26,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import insert
 from sqlmodel import Session
 
-from bench.chains import add_chain
+from bench.chains import add_chain, approved, campaign_started, decision, follow_ups, stage_run
 from musharaka.flows.engine import records
 from musharaka.flows.views import outcomes
 from musharaka.stages.plans import STAGES
 from musharaka.state.db import get_engine, reset_tables
-from musharaka.state.events import digest, stream_events
+from musharaka.state.events import stream_events
 from musharaka.state.projection import rebuild
 from musharaka.state.tables import Event
 from tests.stages.plans_fixture import SATISFACTION
@@ -44,66 +44,16 @@ def synthetic_log(campaigns: int) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     plan = SATISFACTION.model_dump(mode="json")
     policy = {"roles": ["dg-planning"], "quorum": 1, "all_of": [], "escalation": [], "due_days": 5, "days": "calendar"}
+    signed = {"note": "a signature, verified by audit and not by the report"}
     for number in range(1, campaigns + 1):
         campaign = f"bench-{number:05d}"
-        decision = {
-            "summary": {"ar": "قرار", "en": "A decision"},
-            "rationale": {"ar": "مبررات", "en": "Reasons"},
-            "not_adopted": {"ar": "لا", "en": "Not all"},
-            "based_on_contributions": number % 4 != 0,
-            "impact": [],
-            "expected_impact": None,
-        }
-        items: list[tuple[str, str, dict[str, Any]]] = [
-            ("planning.team", "campaign.started", {"plan": {**plan, "id": campaign}, "plan_digest": "p" * 64})
-        ]
+        items = [campaign_started(campaign, plan)]
         for stage in STAGES:
             outputs: dict[str, Any] = {"note": "x" * 600}
             if stage == "analyse":
-                outputs = {**outputs, "total": 120, "decision": decision}
-            started = {"stage": stage, "attempt": 1, "submitter": "planning.team", "plan_digest": "p" * 64}
-            items.append(("planning.team", "stage.started", started))
-            completed = {
-                "stage": stage,
-                "attempt": 1,
-                "outputs": outputs,
-                "outputs_digest": digest(outputs),
-                "documents": [],
-            }
-            items.append(("planning.team", "stage.completed", completed))
-            opened = {
-                "stage": stage,
-                "attempt": 1,
-                "policy": policy,
-                "due_at": "2025-12-01T00:00:00Z",
-                "submitter": "planning.team",
-                "outputs_digest": digest(outputs),
-            }
-            items.append(("engine", "gate.opened", opened))
-            decided = {
-                "stage": stage,
-                "attempt": 1,
-                "approver": "dg.planning",
-                "decision": "approve",
-                "text": "ok",
-                "principal": "dg.planning",
-                "capacity": "role",
-                "roles": ["dg-planning"],
-                "signed": {"note": "a signature, verified by audit and not by the report"},
-                "registry_digest": "r" * 64,
-            }
-            items.append(("dg.planning", "gate.decided", decided))
-        updates = [("planned", 0, "handed over"), ("in-progress", 50, "half done")]
-        if number % 3:
-            updates.append(("implemented", 100, "done"))
-        for status, percent, note in updates:
-            items.append(
-                (
-                    "planning.team",
-                    "decision.updated",
-                    {"status": status, "percent": percent, "note": note, "evidence": None},
-                )
-            )
+                outputs = {**outputs, "total": 120, "decision": decision(number)}
+            items += [*stage_run(stage, outputs, policy, "2025-12-01T00:00:00Z"), approved(stage, signed, "r" * 64)]
+        items += follow_ups(number)
         add_chain(rows, campaign, items, lambda n: T0 + timedelta(minutes=n // 4))
     return rows
 
