@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select as select_core
 from sqlmodel import Session, col, select
 
-from musharaka.state.tables import Event
+from musharaka.state.tables import Event as Event
 
 GENESIS = "0" * 64
 
@@ -63,7 +63,7 @@ def _plain(value: Any) -> bool:
     if kind is str or kind is bool or value is None:
         return True
     if kind is int:
-        return -_SAFE_INTEGER <= value <= _SAFE_INTEGER
+        return bool(-_SAFE_INTEGER <= value <= _SAFE_INTEGER)
     if kind is dict:
         return all(
             type(key) is str and (key.isascii() or max(key) < "\ud800") and _plain(item) for key, item in value.items()

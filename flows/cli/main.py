@@ -147,8 +147,8 @@ def _refusal(t: Any, code: str, detail: str) -> str:
     from musharaka.flows.web.words import REFUSALS
 
     if code == "refused":
-        return t.gettext("refused: %(detail)s") % {"detail": detail}
-    line = t.gettext("refused (%(code)s): %(detail)s") % {"code": code, "detail": detail}
+        return str(t.gettext("refused: %(detail)s") % {"detail": detail})
+    line: str = t.gettext("refused (%(code)s): %(detail)s") % {"code": code, "detail": detail}
     meaning = REFUSALS.get(code)
     return f"{t.gettext(meaning)}\n{line}" if meaning and t.gettext(meaning) != meaning else line
 

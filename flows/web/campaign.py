@@ -59,7 +59,7 @@ from musharaka.flows.web.words import REFUSALS, Lang, number, refusal
 from musharaka.stages import followup, readiness
 from musharaka.stages.approvers import ApproversRegistry
 from musharaka.stages.i18n import N_, words
-from musharaka.stages.plans import STAGES, CampaignPlan, Stage
+from musharaka.stages.plans import STAGES, CampaignPlan
 from musharaka.state.db import session_scope, transaction
 from musharaka.state.events import ContributionsIngested, as_utc, payload_of
 from musharaka.state.registry import in_force_if_any
@@ -517,7 +517,7 @@ def routes(app: FastAPI, kit: Kit) -> None:
                 transaction(
                     lambda db: submissions.submit_file(
                         campaign_id,
-                        cast(Stage, stage),
+                        stage,
                         path,
                         plans=plans,
                         actor=session.person or "",
@@ -679,7 +679,7 @@ def routes(app: FastAPI, kit: Kit) -> None:
             notice = _("The percentage must be a whole number from 0 to 100; nothing was recorded.")
             return campaign_page(request, session, campaign_id, notice=notice, good=False, status=422)
         update = followup.Update(
-            cast(followup.Status, status),
+            status,
             int(percent_text) if percent_text else None,
             str(form.get("note") or "").strip(),
             str(form.get("evidence") or "").strip() or None,

@@ -8,7 +8,7 @@ engine's own detail stays in the log.
 from datetime import datetime
 
 from musharaka.flows.render import locale
-from musharaka.flows.render.locale import Lang
+from musharaka.flows.render.locale import Lang as Lang
 from musharaka.stages.i18n import N_, words
 from musharaka.state.settings import get_settings
 
