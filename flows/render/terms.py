@@ -148,6 +148,20 @@ TERMS: dict[str, str] = {
     "capacity_role": N_("holder of the role"),
     "capacity_delegate": N_("delegate"),
     "capacity_escalation": N_("escalation"),
+    "message_scheduled": NC_("message", "scheduled"),
+    "message_due": NC_("message", "due"),
+    "message_overdue": NC_("message", "overdue"),
+    "message_sent-on-time": NC_("message", "sent on time"),
+    "message_sent-late": NC_("message", "sent late"),
+    "promise_kept": NC_("promise", "kept"),
+    "promise_broken": NC_("promise", "broken"),
+    "promise_pending": NC_("promise", "pending"),
+    "to_participants": N_("Participants"),
+    "to_public": N_("The public"),
+    "to_management": N_("Senior management"),
+    "to_stakeholders": N_("Stakeholders"),
+    "to_media": N_("The media"),
+    "to_staff": N_("Staff"),
 }
 
 
