@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from musharaka.stages import analyse, communication
+from musharaka.stages import analyse
 from musharaka.stages import conduct as conduct_stage
 from musharaka.stages.common import MissingInputs, StageModel, activity
+from musharaka.stages.communication import Promise, Record, promises_at
 from musharaka.stages.i18n import words
 from musharaka.stages.plans import Bilingual, CampaignPlan, Channel
 
@@ -103,7 +104,7 @@ class Inputs(StageModel):
     analyse: analyse.Outputs
     conduct: conduct_stage.Outputs | None = None
     next_topics: tuple[Bilingual, ...] = ()
-    communication: communication.Record = communication.Record()
+    communication: Record = Record()
 
 
 class Outputs(StageModel):
@@ -118,7 +119,7 @@ class Outputs(StageModel):
     thanks: Bilingual
     next_topics: tuple[Bilingual, ...]
     posts: tuple[Post, ...] = ()
-    promises: tuple[communication.Promise, ...] = ()  # the plan's promises to participants: kept, broken, pending
+    promises: tuple[Promise, ...] = ()  # the plan's promises to participants: kept, broken, pending
 
 
 def collecting_channels(plan: CampaignPlan, counts: conduct_stage.Outputs | None) -> tuple[Channel, ...]:
@@ -212,5 +213,4 @@ def run(inputs: Inputs, plan: CampaignPlan, now: datetime) -> Outputs:
     )
     langs: tuple[Literal["ar", "en"], ...] = ("ar", "en")
     posts = tuple(compose_post(channel, lang, outputs) for channel in outputs.channels for lang in langs)
-    promises = communication.promises(plan, inputs.communication, now)
-    return outputs.model_copy(update={"posts": posts, "promises": promises})
+    return outputs.model_copy(update={"posts": posts, "promises": promises_at(plan, inputs.communication, now)})

@@ -175,7 +175,7 @@ def schedule(plan: CampaignPlan, record: Record, now: datetime) -> tuple[Entry, 
     return tuple(sorted(entries, key=lambda e: (STAGES.index(e.message.stage), e.due_on or date.max)))
 
 
-def promises(plan: CampaignPlan, record: Record, now: datetime) -> tuple[Promise, ...]:
+def promises_at(plan: CampaignPlan, record: Record, now: datetime) -> tuple[Promise, ...]:
     """The plan's promises to participants at `now`: kept, broken or still pending."""
     zone = ZoneInfo(plan.window.timezone)
     found = []

@@ -49,7 +49,8 @@ def list_command(now: datetime, campaign_id: str, as_json: bool) -> None:
         return
     click.echo(_table(entries, plan, lang))
     counts = Counter(e.status for e in entries)
-    click.echo(", ".join(f"{counts[s]} {term(f'message_{s}', lang)}" for s in STATUSES if counts[s]))
+    comma = "، " if lang == "ar" else ", "
+    click.echo(comma.join(f"{counts[s]} {term(f'message_{s}', lang)}" for s in STATUSES if counts[s]))
 
 
 @comms.command("sent")
@@ -97,6 +98,7 @@ def _table(entries: tuple[Entry, ...], plan: CampaignPlan, lang: str) -> str:
     digits, zone = get_settings().digits, plan.window.timezone
     names = {a.id: getattr(a.name, lang) for a in plan.audiences}
     marker = _("promise")
+    comma = "، " if lang == "ar" else ", "
     headers = [_("Stage"), _("Message"), _("To"), _("Channels"), _("Due"), _("Status"), _("Sent")]
     rows = []
     for e in entries:
@@ -110,8 +112,8 @@ def _table(entries: tuple[Entry, ...], plan: CampaignPlan, lang: str) -> str:
             [
                 term(f"stage_{m.stage}", lang),
                 m.id + promise,
-                ", ".join(names.get(r) or term(f"to_{r}", lang) for r in m.to),
-                ", ".join(term(f"channel_{c}", lang, plan.vocabulary) for c in m.channels),
+                comma.join(names.get(r) or term(f"to_{r}", lang) for r in m.to),
+                comma.join(term(f"channel_{c}", lang, plan.vocabulary) for c in m.channels),
                 due,
                 term(f"message_{e.status}", lang),
                 sent,

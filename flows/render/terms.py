@@ -156,12 +156,12 @@ TERMS: dict[str, str] = {
     "promise_kept": NC_("promise", "kept"),
     "promise_broken": NC_("promise", "broken"),
     "promise_pending": NC_("promise", "pending"),
-    "to_participants": N_("Participants"),
-    "to_public": N_("The public"),
-    "to_management": N_("Senior management"),
-    "to_stakeholders": N_("Stakeholders"),
-    "to_media": N_("The media"),
-    "to_staff": N_("Staff"),
+    "to_participants": NC_("recipient", "Participants"),
+    "to_public": NC_("recipient", "The public"),
+    "to_management": NC_("recipient", "Senior management"),
+    "to_stakeholders": NC_("recipient", "Stakeholders"),
+    "to_media": NC_("recipient", "The media"),
+    "to_staff": NC_("recipient", "Staff"),
 }
 
 
