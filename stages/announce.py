@@ -14,6 +14,7 @@ from musharaka.stages import analyse
 from musharaka.stages import conduct as conduct_stage
 from musharaka.stages.activities import Activity, Perform, Run, StageDefinition, directly
 from musharaka.stages.common import MissingInputs, StageModel, activity
+from musharaka.stages.communication import Promise, Record, promises_at
 from musharaka.stages.i18n import words
 from musharaka.stages.plans import Bilingual, CampaignPlan, Channel
 
@@ -104,13 +105,15 @@ class Inputs(StageModel):
     analyse: analyse.Outputs
     conduct: conduct_stage.Outputs | None = None
     next_topics: tuple[Bilingual, ...] = ()
+    communication: Record = Record()
 
 
 class Informed(StageModel):
-    """Who is told: everyone who took part, the public first."""
+    """Who is told: everyone who took part, the public first; and what the plan promised them, kept or not."""
 
     title: Bilingual
     participants: int
+    promises: tuple[Promise, ...] = ()  # the plan's promises to participants: kept, broken, pending
 
 
 class Explained(StageModel):
@@ -225,7 +228,11 @@ class Placing(StageModel):
 
 
 def inform(given: Given) -> Informed:
-    return Informed(title=given.plan.title, participants=given.inputs.analyse.total)
+    return Informed(
+        title=given.plan.title,
+        participants=given.inputs.analyse.total,
+        promises=promises_at(given.plan, given.inputs.communication, given.now),
+    )
 
 
 def explain(given: Given) -> Explained:

@@ -468,6 +468,17 @@ class DecisionUpdated(Payload):
     evidence: str | None = None
 
 
+class MessageSent(Payload):
+    """A message of the communication plan (guide 8.1.7) went out, as the person who sent it says."""
+
+    TYPE = "message.sent"
+    message: str  # the message's id in the plan's `communication`
+    stage: str
+    channels: list[str]
+    promise: bool
+    evidence: str | None = None  # a link to what went out: a post, a published page
+
+
 class LogReanchored(Payload):
     """The chain's events before this one were sealed in the legacy form (Python's JSON, unsigned); from this
     event on every event is hashed as JCS and signed by the engine. Written once per chain by the migration."""
@@ -506,6 +517,7 @@ PAYLOADS: dict[str, type[Payload]] = {
         GateRefused,
         RegistryRecorded,
         DecisionUpdated,
+        MessageSent,
         PersonInvited,
         PasskeyEnrolled,
         DelegationRecorded,

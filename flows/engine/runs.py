@@ -6,6 +6,7 @@ from datetime import date, datetime
 from sqlmodel import Session
 
 from musharaka.flows.engine.campaigns import record_plan_if_changed
+from musharaka.flows.engine.communication import record_of
 from musharaka.flows.engine.lessons import lessons_by_id
 from musharaka.flows.engine.records import (
     RUNNABLE,
@@ -181,6 +182,7 @@ def _inputs(
             analyse=approved_outputs(cid, analyse.STAGE, session=session),
             conduct=approved_outputs(cid, conduct.STAGE, session=session),
             next_topics=_next_topics(plan, plans, session=session),
+            communication=record_of(cid, session=session),
         )
     return evaluate.Inputs(
         conduct=approved_outputs(cid, conduct.STAGE, session=session),
