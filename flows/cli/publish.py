@@ -28,10 +28,11 @@ def publish_command(campaign_id: str, folder: Path, as_json: bool) -> None:
     Example: musharaka publish moheri-2025-q3-satisfaction out/open-data/moheri-2025-q3-satisfaction
     """
     t = words(current())
-    plans = records.load_plan_set()
-    with read_scope() as session:
-        facts = opendata.facts(plans, campaign_id, session=session)
     try:
+        package.check_folder(folder, campaign_id)  # a bad argument first, before the log is read
+        plans = records.load_plan_set()
+        with read_scope() as session:
+            facts = opendata.facts(plans, campaign_id, session=session)
         written = package.write_package(facts, folder)
     except package.BadFolder as error:
         raise click.UsageError(t.gettext(error.message) % {"folder": error.folder}) from None
