@@ -92,7 +92,9 @@ def schema(table: Table) -> dict[str, Any]:
         if c.required:
             field["constraints"] = {"required": True}
         fields.append(field)
-    schema: dict[str, Any] = {"fields": fields, "primaryKey": list(table.primary_key), "missingValues": [""]}
+    schema: dict[str, Any] = {"fields": fields, "missingValues": [""]}
+    if table.primary_key:
+        schema["primaryKey"] = list(table.primary_key)
     if table.foreign_keys:
         schema["foreignKeys"] = [
             {"fields": list(k.fields), "reference": {"resource": k.resource, "fields": list(k.reference)}}

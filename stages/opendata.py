@@ -20,7 +20,17 @@ from typing import Any
 
 from musharaka.stages import analyse, conduct
 from musharaka.stages.common import StageModel
-from musharaka.stages.datapackage import TIME_FORMAT, Cell, ForeignKey, Table, bilingual, column, joined, resource
+from musharaka.stages.datapackage import (
+    TIME_FORMAT,
+    Cell,
+    Column,
+    ForeignKey,
+    Table,
+    bilingual,
+    column,
+    joined,
+    resource,
+)
 from musharaka.stages.i18n import N_
 from musharaka.stages.plans import LICENCES, Bilingual, OpenDataSection, Prose
 
@@ -78,6 +88,11 @@ BY = column("by", "string", N_("What the respondents are grouped by: audience, o
 GROUP = column("group", "string", N_("The group: an audience's id or a segment's value (empty: not given)."), True)
 
 
+def in_both(name: str, english: str, arabic: str) -> tuple[Column, Column]:
+    """A text's two columns, `<name>_en` and `<name>_ar`."""
+    return column(f"{name}_en", "string", english), column(f"{name}_ar", "string", arabic)
+
+
 def _both(text: Bilingual | Prose | None) -> tuple[str, str]:
     return ("", "") if text is None else (text.en or "", text.ar or "")
 
@@ -123,8 +138,7 @@ def _questions(results: Sequence[analyse.QuestionResult]) -> Table:
         QUESTION,
         column("position", "integer", N_("Its place in the questionnaire."), True),
         column("type", "string", N_("single, multiple, likert, number, text or ballot."), True),
-        column("title_en", "string", N_("The question as asked, in English.")),
-        column("title_ar", "string", N_("The question as asked, in Arabic.")),
+        *in_both("title", N_("The question as asked, in English."), N_("The question as asked, in Arabic.")),
         column("answered", "integer", N_("Contributions that answered it."), True),
         column("mean", "number", N_("The mean answer (rating scales and numbers).")),
         column("mean_low", "number", N_("The lower end of the mean's 95% t-interval.")),
@@ -247,8 +261,7 @@ def _kpis(facts: Facts) -> Table:
         N_("The campaign's indicators: target, actual and the share of the target reached."),
         (
             column("kpi", "string", N_("The indicator's id in the plan."), True),
-            column("name_en", "string", N_("Its name in English.")),
-            column("name_ar", "string", N_("Its name in Arabic.")),
+            *in_both("name", N_("Its name in English."), N_("Its name in Arabic.")),
             column("target", "number", N_("The target."), True),
             column("actual", "number", N_("What was reached."), True),
             column("share", "number", N_("Actual over target (1 = target met)."), True),
@@ -277,18 +290,18 @@ def _decision(facts: Facts) -> tuple[Table, Table]:
         N_("The decision taken on the contributions, its reasons, and what could not be adopted."),
         (
             column("campaign", "string", N_("The campaign's id."), True),
-            column("summary_en", "string", N_("What was decided, in English.")),
-            column("summary_ar", "string", N_("What was decided, in Arabic.")),
-            column("rationale_en", "string", N_("Why, in English.")),
-            column("rationale_ar", "string", N_("Why, in Arabic.")),
-            column("not_adopted_en", "string", N_("Why not every opinion could be adopted, in English.")),
-            column("not_adopted_ar", "string", N_("Why not every opinion could be adopted, in Arabic.")),
+            *in_both("summary", N_("What was decided, in English."), N_("What was decided, in Arabic.")),
+            *in_both("rationale", N_("Why, in English."), N_("Why, in Arabic.")),
+            *in_both(
+                "not_adopted",
+                N_("Why not every opinion could be adopted, in English."),
+                N_("Why not every opinion could be adopted, in Arabic."),
+            ),
             column(
                 "based_on_contributions", "boolean", N_("Whether the decision was based on the contributions."), True
             ),
             column("decision_method", "string", N_("public-vote, or agency-decides taking the opinions into account.")),
-            column("expected_impact_en", "string", N_("The expected impact, in English.")),
-            column("expected_impact_ar", "string", N_("The expected impact, in Arabic.")),
+            *in_both("expected_impact", N_("The expected impact, in English."), N_("The expected impact, in Arabic.")),
             column("participants", "integer", N_("Contributions the decision was taken on."), True),
             column("approved_at", "datetime", N_("When management approved the decision (UTC)."), True),
         ),
@@ -303,11 +316,12 @@ def _decision(facts: Facts) -> tuple[Table, Table]:
             column("audience", "string", N_("The audience's id in the plan."), True),
             LABEL_EN,
             LABEL_AR,
-            column("impact_en", "string", N_("The impact on the audience, in English.")),
-            column("impact_ar", "string", N_("The impact on the audience, in Arabic.")),
+            *in_both(
+                "impact", N_("The impact on the audience, in English."), N_("The impact on the audience, in Arabic.")
+            ),
         ),
         tuple((i.audience, *_both(facts.audiences.get(i.audience)), *_both(i.impact)) for i in decision.impact),
-        ("audience",),
+        (),  # a decision may say more than one thing of an audience
     )
     return table, impacts
 

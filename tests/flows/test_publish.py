@@ -95,7 +95,9 @@ def test_a_plan_that_allows_it_publishes_participants_words_blanked(ws: Workspac
     ]
     # min_group 2: researchers (1) and innovators (1) make 2 and are held back; students (3) are shown:
     # ease easy (row 1), acceptable (rows 2 and 5), hard none
-    ease = [(c["group"], c["option"], c["respondents"]) for c in rows(folder, "crosstabs.csv") if c["question"] == "ease"]
+    ease = [
+        (c["group"], c["option"], c["respondents"]) for c in rows(folder, "crosstabs.csv") if c["question"] == "ease"
+    ]
     assert sorted(ease) == [("students", "acceptable", "2"), ("students", "easy", "1"), ("students", "hard", "0")]
     assert '"name": "CC0-1.0"' in (folder / "datapackage.json").read_text(encoding="utf-8")
 

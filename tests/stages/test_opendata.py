@@ -187,7 +187,14 @@ def test_figures_kpis_decision_and_updates_are_written_as_given() -> None:
         ("hard", "3", "0.4286"),
     ]
     assert table(found, "kpis") == [
-        {"kpi": "responses", "name_en": "Responses", "name_ar": "الاستجابات", "target": "20", "actual": "7", "share": "0.35"}
+        {
+            "kpi": "responses",
+            "name_en": "Responses",
+            "name_ar": "الاستجابات",
+            "target": "20",
+            "actual": "7",
+            "share": "0.35",
+        }
     ]
     assert table(found, "updates") == [
         {
@@ -230,7 +237,7 @@ def test_a_plan_names_an_open_licence_or_fails_validation() -> None:
     assert changed(SATISFACTION, open_data={"licence": "ODbL-1.0", "free_text": True}).open_data == OpenDataSection(
         licence="ODbL-1.0", free_text=True
     )
-    with pytest.raises(ValidationError, match="CC-BY-4.0"):
+    with pytest.raises(ValidationError, match=r"CC-BY-4\.0"):
         changed(SATISFACTION, open_data={"licence": "all-rights-reserved"})
     with pytest.raises(ValidationError, match="min_group"):
         changed(SATISFACTION, open_data={"min_group": 0})
