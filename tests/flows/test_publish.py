@@ -7,9 +7,12 @@ from pathlib import Path
 import frictionless
 import pytest
 
+from musharaka.flows.render import opendata
+from musharaka.stages.plans import OpenDataSection
 from tests.conftest import Workspace
 from tests.flows.test_lifecycle import ok
 from tests.flows.test_outcomes import closed_without_or_with_lessons
+from tests.stages.test_opendata import facts
 
 AFTER = "2025-02-01T09:00+04:00"
 
@@ -128,3 +131,18 @@ def test_publish_refuses_a_campaign_that_is_not_closed(ws: Workspace) -> None:
     assert refused.exit_code == 1
     assert "لم تُغلق الحملة بعد" in refused.stderr and "is not closed (it is at prepare" in refused.stderr
     assert not (ws.root / "x").exists()
+
+
+def test_a_package_that_does_not_validate_is_never_put_in_place(ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    given = facts(OpenDataSection())
+    folder = ws.root / "published"
+    assert opendata.write_package(given, folder).files == tuple(sorted(p.name for p in folder.iterdir()))
+    before = digests(folder)
+    monkeypatch.setattr(opendata, "validate", lambda staged: ["answers.csv: type-error: not a number"])
+    with pytest.raises(opendata.InvalidPackage, match="type-error"):
+        opendata.write_package(given, folder)
+    with pytest.raises(opendata.InvalidPackage):
+        opendata.write_package(given, ws.root / "new")
+    # the package published before is as it was, nothing was half written, no staging folder is left
+    assert digests(folder) == before
+    assert sorted(p.name for p in ws.root.iterdir() if "published" in p.name or "new" in p.name) == ["published"]
