@@ -66,8 +66,7 @@ class Facts(StageModel):
     closed_at: datetime
     decided_at: datetime  # the analyse gate's approval
     analysis: analyse.Outputs
-    participation: conduct.Outputs
-    kpis: tuple[conduct.KpiProgress, ...]
+    participation: conduct.Outputs  # counts per channel, audience and day; the indicators
     updates: tuple[Update, ...]
     audiences: dict[str, Bilingual]
     channels: dict[str, Bilingual]
@@ -266,7 +265,7 @@ def _kpis(facts: Facts) -> Table:
             column("actual", "number", N_("What was reached."), True),
             column("share", "number", N_("Actual over target (1 = target met)."), True),
         ),
-        tuple((k.id, *_both(k.name), k.target, k.actual, k.share) for k in facts.kpis),
+        tuple((k.id, *_both(k.name), k.target, k.actual, k.share) for k in facts.participation.kpis),
         ("kpi",),
     )
 

@@ -66,7 +66,6 @@ def facts(plans: PlanSet, campaign_id: str, *, session: Session) -> opendata.Fac
         decided_at=as_utc(decided.decided_at or decided.opened_at),
         analysis=analysed,
         participation=conducted,
-        kpis=conducted.kpis,
         updates=tuple(
             opendata.Update(
                 at=as_utc(u.at), status=u.status, percent=u.percent, note=u.note, evidence=u.evidence or None

@@ -92,7 +92,6 @@ def facts(policy: OpenDataSection, texts: tuple[tuple[str, str], ...] = ()) -> o
         decided_at=datetime(2025, 1, 21, 8, tzinfo=UTC),
         analysis=outputs,
         participation=held,
-        kpis=(kpi,),
         updates=(
             opendata.Update(
                 at=datetime(2025, 2, 1, 5, tzinfo=UTC), status="in-progress", percent=40, note="new form", evidence=None
