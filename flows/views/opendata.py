@@ -47,9 +47,8 @@ def facts(plans: PlanSet, campaign_id: str, *, session: Session) -> opendata.Fac
         )
     gates = {g.stage: g for g in records.approved_gates(session, campaign_id)}
     decided, closed = gates["analyse"], gates["evaluate"]
-    analysed = records.approved_outputs(campaign_id, "analyse", session=session)
-    conducted = records.approved_outputs(campaign_id, "conduct", session=session)
-    assert isinstance(analysed, analyse.Outputs) and isinstance(conducted, conduct.Outputs)
+    analysed = records.approved_outputs(campaign_id, analyse.STAGE, session=session)
+    conducted = records.approved_outputs(campaign_id, conduct.STAGE, session=session)
     policy = plan.open_data or OpenDataSection()
     updates = records.decision_updates(session, campaign_id).get(campaign_id, [])
     return opendata.Facts(
