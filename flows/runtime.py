@@ -43,10 +43,16 @@ SET_HERE: set[str] = set()
 
 
 def real_server_environment(env: dict[str, str]) -> dict[str, str]:
-    """`env` for a Prefect server of its own process (`musharaka serve` starts one): the embedded server's
-    defaults this process set are dropped, so that it records task runs and events as any Prefect server
-    does, and its UI shows each stage's activities."""
-    return {key: value for key, value in env.items() if key not in EMBEDDED_SERVER_DEFAULTS or key not in SET_HERE}
+    """`env` for a Prefect server of its own process (`musharaka serve` starts one). On a PostgreSQL
+    database it records task runs, as any Prefect server does, and its UI shows each stage's activities:
+    the embedded server's default this process set for the recorder is dropped. On SQLite the recorder's
+    writes queue with the runs' own (+1.7 s a stage measured, BENCHMARKS.md), so it stays off there unless
+    the operator turns it on."""
+    database = env.get("PREFECT_API_DATABASE_CONNECTION_URL", "")
+    if not database.startswith("postgresql"):
+        return env
+    recorder = "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED"
+    return {key: value for key, value in env.items() if key != recorder or key not in SET_HERE}
 
 
 def configure_prefect() -> None:
@@ -54,6 +60,15 @@ def configure_prefect() -> None:
     apply_prefect_defaults()
     home = owner_only_folder(get_settings().home / "var" / "prefect")
     os.environ.setdefault("PREFECT_HOME", str(home))
+
+
+class _OursOrWarnings(logging.Filter):
+    """Passes what the engine's flows and tasks log, and Prefect's own warnings and errors; not Prefect's
+    notes on every run ("Beginning flow run", "Finished in state Completed()"), which the UI shows as
+    states already. Each record sent costs the server a write, which queues with the runs' own."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.WARNING or f"{os.sep}prefect{os.sep}" not in record.pathname
 
 
 def run_logs_to_prefect() -> None:
@@ -64,6 +79,8 @@ def run_logs_to_prefect() -> None:
         run_logger = logging.getLogger(name)
         run_logger.setLevel(logging.INFO)
         run_logger.propagate = False
+        if not any(isinstance(f, _OursOrWarnings) for f in run_logger.filters):
+            run_logger.addFilter(_OursOrWarnings())
 
 
 LIFECYCLE_DEPLOYMENT = "lifecycle/lifecycle"  # flow name / deployment name in prefect.yaml
