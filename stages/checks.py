@@ -24,6 +24,7 @@ from musharaka.stages.plans import (
     Vocabulary,
 )
 from musharaka.stages.programme import Programme, quarter_bounds
+from musharaka.stages.risks import risk_problems
 
 _BUILT_IN: dict[str, tuple[str, ...]] = {"channels": CHANNELS, "tools": TOOLS, "sectors": SECTORS}
 
@@ -64,6 +65,7 @@ def campaign_problems(plan: CampaignPlan) -> list[tuple[Loc, str]]:
     problems += _analysis_problems(plan)
     problems += _calendar_problems(plan.calendar)
     problems += own_vocabulary_problems(plan.vocabulary, ("vocabulary",))
+    problems += risk_problems(plan)
     for i, kpi in enumerate(plan.kpis):
         if kpi.measure == "audience-contributions" and kpi.audience not in audience_ids:
             problems.append(

@@ -53,6 +53,7 @@ from musharaka.flows.render.reasons import (
 from musharaka.flows.render.terms import term
 from musharaka.flows.views import outcomes
 from musharaka.flows.views.overview import OpenGate, gate_view
+from musharaka.flows.views.risks import risk_view
 from musharaka.flows.web.auth import WebSession
 from musharaka.flows.web.kit import Kit, Refusal
 from musharaka.flows.web.words import REFUSALS, Lang, number, refusal
@@ -299,6 +300,7 @@ def routes(app: FastAPI, kit: Kit) -> None:
             stages = stages_of(campaign_id, registry, now=kit.ws.now(), session=db) if state else []
             given = contributions_of(campaign_id, zone, lang, session=db) if state else None
             decided = outcomes.decisions(session=db, campaign_id=campaign_id) if state else []
+            risks = risk_view(plans, campaign_id, kit.ws.now(), session=db) if state and plan else None
         source = plans.sources.get(campaign_id)
         text = source.read_text(encoding="utf-8") if source and source.is_file() else ""
         warned = [w for w in plans.warnings if source and w.file == source]
@@ -316,6 +318,7 @@ def routes(app: FastAPI, kit: Kit) -> None:
             "stages": stages,
             "contributions": given,
             "decision": decided[0] if decided else None,
+            "risks": risks,
             "statuses": STATUS_WORDS,
             "gate_words": GATE_WORDS,
             "followup_statuses": followup.STATUSES,
