@@ -5,6 +5,7 @@ from datetime import datetime
 from musharaka.stages import analyse, announce, conduct
 from musharaka.stages.common import StageModel, activity
 from musharaka.stages.plans import Bilingual, CampaignPlan, Prose, Strict
+from musharaka.stages.risks import Register
 
 ACTIVITIES = (
     activity("Was the method complete and understood by staff?", "هل كانت المنهجية مكتملة ومفهومة للموظفين؟"),
@@ -54,6 +55,7 @@ class Inputs(StageModel):
     announce: announce.Outputs
     timings: tuple[StageTiming, ...]
     lessons: Lessons | None = None
+    risks: Register | None = None  # the risk register as the evaluation runs (stages/risks.py)
 
 
 class Outputs(StageModel):
@@ -70,6 +72,7 @@ class Outputs(StageModel):
     lessons: tuple[Prose, ...]
     improvements: tuple[Prose, ...]
     unanswered: tuple[str, ...]
+    risks: Register | None = None
 
 
 def run(inputs: Inputs, plan: CampaignPlan, now: datetime) -> Outputs:
@@ -97,4 +100,5 @@ def run(inputs: Inputs, plan: CampaignPlan, now: datetime) -> Outputs:
         lessons=team.lessons,
         improvements=team.improvements,
         unanswered=tuple(unanswered),
+        risks=inputs.risks,
     )
