@@ -20,7 +20,7 @@ from musharaka.flows.render import locale
 from musharaka.stages import frame
 from musharaka.stages.i18n import N_, words
 from musharaka.stages.plans import LANGUAGES, Bilingual, CampaignPlan, Language, RiskKind
-from musharaka.stages.risks import Check, Facts, Register, rating, register, repeats
+from musharaka.stages.risks import Check, Facts, Register, State, rating, register, repeats
 from musharaka.state.events import ContributionsIngested, ContributionsWithdrawn, as_utc
 from musharaka.state.settings import get_settings
 from musharaka.state.tables import Event
@@ -224,39 +224,41 @@ def said(check: Check, plan: CampaignPlan, zone: str, lang: Language) -> str:
     return t.gettext(_sentence(check)) % values
 
 
+_TURNOUT = N_(
+    "%(count)s contributions by mid-window (%(at)s): %(share)s of the target of %(base)s; "
+    "the signal is raised below %(threshold)s."
+)
+_DOMINANCE = N_(
+    "%(audience)s gave %(count)s of the %(base)s contributions, %(share)s; the signal is raised above %(threshold)s."
+)
+_REPEATS = N_(
+    "%(count)s of the %(base)s free-text answers repeat another word for word or nearly, %(share)s; "
+    "the signal is raised above %(threshold)s."
+)
+# A check's sentence by its kind and state; its placeholders are filled by `said`.
+SENTENCES: dict[tuple[RiskKind, State], str] = {
+    ("low-turnout", "unmeasured"): N_("No target to measure turnout against: the plan names none."),
+    ("low-turnout", "pending"): N_("Judged at mid-window, %(at)s, against the target of %(base)s contributions."),
+    ("low-turnout", "clear"): _TURNOUT,
+    ("low-turnout", "raised"): _TURNOUT,
+    ("unrepresentative", "unmeasured"): N_("One audience only: no other audience to be outweighed by."),
+    ("unrepresentative", "pending"): N_("%(base)s contributions so far: too few to judge who dominates."),
+    ("unrepresentative", "clear"): _DOMINANCE,
+    ("unrepresentative", "raised"): _DOMINANCE,
+    ("organised-campaign", "unmeasured"): N_("No free-text question: nothing to compare."),
+    ("organised-campaign", "pending"): N_("%(base)s free-text answers so far: too few to judge repetition."),
+    ("organised-campaign", "clear"): _REPEATS,
+    ("organised-campaign", "raised"): _REPEATS,
+    ("no-feedback", "pending"): N_("The decision was approved %(days)s days ago; the announcement is due by %(at)s."),
+    ("no-feedback", "clear"): N_("Announced %(days)s days after the decision, within %(limit)s days."),
+    ("no-feedback", "raised"): N_(
+        "Not announced within %(limit)s days of the decision (by %(at)s): %(days)s days after it."
+    ),
+}
+_NO_DECISION = N_("No decision approved yet: the announcement is due %(limit)s days after it.")
+
+
 def _sentence(check: Check) -> str:
-    """The message for a check's kind and state (placeholders filled by `said`)."""
-    kind, state = check.kind, check.state
-    if kind == "low-turnout":
-        if state == "unmeasured":
-            return N_("No target to measure turnout against: the plan names none.")
-        if state == "pending":
-            return N_("Judged at mid-window, %(at)s, against the target of %(base)s contributions.")
-        return N_(
-            "%(count)s contributions by mid-window (%(at)s): %(share)s of the target of %(base)s; "
-            "the signal is below %(threshold)s."
-        )
-    if kind == "unrepresentative":
-        if state == "unmeasured":
-            return N_("One audience only: no other audience to be outweighed by.")
-        if state == "pending":
-            return N_("%(base)s contributions so far: too few to judge who dominates.")
-        return N_(
-            "%(audience)s gave %(count)s of the %(base)s contributions, %(share)s; the signal is above %(threshold)s."
-        )
-    if kind == "organised-campaign":
-        if state == "unmeasured":
-            return N_("No free-text question: nothing to compare.")
-        if state == "pending":
-            return N_("%(base)s free-text answers so far: too few to judge repetition.")
-        return N_(
-            "%(count)s of the %(base)s free-text answers repeat another word for word or nearly, %(share)s; "
-            "the signal is above %(threshold)s."
-        )
-    if state == "pending" and check.at is None:
-        return N_("No decision approved yet: the announcement is due %(limit)s days after it.")
-    if state == "pending":
-        return N_("The decision was approved %(days)s days ago; the announcement is due by %(at)s.")
-    if state == "clear":
-        return N_("Announced %(days)s days after the decision, within %(limit)s days.")
-    return N_("Not announced within %(limit)s days of the decision (by %(at)s): %(days)s days after it.")
+    if check.kind == "no-feedback" and check.at is None:
+        return _NO_DECISION
+    return SENTENCES[(check.kind, check.state)]

@@ -16,8 +16,22 @@ from tests.flows.test_outcomes import closed_without_or_with_lessons, evaluate_d
 from tests.flows.test_validate import SATISFACTION, edit, line_of, problems
 
 RAISED_EN = (
-    "3 contributions by mid-window (26 July 2025, 00:00 (Oman Time)): 1% of the target of 400; the signal is below 50%."
+    "3 contributions by mid-window (26 July 2025, 00:00 (Oman Time)): 1% of the target of 400; "
+    "the signal is raised below 50%."
 )
+
+
+def collected(ws: Workspace) -> None:
+    """The satisfaction survey at conduct, its 5 sample contributions submitted after the window closed."""
+    to_conduct(ws)
+    sample = ws.write("contributions.csv", CONTRIBUTIONS)
+    ok(ws, "submit", CAMPAIGN, "conduct", str(sample), now="2025-08-15T08:00+04:00")
+
+
+def check_of(ws: Workspace, kind: str) -> dict[str, object]:
+    """The register's check of `kind`, as `musharaka risks --json` gives it."""
+    found = json.loads(ok(ws, "risks", CAMPAIGN, "--json", now="2025-08-15T10:00+04:00"))
+    return next(c["check"] for c in found["checks"] if c["check"]["kind"] == kind)  # type: ignore[no-any-return]
 
 
 def test_a_risk_owner_missing_from_the_registry_is_located_in_the_plan_file(ws: Workspace) -> None:
@@ -38,15 +52,7 @@ def test_a_likelihood_off_the_scale_is_located_in_the_plan_file(ws: Workspace) -
 
 @pytest.mark.prefect
 def test_the_conduct_gate_shows_the_register_with_low_turnout_raised(ws: Workspace) -> None:
-    to_conduct(ws)
-    ok(
-        ws,
-        "submit",
-        CAMPAIGN,
-        "conduct",
-        str(ws.write("contributions.csv", CONTRIBUTIONS)),
-        now="2025-08-15T08:00+04:00",
-    )
+    collected(ws)
     ok(ws, "advance", CAMPAIGN, now="2025-08-15T09:00+04:00")
 
     history = json.loads(ok(ws, "history", CAMPAIGN, "--json", now="2025-08-15T10:00+04:00"))
@@ -61,36 +67,23 @@ def test_the_conduct_gate_shows_the_register_with_low_turnout_raised(ws: Workspa
     arabic = ok(ws, "--lang", "ar", "risks", CAMPAIGN, now="2025-08-15T10:00+04:00")
     assert "سجل مخاطر" in arabic and "مرفوعة" in arabic
 
-    found = json.loads(ok(ws, "risks", CAMPAIGN, "--json", now="2025-08-15T10:00+04:00"))
-    turnout = next(c["check"] for c in found["checks"] if c["check"]["kind"] == "low-turnout")
+    turnout = check_of(ws, "low-turnout")
     assert (turnout["state"], turnout["count"], turnout["base"], turnout["share"]) == ("raised", 3, 400, 0.0075)
     # 5 contributions, 3 from students: 60%, and too few (5 of the 20 needed) to judge anyway
-    dominance = next(c["check"] for c in found["checks"] if c["check"]["kind"] == "unrepresentative")
+    dominance = check_of(ws, "unrepresentative")
     assert (dominance["state"], dominance["base"]) == ("pending", 5)
 
 
 @pytest.mark.prefect
 def test_a_withdrawn_batch_no_longer_counts_towards_the_signals(ws: Workspace) -> None:
-    to_conduct(ws)
-    ok(
-        ws,
-        "submit",
-        CAMPAIGN,
-        "conduct",
-        str(ws.write("contributions.csv", CONTRIBUTIONS)),
-        now="2025-08-15T08:00+04:00",
-    )
-
-    def turnout() -> tuple[str, int]:
-        found = json.loads(ok(ws, "risks", CAMPAIGN, "--json", now="2025-08-15T10:00+04:00"))
-        check = next(c["check"] for c in found["checks"] if c["check"]["kind"] == "low-turnout")
-        return check["state"], check["count"]
-
-    assert turnout() == ("raised", 3)
+    collected(ws)
+    turnout = check_of(ws, "low-turnout")
+    assert (turnout["state"], turnout["count"]) == ("raised", 3)
     [batch] = json.loads(ok(ws, "contributions", CAMPAIGN, "--json", now="2025-08-15T09:00+04:00"))
     reason = ("--reason", "The export was of a draft form")
     ok(ws, "withdraw", CAMPAIGN, str(batch["batch"]), *reason, *ws.key("planning.team"), now="2025-08-15T09:30+04:00")
-    assert turnout() == ("raised", 0)  # 0 of 400 by mid-window
+    turnout = check_of(ws, "low-turnout")
+    assert (turnout["state"], turnout["count"]) == ("raised", 0)  # 0 of 400 by mid-window
 
 
 @pytest.mark.prefect

@@ -6,9 +6,9 @@ import httpx
 import pytest
 
 from tests.conftest import Workspace
-from tests.flows.samples import CAMPAIGN, CONTRIBUTIONS
-from tests.flows.test_lifecycle import ok, to_conduct
-from tests.flows.test_risks import RAISED_EN
+from tests.flows.samples import CAMPAIGN
+from tests.flows.test_lifecycle import ok
+from tests.flows.test_risks import RAISED_EN, collected
 from tests.web.browser import served
 from tests.web.software_passkey import SoftwarePasskey
 from tests.web.test_campaign import text_of
@@ -22,15 +22,7 @@ NOW = datetime(2025, 8, 16, 5, 0, tzinfo=UTC)  # 09:00 in Muscat, the day after 
 def test_the_gate_and_campaign_pages_show_the_register_with_the_raised_signal(
     ws: Workspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    to_conduct(ws)
-    ok(
-        ws,
-        "submit",
-        CAMPAIGN,
-        "conduct",
-        str(ws.write("contributions.csv", CONTRIBUTIONS)),
-        now="2025-08-15T08:00+04:00",
-    )
+    collected(ws)
     ok(ws, "advance", CAMPAIGN, now="2025-08-15T09:00+04:00")
     with served(monkeypatch, now=lambda: NOW) as url, httpx.Client(base_url=url) as client:
         key = SoftwarePasskey("dg.planning", "localhost", url)
