@@ -7,12 +7,12 @@ programme files, never from Prefect's schedule, so a late or repeated run starts
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from prefect import flow, task
-from prefect.cache_policies import NO_CACHE
+from prefect import flow
 
 from musharaka.flows.engine import campaigns, records
 from musharaka.flows.lifecycle import lifecycle
 from musharaka.flows.planfiles.loading import PlanSet
+from musharaka.flows.retries import side_effect
 from musharaka.state.db import read_scope, transaction
 from musharaka.state.settings import get_settings
 from musharaka.state.tables import CampaignState
@@ -30,7 +30,7 @@ def planned_for(plans: PlanSet, quarter: str) -> list[str]:
     return [entry.campaign for entry in entries if entry.quarter == quarter]
 
 
-@task(name="campaigns-to-start", cache_policy=NO_CACHE)
+@side_effect("campaigns-to-start")
 def campaigns_to_start(quarter: str) -> tuple[list[str], list[str]]:
     """The quarter's planned campaigns not started yet, and those already started."""
     planned = planned_for(records.load_plan_set(), quarter)
@@ -39,7 +39,7 @@ def campaigns_to_start(quarter: str) -> tuple[list[str], list[str]]:
     return [c for c in planned if c not in started], [c for c in planned if c in started]
 
 
-@task(name="start-campaign", cache_policy=NO_CACHE)
+@side_effect("start-campaign")
 def start_campaign(campaign_id: str, now: datetime) -> bool:
     """Record the start; False when another run started it first."""
     plans = records.load_plan_set()

@@ -3,25 +3,25 @@
 from datetime import UTC, datetime
 from pathlib import Path
 
-from prefect import flow, task
-from prefect.cache_policies import NO_CACHE
+from prefect import flow
 
 from musharaka.flows.engine import records
 from musharaka.flows.render import reports
+from musharaka.flows.retries import side_effect
 from musharaka.flows.views import outcomes
 from musharaka.stages.kpis import period_just_ended
 from musharaka.state.db import read_scope
 from musharaka.state.settings import get_settings
 
 
-@task(name="kpi-figures", cache_policy=NO_CACHE)
+@side_effect("kpi-figures")
 def kpi_figures(period: str, now: datetime) -> outcomes.KpiReport:
     plans = records.load_plan_set()
     with read_scope() as session:
         return outcomes.kpi_report(plans, period, now=now, session=session)
 
 
-@task(name="write-kpi-report", cache_policy=NO_CACHE)
+@side_effect("write-kpi-report")
 def write_report(report: outcomes.KpiReport, now: datetime) -> list[Path]:
     return reports.write_kpi_report(report, now=now)
 

@@ -7,19 +7,23 @@ window), and a later run picks the campaign up from the database. Tasks wrap sid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import TypeVar, cast
+from typing import Any, TypeVar, cast
 
-from prefect import Flow, flow, get_client, task
+from prefect import Flow, Task, flow, get_client, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.context import SyncClientContext
 from prefect.flow_engine import run_flow
 from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, get_current_settings, temporary_settings
-from prefect.states import Pending
+from prefect.states import Paused, Pending
 from prefect.utilities.annotations import quote
+from pydantic import BaseModel
 
 from musharaka.flows.engine import records, runs
 from musharaka.flows.render import documents
+from musharaka.flows.retries import side_effect
+from musharaka.flows.runtime import run_logs_to_prefect
 from musharaka.flows.views import overview
+from musharaka.stages.activities import Activity, AwaitingPerson
 from musharaka.stages.common import MissingInputs, NotYet, StageModel
 from musharaka.stages.plans import STAGES, Stage
 from musharaka.state.db import read_scope, transaction
@@ -36,9 +40,13 @@ def in_process() -> Iterator[None]:
         yield
 
 
+run_logs_to_prefect()
+
 FINISHED_ELSEWHERE = "finished by another run"
 
 T = TypeVar("T")
+A = TypeVar("A")
+B = TypeVar("B")
 
 
 def as_is(value: T) -> T:
@@ -56,20 +64,19 @@ def as_is(value: T) -> T:
 RESULT_STORAGE = get_current_settings().results.local_storage_path
 
 
-# Tasks read or write the database: a cached result would be a stale one.
-@task(name="begin-stage", cache_policy=NO_CACHE)
+@side_effect("begin-stage")
 def begin_stage(campaign_id: str, now: datetime) -> runs.StageJob | None:
     plans = records.load_plan_set()
     # another worker or an approver may write to the campaign's chain first: read it again and carry on
     return transaction(lambda session: runs.begin_stage(campaign_id, plans, now=now, session=session))
 
 
-@task(name="write-documents", cache_policy=NO_CACHE)
+@side_effect("write-documents")
 def write_documents(job: runs.StageJob, outputs: StageModel, now: datetime) -> list[Document]:
     return documents.write_documents(job.campaign_id, job.stage, outputs, job.plan, attempt=job.attempt, now=now)
 
 
-@task(name="record-outcome", cache_policy=NO_CACHE)
+@side_effect("record-outcome")
 def record_outcome(
     job: runs.StageJob,
     outcome: StageModel | MissingInputs | NotYet,
@@ -82,11 +89,80 @@ def record_outcome(
         return FINISHED_ELSEWHERE  # a duplicate run ends as done, not failed: the first run's outcome stands
 
 
-@task(name="campaign-status", cache_policy=NO_CACHE)
+@side_effect("campaign-status")
 def campaign_status(campaign_id: str) -> tuple[str, str]:
     with read_scope() as session:
         campaign = records.campaign_state(campaign_id, session=session)
         return campaign.stage, campaign.status
+
+
+WAITING = "Waiting"  # the state name of an activity that waits: for a person, or for its window
+
+
+def described(value: object) -> str:
+    """An activity's outputs as its log line says them: numbers and yes/no as they are, text and lists by
+    their size. Outputs may quote what participants wrote, which a log must not hold."""
+    if not isinstance(value, BaseModel):
+        return "nothing" if value is None else type(value).__name__
+    parts = []
+    for name in type(value).model_fields:
+        field = getattr(value, name)
+        if isinstance(field, bool | int | float) or field is None:
+            parts.append(f"{name}={field}")
+        elif isinstance(field, tuple | list | dict):
+            parts.append(f"{name}: {len(field)}")
+        else:
+            parts.append(name)
+    return f"{type(value).__name__} ({', '.join(parts)})"
+
+
+def waiting_for(activity: Activity[Any, Any], reason: Exception) -> str:
+    """What a waiting activity waits for, as its state's message says it."""
+    if isinstance(reason, MissingInputs):
+        detail = "; ".join(reason.missing)
+    elif isinstance(reason, NotYet):
+        detail = f"{reason.reason} until {reason.until.astimezone(UTC).isoformat()}"
+    else:
+        detail = str(reason)
+    who = activity.waits_for
+    return f"{who.en} ({who.ar}): {detail}" if who else detail
+
+
+def _activity_task(activity: Activity[Any, Any]) -> Task[[Any], Any]:
+    """The activity as a Prefect task of its own name, tagged with its title in both languages.
+
+    An activity that cannot finish yet ends Paused, named Waiting, its message saying what it waits for;
+    what it raised stays with the state for the stage to act on (stage_activity)."""
+
+    def perform(given: Any) -> Any:
+        logger = get_run_logger()
+        try:
+            outputs = activity.function(given)
+        except (MissingInputs, NotYet, AwaitingPerson) as reason:
+            message = waiting_for(activity, reason)
+            logger.info("waiting for %s", message)
+            return Paused(name=WAITING, message=message, data=reason)
+        logger.info("%s: %s", activity.title.en, described(outputs))
+        return outputs
+
+    return task(name=activity.key, tags=[activity.title.en, activity.title.ar], cache_policy=NO_CACHE)(perform)
+
+
+ACTIVITY_TASKS: dict[str, Task[[Any], Any]] = {}
+
+
+def stage_activity(activity: Activity[A, B], given: A) -> B:
+    """Perform (stages.activities) an activity as its task: what the stage sees is what the function gave."""
+    activity_task = ACTIVITY_TASKS.get(activity.key)
+    if activity_task is None:
+        activity_task = ACTIVITY_TASKS[activity.key] = _activity_task(activity)
+    state = activity_task(as_is(given), return_state=True)
+    if state.name == WAITING:  # Prefect keeps what the task gave its state in a result record
+        reason = getattr(state.data, "result", state.data)
+        if isinstance(reason, Exception):
+            raise reason
+    result: B = state.result()
+    return result
 
 
 def _stage_flow(stage: Stage) -> Flow[[str, datetime], str]:
@@ -96,7 +172,7 @@ def _stage_flow(stage: Stage) -> Flow[[str, datetime], str]:
         job = begin_stage(campaign_id, now)
         if job is None:
             return "nothing to run"
-        outcome = runs.run_stage_function(job, now)  # pure: no task, no side effect
+        outcome = runs.run_stage_function(job, now, stage_activity)  # each activity a task, none with side effects
         docs = []
         if not isinstance(outcome, MissingInputs | NotYet):
             docs = write_documents(as_is(job), as_is(outcome), now)
@@ -145,7 +221,7 @@ def advance(campaign_ids: list[str], now: datetime) -> dict[str, str]:
         return {campaign_id: lifecycle(campaign_id, now) for campaign_id in campaign_ids}
 
 
-@task(name="runnable-campaigns", cache_policy=NO_CACHE)
+@side_effect("runnable-campaigns")
 def runnable_campaigns() -> list[str]:
     with read_scope() as session:
         return overview.runnable_campaigns(records.RUNNABLE, session=session)

@@ -3,17 +3,17 @@
 from datetime import UTC, datetime
 from pathlib import Path
 
-from prefect import flow, task
-from prefect.cache_policies import NO_CACHE
+from prefect import flow
 
 from musharaka.flows.engine import records
+from musharaka.flows.retries import side_effect
 from musharaka.flows.views import overview
 from musharaka.state.db import read_scope
 from musharaka.state.registry import in_force_if_any
 from musharaka.state.settings import get_settings
 
 
-@task(name="reminder-texts", cache_policy=NO_CACHE)
+@side_effect("reminder-texts")
 def reminder_texts(now: datetime) -> dict[str, str]:
     plans = records.load_plan_set()
     with read_scope() as session:
@@ -27,7 +27,7 @@ def reminder_texts(now: datetime) -> dict[str, str]:
     return overview.reminder_texts(rows, now)
 
 
-@task(name="write-reminders", cache_policy=NO_CACHE)
+@side_effect("write-reminders")
 def write_reminders(texts: dict[str, str], folder: Path) -> list[str]:
     folder.mkdir(parents=True, exist_ok=True)
     written = []

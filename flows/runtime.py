@@ -1,5 +1,6 @@
 """Prefect's defaults for this engine's in-process runs, set before Prefect is first imported."""
 
+import logging
 import os
 from datetime import datetime
 
@@ -32,7 +33,20 @@ def apply_prefect_defaults() -> None:
     """The defaults above, without overriding what an operator has set; before Prefect is imported."""
     defaults = PREFECT_DEFAULTS if "PREFECT_API_URL" in os.environ else PREFECT_DEFAULTS | EMBEDDED_SERVER_DEFAULTS
     for key, value in defaults.items():
-        os.environ.setdefault(key, value)
+        if key not in os.environ:
+            os.environ[key] = value
+            SET_HERE.add(key)
+
+
+SET_HERE: set[str] = set()
+"""The defaults this process set, as opposed to an operator's settings."""
+
+
+def real_server_environment(env: dict[str, str]) -> dict[str, str]:
+    """`env` for a Prefect server of its own process (`musharaka serve` starts one): the embedded server's
+    defaults this process set are dropped, so that it records task runs and events as any Prefect server
+    does, and its UI shows each stage's activities."""
+    return {key: value for key, value in env.items() if key not in EMBEDDED_SERVER_DEFAULTS or key not in SET_HERE}
 
 
 def configure_prefect() -> None:
@@ -40,6 +54,16 @@ def configure_prefect() -> None:
     apply_prefect_defaults()
     home = owner_only_folder(get_settings().home / "var" / "prefect")
     os.environ.setdefault("PREFECT_HOME", str(home))
+
+
+def run_logs_to_prefect() -> None:
+    """What flows and tasks log through Prefect's run logger, from INFO up, to Prefect's API (its UI shows
+    it beside each run) and not to the console, which shows only what the engine reports. Called once
+    Prefect is imported: its logging set-up on import would undo it."""
+    for name in ("prefect.flow_runs", "prefect.task_runs"):
+        run_logger = logging.getLogger(name)
+        run_logger.setLevel(logging.INFO)
+        run_logger.propagate = False
 
 
 LIFECYCLE_DEPLOYMENT = "lifecycle/lifecycle"  # flow name / deployment name in prefect.yaml

@@ -11,6 +11,7 @@ from pydantic import ConfigDict, Field
 
 from musharaka.stages import budget as budget_rules
 from musharaka.stages import conduct, frame, stats, text
+from musharaka.stages.activities import Activity, Perform, Run, StageDefinition, directly, gate_approval, leave_waiting
 from musharaka.stages.common import MissingInputs, StageModel, activity
 from musharaka.stages.plans import (
     Bilingual,
@@ -227,27 +228,92 @@ def submission_problems(decision: Decision, plan: CampaignPlan) -> list[tuple[Lo
     return problems
 
 
-def run(inputs: Inputs, plan: CampaignPlan, now: datetime) -> Outputs:
-    """Analyse the contributions as the plan's kind and questions ask.
+class Given(Run):
+    inputs: Inputs
 
-    Without a submitted decision the stage cannot close (guide 8.1.4)."""
-    if inputs.decision is None:
+
+class Method(StageModel):
+    """How the plan says the decision is taken, on how many contributions."""
+
+    decision_method: DecisionMethod
+    total: int
+
+
+class Impact(StageModel):
+    impact: tuple[GroupImpact, ...]
+
+
+class Expected(StageModel):
+    expected_impact: Prose | None
+    kpis: tuple[conduct.KpiProgress, ...]
+
+
+class Decided(StageModel):
+    given: Given
+    decision: Decision
+
+
+def apply_method(given: Given) -> Analysis:
+    inputs = given.inputs
+    return analysis(inputs.contributions, given.plan, inputs.conduct, lot_seed=inputs.lot_seed)
+
+
+def take_decision(given: Given) -> Method:
+    return Method(decision_method=given.plan.decision_method, total=given.inputs.conduct.total)
+
+
+def weigh_impact(decided: Decided) -> Impact:
+    audiences = {a.id for a in decided.given.plan.audiences}
+    unknown = [i.audience for i in decided.decision.impact if i.audience not in audiences]
+    if unknown:
+        raise MissingInputs([f"analyse.decision.impact: an audience of the plan {sorted(audiences)}, found {unknown}"])
+    return Impact(impact=decided.decision.impact)
+
+
+def clear_decision(given: Given) -> Decision:
+    """The team's decision, as submitted: without one the stage cannot close (guide 8.1.4)."""
+    if given.inputs.decision is None:
         raise MissingInputs(
             [
                 "analyse.decision: the decision taken, its rationale and why not every opinion "
                 "could be adopted (submit a decision file)"
             ]
         )
-    audiences = {a.id for a in plan.audiences}
-    unknown = [i.audience for i in inputs.decision.impact if i.audience not in audiences]
-    if unknown:
-        raise MissingInputs([f"analyse.decision.impact: an audience of the plan {sorted(audiences)}, found {unknown}"])
-    return Outputs(
-        total=inputs.conduct.total,
-        decision_method=plan.decision_method,
-        decision=inputs.decision,
-        **dict(analysis(inputs.contributions, plan, inputs.conduct, lot_seed=inputs.lot_seed)),
-    )
+    return given.inputs.decision
+
+
+def approve(given: Given) -> None:
+    gate_approval(given, "analyse")
+
+
+def expected_impact(decided: Decided) -> Expected:
+    return Expected(expected_impact=decided.decision.expected_impact, kpis=decided.given.inputs.conduct.kpis)
+
+
+TEAM = Bilingual(en="the team's decision file", ar="ملف القرار من الفريق")
+MANAGEMENT = Bilingual(en="management's approval at the analyse gate", ar="اعتماد الإدارة عند بوابة التحليل")
+APPLY = Activity("analyse.analysis", ACTIVITIES[0], apply_method)
+TAKE = Activity("analyse.decision-method", ACTIVITIES[1], take_decision)
+WEIGH = Activity("analyse.impact-on-groups", ACTIVITIES[2], weigh_impact)
+CLEAR = Activity("analyse.decision", ACTIVITIES[3], clear_decision, waits_for=TEAM)
+APPROVE = Activity("analyse.formal-approval", ACTIVITIES[4], approve, waits_for=MANAGEMENT)
+EXPECT = Activity("analyse.expected-impact", ACTIVITIES[5], expected_impact)
+
+
+def run(inputs: Inputs, plan: CampaignPlan, now: datetime, perform: Perform = directly) -> Outputs:
+    """Analyse the contributions as the plan's kind and questions ask, and record the decision on them.
+
+    Without a submitted decision the stage cannot close (guide 8.1.4); the figures are not computed
+    until there is one, so a stage waiting for its decision costs nothing on each sweep."""
+    given = Given(inputs=inputs, plan=plan, now=now)
+    decision = perform(CLEAR, given)
+    method = perform(TAKE, given)
+    decided = Decided(given=given, decision=decision)
+    perform(WEIGH, decided)
+    figures = perform(APPLY, given)
+    perform(EXPECT, decided)
+    leave_waiting(perform, APPROVE, given)  # the gate that opens when this run ends
+    return Outputs(total=method.total, decision_method=method.decision_method, decision=decision, **dict(figures))
 
 
 def analysis(
@@ -302,7 +368,7 @@ def _question(question: Question, contributions: pd.DataFrame, segments: list[_B
     answered = int(mask.sum())
     given = values[mask]
     labels = {o.id: o.label for o in question.options}
-    result: dict = {}
+    result: dict[str, Any] = {}
     counts: dict[str, int] = {}
     if question.type in ("single", "multiple", "ballot"):
         chosen = given.explode() if question.type != "single" else given
@@ -595,3 +661,14 @@ def _text(question: Question, contributions: pd.DataFrame, plan: CampaignPlan) -
         terms_ar=dict(arabic.most_common()),
         terms_en=dict(english.most_common()),
     )
+
+
+STAGE = StageDefinition(
+    name="analyse",
+    inputs=Inputs,
+    outputs=Outputs,
+    submitted=Decision,
+    activities=(APPLY, TAKE, WEIGH, CLEAR, APPROVE, EXPECT),
+    run=run,
+    submission_problems=submission_problems,
+)

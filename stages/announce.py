@@ -12,7 +12,9 @@ from typing import Literal
 
 from musharaka.stages import analyse
 from musharaka.stages import conduct as conduct_stage
+from musharaka.stages.activities import Activity, Perform, Run, StageDefinition, directly
 from musharaka.stages.common import MissingInputs, StageModel, activity
+from musharaka.stages.communication import Promise, Record, promises_at
 from musharaka.stages.i18n import words
 from musharaka.stages.plans import Bilingual, CampaignPlan, Channel
 
@@ -103,19 +105,41 @@ class Inputs(StageModel):
     analyse: analyse.Outputs
     conduct: conduct_stage.Outputs | None = None
     next_topics: tuple[Bilingual, ...] = ()
+    communication: Record = Record()
 
 
-class Outputs(StageModel):
-    """What the announcement says and where it goes."""
+class Informed(StageModel):
+    """Who is told: everyone who took part, the public first; and what the plan promised them, kept or not."""
 
     title: Bilingual
-    channels: tuple[Channel, ...]  # the channels that collected contributions: the announcement goes there
     participants: int
+    promises: tuple[Promise, ...] = ()  # the plan's promises to participants: kept, broken, pending
+
+
+class Explained(StageModel):
     decision: Bilingual
     reasons: Bilingual
     not_adopted: Bilingual
+
+
+class Thanked(StageModel):
     thanks: Bilingual
     next_topics: tuple[Bilingual, ...]
+
+
+class Message(Informed, Explained, Thanked):
+    """What the announcement says, whatever the channel."""
+
+
+class Placed(StageModel):
+    channels: tuple[Channel, ...]  # the channels that collected contributions: the announcement goes there
+    posts: tuple[Post, ...]
+
+
+class Outputs(Message):
+    """What the announcement says and where it goes."""
+
+    channels: tuple[Channel, ...]
     posts: tuple[Post, ...] = ()
 
 
@@ -133,7 +157,7 @@ def _cut(text: str, room: int) -> str:
     return words.rstrip(" ,.،؛:-") + "…"
 
 
-def compose_post(channel: Channel, lang: Literal["ar", "en"], outputs: Outputs) -> Post:
+def compose_post(channel: Channel, lang: Literal["ar", "en"], outputs: Message) -> Post:
     """The post for one channel: decision, reasons, why not every opinion, thanks, next topics.
 
     When it is too long for the channel, the longest of the decision, reasons, not-adopted and topics
@@ -194,20 +218,64 @@ def _thanks(lang: str, count: int) -> str:
     return thanks % {"n": f"{count:,}"}
 
 
-def run(inputs: Inputs, plan: CampaignPlan, now: datetime) -> Outputs:
-    """Compose the announcement from the approved decision; it goes out on every collecting channel."""
-    decision = inputs.analyse.decision
-    count = inputs.analyse.total
-    outputs = Outputs(
-        title=plan.title,
-        channels=collecting_channels(plan, inputs.conduct),
-        participants=count,
-        decision=decision.summary,
-        reasons=decision.rationale,
-        not_adopted=decision.not_adopted,
-        thanks=Bilingual(**{lang: _thanks(lang, count) for lang in ("ar", "en")}),
-        next_topics=inputs.next_topics,
+class Given(Run):
+    inputs: Inputs
+
+
+class Placing(StageModel):
+    given: Given
+    message: Message
+
+
+def inform(given: Given) -> Informed:
+    return Informed(
+        title=given.plan.title,
+        participants=given.inputs.analyse.total,
+        promises=promises_at(given.plan, given.inputs.communication, given.now),
     )
+
+
+def explain(given: Given) -> Explained:
+    decision = given.inputs.analyse.decision
+    return Explained(decision=decision.summary, reasons=decision.rationale, not_adopted=decision.not_adopted)
+
+
+def thank(given: Given) -> Thanked:
+    count = given.inputs.analyse.total
+    return Thanked(
+        thanks=Bilingual(**{lang: _thanks(lang, count) for lang in ("ar", "en")}), next_topics=given.inputs.next_topics
+    )
+
+
+def place(placing: Placing) -> Placed:
+    """The post for every channel that collected contributions, in each language."""
+    channels = collecting_channels(placing.given.plan, placing.given.inputs.conduct)
     langs: tuple[Literal["ar", "en"], ...] = ("ar", "en")
-    posts = tuple(compose_post(channel, lang, outputs) for channel in outputs.channels for lang in langs)
-    return outputs.model_copy(update={"posts": posts})
+    posts = tuple(compose_post(channel, lang, placing.message) for channel in channels for lang in langs)
+    return Placed(channels=channels, posts=posts)
+
+
+INFORM = Activity("announce.inform", ACTIVITIES[0], inform)
+EXPLAIN = Activity("announce.explain", ACTIVITIES[1], explain)
+PLACE = Activity("announce.same-channels", ACTIVITIES[2], place)
+THANK = Activity("announce.thank", ACTIVITIES[3], thank)
+
+
+def run(inputs: Inputs, plan: CampaignPlan, now: datetime, perform: Perform = directly) -> Outputs:
+    """Compose the announcement from the approved decision; it goes out on every collecting channel."""
+    given = Given(inputs=inputs, plan=plan, now=now)
+    informed, explained, thanked = perform(INFORM, given), perform(EXPLAIN, given), perform(THANK, given)
+    message = Message(**dict(informed), **dict(explained), **dict(thanked))
+    placed = perform(PLACE, Placing(given=given, message=message))
+    return Outputs(**dict(message), channels=placed.channels, posts=placed.posts)
+
+
+STAGE = StageDefinition(
+    name="announce",
+    inputs=Inputs,
+    outputs=Outputs,
+    submitted=None,
+    activities=(INFORM, EXPLAIN, PLACE, THANK),
+    run=run,
+    documents=DOCUMENTS,
+)

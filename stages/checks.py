@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from pydantic import BaseModel
 
 from musharaka.stages.calendars import calendar_problems
+from musharaka.stages.communication import plan_problems as communication_problems
 from musharaka.stages.formulas import FormulaError, parse
 from musharaka.stages.kpis import BUILT_IN, FIGURES
 from musharaka.stages.plans import (
@@ -66,6 +67,8 @@ def campaign_problems(plan: CampaignPlan) -> list[tuple[Loc, str]]:
     problems += _calendar_problems(plan.calendar)
     problems += own_vocabulary_problems(plan.vocabulary, ("vocabulary",))
     problems += risk_problems(plan)
+    problems += _duplicates(plan.communication, ("communication",))
+    problems += communication_problems(plan)
     for i, kpi in enumerate(plan.kpis):
         if kpi.measure == "audience-contributions" and kpi.audience not in audience_ids:
             problems.append(
@@ -141,6 +144,11 @@ def vocabulary_problems(plan: CampaignPlan) -> list[tuple[Loc, str]]:
         *((("channels", i), value, "channels") for i, value in enumerate(plan.channels)),
         *((("tools", i), value, "tools") for i, value in enumerate(plan.tools)),
         (("sector",), plan.sector, "sectors"),
+        *(
+            (("communication", i, "channels", j), value, "channels")
+            for i, message in enumerate(plan.communication)
+            for j, value in enumerate(message.channels)
+        ),
     ]
     problems: list[tuple[Loc, str]] = []
     for loc, value, kind in used:

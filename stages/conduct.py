@@ -8,6 +8,7 @@ from pydantic import ConfigDict, Field
 
 from musharaka.stages import frame
 from musharaka.stages import plan as plan_stage
+from musharaka.stages.activities import Activity, Perform, Run, StageDefinition, directly
 from musharaka.stages.common import MissingInputs, NotYet, StageModel, activity
 from musharaka.stages.plans import Bilingual, CampaignPlan, Id, Prose, Strict, Text
 
@@ -123,33 +124,131 @@ class Outputs(StageModel):
     session: SessionHeld | None = None
 
 
-def run(inputs: Inputs, plan: CampaignPlan, now: datetime) -> Outputs:
-    """Count the contributions once the window has closed; until then the stage waits."""
-    closes = inputs.extended_to or inputs.plan.window_closes
-    opens_at, closes_at = plan.window.opens_at(), plan.window.closes_at(closes)
-    if now < opens_at:
+class Given(Run):
+    inputs: Inputs
+
+
+class Launch(StageModel):
+    opens_at: datetime
+    channels: tuple[str, ...]
+
+
+class Period(StageModel):
+    closes_at: datetime
+    timezone: str
+
+
+class Counted(StageModel):
+    """The contributions collected during the window, counted every way the plan cares about."""
+
+    total: int
+    by_channel: dict[str, int]
+    by_audience: dict[str, int]
+    by_day: dict[str, int]
+    answered: dict[str, int]
+    session: SessionHeld | None
+
+
+class Progress(StageModel):
+    """What the senior-management contact is told: each KPI against its target."""
+
+    kpis: tuple[KpiProgress, ...]
+
+
+class Promotion(StageModel):
+    """Who the plan counts on to spread the word beyond the campaign's own channels."""
+
+    media: tuple[Prose, ...]
+    influencers: tuple[Prose, ...]
+    reach: tuple[Prose, ...]
+
+
+class Extension(StageModel):
+    planned_close: date
+    extended_to: date | None
+
+
+def launch(given: Given) -> Launch:
+    plan, closes = given.plan, given.inputs.extended_to or given.inputs.plan.window_closes
+    opens_at = plan.window.opens_at()
+    if given.now < opens_at:
         window = f"{plan.window.opens} to {closes}"
         raise NotYet(f"the participation window ({window}) has not opened yet", opens_at)
-    if now < closes_at:
+    return Launch(opens_at=opens_at.astimezone(UTC), channels=plan.channels)
+
+
+def keep_going(given: Given) -> Period:
+    plan, closes = given.plan, given.inputs.extended_to or given.inputs.plan.window_closes
+    closes_at = plan.window.closes_at(closes)
+    if given.now < closes_at:
         raise NotYet("the participation window is open", closes_at)
-    contributions = inputs.contributions
+    return Period(closes_at=closes_at.astimezone(UTC), timezone=plan.window.timezone)
+
+
+def manage_contributions(given: Given) -> Counted:
+    plan, contributions = given.plan, given.inputs.contributions
     if contributions.empty:
         raise MissingInputs(["conduct.contributions: no contributions were submitted for this campaign"])
-    by_channel = _counts(contributions["channel"], plan.channels)
-    by_audience = _counts(contributions["audience"], tuple(a.id for a in plan.audiences))
-    by_day = _counts(days_of(contributions, plan.window.timezone))
-    answered = {q.id: int(frame.given(frame.answers(contributions, q.id)).sum()) for q in plan.instrument}
-    return Outputs(
-        opens_at=opens_at.astimezone(UTC),
-        closes_at=closes_at.astimezone(UTC),
-        timezone=plan.window.timezone,
+    return Counted(
         total=len(contributions),
-        by_channel=by_channel,
-        by_audience=by_audience,
-        by_day=by_day,
-        answered=answered,
-        kpis=tuple(_progress(plan, len(contributions), by_audience, by_channel)),
-        session=_session(plan, inputs.minutes),
+        by_channel=_counts(contributions["channel"], plan.channels),
+        by_audience=_counts(contributions["audience"], tuple(a.id for a in plan.audiences)),
+        by_day=_counts(days_of(contributions, plan.window.timezone)),
+        answered={q.id: int(frame.given(frame.answers(contributions, q.id)).sum()) for q in plan.instrument},
+        session=_session(plan, given.inputs.minutes),
+    )
+
+
+class Counts(StageModel):
+    given: Given
+    counted: Counted
+
+
+def inform_management(counts: Counts) -> Progress:
+    counted = counts.counted
+    return Progress(kpis=tuple(_progress(counts.given.plan, counted.total, counted.by_audience, counted.by_channel)))
+
+
+def promote(given: Given) -> Promotion:
+    planned = given.inputs.plan
+    return Promotion(
+        media=tuple(party.name for party in planned.stakeholders if party.kind == "media"),
+        influencers=tuple(influencer.name for influencer in planned.influencers),
+        reach=planned.reach,
+    )
+
+
+def stay_flexible(given: Given) -> Extension:
+    return Extension(planned_close=given.inputs.plan.window_closes, extended_to=given.inputs.extended_to)
+
+
+CONTRIBUTIONS = Bilingual(
+    en="the contributions exported from the campaign's tools, or a dialogue session's minutes",
+    ar="المساهمات المصدّرة من أدوات الحملة، أو محضر جلسة الحوار",
+)
+LAUNCH = Activity("conduct.launch", ACTIVITIES[0], launch)
+KEEP_GOING = Activity("conduct.participation-window", ACTIVITIES[1], keep_going)
+INFORM = Activity("conduct.inform-management", ACTIVITIES[2], inform_management)
+PROMOTE = Activity("conduct.promote", ACTIVITIES[3], promote)
+MANAGE = Activity("conduct.contributions", ACTIVITIES[4], manage_contributions, waits_for=CONTRIBUTIONS)
+FLEXIBLE = Activity("conduct.extension", ACTIVITIES[5], stay_flexible)
+
+
+def run(inputs: Inputs, plan: CampaignPlan, now: datetime, perform: Perform = directly) -> Outputs:
+    """Count the contributions once the window has closed; until then the stage waits."""
+    given = Given(inputs=inputs, plan=plan, now=now)
+    launched = perform(LAUNCH, given)
+    period = perform(KEEP_GOING, given)
+    counted = perform(MANAGE, given)
+    progress = perform(INFORM, Counts(given=given, counted=counted))
+    perform(PROMOTE, given)  # the plan's promotion, shown in the stage's run: the outputs hold the figures
+    perform(FLEXIBLE, given)  # the window's extension, if any, is in `closes_at`
+    return Outputs(
+        opens_at=launched.opens_at,
+        closes_at=period.closes_at,
+        timezone=period.timezone,
+        **dict(counted),
+        kpis=progress.kpis,
     )
 
 
@@ -172,7 +271,8 @@ def _session(plan: CampaignPlan, minutes: Minutes | None) -> SessionHeld | None:
 
 def days_of(contributions: pd.DataFrame, zone: str) -> pd.Series:
     """Each contribution's day in the campaign's zone (local midnight, naive)."""
-    return contributions["submitted_at"].dt.tz_convert(zone).dt.tz_localize(None).dt.normalize()
+    days: pd.Series = contributions["submitted_at"].dt.tz_convert(zone).dt.tz_localize(None).dt.normalize()
+    return days
 
 
 def _counts(values: pd.Series, order: tuple[str, ...] = ()) -> dict[str, int]:
@@ -204,3 +304,14 @@ def _progress(
             )
         )
     return progress
+
+
+STAGE = StageDefinition(
+    name="conduct",
+    inputs=Inputs,
+    outputs=Outputs,
+    submitted=Minutes,
+    activities=(LAUNCH, KEEP_GOING, INFORM, PROMOTE, MANAGE, FLEXIBLE),
+    run=run,
+    submission_problems=submission_problems,
+)

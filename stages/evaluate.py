@@ -3,6 +3,7 @@
 from datetime import datetime
 
 from musharaka.stages import analyse, announce, conduct
+from musharaka.stages.activities import Activity, Perform, Run, StageDefinition, directly
 from musharaka.stages.common import StageModel, activity
 from musharaka.stages.plans import Bilingual, CampaignPlan, Prose, Strict
 from musharaka.stages.risks import Register
@@ -75,30 +76,121 @@ class Outputs(StageModel):
     risks: Register | None = None
 
 
-def run(inputs: Inputs, plan: CampaignPlan, now: datetime) -> Outputs:
+class Given(Run):
+    inputs: Inputs
+
+    @property
+    def team(self) -> Lessons:
+        return self.inputs.lessons or Lessons()
+
+
+class Method(StageModel):
+    understood: Prose | None
+    timings: tuple[StageTiming, ...]
+    reworks: int
+
+
+class Participation(StageModel):
+    participants: int
+    kpis: tuple[conduct.KpiProgress, ...]
+    drivers: Prose | None
+
+
+class Channels(StageModel):
+    by_channel: dict[str, int]
+    by_audience: dict[str, int]
+    served: Prose | None
+
+
+class Usefulness(StageModel):
+    influenced_decision: bool
+    useful: Prose | None
+
+
+class Improvements(StageModel):
+    lessons: tuple[Prose, ...]
+    improvements: tuple[Prose, ...]
+
+
+def review_method(given: Given) -> Method:
+    timings = given.inputs.timings
+    return Method(
+        understood=given.team.method_understood, timings=timings, reworks=sum(t.attempts - 1 for t in timings)
+    )
+
+
+def review_participation(given: Given) -> Participation:
+    conducted = given.inputs.conduct
+    return Participation(participants=conducted.total, kpis=conducted.kpis, drivers=given.team.participation_drivers)
+
+
+def review_channels(given: Given) -> Channels:
+    conducted = given.inputs.conduct
+    return Channels(
+        by_channel=conducted.by_channel, by_audience=conducted.by_audience, served=given.team.channels_served
+    )
+
+
+def review_usefulness(given: Given) -> Usefulness:
+    return Usefulness(
+        influenced_decision=given.inputs.analyse.decision.based_on_contributions,
+        useful=given.team.contributions_useful,
+    )
+
+
+def learn(given: Given) -> Improvements:
+    return Improvements(lessons=given.team.lessons, improvements=given.team.improvements)
+
+
+TEAM = Bilingual(en="the team's answers to the evaluation's questions", ar="إجابات الفريق عن أسئلة التقييم")
+METHOD = Activity("evaluate.method", ACTIVITIES[0], review_method, waits_for=TEAM)
+PARTICIPATION = Activity("evaluate.participation", ACTIVITIES[1], review_participation, waits_for=TEAM)
+CHANNELS = Activity("evaluate.channels", ACTIVITIES[2], review_channels, waits_for=TEAM)
+USEFULNESS = Activity("evaluate.contributions", ACTIVITIES[3], review_usefulness, waits_for=TEAM)
+LEARN = Activity("evaluate.improvements", ACTIVITIES[4], learn, waits_for=TEAM)
+
+
+def run(inputs: Inputs, plan: CampaignPlan, now: datetime, perform: Perform = directly) -> Outputs:
     """Answer what the figures can; mark what only the team can answer and has not, rather than stop.
 
     The evaluation is the last stage: holding it open for an answer nobody writes would keep the
     campaign, its figures and its lessons out of the programme's record, so the gaps go to the gate.
     """
-    team = inputs.lessons or Lessons()
+    given = Given(inputs=inputs, plan=plan, now=now)
+    method = perform(METHOD, given)
+    participation = perform(PARTICIPATION, given)
+    channels = perform(CHANNELS, given)
+    usefulness = perform(USEFULNESS, given)
+    learnt = perform(LEARN, given)
     answers = {
-        key: getattr(team, key)
-        for key in ("method_understood", "participation_drivers", "channels_served", "contributions_useful")
+        "method_understood": method.understood,
+        "participation_drivers": participation.drivers,
+        "channels_served": channels.served,
+        "contributions_useful": usefulness.useful,
     }
     unanswered = [key for key, answer in answers.items() if answer is None]
-    unanswered += [key for key in ("lessons", "improvements") if not getattr(team, key)]
+    unanswered += [key for key in ("lessons", "improvements") if not getattr(learnt, key)]
     return Outputs(
-        participants=inputs.conduct.total,
-        kpis=inputs.conduct.kpis,
-        by_channel=inputs.conduct.by_channel,
-        by_audience=inputs.conduct.by_audience,
-        influenced_decision=inputs.analyse.decision.based_on_contributions,
-        timings=inputs.timings,
-        reworks=sum(t.attempts - 1 for t in inputs.timings),
+        participants=participation.participants,
+        kpis=participation.kpis,
+        by_channel=channels.by_channel,
+        by_audience=channels.by_audience,
+        influenced_decision=usefulness.influenced_decision,
+        timings=method.timings,
+        reworks=method.reworks,
         answers=answers,
-        lessons=team.lessons,
-        improvements=team.improvements,
+        lessons=learnt.lessons,
+        improvements=learnt.improvements,
         unanswered=tuple(unanswered),
         risks=inputs.risks,
     )
+
+
+STAGE = StageDefinition(
+    name="evaluate",
+    inputs=Inputs,
+    outputs=Outputs,
+    submitted=Lessons,
+    activities=(METHOD, PARTICIPATION, CHANNELS, USEFULNESS, LEARN),
+    run=run,
+)

@@ -684,6 +684,55 @@ class RiskSignals(Strict):
     )
 
 
+Moment = Literal["stage-start", "gate-approved", "window-opens", "window-closes", "decision"]
+
+
+MOMENTS: tuple[Moment, ...] = get_args(Moment)
+
+
+# Who a message is for, besides the plan's own audiences (guide 8.1.7: every party, the target audience included).
+Recipient = Literal["participants", "public", "management", "stakeholders", "media", "staff"]
+
+
+RECIPIENTS: tuple[Recipient, ...] = get_args(Recipient)
+
+
+class When(Strict):
+    """When a message goes out: a lifecycle moment and a number of days from it, or a fixed day."""
+
+    at: Moment | None = Field(
+        default=None,
+        description="stage-start, gate-approved (the message's stage's), window-opens, window-closes (its last "
+        "day, after any extension), decision (the analyse gate approved)",
+    )
+    days: int = Field(default=0, ge=-366, le=366, description="days from the moment; negative: before it")
+    counted: Literal["calendar", "working"] = Field(
+        default="calendar", description="working: skip the week-end and holidays of the campaign's calendar"
+    )
+    on: date | None = Field(default=None, description="a fixed day instead of a moment")
+
+    @model_validator(mode="after")
+    def _moment_or_day(self) -> "When":
+        if (self.at is None) == (self.on is None):
+            raise ValueError(
+                "expected either `at` (a moment, with `days`) or `on` (a day), found "
+                + ("both" if self.at is not None else "neither")
+            )
+        return self
+
+
+class Message(Strict):
+    """One message of the communication plan (guide 8.1.7): who is told what, on which channels, and when."""
+
+    id: Id
+    stage: Stage
+    to: tuple[Id, ...] = Field(min_length=1, description=f"{', '.join(RECIPIENTS)}, or the plan's audience ids")
+    what: Bilingual
+    channels: tuple[Channel, ...] = Field(min_length=1)
+    when: When
+    promise: bool = Field(default=False, description="a promise to participants: the announcement reports it kept")
+
+
 class CampaignPlan(Strict):
     """One campaign, declared: what it asks, of whom, when, and who signs each stage off."""
 
@@ -718,6 +767,9 @@ class CampaignPlan(Strict):
     vocabulary: Vocabulary | None = Field(
         default=None,
         description="channels, tools and sectors of its own; the programme listing it adds the programme's",
+    )
+    communication: tuple[Message, ...] = Field(
+        default=(), description="the communication plan: per stage, who is told what on which channels and when"
     )
     risks: tuple[Risk, ...] = Field(default=(), description="the risk register (guide section 19)")
     risk_signals: RiskSignals = RiskSignals()

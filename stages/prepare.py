@@ -2,6 +2,7 @@
 
 from datetime import datetime
 
+from musharaka.stages.activities import Activity, Missing, Perform, Run, StageDefinition, directly
 from musharaka.stages.common import MissingInputs, StageModel, activity
 from musharaka.stages.plans import Audience, Bilingual, CampaignPlan, Kind, Level, Prose, Readiness
 
@@ -45,27 +46,103 @@ class Outputs(StageModel):
     audience_knowledge: Prose | None
 
 
-def run(inputs: Inputs, plan: CampaignPlan, now: datetime) -> Outputs:
-    """Confirm the four readiness answers; fail with the list of those still unanswered."""
-    answers: dict[str, Prose] = {}
-    missing = []
-    for name, question in QUESTIONS.items():  # a blank answer was read as none (plans.Answer)
-        value: Prose | None = getattr(inputs.submitted, name, None) if inputs.submitted else None
-        if value is None:
-            value = getattr(plan.prepare.readiness, name)
-        if value is None:
-            missing.append(f"prepare.readiness.{name}: {question}")
-        else:
-            answers[name] = value
-    if missing:
-        raise MissingInputs(missing)
-    return Outputs(
+class Given(Run):
+    inputs: Inputs
+
+
+class Answer(StageModel):
+    """One readiness question answered, by the team's submission or else by the plan."""
+
+    question: str
+    answer: Prose
+
+
+class Objective(StageModel):
+    answer: Answer
+    subject: Bilingual
+    goal: Bilingual
+    level: Level
+    kind: Kind
+
+
+class AudienceReadiness(StageModel):
+    answer: Answer
+    segments: tuple[Audience, ...]
+    knowledge: Prose | None
+
+
+def state_objective(given: Given) -> Objective:
+    plan = given.plan
+    return Objective(
+        answer=_answer(given, "objective"),
         subject=plan.prepare.subject,
         goal=plan.objective,
         level=plan.level,
         kind=plan.kind,
-        readiness=answers,
-        green_light=answers["management_support"],
-        audience_segments=plan.audiences,
-        audience_knowledge=plan.prepare.audience_knowledge,
     )
+
+
+def _answer(given: Given, name: str) -> Answer:
+    """The team's answer to one question (a blank answer was read as none: plans.Answer), else the plan's."""
+    submitted = given.inputs.submitted
+    value: Prose | None = getattr(submitted, name) if submitted else None
+    if value is None:
+        value = getattr(given.plan.prepare.readiness, name)
+    if value is None:
+        raise MissingInputs([f"prepare.readiness.{name}: {QUESTIONS[name]}"])
+    return Answer(question=name, answer=value)
+
+
+def gauge_support(given: Given) -> Answer:
+    return _answer(given, "management_support")
+
+
+def check_institution(given: Given) -> Answer:
+    return _answer(given, "institutional_readiness")
+
+
+def check_audience(given: Given) -> AudienceReadiness:
+    return AudienceReadiness(
+        answer=_answer(given, "audience_readiness"),
+        segments=given.plan.audiences,
+        knowledge=given.plan.prepare.audience_knowledge,
+    )
+
+
+TEAM = Bilingual(en="the campaign team's readiness answers", ar="إجابات فريق الحملة عن الجاهزية")
+OBJECTIVE = Activity("prepare.objective", ACTIVITIES[0], state_objective, waits_for=TEAM)
+SUPPORT = Activity("prepare.management-support", ACTIVITIES[1], gauge_support, waits_for=TEAM)
+INSTITUTION = Activity("prepare.institutional-readiness", ACTIVITIES[2], check_institution, waits_for=TEAM)
+AUDIENCE = Activity("prepare.audience-readiness", ACTIVITIES[3], check_audience, waits_for=TEAM)
+
+
+def run(inputs: Inputs, plan: CampaignPlan, now: datetime, perform: Perform = directly) -> Outputs:
+    """Confirm the four readiness answers; fail with the list of those still unanswered."""
+    given = Given(inputs=inputs, plan=plan, now=now)
+    missing = Missing(perform)
+    objective = missing.attempt(OBJECTIVE, given)
+    support = missing.attempt(SUPPORT, given)
+    institution = missing.attempt(INSTITUTION, given)
+    audience = missing.attempt(AUDIENCE, given)
+    missing.raise_if_any()
+    assert objective and support and institution and audience  # raise_if_any: each was answered
+    return Outputs(
+        subject=objective.subject,
+        goal=objective.goal,
+        level=objective.level,
+        kind=objective.kind,
+        readiness={a.question: a.answer for a in (objective.answer, support, institution, audience.answer)},
+        green_light=support.answer,
+        audience_segments=audience.segments,
+        audience_knowledge=audience.knowledge,
+    )
+
+
+STAGE = StageDefinition(
+    name="prepare",
+    inputs=Inputs,
+    outputs=Outputs,
+    submitted=Readiness,
+    activities=(OBJECTIVE, SUPPORT, INSTITUTION, AUDIENCE),
+    run=run,
+)

@@ -1,26 +1,20 @@
-"""The six stages in order, each module with its Inputs, Outputs, ACTIVITIES and run()."""
+"""The six stages in order, each as its StageDefinition (inputs, outputs, activities, run)."""
 
 import importlib
-from collections.abc import Iterator, Mapping
-from types import ModuleType
+from typing import Any
 
+from musharaka.stages.activities import StageDefinition
+from musharaka.stages.common import StageModel
 from musharaka.stages.plans import STAGES, Stage
 
-
-class _Modules(Mapping[Stage, ModuleType]):
-    """Each stage's module (`musharaka.stages.<stage>`), imported when first asked for: the stages that build
-    frames load pandas, which a command that only lists, reads or signs has no use for."""
-
-    def __getitem__(self, stage: Stage) -> ModuleType:
-        if stage not in STAGES:
-            raise KeyError(stage)
-        return importlib.import_module(f"musharaka.stages.{stage}")
-
-    def __iter__(self) -> Iterator[Stage]:
-        return iter(STAGES)
-
-    def __len__(self) -> int:
-        return len(STAGES)
+AnyStage = StageDefinition[Any, StageModel]
+"""A stage whatever its inputs: the engine builds each stage's inputs itself (runs.py) and reads its outputs."""
 
 
-MODULES: Mapping[Stage, ModuleType] = _Modules()
+def definition(stage: Stage) -> AnyStage:
+    """The stage's definition (`musharaka.stages.<stage>.STAGE`), its module imported when first asked for:
+    the stages that build frames load pandas, which a command that only lists, reads or signs has no use for."""
+    if stage not in STAGES:
+        raise KeyError(stage)
+    found: AnyStage = importlib.import_module(f"musharaka.stages.{stage}").STAGE
+    return found

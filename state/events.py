@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select as select_core
 from sqlmodel import Session, col, select
 
-from musharaka.state.tables import Event
+from musharaka.state.tables import Event as Event
 
 GENESIS = "0" * 64
 
@@ -63,7 +63,7 @@ def _plain(value: Any) -> bool:
     if kind is str or kind is bool or value is None:
         return True
     if kind is int:
-        return -_SAFE_INTEGER <= value <= _SAFE_INTEGER
+        return bool(-_SAFE_INTEGER <= value <= _SAFE_INTEGER)
     if kind is dict:
         return all(
             type(key) is str and (key.isascii() or max(key) < "\ud800") and _plain(item) for key, item in value.items()
@@ -468,6 +468,17 @@ class DecisionUpdated(Payload):
     evidence: str | None = None
 
 
+class MessageSent(Payload):
+    """A message of the communication plan (guide 8.1.7) went out, as the person who sent it says."""
+
+    TYPE = "message.sent"
+    message: str  # the message's id in the plan's `communication`
+    stage: str
+    channels: list[str]
+    promise: bool
+    evidence: str | None = None  # a link to what went out: a post, a published page
+
+
 class LogReanchored(Payload):
     """The chain's events before this one were sealed in the legacy form (Python's JSON, unsigned); from this
     event on every event is hashed as JCS and signed by the engine. Written once per chain by the migration."""
@@ -506,6 +517,7 @@ PAYLOADS: dict[str, type[Payload]] = {
         GateRefused,
         RegistryRecorded,
         DecisionUpdated,
+        MessageSent,
         PersonInvited,
         PasskeyEnrolled,
         DelegationRecorded,

@@ -10,7 +10,7 @@ import multiprocessing
 import traceback
 from collections.abc import Callable, Iterator
 from itertools import pairwise
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from sqlalchemy import func
 from sqlalchemy import select as select_core
@@ -97,4 +97,4 @@ class Forked(Generic[T]):
         self.process.join()
         if outcome != "ok":
             raise RuntimeError(f"working through a span of the log failed in its process:\n{value}")
-        return value
+        return cast(T, value)  # what the function returned, sent back through the pipe

@@ -10,11 +10,11 @@ from sqlalchemy import Column, DateTime, Index, Integer, String, Text, UniqueCon
 from sqlmodel import Field, SQLModel
 
 
-def _utc_column(nullable: bool = False) -> Column:
+def _utc_column(nullable: bool = False) -> "Column[datetime]":
     return Column(DateTime(timezone=True), nullable=nullable)
 
 
-def _withdrawn_column() -> Column:
+def _withdrawn_column() -> "Column[int]":
     # the seq of the contributions.withdrawn event that withdrew the row's batch; 0 while the row counts
     return Column(Integer, nullable=False, server_default="0")
 

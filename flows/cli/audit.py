@@ -17,7 +17,6 @@ from musharaka.state.audit import (
     PUBLISHED,
     Checkpoint,
     checkpoint_problems,
-    engine_fingerprint,
     file_reader,
     published_checkpoints,
     published_entry,
@@ -29,7 +28,7 @@ from musharaka.state.events import ENGINE_CHAIN, events_of, stream_events
 from musharaka.state.log import append
 from musharaka.state.projection import rebuild
 from musharaka.state.replay import campaign_at
-from musharaka.state.seal import current_engine_key, given_fingerprint, local_fingerprint, rotation
+from musharaka.state.seal import current_engine_key, engine_fingerprint, given_fingerprint, local_fingerprint, rotation
 from musharaka.state.settings import get_settings
 from musharaka.state.signing import (
     KeyFileError,

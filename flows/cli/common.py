@@ -166,7 +166,7 @@ def passphrase(path: Path | None) -> bytes | None:
     """The passphrase in a file's first line, if a file is given; refused, like a key, if others may read it."""
     if path is None:
         return None
-    from musharaka.state.signing import owner_only_bytes
+    from musharaka.state.files import owner_only_bytes
 
     first = owner_only_bytes(path, "a passphrase").splitlines()
     if not first or not first[0]:

@@ -21,7 +21,7 @@ from sqlmodel import func, select
 from musharaka.flows import runtime
 from musharaka.flows.cli.language import current
 from musharaka.flows.cli.workspace import copy_sample_plans, lay_out
-from musharaka.flows.engine import campaigns, decisions, governance, records, submissions, updates
+from musharaka.flows.engine import campaigns, communication, decisions, governance, records, submissions, updates
 from musharaka.flows.planfiles.loading import PlanSet
 from musharaka.flows.render import reports
 from musharaka.flows.views import outcomes, overview, risks, tables
@@ -50,6 +50,20 @@ COMMENTS = [
 def at(day: str, hour: int = 10) -> datetime:
     """A demo instant, in Muscat time."""
     return datetime.fromisoformat(day).replace(hour=hour, tzinfo=MUSCAT)
+
+
+# Messages of a campaign's communication plan the team records as sent, and when: the chatbot's thanks for
+# voting goes out two days after its due day, so the announcement reports that promise broken.
+SENDS: dict[str, tuple[tuple[str, datetime], ...]] = {
+    "moheri-2025-q1-chatbot-name": (
+        ("vote-coming", at("2025-01-29", 9)),
+        ("vote-opens", at("2025-02-02", 8)),
+        ("reminder", at("2025-02-12", 11)),
+        ("vote-closed", at("2025-02-23", 8)),
+        ("management-briefing", at("2025-02-23", 8)),
+        ("winning-name", at("2025-02-25", 9)),
+    ),
+}
 
 
 class Demo:
@@ -114,6 +128,18 @@ class Demo:
                 self.decide(campaign_id, stage, view.may_decide[0].split(" ")[0], when)
         return when
 
+    def send_messages(self, campaign_id: str, before: datetime) -> None:
+        """Record as sent the campaign's demo messages that went out before `before`, as `musharaka comms sent`."""
+        plan = self.plan(campaign_id)
+        with session_scope() as session:
+            done = {s.message for s in communication.record_of(campaign_id, session=session).sent}
+            for message, when in SENDS.get(campaign_id, ()):
+                if message not in done and when < before:
+                    problems = communication.record_sent(
+                        plan, message, None, actor="planning.team", now=when, session=session
+                    )
+                    assert not problems, problems
+
     def submit(self, campaign_id: str, stage: Stage, path: Path, when: datetime) -> None:
         with session_scope() as session:
             submissions.submit_file(
@@ -158,6 +184,7 @@ class Demo:
         self.start(campaign_id, begin)
         self.approve_through(campaign_id, "plan", begin)
         closes = plan.window.closes_at()
+        self.send_messages(campaign_id, closes)
         self.submit(campaign_id, "conduct", self.contributions(campaign_id, rows, closes), closes)
         day = closes + timedelta(hours=9)
         self.advance(campaign_id, day)
@@ -179,11 +206,13 @@ class Demo:
             revised = self.write_yaml(f"{campaign_id}-decision-2.yaml", _decision(plan, revised=True))
             self.submit(campaign_id, "analyse", revised, day)
             self.advance(campaign_id, day)
+        self.send_messages(campaign_id, day + timedelta(days=1))  # before the decision: announce reports them
         day = self.approve_through(campaign_id, "analyse", day)
         # the team writes its lessons while the announcement is reviewed: evaluate runs on its approval
         lessons = self.write_yaml(f"{campaign_id}-lessons.yaml", _lessons())
         self.submit(campaign_id, "evaluate", lessons, day + timedelta(hours=2))
         day = self.approve_through(campaign_id, "announce", day + timedelta(hours=2))
+        self.send_messages(campaign_id, day + timedelta(days=7))
         self.approve_through(campaign_id, "evaluate", day + timedelta(days=7))
 
     def follow_up(
@@ -458,4 +487,7 @@ def run_demo(*, reset: bool, echo: Callable[[str], None]) -> None:
     for line in _raised_signals(plans, [row.campaign for row in rows]):
         echo(line)
     echo(f"\nDocuments: {settings.output_dir}/<campaign>/   Demo inputs: {folder}/")
-    echo("Next: musharaka history moheri-2025-q3-satisfaction; musharaka decisions; musharaka kpis --period 2025-H1")
+    echo(
+        "Next: musharaka history moheri-2025-q3-satisfaction; musharaka decisions; musharaka kpis --period 2025-H1; "
+        "musharaka comms list moheri-2025-q1-chatbot-name"
+    )

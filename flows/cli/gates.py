@@ -138,7 +138,7 @@ def _submit(now: datetime, campaign_id: str, signed: SignedDecision, *, run_next
 @click.option("--comment", default="", help="Why, for the record.")
 @click.option("--no-advance", is_flag=True, help="Record only; leave running the next stage to `advance`.")
 @click.pass_obj
-def approve(now: datetime, campaign_id: str, stage: str, comment: str, no_advance: bool, **options: Any) -> None:
+def approve(now: datetime, /, campaign_id: str, stage: str, comment: str, no_advance: bool, **options: Any) -> None:
     """Sign an approval of a stage's outputs; once the policy is met the next stage runs.
 
     Example: musharaka approve moheri-2025-q3-satisfaction prepare --as dg.planning --key KEY --comment go
@@ -152,7 +152,7 @@ def approve(now: datetime, campaign_id: str, stage: str, comment: str, no_advanc
 @signing_options
 @click.option("--reason", required=True, help="What must be reworked.")
 @click.pass_obj
-def reject(now: datetime, campaign_id: str, stage: str, reason: str, **options: Any) -> None:
+def reject(now: datetime, /, campaign_id: str, stage: str, reason: str, **options: Any) -> None:
     """Sign a rejection with its reason; the stage runs again as a new attempt.
 
     Example: musharaka reject moheri-2025-q3-satisfaction plan --as dg.planning --key KEY --reason "budget missing"
@@ -166,7 +166,7 @@ def reject(now: datetime, campaign_id: str, stage: str, reason: str, **options: 
 @click.option("--reason", required=True, help="Why the window is extended.")
 @signing_options
 @click.pass_obj
-def extend(now: datetime, campaign_id: str, closes: datetime, reason: str, **options: Any) -> None:
+def extend(now: datetime, /, campaign_id: str, closes: datetime, reason: str, **options: Any) -> None:
     """Sign an extension of the participation window (at conduct, while it runs or at its gate).
 
     Example: musharaka extend moheri-2025-q2-gpa-poll --closes 2025-09-30 --reason "exams" --as dg.planning --key KEY
@@ -185,6 +185,7 @@ def extend(now: datetime, campaign_id: str, closes: datetime, reason: str, **opt
 @click.pass_obj
 def sign(
     now: datetime,
+    /,
     campaign_id: str,
     stage: str,
     decision: Decision,

@@ -26,6 +26,7 @@ COMMAND_MODULES = {
     "musharaka.flows.cli.contributions": ("ingest", "contributions", "withdraw"),
     "musharaka.flows.cli.programme": ("un-evidence", "calendar", "pdf"),
     "musharaka.flows.cli.outcomes": ("follow-up", "decisions", "lessons", "kpis"),
+    "musharaka.flows.cli.comms": ("comms",),
     "musharaka.flows.cli.db": ("db",),
     "musharaka.flows.cli.schedule": ("kickoff",),
     "musharaka.flows.cli.workspace": ("init",),
@@ -41,6 +42,7 @@ SUMMARIES = {
     "approve": "Sign an approval of a stage's outputs; once the policy is met the next stage runs.",
     "audit": "Verify the log, file checkpoints, export bundles for auditors.",
     "calendar": "Export campaign windows and open gates' due dates as iCalendar, to import into any calendar.",
+    "comms": "A campaign's communication plan: who is told what, on which channels, when; what is due and what",
     "contributions": "What a campaign collected: each ingestion's counts and whether it was withdrawn (by whom, when,",
     "db": "The state database's schema: which revision it is at, and upgrading it.",
     "decide": "Submit a decision signed with `musharaka sign`.",
@@ -149,8 +151,8 @@ def _refusal(t: Any, code: str, detail: str) -> str:
     from musharaka.flows.web.words import REFUSALS
 
     if code == "refused":
-        return t.gettext("refused: %(detail)s") % {"detail": detail}
-    line = t.gettext("refused (%(code)s): %(detail)s") % {"code": code, "detail": detail}
+        return str(t.gettext("refused: %(detail)s") % {"detail": detail})
+    line: str = t.gettext("refused (%(code)s): %(detail)s") % {"code": code, "detail": detail}
     meaning = REFUSALS.get(code)
     return f"{t.gettext(meaning)}\n{line}" if meaning and t.gettext(meaning) != meaning else line
 

@@ -5,8 +5,9 @@ submissions and decision updates, and the refusal every rule raises.
 import difflib
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
 from musharaka.flows.planfiles.loading import PlanSet, load_plans
@@ -21,7 +22,11 @@ from musharaka.state.tables import CampaignState, DecisionUpdate, Event, Gate, S
 if TYPE_CHECKING:  # pandas, and the stages that build frames, load only for commands that use them
     import pandas as pd
 
+    from musharaka.stages.activities import StageDefinition
     from musharaka.stages.evaluate import StageTiming
+
+Answers = TypeVar("Answers", bound=BaseModel)
+Outputs = TypeVar("Outputs", bound=StageModel)
 
 # "running" is runnable too: a run that died between its start and its outcome is picked up again
 RUNNABLE = ("pending", "running", "failed", "waiting")
@@ -90,13 +95,12 @@ def latest_submission(campaign_id: str, stage: str, *, session: Session) -> Subm
     return session.exec(query).first()
 
 
-def submitted_answers(campaign_id: str, stage: Stage, *, session: Session) -> Any:
+def submitted_answers(campaign_id: str, stage: Stage, kind: type[Answers], *, session: Session) -> Answers | None:
+    """The answers last submitted for the stage, read as `kind` (the stage's `submitted`); None if none were."""
     last = latest_submission(campaign_id, stage, session=session)
     if last is None:
         return None
-    from musharaka.stages.registry import MODULES
-
-    return MODULES[stage].Submitted.model_validate_json(last.content)
+    return kind.model_validate_json(last.content)
 
 
 def stage_run(campaign_id: str, stage: str, attempt: int, *, session: Session) -> StageRun:
@@ -107,18 +111,15 @@ def stage_run(campaign_id: str, stage: str, attempt: int, *, session: Session) -
     return run
 
 
-def approved_outputs(campaign_id: str, stage: Stage, *, session: Session) -> StageModel:
+def approved_outputs(campaign_id: str, stage: "StageDefinition[Any, Outputs]", *, session: Session) -> Outputs:
     """The outputs of the stage's attempt whose gate was approved."""
     gate = session.exec(
-        select(Gate).where(Gate.campaign_id == campaign_id, Gate.stage == stage, Gate.status == "approved")
+        select(Gate).where(Gate.campaign_id == campaign_id, Gate.stage == stage.name, Gate.status == "approved")
     ).first()
     if gate is None:
         raise LookupError(f"{campaign_id}: {stage} has no approved gate")
-    run = stage_run(campaign_id, stage, gate.attempt, session=session)
-    from musharaka.stages.registry import MODULES
-
-    outputs: StageModel = MODULES[stage].Outputs.model_validate_json(run.outputs or "{}")
-    return outputs
+    run = stage_run(campaign_id, stage.name, gate.attempt, session=session)
+    return stage.outputs.model_validate_json(run.outputs or "{}")
 
 
 def ingested_rows_digests(campaign_id: str, *, session: Session) -> list[str]:

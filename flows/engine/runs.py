@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 from sqlmodel import Session
 
 from musharaka.flows.engine.campaigns import record_plan_if_changed
+from musharaka.flows.engine.communication import record_of
 from musharaka.flows.engine.lessons import lessons_by_id
 from musharaka.flows.engine.records import (
     RUNNABLE,
@@ -21,12 +22,12 @@ from musharaka.flows.engine.records import (
 )
 from musharaka.flows.planfiles.loading import PlanSet
 from musharaka.flows.views.risks import register_of
-from musharaka.stages import analyse as analyse_stage
+from musharaka.stages.activities import Perform, directly
 from musharaka.stages.calendars import calendar_of
 from musharaka.stages.common import MissingInputs, NotYet, StageModel
 from musharaka.stages.gates import due_at
-from musharaka.stages.plans import Bilingual, CampaignPlan, Stage
-from musharaka.stages.registry import MODULES
+from musharaka.stages.plans import Bilingual, CampaignPlan, Readiness, Stage
+from musharaka.stages.registry import definition
 from musharaka.state.events import Document, GateOpened, StageCompleted, StageFailed, StageStarted, StageWaiting, digest
 from musharaka.state.log import append
 from musharaka.state.tables import CampaignState
@@ -73,13 +74,15 @@ def begin_stage(campaign_id: str, plans: PlanSet, *, now: datetime, session: Ses
     return StageJob(campaign_id, stage, campaign.attempt, plan, inputs)
 
 
-def run_stage_function(job: StageJob, now: datetime) -> StageModel | MissingInputs | NotYet:
-    """Call the stage's pure function; a missing input or an open window is a result, not a crash."""
+def run_stage_function(
+    job: StageJob, now: datetime, perform: Perform = directly
+) -> StageModel | MissingInputs | NotYet:
+    """Call the stage's pure function, each activity through `perform`; a missing input or an open window
+    is a result, not a crash."""
     try:
-        outputs: StageModel = MODULES[job.stage].run(job.inputs, job.plan, now)
+        return definition(job.stage).run(job.inputs, job.plan, now, perform)
     except (MissingInputs, NotYet) as outcome:
         return outcome
-    return outputs
 
 
 def finish_stage(
@@ -149,41 +152,45 @@ def finish_stage(
 def _inputs(
     campaign: CampaignState, stage: Stage, plan: CampaignPlan, plans: PlanSet, *, session: Session
 ) -> StageModel:
-    module = MODULES[stage]
+    # each stage's module loads here, when its stage runs: conduct and analyse load pandas
+    from musharaka.stages import analyse, announce, conduct, evaluate, prepare
+    from musharaka.stages import plan as plan_stage
+
     cid = campaign.campaign_id
     if stage == "prepare":
-        return module.Inputs(submitted=submitted_answers(cid, "prepare", session=session))
+        return prepare.Inputs(submitted=submitted_answers(cid, "prepare", Readiness, session=session))
     if stage == "plan":
-        return module.Inputs(
-            prepare=approved_outputs(cid, "prepare", session=session), lessons=lessons_by_id(session=session)
+        return plan_stage.Inputs(
+            prepare=approved_outputs(cid, prepare.STAGE, session=session), lessons=lessons_by_id(session=session)
         )
     if stage == "conduct":
-        return module.Inputs(
-            plan=approved_outputs(cid, "plan", session=session),
+        return conduct.Inputs(
+            plan=approved_outputs(cid, plan_stage.STAGE, session=session),
             contributions=contributions_of(cid, session=session),
             extended_to=date.fromisoformat(campaign.window_extended) if campaign.window_extended else None,
-            minutes=submitted_answers(cid, "conduct", session=session),
+            minutes=submitted_answers(cid, "conduct", conduct.Minutes, session=session),
         )
     if stage == "analyse":
-        return module.Inputs(
-            conduct=approved_outputs(cid, "conduct", session=session),
+        return analyse.Inputs(
+            conduct=approved_outputs(cid, conduct.STAGE, session=session),
             contributions=contributions_of(cid, session=session),
-            decision=submitted_answers(cid, "analyse", session=session),
+            decision=submitted_answers(cid, "analyse", analyse.Decision, session=session),
             # ingestion is closed once conduct's gate is reached: the seed is fixed only after the window closed
-            lot_seed=analyse_stage.lot_seed(ingested_rows_digests(cid, session=session)),
+            lot_seed=analyse.lot_seed(ingested_rows_digests(cid, session=session)),
         )
     if stage == "announce":
-        return module.Inputs(
-            analyse=approved_outputs(cid, "analyse", session=session),
-            conduct=approved_outputs(cid, "conduct", session=session),
+        return announce.Inputs(
+            analyse=approved_outputs(cid, analyse.STAGE, session=session),
+            conduct=approved_outputs(cid, conduct.STAGE, session=session),
             next_topics=_next_topics(plan, plans, session=session),
+            communication=record_of(cid, session=session),
         )
-    return module.Inputs(
-        conduct=approved_outputs(cid, "conduct", session=session),
-        analyse=approved_outputs(cid, "analyse", session=session),
-        announce=approved_outputs(cid, "announce", session=session),
+    return evaluate.Inputs(
+        conduct=approved_outputs(cid, conduct.STAGE, session=session),
+        analyse=approved_outputs(cid, analyse.STAGE, session=session),
+        announce=approved_outputs(cid, announce.STAGE, session=session),
         timings=timings(cid, session=session),
-        lessons=submitted_answers(cid, "evaluate", session=session),
+        lessons=submitted_answers(cid, "evaluate", evaluate.Lessons, session=session),
         risks=register_of(cid, plan, campaign.updated_at.replace(tzinfo=UTC), session=session),  # as of the run's start
     )
 

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel
 from sqlmodel import Session
 
 from musharaka.flows.engine.records import Refused, campaign_state, plan_of
@@ -36,7 +35,7 @@ def submit_file(
     # loaded here, not with the commands: reading a file of contributions or a stage's answers needs pandas
     from musharaka.flows.ingest.ingestion import ingest
     from musharaka.stages.conduct import Minutes
-    from musharaka.stages.registry import MODULES
+    from musharaka.stages.registry import definition
 
     campaign = campaign_state(campaign_id, session=session)
     plan = plan_of(plans, campaign_id)
@@ -47,13 +46,14 @@ def submit_file(
     minutes = stage == "conduct" and path.suffix.lower() in (".yaml", ".yml")
     if stage == "conduct" and not minutes:
         return str(ingest(campaign_id, path, plans=plans, actor=actor, now=now, session=session))
-    model: type[BaseModel] | None = getattr(MODULES[stage], "Submitted", None)
+    defined = definition(stage)
+    model = defined.submitted
     if model is None:
         raise Refused(f"the {stage} stage takes no submitted file: everything it needs is computed")
     instance, problems = load_model_file(path, model)
     if instance is None:
         raise PlanError(problems)
-    check = getattr(MODULES[stage], "submission_problems", None)
+    check = defined.submission_problems
     found = check(instance, plan) if check else []
     if found:
         raise PlanError([locate(path, loc, message) for loc, message in found])

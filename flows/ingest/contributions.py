@@ -109,7 +109,7 @@ def prepare(chunk: pd.DataFrame, first_row: int, found: Layout, context: Context
     return Prepared(pd.DataFrame(stored), quarantined, _lookalikes(chunk, found))
 
 
-def _object(items: list[Any] | np.ndarray) -> np.ndarray:
+def _object(items: list[Any] | np.ndarray) -> "np.ndarray[Any, np.dtype[np.object_]]":
     array = np.empty(len(items), dtype=object)
     array[:] = items
     return array
@@ -251,7 +251,8 @@ def _instants(cells: pd.Series, tool: Tool, window: Window, problems: dict[str, 
             for value in cells[outside]
         ]
     problems[name] = messages
-    return result.dt.tz_localize(None).to_numpy(dtype="datetime64[us]")
+    instants: np.ndarray = result.dt.tz_localize(None).to_numpy(dtype="datetime64[us]")
+    return instants
 
 
 def _by_value(cells: pd.Series, resolve: Any) -> tuple[np.ndarray, list[Any]]:
@@ -273,7 +274,8 @@ def _channel(chunk: pd.DataFrame, found: Layout, context: Context, problems: dic
 
     codes, results = _by_value(chunk[found.channel].astype(str), check)
     problems["channel"] = _object([r[1] for r in results])[codes]
-    return _object([r[0] for r in results])[codes]
+    picked: np.ndarray = _object([r[0] for r in results])[codes]
+    return picked
 
 
 def _audience(
@@ -368,7 +370,8 @@ def _pseudonyms(cells: pd.Series, kind: str, secret: bytes) -> np.ndarray:
         return mac.hexdigest()
 
     codes, results = _by_value(cells.astype(str), one)
-    return _object(results)[codes]
+    picked: np.ndarray = _object(results)[codes]
+    return picked
 
 
 def _participant(found: Layout, pseudonyms: dict[int, np.ndarray], n: int) -> np.ndarray:
@@ -393,7 +396,8 @@ def _response_keys(chunk: pd.DataFrame, found: Layout) -> np.ndarray | None:
         return "" if not text else (prefix + text if len(prefix + text) <= 64 else text_digest(prefix + text))
 
     codes, results = _by_value(chunk[found.response_id].astype(str), key)
-    return _object(results)[codes]
+    keys: np.ndarray = _object(results)[codes]
+    return keys
 
 
 def chunks_of(export: Export) -> Iterator[tuple[int, pd.DataFrame]]:

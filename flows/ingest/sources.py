@@ -17,7 +17,9 @@ from typing import Any
 
 import pandas as pd
 
-from musharaka.flows.ingest.tools import TOOLS, Tool, UnreadableFile
+from musharaka.flows.ingest.tools import TOOLS as TOOLS
+from musharaka.flows.ingest.tools import Tool as Tool
+from musharaka.flows.ingest.tools import UnreadableFile as UnreadableFile
 
 CHUNK_ROWS = 100_000
 

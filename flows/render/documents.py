@@ -16,7 +16,7 @@ from musharaka.flows.render.terms import TERMS, term
 from musharaka.stages.common import StageModel
 from musharaka.stages.i18n import words
 from musharaka.stages.plans import CampaignPlan, Stage
-from musharaka.stages.registry import MODULES
+from musharaka.stages.registry import definition
 from musharaka.state.events import Document
 from musharaka.state.settings import get_settings
 
@@ -125,7 +125,7 @@ def render(
         "attempt": attempt,
         "plan": plan,
         "o": outputs,
-        "activities": MODULES[stage].ACTIVITIES,
+        "activities": definition(stage).titles,
         "generated": locale.moment(now, plan.window.timezone, lang, digits=settings.digits),
         "zone": plan.window.timezone,
         "audiences": {a.id: getattr(a.name, lang) for a in plan.audiences},
@@ -156,7 +156,7 @@ def write_documents(
     folder.mkdir(parents=True, exist_ok=True)
     documents = []
     risks = _register(campaign_id, now)
-    pieces: tuple[str | None, ...] = (None, *getattr(MODULES[stage], "DOCUMENTS", ()))
+    pieces: tuple[str | None, ...] = (None, *definition(stage).documents)
     for piece, lang in ((piece, lang) for piece in pieces for lang in LANGS):
         data = render(stage, outputs, plan, attempt=attempt, lang=lang, now=now, piece=piece, risks=risks).encode()
         sha = hashlib.sha256(data).hexdigest()

@@ -79,7 +79,7 @@ def start_server(*, timeout: float = STARTUP_TIMEOUT_SECONDS) -> WarmPrefect:
     log_path = var / "prefect-server.log"
     port = _free_port()
     api_url = f"http://127.0.0.1:{port}/api"
-    env = dict(os.environ)
+    env = runtime.real_server_environment(dict(os.environ))
     env.pop("PREFECT_API_URL", None)
     # the engine's console stays quiet (CRITICAL); the server's own log file should say why it failed
     if os.environ.get("PREFECT_SERVER_LOGGING_LEVEL") == runtime.PREFECT_DEFAULTS["PREFECT_SERVER_LOGGING_LEVEL"]:

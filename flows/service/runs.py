@@ -25,11 +25,11 @@ from typing import Any, Literal
 from uuid import UUID
 
 from prefect import get_client
-from prefect.client.schemas.objects import FlowRun, StateType
+from prefect.client.schemas.objects import FlowRun, State, StateType
 from prefect.context import SyncClientContext
 from prefect.exceptions import ObjectNotFound
 from prefect.flow_engine import run_flow
-from prefect.states import Cancelled, Scheduled, State
+from prefect.states import Cancelled, Scheduled
 from pydantic import BaseModel
 
 from musharaka.flows.engine import records

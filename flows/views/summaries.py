@@ -175,6 +175,15 @@ def _line(kind: str, p: dict[str, Any], lang: str, zone: str) -> str:
             done = locale.percent(p["percent"] / 100, lang, digits=digits) if arabic else f"{p['percent']}%"
             line = t.gettext("decision %(status)s %(percent)s") % {"status": status, "percent": done}
             return line + (f" ({it(p['evidence'])})" if p["evidence"] else "")
+        case "message.sent":
+            line = t.gettext("message %(message)s sent (%(stage)s) on %(channels)s") % {
+                "message": it(p["message"]),
+                "stage": stage(p["stage"]),
+                "channels": "، ".join(term(f"channel_{c}", lang) for c in p["channels"])
+                if arabic
+                else ", ".join(p["channels"]),
+            }
+            return line + (f" ({it(p['evidence'])})" if p["evidence"] else "")
         case "registry.recorded":
             return t.gettext("approvers registry %(digest)s in force") % {"digest": it(p["registry_digest"][:12])}
         case "person.invited":

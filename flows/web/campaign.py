@@ -35,12 +35,12 @@ from markupsafe import Markup
 from sqlmodel import Session, col, select
 from starlette.datastructures import UploadFile
 
-from musharaka.flows.engine import campaigns, records, submissions, updates
+from musharaka.flows.engine import campaigns, communication, records, submissions, updates
 from musharaka.flows.ingest.ingestion import Ingested, ingest
 from musharaka.flows.ingest.sources import TOOLS, UnreadableFile
 from musharaka.flows.planfiles.loading import load_plans
 from musharaka.flows.planfiles.reading import PlanError, Problem
-from musharaka.flows.render import reports
+from musharaka.flows.render import locale, reports
 from musharaka.flows.render.reasons import (
     Said,
     need_place,
@@ -59,8 +59,9 @@ from musharaka.flows.web.kit import Kit, Refusal
 from musharaka.flows.web.words import REFUSALS, Lang, number, refusal
 from musharaka.stages import followup, readiness
 from musharaka.stages.approvers import ApproversRegistry
+from musharaka.stages.communication import Record, schedule
 from musharaka.stages.i18n import N_, words
-from musharaka.stages.plans import STAGES, CampaignPlan, Stage
+from musharaka.stages.plans import STAGES, CampaignPlan
 from musharaka.state.db import session_scope, transaction
 from musharaka.state.events import ContributionsIngested, as_utc, payload_of
 from musharaka.state.registry import in_force_if_any
@@ -301,6 +302,14 @@ def routes(app: FastAPI, kit: Kit) -> None:
             given = contributions_of(campaign_id, zone, lang, session=db) if state else None
             decided = outcomes.decisions(session=db, campaign_id=campaign_id) if state else []
             risks = risk_view(plans, campaign_id, kit.ws.now(), session=db) if state and plan else None
+            # the communication plan as it stands: from the log once started, from the plan alone before
+            messages = (
+                communication.schedule(plan, now=kit.ws.now(), session=db)
+                if plan and state
+                else schedule(plan, Record(), kit.ws.now())
+                if plan
+                else ()
+            )
         source = plans.sources.get(campaign_id)
         text = source.read_text(encoding="utf-8") if source and source.is_file() else ""
         warned = [w for w in plans.warnings if source and w.file == source]
@@ -319,6 +328,14 @@ def routes(app: FastAPI, kit: Kit) -> None:
             "contributions": given,
             "decision": decided[0] if decided else None,
             "risks": risks,
+            "messages": messages,
+            "message_status": lambda status: term(f"message_{status}", lang),
+            "day": lambda value: locale.day(value, lang, digits=get_settings().digits),
+            "recipient": lambda key: (
+                next((getattr(a.name, lang) for a in plan.audiences if a.id == key), term(f"to_{key}", lang))
+                if plan
+                else key
+            ),
             "statuses": STATUS_WORDS,
             "gate_words": GATE_WORDS,
             "followup_statuses": followup.STATUSES,
@@ -520,7 +537,7 @@ def routes(app: FastAPI, kit: Kit) -> None:
                 transaction(
                     lambda db: submissions.submit_file(
                         campaign_id,
-                        cast(Stage, stage),
+                        stage,
                         path,
                         plans=plans,
                         actor=session.person or "",
@@ -682,7 +699,7 @@ def routes(app: FastAPI, kit: Kit) -> None:
             notice = _("The percentage must be a whole number from 0 to 100; nothing was recorded.")
             return campaign_page(request, session, campaign_id, notice=notice, good=False, status=422)
         update = followup.Update(
-            cast(followup.Status, status),
+            status,
             int(percent_text) if percent_text else None,
             str(form.get("note") or "").strip(),
             str(form.get("evidence") or "").strip() or None,

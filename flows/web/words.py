@@ -8,7 +8,7 @@ engine's own detail stays in the log.
 from datetime import datetime
 
 from musharaka.flows.render import locale
-from musharaka.flows.render.locale import Lang
+from musharaka.flows.render.locale import Lang as Lang
 from musharaka.stages.i18n import N_, words
 from musharaka.state.settings import get_settings
 
@@ -82,6 +82,7 @@ REFUSALS: dict[str, str] = {
     "already-started": N_("This campaign has already been started. Nothing was recorded."),
     "no-decision": N_("This campaign has no approved decision yet: follow-up starts once its analyse gate approves."),
     "decision-final": N_("This decision is already implemented or dropped: no update can follow it."),
+    "already-sent": N_("This message was already recorded as sent. Nothing was recorded."),
     "unknown-lesson": N_("The plan cites a lesson that is not in the lessons register. Nothing was recorded."),
     "bad-period": N_("Give a half-year such as 2025-H1 (January to June) or 2025-H2 (July to December)."),
     "bad-month": N_("Give a month such as 2025-07."),

@@ -3,6 +3,7 @@
 import itertools
 import json
 import re
+from datetime import datetime
 
 import pytest
 
@@ -223,14 +224,14 @@ def test_unknown_campaign_is_refused_with_the_known_ones(ws: Workspace) -> None:
 @pytest.mark.prefect
 def test_stage_runs_are_prefect_flow_runs_named_after_the_campaign(ws: Workspace) -> None:
     from prefect.client.orchestration import get_client
-    from prefect.client.schemas.sorting import FlowRunSort
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterName
 
-    ok(ws, "start", CAMPAIGN, now="2025-06-15T09:00+04:00")
-    runs = {}
+    started = "2025-06-15T09:00:03+04:00"  # an instant no other test uses: the server is the session's
+    ok(ws, "start", CAMPAIGN, now=started)
     with get_client(sync_client=True) as client:
-        # The session's one server holds every test's runs, some of the same name (a failed lifecycle
-        # of this campaign among them); their ids are random, so the newest of each name is picked by time.
-        for run in client.read_flow_runs(sort=FlowRunSort.EXPECTED_START_TIME_DESC):
-            runs.setdefault(run.name, run)
-    for name in (f"lifecycle-{CAMPAIGN}", f"prepare-{CAMPAIGN}"):
-        assert name in runs and runs[name].state is not None and runs[name].state.is_completed()
+        for name in (f"lifecycle-{CAMPAIGN}", f"prepare-{CAMPAIGN}"):
+            found = client.read_flow_runs(flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=[name])))
+            mine = [
+                r for r in found if datetime.fromisoformat(str(r.parameters["now"])) == datetime.fromisoformat(started)
+            ]
+            assert [r.state_type.value for r in mine] == ["COMPLETED"], name

@@ -38,6 +38,11 @@ def test_an_approval_runs_the_next_stage_on_a_worker_through_the_deployment(ws: 
         row = next(r for r in status if r["campaign"] == CAMPAIGN)
         assert (row["stage"], row["status"]) == ("plan", "awaiting-gate")
 
+        # the sweep deployment runs one at a time (prefect.yaml): the server holds it to a limit of one
+        sweep = httpx.get(f"{server.api_url}/deployments/name/advance-all/advance", timeout=30).json()
+        assert sweep["global_concurrency_limit"]["limit"] == 1
+        assert sweep["concurrency_options"]["collision_strategy"] == "CANCEL_NEW"
+
         # MUSHARAKA_RUN_FLOWS_HERE: the next stage runs in the approving command's own process, no worker
         # involved, and the server records its flow run all the same
         approver = row["gate"]["may_decide"][0].split(" ")[0]
