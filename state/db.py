@@ -28,17 +28,17 @@ READ_ONLY = "musharaka_read_only"
 
 def get_engine(url: str | None = None) -> Engine:
     """The engine for `url`, by default the configured database; one per URL per process."""
-    return _engine(url or get_settings().database_url)
+    return _engine(url or get_settings().database_url, get_settings().lock_wait_seconds)
 
 
 def new_engine(url: str) -> Engine:
     """An engine of its own for `url`, not the process's shared one: for a forked process, which must neither
     use nor close the connections it inherited."""
-    return _engine.__wrapped__(url)
+    return _engine.__wrapped__(url, get_settings().lock_wait_seconds)
 
 
 @lru_cache
-def _engine(url: str) -> Engine:
+def _engine(url: str, lock_wait: float) -> Engine:
     """SQLite files get their folder and WAL journaling; other databases a pre-ping pool."""
     if url.startswith("sqlite:///"):
         # made here, owner-only, before SQLite makes it with the umask's mode; SQLite gives the -wal and
@@ -47,7 +47,7 @@ def _engine(url: str) -> Engine:
         if path and path != ":memory:":
             owner_only_file(Path(path))
         # isolation_level=None hands transaction control to the "begin" hook below
-        engine = create_engine(url, connect_args={"timeout": 30, "isolation_level": None})
+        engine = create_engine(url, connect_args={"timeout": lock_wait, "isolation_level": None})
 
         @event.listens_for(engine, "connect")
         def _pragmas(connection, _record):  # type: ignore[no-untyped-def]

@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     # Empty: http://localhost and the port `musharaka serve` listens on.
     public_url: str = ""
     session_idle_minutes: int = 30
+    # how long a write on SQLite waits for another process's write lock before it fails (and its task is
+    # tried again, flows/retries.py)
+    lock_wait_seconds: float = Field(default=30, gt=0, le=600)
 
     @field_validator("database_url")
     @classmethod

@@ -2,6 +2,8 @@
 tagged with its title in Arabic and English, in the state it came to; an activity that cannot finish yet
 waits, saying what for, and what each activity did is in the run's logs."""
 
+import logging
+import sqlite3
 import time
 from datetime import datetime
 from typing import Any
@@ -9,6 +11,7 @@ from uuid import UUID
 
 import pytest
 
+from musharaka.state.settings import get_settings
 from tests.conftest import SHARED_PREFECT_API_URL, Workspace, require
 from tests.flows.samples import CAMPAIGN
 
@@ -17,6 +20,7 @@ pytestmark = pytest.mark.prefect
 # Instants no other test uses, to pick this test's runs out of the shared server's (parameters hold them)
 STARTED = "2025-06-15T09:00:07+04:00"
 PLANNED = "2025-06-17T09:00:07+04:00"
+ADVANCED = "2025-06-17T09:00:09+04:00"
 
 
 def ok(ws: Workspace, *args: str, now: str) -> None:
@@ -113,3 +117,52 @@ def test_a_stage_run_shows_the_guides_activities_as_task_runs(ws: Workspace) -> 
         assert conduct[1].state.message == (
             "the participation window (2025-07-06 to 2025-08-14) has not opened yet until 2025-07-05T20:00:00+00:00"
         )
+
+
+class ReleaseOnRetry(logging.Handler):
+    """Lets the lock go when Prefect says it will try a failed task again: the retry then finds it free."""
+
+    def __init__(self, holder: sqlite3.Connection) -> None:
+        super().__init__()
+        self.holder = holder
+        self.retries: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if "Retry 1/3 will start" in record.getMessage():
+            self.retries.append(record.getMessage())
+            self.holder.execute("rollback")
+
+
+def test_a_write_that_meets_a_held_lock_is_tried_again_and_the_run_goes_on(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process holds SQLite's write lock: the stage's first write gives up after its 0.3 s wait,
+    Prefect tries the task again half a second later, the lock is free by then, and the stage runs."""
+    from prefect.client.orchestration import get_client
+
+    require(bool(SHARED_PREFECT_API_URL), "needs the Prefect server of a run spread over processes (make test)")
+    require(ws.db_url.startswith("sqlite:///"), "SQLite's write lock is what this holds")
+    ok(ws, "start", CAMPAIGN, now=STARTED)
+    ok(ws, "approve", CAMPAIGN, "prepare", *ws.key("dg.planning"), "--no-advance", now="2025-06-16T09:00+04:00")
+    monkeypatch.setenv("MUSHARAKA_LOCK_WAIT_SECONDS", "0.3")
+    get_settings.cache_clear()  # read again: the next command's engine waits 0.3 s for a lock
+
+    holder = sqlite3.connect(ws.db_url.removeprefix("sqlite:///"), isolation_level=None, check_same_thread=False)
+    holder.execute("begin immediate")  # readers go on (WAL); every writer waits
+    release = ReleaseOnRetry(holder)
+    prefect_tasks = logging.getLogger("prefect.task_runs")
+    prefect_tasks.addHandler(release)
+    try:
+        result = ws.run("advance", CAMPAIGN, now=ADVANCED)
+    finally:
+        prefect_tasks.removeHandler(release)
+        if holder.in_transaction:
+            holder.execute("rollback")
+        holder.close()
+    assert result.exit_code == 0, result.output + result.stderr
+    assert "plan (attempt 1) awaiting-gate" in result.output
+    assert len(release.retries) == 1 and "database is locked" in release.retries[0]
+    with get_client(sync_client=True) as client:
+        plan = task_runs(client, flow_run_id(client, f"plan-{CAMPAIGN}", ADVANCED), expected=10)
+        begin = next(r for r in plan if named(r) == "begin-stage")
+        assert (begin.run_count, begin.state_type.value) == (2, "COMPLETED")
