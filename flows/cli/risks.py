@@ -49,7 +49,7 @@ def register_text(view: RegisterView, lang: str) -> str:
         ]
         lines.append(tables.table(headers, rows, lang))
         for r in view.risks:
-            lines.append(f"  {r.id}: {getattr(r.mitigation, lang)}")
+            lines.append(f"  {r.id}: {getattr(r.treatment, lang)}: {getattr(r.mitigation, lang)}")
     else:
         lines.append(t.gettext("The plan names no risks."))
     lines += ["", t.gettext("Signals from the campaign's figures:")]

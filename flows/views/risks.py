@@ -45,6 +45,9 @@ STATES = {
 
 RATINGS = {"low": N_("low"), "medium": N_("medium"), "high": N_("high")}
 
+# the guide's four treatments of a risk (section 19)
+TREATMENTS = {"reduce": N_("Reduce"), "avoid": N_("Avoid"), "transfer": N_("Transfer"), "accept": N_("Accept")}
+
 
 class RiskRow(BaseModel):
     """A risk of the plan's register, with whether a signal of its kind is raised."""
@@ -59,6 +62,7 @@ class RiskRow(BaseModel):
     rating: Bilingual
     owner: str
     owner_name: Bilingual
+    treatment: Bilingual
     mitigation: Bilingual
     raised: bool
 
@@ -175,6 +179,7 @@ def view_of(plan: CampaignPlan, found: Register, people: dict[str, Bilingual]) -
             rating=_both(RATINGS[rating(r.score)]),
             owner=r.owner,
             owner_name=people.get(r.owner, Bilingual(ar=r.owner, en=r.owner)),
+            treatment=_both(TREATMENTS[r.treatment]),
             mitigation=r.mitigation,
             raised=r.kind in raised,
         )

@@ -214,6 +214,7 @@ def test_a_risk_id_used_twice_is_a_problem_at_the_second() -> None:
         ("likelihood", 6, "less than or equal to 5"),
         ("impact", 0, "greater than or equal to 1"),
         ("kind", "fraud", "low-turnout"),
+        ("treatment", "mitigate", "reduce"),
     ],
 )
 def test_a_risk_outside_the_scale_or_of_an_unknown_kind_is_refused(field: str, value: object, found: str) -> None:

@@ -34,6 +34,7 @@ def test_the_gate_and_campaign_pages_show_the_register_with_the_raised_signal(
         assert "Risk register" in gate and "Signals raised: 1" in gate
         assert "Participation below the target Low turnout 3 × 3 = 9 (medium)" in gate
         assert RAISED_EN in gate
+        assert "Reduce : Reminders on the services portal" in gate  # the treatment (in bold), then the mitigation
         campaign = text_of(client.get(f"/campaigns/{CAMPAIGN}").text)
         assert RAISED_EN in campaign
         client.cookies.set("musharaka_lang", "ar")
