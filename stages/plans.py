@@ -684,6 +684,39 @@ class RiskSignals(Strict):
     )
 
 
+# The open licences a campaign's open data may be published under (SPDX ids), with their titles and texts.
+LICENCES: dict[str, tuple[str, str]] = {
+    "CC-BY-4.0": ("Creative Commons Attribution 4.0 International", "https://creativecommons.org/licenses/by/4.0/"),
+    "CC0-1.0": ("Creative Commons Zero v1.0 Universal", "https://creativecommons.org/publicdomain/zero/1.0/"),
+    "CC-BY-SA-4.0": (
+        "Creative Commons Attribution Share Alike 4.0 International",
+        "https://creativecommons.org/licenses/by-sa/4.0/",
+    ),
+    "ODC-By-1.0": ("Open Data Commons Attribution License v1.0", "https://opendatacommons.org/licenses/by/1-0/"),
+    "ODbL-1.0": ("Open Data Commons Open Database License v1.0", "https://opendatacommons.org/licenses/odbl/1-0/"),
+    "PDDL-1.0": (
+        "Open Data Commons Public Domain Dedication & License 1.0",
+        "https://opendatacommons.org/licenses/pddl/1-0/",
+    ),
+}
+Licence = Literal["CC-BY-4.0", "CC0-1.0", "CC-BY-SA-4.0", "ODC-By-1.0", "ODbL-1.0", "PDDL-1.0"]
+
+
+class OpenDataSection(Strict):
+    """How the campaign's results are published as open data once it is closed (`musharaka publish`)."""
+
+    licence: Licence = Field(default="CC-BY-4.0", description="the open licence, by its SPDX id")
+    free_text: bool = Field(
+        default=False, description="whether participants' own words (text answers, terms) may be published"
+    )
+    min_group: int = Field(
+        default=5,
+        ge=1,
+        le=1000,
+        description="the fewest respondents a group (audience, segment value) needs for its answers to be shown",
+    )
+
+
 Moment = Literal["stage-start", "gate-approved", "window-opens", "window-closes", "decision"]
 
 
@@ -771,8 +804,13 @@ class CampaignPlan(Strict):
     communication: tuple[Message, ...] = Field(
         default=(), description="the communication plan: per stage, who is told what on which channels and when"
     )
+    open_data: OpenDataSection | None = Field(
+        default=None, description="the licence and what may be published as open data once the campaign is closed"
+    )
     risks: tuple[Risk, ...] = Field(default=(), description="the risk register (guide section 19)")
-    risk_signals: RiskSignals = RiskSignals()
+    risk_signals: RiskSignals | None = Field(
+        default=None, description="when the engine raises the risk signals; by default the thresholds shown"
+    )
 
     @model_validator(mode="before")
     @classmethod

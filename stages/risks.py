@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from musharaka.stages.common import StageModel
-from musharaka.stages.plans import CampaignPlan, Loc, Risk, RiskKind
+from musharaka.stages.plans import CampaignPlan, Loc, Risk, RiskKind, RiskSignals
 
 State = Literal["raised", "clear", "pending", "unmeasured"]
 
@@ -83,10 +83,15 @@ def rating(score: int) -> Literal["low", "medium", "high"]:
     return "low" if score <= 4 else "medium" if score <= 9 else "high"
 
 
+def signals_of(plan: CampaignPlan) -> RiskSignals:
+    """The plan's signal thresholds, or the defaults."""
+    return plan.risk_signals or RiskSignals()
+
+
 def target_of(plan: CampaignPlan) -> int | None:
     """The contributions expected by the close: the signals' own target, else the contributions KPI's."""
-    if plan.risk_signals.target is not None:
-        return plan.risk_signals.target
+    if signals_of(plan).target is not None:
+        return signals_of(plan).target
     return next((round(k.target) for k in plan.kpis if k.measure == "contributions"), None)
 
 
@@ -110,7 +115,7 @@ def register(plan: CampaignPlan, facts: Facts, now: datetime) -> Register:
 
 def low_turnout(plan: CampaignPlan, submitted: Sequence[datetime], now: datetime) -> Check:
     """Contributions submitted before mid-window against the target; judged from mid-window on."""
-    signals = plan.risk_signals
+    signals = signals_of(plan)
     target, mid = target_of(plan), midpoint(plan)
     if target is None:
         return Check(kind="low-turnout", state="unmeasured", threshold=signals.turnout)
@@ -128,7 +133,7 @@ def unrepresentative(
     plan: CampaignPlan, submitted: Sequence[datetime], audiences: Sequence[str], now: datetime
 ) -> Check:
     """The largest audience's share of the contributions so far; unmeasured for a campaign of one audience."""
-    signals = plan.risk_signals
+    signals = signals_of(plan)
     if len(plan.audiences) < 2:
         return Check(kind="unrepresentative", state="unmeasured", threshold=signals.dominance)
     counted = bisect_right(submitted, now)
@@ -152,7 +157,7 @@ def unrepresentative(
 
 def organised_campaign(plan: CampaignPlan, facts: Facts, now: datetime) -> Check:
     """Free-text answers that repeat another, word for word or nearly, against all free-text answers."""
-    signals = plan.risk_signals
+    signals = signals_of(plan)
     if not any(q.type == "text" for q in plan.instrument):
         return Check(kind="organised-campaign", state="unmeasured", threshold=signals.duplicates)
     if facts.answers < signals.minimum:
@@ -174,7 +179,7 @@ def no_feedback(plan: CampaignPlan, decided_at: datetime | None, announced_at: d
     """Days from the decision's approval to the announcement's; raised once `announce_days` pass without one.
 
     An announcement exactly `announce_days` after the decision is within them."""
-    limit = plan.risk_signals.announce_days
+    limit = signals_of(plan).announce_days
     if decided_at is None:
         return Check(kind="no-feedback", state="pending", threshold=limit)
     deadline = decided_at + limit * DAY

@@ -16,7 +16,7 @@ from sqlmodel import Session, create_engine
 from musharaka.state import migrate
 from musharaka.state.events import ConcurrentWrite
 from musharaka.state.files import owner_only_file
-from musharaka.state.settings import get_settings
+from musharaka.state.settings import Settings, SettingsError, get_settings
 
 if TYPE_CHECKING:
     import numpy as np
@@ -28,13 +28,24 @@ READ_ONLY = "musharaka_read_only"
 
 def get_engine(url: str | None = None) -> Engine:
     """The engine for `url`, by default the configured database; one per URL per process."""
-    return _engine(url or get_settings().database_url, get_settings().lock_wait_seconds)
+    url = url or get_settings().database_url
+    return _engine(url, _lock_wait(url))
+
+
+def _lock_wait(url: str) -> float:
+    """SQLite's wait for another process's write lock (the setting); unused by other databases."""
+    if not url.startswith("sqlite"):
+        return 0
+    try:
+        return get_settings().lock_wait_seconds
+    except SettingsError:  # an engine for a URL given outright; whoever reads the settings is told what is wrong
+        return Settings.model_fields["lock_wait_seconds"].default  # type: ignore[no-any-return]
 
 
 def new_engine(url: str) -> Engine:
     """An engine of its own for `url`, not the process's shared one: for a forked process, which must neither
     use nor close the connections it inherited."""
-    return _engine.__wrapped__(url, get_settings().lock_wait_seconds)
+    return _engine.__wrapped__(url, _lock_wait(url))
 
 
 @lru_cache

@@ -429,6 +429,16 @@ def _raised_signals(plans: PlanSet, campaign_ids: list[str]) -> list[str]:
     return lines
 
 
+def publish_open_data(plans: PlanSet, campaign_id: str, folder: Path) -> Path:
+    """The closed campaign's open-data package, as `musharaka publish` writes it."""
+    from musharaka.flows.render import opendata as package
+    from musharaka.flows.views import opendata
+
+    with session_scope() as session:
+        facts = opendata.facts(plans, campaign_id, session=session)
+    return package.write_package(facts, folder).folder
+
+
 def run_demo(*, reset: bool, echo: Callable[[str], None]) -> None:
     """Replay the 2025 programme into the configured database and print the status table."""
     settings = get_settings()
@@ -479,6 +489,7 @@ def run_demo(*, reset: bool, echo: Callable[[str], None]) -> None:
         "https://www.moheri.gov.om/",
     )
     demo.follow_up(satisfaction, at("2025-09-18"), "in-progress", 40, "Upload step redesigned; testing with students")
+    published = publish_open_data(plans, satisfaction, settings.output_dir / "open-data" / satisfaction)
     with session_scope() as session:
         rows = overview.status_rows(plans, now=AS_OF, session=session)
     echo(f"\nProgramme status as of {AS_OF:%Y-%m-%d %H:%M} Muscat time:\n")
@@ -487,6 +498,7 @@ def run_demo(*, reset: bool, echo: Callable[[str], None]) -> None:
     for line in _raised_signals(plans, [row.campaign for row in rows]):
         echo(line)
     echo(f"\nDocuments: {settings.output_dir}/<campaign>/   Demo inputs: {folder}/")
+    echo(f"Open data of {satisfaction} (musharaka publish): {published}/")
     echo(
         "Next: musharaka history moheri-2025-q3-satisfaction; musharaka decisions; musharaka kpis --period 2025-H1; "
         "musharaka comms list moheri-2025-q1-chatbot-name"

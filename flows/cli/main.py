@@ -33,6 +33,7 @@ COMMAND_MODULES = {
     "musharaka.flows.cli.people": ("people",),
     "musharaka.flows.cli.serve": ("serve",),
     "musharaka.flows.cli.risks": ("risks",),
+    "musharaka.flows.cli.publish": ("publish",),
 }
 _MODULE_OF = {name: module for module, names in COMMAND_MODULES.items() for name in names}
 # Each command's help as `musharaka --help` lists it (its first sentence, or enough of it for any width click
@@ -60,6 +61,7 @@ SUMMARIES = {
     "lessons": "The lessons register: every approved evaluation's lessons and improvement proposals, with the",
     "pdf": "A4 PDFs of a campaign's recorded documents, Arabic and English, each checked against its digest",
     "people": "People of the registry (approvers.yaml) and their passkeys.",
+    "publish": "Publish a closed campaign's results as open data: a Frictionless data package in FOLDER (CSV",
     "reject": "Sign a rejection with its reason; the stage runs again as a new attempt.",
     "remind": "Write each approver a digest of the gates they may decide, overdue ones first.",
     "replay": "The campaign as it stood at an instant, rebuilt from its events alone.",

@@ -15,11 +15,15 @@ from musharaka.state.events import CampaignStarted, PlanRecorded, digest
 from musharaka.state.log import append
 from musharaka.state.tables import CampaignState
 
+# Sections added to plans since campaigns were first recorded: a plan that leaves one out (None, or an empty
+# list) is recorded as before it existed, so the digest of a plan recorded then still matches and it is not
+# recorded again for nothing
+LATER_SECTIONS = ("vocabulary", "open_data", "communication", "risks", "risk_signals")
+
 
 def plan_json(plan: CampaignPlan) -> dict[str, Any]:
-    # a plan naming no vocabulary of its own or its programme's is recorded as before plans could name one,
-    # so the digest of a plan recorded then still matches and it is not recorded again for nothing
-    dumped: dict[str, Any] = plan.model_dump(mode="json", exclude={"vocabulary"} if plan.vocabulary is None else None)
+    absent = {name for name in LATER_SECTIONS if getattr(plan, name) in (None, ())}
+    dumped: dict[str, Any] = plan.model_dump(mode="json", exclude=absent or None)
     return dumped
 
 

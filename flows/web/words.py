@@ -42,6 +42,7 @@ REFUSALS: dict[str, str] = {
     "bad-delegation": N_(
         "A delegation needs another approver, an end after its start, from today for at most ninety days, and a reason."
     ),
+    "not-closed": N_("The campaign is not closed yet: its open data is published once its evaluation is approved."),
     "not_found": N_("There is no such page."),
     "error": N_("The request could not be completed."),
     "too-large": N_("The request is larger than the service takes."),

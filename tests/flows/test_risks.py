@@ -9,11 +9,14 @@ import json
 
 import pytest
 
+from musharaka.flows.engine.campaigns import plan_json
 from tests.conftest import Workspace
 from tests.flows.samples import CAMPAIGN, CONTRIBUTIONS
 from tests.flows.test_lifecycle import ok, to_conduct
 from tests.flows.test_outcomes import closed_without_or_with_lessons, evaluate_document
 from tests.flows.test_validate import SATISFACTION, edit, line_of, problems
+from tests.stages.plans_fixture import SATISFACTION as SURVEY
+from tests.stages.plans_fixture import changed
 
 RAISED_EN = (
     "3 contributions by mid-window (26 July 2025, 00:00 (Oman Time)): 1% of the target of 400; "
@@ -102,3 +105,9 @@ def test_the_evaluation_records_the_register_with_the_announcement_in_time(ws: W
     assert [r["id"] for r in evaluated["outputs"]["risks"]["risks"]] == ["low-turnout", "no-feedback"]
     english = evaluate_document(ws, "h1-a", "en")
     assert "Announced 0.9 days after the decision, within 14 days." in english
+
+
+def test_a_plan_naming_no_risks_is_recorded_as_before_the_register_existed() -> None:
+    bare = changed(SURVEY, risks=[], risk_signals=None)
+    assert not {"risks", "risk_signals"} & set(plan_json(bare))  # so a plan recorded then keeps its digest
+    assert {"risks", "risk_signals"} <= set(plan_json(changed(SURVEY, risk_signals={"turnout": 0.4})))
