@@ -25,6 +25,7 @@ from musharaka.stages.plans import (
     Vocabulary,
 )
 from musharaka.stages.programme import Programme, quarter_bounds
+from musharaka.stages.risks import risk_problems
 
 _BUILT_IN: dict[str, tuple[str, ...]] = {"channels": CHANNELS, "tools": TOOLS, "sectors": SECTORS}
 
@@ -65,6 +66,7 @@ def campaign_problems(plan: CampaignPlan) -> list[tuple[Loc, str]]:
     problems += _analysis_problems(plan)
     problems += _calendar_problems(plan.calendar)
     problems += own_vocabulary_problems(plan.vocabulary, ("vocabulary",))
+    problems += risk_problems(plan)
     problems += _duplicates(plan.communication, ("communication",))
     problems += communication_problems(plan)
     for i, kpi in enumerate(plan.kpis):

@@ -6,6 +6,7 @@ from musharaka.stages import analyse, announce, conduct
 from musharaka.stages.activities import Activity, Perform, Run, StageDefinition, directly
 from musharaka.stages.common import StageModel, activity
 from musharaka.stages.plans import Bilingual, CampaignPlan, Prose, Strict
+from musharaka.stages.risks import Register
 
 ACTIVITIES = (
     activity("Was the method complete and understood by staff?", "هل كانت المنهجية مكتملة ومفهومة للموظفين؟"),
@@ -55,6 +56,7 @@ class Inputs(StageModel):
     announce: announce.Outputs
     timings: tuple[StageTiming, ...]
     lessons: Lessons | None = None
+    risks: Register | None = None  # the risk register as the evaluation runs (stages/risks.py)
 
 
 class Outputs(StageModel):
@@ -71,6 +73,7 @@ class Outputs(StageModel):
     lessons: tuple[Prose, ...]
     improvements: tuple[Prose, ...]
     unanswered: tuple[str, ...]
+    risks: Register | None = None
 
 
 class Given(Run):
@@ -107,6 +110,7 @@ class Usefulness(StageModel):
 class Improvements(StageModel):
     lessons: tuple[Prose, ...]
     improvements: tuple[Prose, ...]
+    risks: Register | None  # the register and the signals the campaign's figures raised: what to do otherwise
 
 
 def review_method(given: Given) -> Method:
@@ -136,7 +140,7 @@ def review_usefulness(given: Given) -> Usefulness:
 
 
 def learn(given: Given) -> Improvements:
-    return Improvements(lessons=given.team.lessons, improvements=given.team.improvements)
+    return Improvements(lessons=given.team.lessons, improvements=given.team.improvements, risks=given.inputs.risks)
 
 
 TEAM = Bilingual(en="the team's answers to the evaluation's questions", ar="إجابات الفريق عن أسئلة التقييم")
@@ -179,6 +183,7 @@ def run(inputs: Inputs, plan: CampaignPlan, now: datetime, perform: Perform = di
         lessons=learnt.lessons,
         improvements=learnt.improvements,
         unanswered=tuple(unanswered),
+        risks=learnt.risks,
     )
 
 

@@ -633,6 +633,57 @@ class Gates(Strict):
         return policy or self.default
 
 
+RiskKind = Literal["low-turnout", "unrepresentative", "organised-campaign", "no-feedback", "data-protection", "other"]
+
+
+# The guide's risks of participation (section 19) in the order the register lists them; the first four the
+# engine watches in the campaign's own figures (stages/risks.py).
+RISK_KINDS: tuple[RiskKind, ...] = get_args(RiskKind)
+
+
+class Risk(Strict):
+    """A risk the campaign names in its register: how likely, how harmful, who watches it and what they do."""
+
+    id: Id
+    kind: RiskKind
+    title: Bilingual
+    likelihood: int = Field(ge=1, le=5, description="1 rare, 2 unlikely, 3 possible, 4 likely, 5 almost certain")
+    impact: int = Field(ge=1, le=5, description="1 negligible, 2 minor, 3 moderate, 4 major, 5 severe")
+    owner: Id = Field(description="the person of the registry who watches it")
+    treatment: Literal["reduce", "avoid", "transfer", "accept"] = Field(
+        default="reduce", description="the guide's four treatments (section 19): reduce, avoid, transfer or accept it"
+    )
+    mitigation: Bilingual
+
+    @property
+    def score(self) -> int:
+        """Likelihood times impact, 1 to 25."""
+        return self.likelihood * self.impact
+
+
+class RiskSignals(Strict):
+    """When the engine raises the guide's risk signals from the campaign's own figures."""
+
+    target: int | None = Field(
+        default=None, gt=0, description="contributions expected by the close; by default the contributions KPI's"
+    )
+    turnout: float = Field(
+        default=0.5, gt=0, le=1, description="low-turnout: mid-window contributions below this share of the target"
+    )
+    dominance: float = Field(
+        default=0.7, gt=0, lt=1, description="unrepresentative: one audience above this share of contributions"
+    )
+    duplicates: float = Field(
+        default=0.2, gt=0, lt=1, description="organised-campaign: free-text answers repeating another above this share"
+    )
+    minimum: int = Field(
+        default=20, ge=1, description="contributions (free-text answers) before shares are judged at all"
+    )
+    announce_days: int = Field(
+        default=14, ge=1, le=365, description="no-feedback: days after the decision's approval to announce it"
+    )
+
+
 # The open licences a campaign's open data may be published under (SPDX ids), with their titles and texts.
 LICENCES: dict[str, tuple[str, str]] = {
     "CC-BY-4.0": ("Creative Commons Attribution 4.0 International", "https://creativecommons.org/licenses/by/4.0/"),
@@ -755,6 +806,10 @@ class CampaignPlan(Strict):
     )
     open_data: OpenDataSection | None = Field(
         default=None, description="the licence and what may be published as open data once the campaign is closed"
+    )
+    risks: tuple[Risk, ...] = Field(default=(), description="the risk register (guide section 19)")
+    risk_signals: RiskSignals | None = Field(
+        default=None, description="when the engine raises the risk signals; by default the thresholds shown"
     )
 
     @model_validator(mode="before")

@@ -148,9 +148,24 @@ def near_duplicates(normalised: pd.Series, threshold: float = 0.8, *, seed: int 
     distinct texts, and every candidate pair is checked exactly, so no pair below the threshold counts.
     """
     counts = normalised[normalised != ""].value_counts()
-    texts = list(counts.index)
-    if len(texts) < 2:
+    if len(counts) < 2:
         return 0, 0
+    roots = _near_roots(list(counts.index), threshold, seed)
+    sizes = Counter(roots)
+    multi = {r for r, size in sizes.items() if size > 1}
+    nearly = sum(int(counts.iloc[i]) for i, r in enumerate(roots) if r in multi and r != i)
+    return nearly, len(multi)
+
+
+def clusters(normalised: pd.Series, threshold: float = 0.8, *, seed: int = 1) -> int:
+    """How many different things the texts say: texts grouped when equal or near duplicates (as
+    `near_duplicates` finds them), empty ones left out. Texts minus clusters is how many repeat another."""
+    distinct = list(normalised[normalised != ""].unique())
+    return len(set(_near_roots(distinct, threshold, seed))) if len(distinct) > 1 else len(distinct)
+
+
+def _near_roots(texts: list[str], threshold: float, seed: int) -> list[int]:
+    """For each distinct text, the index of the first text of its group of near duplicates."""
     shingles = [_shingles(t) for t in texts]
     rng = np.random.default_rng(seed)
     prime = np.uint64((1 << 61) - 1)
@@ -182,12 +197,7 @@ def near_duplicates(normalised: pd.Series, threshold: float = 0.8, *, seed: int 
                 first, other = shingles[members[0]], shingles[j]
                 if len(first & other) / len(first | other) >= threshold:
                     parent[root(j)] = root(members[0])
-    groups: dict[int, int] = Counter()
-    for i in range(len(texts)):
-        groups[root(i)] += 1
-    multi = {r for r, size in groups.items() if size > 1}
-    nearly = sum(int(counts.iloc[i]) for i in range(len(texts)) if root(i) in multi and root(i) != i)
-    return nearly, len(multi)
+    return [root(i) for i in range(len(texts))]
 
 
 def _shingles(text: str) -> set[int]:

@@ -24,7 +24,7 @@ from musharaka.flows.cli.workspace import copy_sample_plans, lay_out
 from musharaka.flows.engine import campaigns, communication, decisions, governance, records, submissions, updates
 from musharaka.flows.planfiles.loading import PlanSet
 from musharaka.flows.render import reports
-from musharaka.flows.views import outcomes, overview, tables
+from musharaka.flows.views import outcomes, overview, risks, tables
 from musharaka.stages import followup
 from musharaka.stages.plans import STAGES, CampaignPlan, Question, Stage
 from musharaka.state.db import get_engine, reset_tables, session_scope
@@ -32,7 +32,7 @@ from musharaka.state.governance import RegistrySignature, file_digest
 from musharaka.state.projection import open_gate
 from musharaka.state.settings import get_settings, shown_url
 from musharaka.state.signing import load_private, new_key_pair, sign
-from musharaka.state.tables import Event
+from musharaka.state.tables import CampaignState, Event
 
 MUSCAT = ZoneInfo("Asia/Muscat")
 AS_OF = datetime(2025, 9, 21, 12, 0, tzinfo=MUSCAT)
@@ -415,6 +415,20 @@ def _registry_grows(keys: dict[str, Path]) -> PlanSet:
     return plans
 
 
+def _raised_signals(plans: PlanSet, campaign_ids: list[str]) -> list[str]:
+    """One line per signal raised in a started campaign: what the approvers see beside its register."""
+    lines = []
+    with session_scope() as session:
+        for campaign_id in campaign_ids:
+            if session.get(CampaignState, campaign_id) is None:
+                continue
+            view = risks.risk_view(plans, campaign_id, AS_OF, session=session)
+            for check in (c for c in view.checks if c.check.state == "raised"):
+                unplanned = "" if check.planned else " [not in the register]"
+                lines.append(f"  {campaign_id}: {check.kind_name.en}{unplanned}. {check.said.en}")
+    return lines
+
+
 def publish_open_data(plans: PlanSet, campaign_id: str, folder: Path) -> Path:
     """The closed campaign's open-data package, as `musharaka publish` writes it."""
     from musharaka.flows.render import opendata as package
@@ -480,6 +494,9 @@ def run_demo(*, reset: bool, echo: Callable[[str], None]) -> None:
         rows = overview.status_rows(plans, now=AS_OF, session=session)
     echo(f"\nProgramme status as of {AS_OF:%Y-%m-%d %H:%M} Muscat time:\n")
     echo(tables.status_table(rows, AS_OF, current()))
+    echo(f"\nRisk signals raised as of {AS_OF:%Y-%m-%d %H:%M} Muscat time (musharaka risks CAMPAIGN):\n")
+    for line in _raised_signals(plans, [row.campaign for row in rows]):
+        echo(line)
     echo(f"\nDocuments: {settings.output_dir}/<campaign>/   Demo inputs: {folder}/")
     echo(f"Open data of {satisfaction} (musharaka publish): {published}/")
     echo(

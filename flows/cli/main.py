@@ -32,6 +32,7 @@ COMMAND_MODULES = {
     "musharaka.flows.cli.workspace": ("init",),
     "musharaka.flows.cli.people": ("people",),
     "musharaka.flows.cli.serve": ("serve",),
+    "musharaka.flows.cli.risks": ("risks",),
     "musharaka.flows.cli.publish": ("publish",),
 }
 _MODULE_OF = {name: module for module, names in COMMAND_MODULES.items() for name in names}
@@ -67,6 +68,7 @@ SUMMARIES = {
     "review": "What an approver signs: the open gate, its outputs digest, and the documents to read first.",
     "schema": "Print the JSON Schema of a plan file, for editors that validate YAML as it is typed.",
     "serve": "Run the service: the web workspace, the API the CLI hands runs to, Prefect kept warm and the",
+    "risks": "The campaign's risk register (likelihood, impact, owner, mitigation) and the risk signals raised from",
     "sign": "Sign a decision without recording it, for `musharaka decide` to submit later or elsewhere.",
     "start": "Start a campaign from its plan file and run it as far as its first gate.",
     "state": "The state database's projections.",

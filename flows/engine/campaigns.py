@@ -18,7 +18,7 @@ from musharaka.state.tables import CampaignState
 # Sections added to plans since campaigns were first recorded: a plan that leaves one out (None, or an empty
 # list) is recorded as before it existed, so the digest of a plan recorded then still matches and it is not
 # recorded again for nothing
-LATER_SECTIONS = ("vocabulary", "open_data", "communication")
+LATER_SECTIONS = ("vocabulary", "open_data", "communication", "risks", "risk_signals")
 
 
 def plan_json(plan: CampaignPlan) -> dict[str, Any]:

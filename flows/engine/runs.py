@@ -1,7 +1,7 @@
 """A stage run's bookkeeping: its start and inputs read from the database, and what it came to."""
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from sqlmodel import Session
 
@@ -21,6 +21,7 @@ from musharaka.flows.engine.records import (
     timings,
 )
 from musharaka.flows.planfiles.loading import PlanSet
+from musharaka.flows.views.risks import register_of
 from musharaka.stages.activities import Perform, directly
 from musharaka.stages.calendars import calendar_of
 from musharaka.stages.common import MissingInputs, NotYet, StageModel
@@ -190,6 +191,7 @@ def _inputs(
         announce=approved_outputs(cid, announce.STAGE, session=session),
         timings=timings(cid, session=session),
         lessons=submitted_answers(cid, "evaluate", evaluate.Lessons, session=session),
+        risks=register_of(cid, plan, campaign.updated_at.replace(tzinfo=UTC), session=session),  # as of the run's start
     )
 
 

@@ -430,6 +430,17 @@ def _cross_checks(plans: PlanSet, parsed: dict[Path, _Parsed]) -> list[Problem]:
                         f"expected a person in {REGISTRY_NAME}{did_you_mean(plan.owner, people)}, found {plan.owner!r}",
                     )
                 )
+            for i, risk in enumerate(plan.risks):
+                if risk.owner not in people:
+                    found = f"{did_you_mean(risk.owner, people)}, found {risk.owner!r}"
+                    problems.append(
+                        locate_node(
+                            source.path,
+                            source.tree,
+                            ("risks", i, "owner"),
+                            f"expected a person in {REGISTRY_NAME}{found}",
+                        )
+                    )
             for stage in ("default", *STAGES):
                 policy = getattr(plan.gates, stage)
                 named = [

@@ -4,7 +4,7 @@ import hashlib
 from datetime import date, datetime
 from functools import lru_cache, partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 from jinja2.runtime import Context
@@ -19,6 +19,9 @@ from musharaka.stages.plans import CampaignPlan, Stage
 from musharaka.stages.registry import definition
 from musharaka.state.events import Document
 from musharaka.state.settings import get_settings
+
+if TYPE_CHECKING:
+    from musharaka.flows.views.risks import RegisterView
 
 LANGS = ("ar", "en")
 
@@ -109,8 +112,10 @@ def render(
     lang: str,
     now: datetime,
     piece: str | None = None,
+    risks: "RegisterView | None" = None,
 ) -> str:
-    """One stage document in one language (or one of the stage's other `DOCUMENTS`, the `piece`)."""
+    """One stage document in one language (or one of the stage's other `DOCUMENTS`, the `piece`), with the
+    risk register as it stands when given (never in a piece: those are for the public)."""
     settings = get_settings()
     name = f"{stage}-{piece}" if piece else stage
     template = environment(settings.templates_dir, lang).get_template(f"{name}.html.j2")
@@ -127,6 +132,8 @@ def render(
         # the plan's own channels, tools and sectors (its programme's) by their names, the built-in ones as ever
         "term": partial(term, lang=lang, vocabulary=plan.vocabulary),
     }
+    if risks is not None and piece is None:
+        context["risks"] = risks
     return template.render(context)
 
 
@@ -148,9 +155,10 @@ def write_documents(
     folder = root / campaign_id
     folder.mkdir(parents=True, exist_ok=True)
     documents = []
+    risks = _register(campaign_id, now)
     pieces: tuple[str | None, ...] = (None, *definition(stage).documents)
     for piece, lang in ((piece, lang) for piece in pieces for lang in LANGS):
-        data = render(stage, outputs, plan, attempt=attempt, lang=lang, now=now, piece=piece).encode()
+        data = render(stage, outputs, plan, attempt=attempt, lang=lang, now=now, piece=piece, risks=risks).encode()
         sha = hashlib.sha256(data).hexdigest()
         name = f"{stage}-{piece}" if piece else stage
         path = folder / f"{name}-{attempt}.{lang}.{sha[:12]}.html"
@@ -160,6 +168,16 @@ def write_documents(
             partial.replace(path)  # whole or not at all
         documents.append(Document(lang=lang, path=path.relative_to(root).as_posix(), digest=sha))
     return documents
+
+
+def _register(campaign_id: str, now: datetime) -> "RegisterView":
+    """The risk register as the gate opens, for the approvers who read the stage's document there."""
+    from musharaka.flows.engine.records import load_plan_set
+    from musharaka.flows.views.risks import risk_view
+    from musharaka.state.db import read_scope
+
+    with read_scope() as session:
+        return risk_view(load_plan_set(), campaign_id, now, session=session)
 
 
 def document_path(recorded: str) -> Path:

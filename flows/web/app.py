@@ -36,6 +36,7 @@ from webauthn.helpers.structs import (
 from musharaka.flows.engine import decisions, people, records
 from musharaka.flows.planfiles.reading import PlanError
 from musharaka.flows.render.terms import term
+from musharaka.flows.views.risks import risk_view
 from musharaka.flows.web import audit, board, campaign, views
 from musharaka.flows.web.auth import COOKIE, LANG_COOKIE, WebSession, same
 from musharaka.flows.web.kit import Kit, Refusal, Runs, Workspace, clock
@@ -486,6 +487,7 @@ def create_app(runs: Runs | None = None, *, now: Callable[[], datetime] = clock)
                 found = views.gate_page(campaign_id, stage, session=db)
             except records.Refused:
                 found = None
+            risks = risk_view(plans, campaign_id, now, session=db) if found else None
         if found is None:
             raise Refusal("no-open-gate", 404)
         due = as_utc(found.gate.due_at)
@@ -509,6 +511,7 @@ def create_app(runs: Runs | None = None, *, now: Callable[[], datetime] = clock)
             overdue=due <= now,
             may_decide=may,
             names=names_of(registry),
+            risks=risks,
         )
 
     def signature_request(session: WebSession, message: bytes) -> Response:

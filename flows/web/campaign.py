@@ -53,6 +53,7 @@ from musharaka.flows.render.reasons import (
 from musharaka.flows.render.terms import term
 from musharaka.flows.views import outcomes
 from musharaka.flows.views.overview import OpenGate, gate_view
+from musharaka.flows.views.risks import risk_view
 from musharaka.flows.web.auth import WebSession
 from musharaka.flows.web.kit import Kit, Refusal
 from musharaka.flows.web.words import REFUSALS, Lang, number, refusal
@@ -300,6 +301,7 @@ def routes(app: FastAPI, kit: Kit) -> None:
             stages = stages_of(campaign_id, registry, now=kit.ws.now(), session=db) if state else []
             given = contributions_of(campaign_id, zone, lang, session=db) if state else None
             decided = outcomes.decisions(session=db, campaign_id=campaign_id) if state else []
+            risks = risk_view(plans, campaign_id, kit.ws.now(), session=db) if state and plan else None
             # the communication plan as it stands: from the log once started, from the plan alone before
             messages = (
                 communication.schedule(plan, now=kit.ws.now(), session=db)
@@ -325,6 +327,7 @@ def routes(app: FastAPI, kit: Kit) -> None:
             "stages": stages,
             "contributions": given,
             "decision": decided[0] if decided else None,
+            "risks": risks,
             "messages": messages,
             "message_status": lambda status: term(f"message_{status}", lang),
             "day": lambda value: locale.day(value, lang, digits=get_settings().digits),
