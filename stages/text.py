@@ -153,7 +153,9 @@ def near_duplicates(normalised: pd.Series, threshold: float = 0.8, *, seed: int 
     roots = _near_roots(list(counts.index), threshold, seed)
     sizes = Counter(roots)
     multi = {r for r, size in sizes.items() if size > 1}
-    nearly = sum(int(counts.iloc[i]) for i, r in enumerate(roots) if r in multi and r != i)
+    # a distinct text once: its further copies are exact repeats, counted there (exact + near + groups'
+    # first texts = answers - the distinct texts that stand alone)
+    nearly = sum(1 for i, r in enumerate(roots) if r in multi and r != i)
     return nearly, len(multi)
 
 

@@ -338,6 +338,16 @@ def test_near_duplicates_are_texts_that_differ_by_a_little_but_not_word_for_word
     assert text.near_duplicates(normalised, 0.8) == (1, 1)  # the "forms" variant, one group
 
 
+def test_a_near_repeat_written_many_times_counts_once_as_near_and_its_copies_as_exact() -> None:
+    original = "the registration portal keeps logging me out before I can submit the form"
+    normalised = text.normalise_all(pd.Series([original] + [original + "s"] * 5))
+    # six answers, two things said: the "forms" text's four extra copies repeat it word for word, and it
+    # nearly repeats the first; 4 + 1 = 6 answers - 1 group of near repeats
+    assert text.exact_duplicates(normalised) == (4, 1)
+    assert text.near_duplicates(normalised, 0.8) == (1, 1)
+    assert text.clusters(normalised, 0.8) == 1
+
+
 REVIEWS = DATA / "reviews" / "saudi_tourism_reviews_ar.csv"
 
 
