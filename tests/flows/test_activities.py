@@ -13,7 +13,7 @@ import pytest
 
 from musharaka.state.settings import get_settings
 from tests.conftest import SHARED_PREFECT_API_URL, Workspace, require
-from tests.flows.samples import CAMPAIGN
+from tests.flows.samples import CAMPAIGN, CONTRIBUTIONS, DECISION
 
 pytestmark = pytest.mark.prefect
 
@@ -21,6 +21,8 @@ pytestmark = pytest.mark.prefect
 STARTED = "2025-06-15T09:00:07+04:00"
 PLANNED = "2025-06-17T09:00:07+04:00"
 ADVANCED = "2025-06-17T09:00:09+04:00"
+CONDUCTED = "2025-08-16T09:00:07+04:00"
+DECIDED = "2025-08-17T09:05:07+04:00"
 
 
 def ok(ws: Workspace, *args: str, now: str) -> None:
@@ -166,3 +168,50 @@ def test_a_write_that_meets_a_held_lock_is_tried_again_and_the_run_goes_on(
         plan = task_runs(client, flow_run_id(client, f"plan-{CAMPAIGN}", ADVANCED), expected=10)
         begin = next(r for r in plan if named(r) == "begin-stage")
         assert (begin.run_count, begin.state_type.value) == (2, "COMPLETED")
+
+
+def test_the_decision_and_managements_approval_wait_for_the_people_who_give_them(ws: Workspace) -> None:
+    from prefect.client.orchestration import get_client
+
+    require(bool(SHARED_PREFECT_API_URL), "needs the Prefect server of a run spread over processes (make test)")
+    ok(ws, "start", CAMPAIGN, now="2025-06-15T09:00+04:00")
+    ok(ws, "approve", CAMPAIGN, "prepare", *ws.key("dg.planning"), now="2025-06-16T09:00+04:00")
+    ok(ws, "approve", CAMPAIGN, "plan", *ws.key("dg.planning"), now="2025-06-17T09:00+04:00")
+    ok(
+        ws,
+        "submit",
+        CAMPAIGN,
+        "conduct",
+        str(ws.write("contributions.csv", CONTRIBUTIONS)),
+        now="2025-08-15T08:00+04:00",
+    )
+    ok(ws, "advance", CAMPAIGN, now="2025-08-15T09:00+04:00")
+    # approving conduct runs analyse, which has no decision yet: it waits for the team's file, and computes nothing
+    ok(ws, "approve", CAMPAIGN, "conduct", *ws.key("dg.planning"), now=CONDUCTED)
+    ok(ws, "submit", CAMPAIGN, "analyse", str(ws.write("decision.yaml", DECISION)), now="2025-08-17T09:00+04:00")
+    ok(ws, "advance", CAMPAIGN, now=DECIDED)
+    with get_client(sync_client=True) as client:
+        waiting = task_runs(client, flow_run_id(client, f"analyse-{CAMPAIGN}", CONDUCTED), expected=3)
+        assert [(named(r), r.state_name) for r in waiting] == [
+            ("begin-stage", "Completed"),
+            ("analyse.decision", "Waiting"),
+            ("record-outcome", "Completed"),
+        ]
+        assert waiting[1].state.message == (
+            "the team's decision file (ملف القرار من الفريق): analyse.decision: the decision taken, its rationale "
+            "and why not every opinion could be adopted (submit a decision file)"
+        )
+        decided = task_runs(client, flow_run_id(client, f"analyse-{CAMPAIGN}", DECIDED), expected=9)
+        assert [(named(r), r.state_name) for r in decided][1:7] == [
+            ("analyse.decision", "Completed"),
+            ("analyse.decision-method", "Completed"),
+            ("analyse.impact-on-groups", "Completed"),
+            ("analyse.analysis", "Completed"),
+            ("analyse.expected-impact", "Completed"),
+            ("analyse.formal-approval", "Waiting"),
+        ]
+        # the plan's analyse gate: two of dg-planning and director (stages/plans.py named_roles, in order)
+        assert decided[6].state.message == (
+            "management's approval at the analyse gate (اعتماد الإدارة عند بوابة التحليل): the analyse gate opens "
+            "when this run ends; it waits for approval by: dg-planning, director, undersecretary"
+        )
