@@ -67,20 +67,27 @@ class _OursOrWarnings(logging.Filter):
     notes on every run ("Beginning flow run", "Finished in state Completed()"), which the UI shows as
     states already. Each record sent costs the server a write, which queues with the runs' own."""
 
+    def __init__(self, prefect_folder: str) -> None:
+        super().__init__()
+        self.prefect_folder = prefect_folder
+
     def filter(self, record: logging.LogRecord) -> bool:
-        return record.levelno >= logging.WARNING or f"{os.sep}prefect{os.sep}" not in record.pathname
+        return record.levelno >= logging.WARNING or not record.pathname.startswith(self.prefect_folder)
 
 
 def run_logs_to_prefect() -> None:
     """What flows and tasks log through Prefect's run logger, from INFO up, to Prefect's API (its UI shows
     it beside each run) and not to the console, which shows only what the engine reports. Called once
     Prefect is imported: its logging set-up on import would undo it."""
+    import prefect  # imported already: this only names its folder
+
+    folder = os.path.dirname(prefect.__file__) + os.sep
     for name in ("prefect.flow_runs", "prefect.task_runs"):
         run_logger = logging.getLogger(name)
         run_logger.setLevel(logging.INFO)
         run_logger.propagate = False
         if not any(isinstance(f, _OursOrWarnings) for f in run_logger.filters):
-            run_logger.addFilter(_OursOrWarnings())
+            run_logger.addFilter(_OursOrWarnings(folder))
 
 
 LIFECYCLE_DEPLOYMENT = "lifecycle/lifecycle"  # flow name / deployment name in prefect.yaml

@@ -160,7 +160,9 @@ def entry(message: Message, plan: CampaignPlan, record: Record, now: datetime) -
         return Entry(message=message, due_on=None, due_from=None, deadline=None, status=status, sent=sent)
     day, reached = moment
     due_on = shifted(day, message.when.days, message.when.counted, plan)
-    due_from = max(local_midnight(due_on, zone), reached)
+    due_from = local_midnight(due_on, zone)
+    if message.when.at in _EVENT_MOMENTS:  # never due before the event it follows: an approval at 15:00
+        due_from = max(due_from, reached)
     deadline = local_midnight(due_on + timedelta(days=1), zone)
     if sent is not None:
         status = "sent-on-time" if sent.at < deadline else "sent-late"

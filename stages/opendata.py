@@ -35,9 +35,11 @@ from musharaka.stages.i18n import N_
 from musharaka.stages.plans import LICENCES, Bilingual, OpenDataSection, Prose
 
 # Blanked in participants' words, when they may be published: what looks like an e-mail address, and a run
-# of seven or more digits (a phone or an id number; a year, or a range of years written with spaces, is kept).
+# of seven or more digits with at most three spaces, dots, dashes or brackets between two of them (a phone or
+# an id number, however it is spaced); a range of two years (2025 - 2026, 1445-1446) is kept.
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_NUMBER = re.compile(r"\+?\d(?:[ .()-]?\d){6,}")
+_NUMBER = re.compile(r"\+?\d(?:[\s.()\-\u2013]{0,3}\d){6,}")
+_YEARS = re.compile(r"(?:19|20|13|14)\d\d\s*[-\u2013]\s*(?:19|20|13|14)\d\d")
 BLANKED = "[…]"
 
 
@@ -98,7 +100,11 @@ def _both(text: Bilingual | Prose | None) -> tuple[str, str]:
 
 def blanked(text: str) -> str:
     """A participant's words with e-mail addresses and phone or id numbers blanked."""
-    return _NUMBER.sub(BLANKED, _EMAIL.sub(BLANKED, text)).strip()
+
+    def number(found: re.Match[str]) -> str:
+        return found[0] if _YEARS.fullmatch(found[0]) else BLANKED
+
+    return _NUMBER.sub(number, _EMAIL.sub(BLANKED, text)).strip()
 
 
 def held_back(respondents: Mapping[str, int], min_group: int) -> set[str]:

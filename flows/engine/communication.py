@@ -69,7 +69,8 @@ def record_sent(
     done = next((s for s in record_of(plan.id, session=session).sent if s.message == message_id), None)
     if done is not None:
         raise records.Refused(
-            f"message {message_id} of {plan.id} was already recorded as sent, at {done.at.isoformat()} by {done.by}",
+            f"message {message_id} of {plan.id} was already recorded as sent, at "
+            f"{as_utc(done.at):%Y-%m-%d %H:%M} UTC by {done.by}",
             "already-sent",
         )
     append(

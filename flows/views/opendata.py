@@ -3,6 +3,7 @@ its decision's follow-up, and the plan's `open_data` policy (`stages/opendata.py
 
 import json
 from datetime import date
+from typing import Any
 
 from sqlmodel import Session
 
@@ -73,10 +74,16 @@ def facts(plans: PlanSet, campaign_id: str, *, session: Session) -> opendata.Fac
         ),
         audiences={a.id: a.name for a in plan.audiences},
         channels=dict(zip(plan.channels, names("channel_", plan.channels, plan.vocabulary), strict=True)),
-        approver_roles=tuple(json.loads(decided.policy).get("roles", ())),
+        # every role the analyse gate's policy names: those of the quorum, those each needed, escalation
+        approver_roles=_gate_roles(json.loads(decided.policy)),
         policy=policy,
         texts=_texts(plan, session=session) if policy.free_text else (),
         log_events=campaign.last_seq,
         log_head=campaign.last_hash,
         analysis_digest=decided.outputs_digest,
     )
+
+
+def _gate_roles(policy: dict[str, Any]) -> tuple[str, ...]:
+    """Every role a gate's recorded policy names, once: its quorum's, those each needed, its escalation."""
+    return tuple(dict.fromkeys(str(r) for key in ("roles", "all_of", "escalation") for r in policy.get(key, ())))

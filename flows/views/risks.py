@@ -6,6 +6,7 @@ their withdrawals and the gates' approvals are all in the log already, so the re
 from a bundle is the one the approvers saw.
 """
 
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
@@ -101,6 +102,7 @@ class _Counted:
 # only events that change them. Counting repeated texts takes seconds for 10,000s of answers, and every
 # gate page, campaign page and stage document reads the register.
 _COUNTED: OrderedDict[tuple[object, ...], _Counted] = OrderedDict()
+_COUNTING = threading.Lock()
 _KEPT = 8
 
 
@@ -127,9 +129,17 @@ def _counted(campaign_id: str, plan: CampaignPlan, *, session: Session) -> _Coun
         .order_by(col(Event.seq))
     )
     key = (campaign_id, plan.analysis.near_duplicate, texts, tuple(changes))
-    if key in _COUNTED:
-        _COUNTED.move_to_end(key)
-        return _COUNTED[key]
+    with _COUNTING:  # the web pages read it from several threads; one counts, the others wait for its count
+        known = _COUNTED.get(key)
+        if known is not None:
+            _COUNTED.move_to_end(key)
+            return known
+        return _count(campaign_id, plan, texts, key, session=session)
+
+
+def _count(
+    campaign_id: str, plan: CampaignPlan, texts: tuple[str, ...], key: tuple[object, ...], *, session: Session
+) -> _Counted:
     rows = records.contributions_of(campaign_id, session=session)
     answers = repeated = 0
     for question in texts:

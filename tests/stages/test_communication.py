@@ -85,6 +85,17 @@ def test_an_extended_window_moves_messages_after_its_close() -> None:
     assert due(VOTE, extended, "vote-closed", NOW) == (date(2025, 2, 28), datetime(2025, 2, 28, 20, tzinfo=UTC))
 
 
+def test_a_message_before_the_window_opens_is_due_on_its_day_and_overdue_the_next() -> None:
+    # vote-coming: 3 days before the window opens on Sun 2 Feb, Thu 30 Jan, from 00:00 Muscat (20:00 UTC on
+    # the 29th) to 24:00 (20:00 UTC on the 30th)
+    def status(at: datetime) -> str:
+        return next(e.status for e in schedule(VOTE, Record(), at) if e.message.id == "vote-coming")
+
+    assert status(datetime(2025, 1, 29, 19, 59, tzinfo=UTC)) == "scheduled"
+    assert status(datetime(2025, 1, 29, 20, tzinfo=UTC)) == "due"
+    assert status(datetime(2025, 1, 30, 20, tzinfo=UTC)) == "overdue"
+
+
 def test_a_message_has_no_due_day_until_its_moment_is_recorded() -> None:
     # no analyse stage started, no decision: the briefing and the result wait for them, whatever the date
     statuses = {e.message.id: (e.due_on, e.status) for e in schedule(VOTE, Record(), NOW)}

@@ -172,6 +172,7 @@ def test_participants_words_are_published_only_when_the_plan_allows() -> None:
         ("اتصل على +968 9123 4567", "اتصل على […]"),
         ("الرقم ٩١٢٣٤٥٦٧", "الرقم […]"),  # Arabic-Indic digits are digits too
         ("between 2025 - 2026, in 1445هـ", "between 2025 - 2026, in 1445هـ"),  # years are kept
+        ("call 9123  4567 or 9123 - 4567", "call […] or […]"),  # however it is spaced
     ],
 )
 def test_emails_and_phone_or_id_numbers_are_blanked_in_participants_words(text: str, shown: str) -> None:
