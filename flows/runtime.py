@@ -86,8 +86,9 @@ def run_logs_to_prefect() -> None:
         run_logger = logging.getLogger(name)
         run_logger.setLevel(logging.INFO)
         run_logger.propagate = False
-        if not any(isinstance(f, _OursOrWarnings) for f in run_logger.filters):
-            run_logger.addFilter(_OursOrWarnings(folder))
+        for handler in run_logger.handlers:  # on the API's handler: a handler of one's own still sees it all
+            if not any(isinstance(f, _OursOrWarnings) for f in handler.filters):
+                handler.addFilter(_OursOrWarnings(folder))
 
 
 LIFECYCLE_DEPLOYMENT = "lifecycle/lifecycle"  # flow name / deployment name in prefect.yaml

@@ -131,5 +131,16 @@ def warm_prefect(*, timeout: float = STARTUP_TIMEOUT_SECONDS) -> Iterator[WarmPr
     try:
         yield warm
     finally:
+        _send_pending_logs()
         os.environ.pop("PREFECT_API_URL", None)
         warm.stop()
+
+
+def _send_pending_logs(timeout: float = 5.0) -> None:
+    """The run logs not yet sent, sent while the server still answers: once it has stopped, Prefect would
+    try again and again at the process's exit, for minutes."""
+    if "prefect.logging.handlers" not in sys.modules:
+        return
+    from prefect.logging.handlers import APILogWorker
+
+    APILogWorker.drain_all(timeout=timeout, at_exit=False)

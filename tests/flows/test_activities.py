@@ -144,7 +144,7 @@ def test_a_write_that_meets_a_held_lock_is_tried_again_and_the_run_goes_on(
 
     require(bool(SHARED_PREFECT_API_URL), "needs the Prefect server of a run spread over processes (make test)")
     require(ws.db_url.startswith("sqlite:///"), "SQLite's write lock is what this holds")
-    ok(ws, "start", CAMPAIGN, now=STARTED)
+    ok(ws, "start", CAMPAIGN, now="2025-06-15T09:00:11+04:00")
     ok(ws, "approve", CAMPAIGN, "prepare", *ws.key("dg.planning"), "--no-advance", now="2025-06-16T09:00+04:00")
     monkeypatch.setenv("MUSHARAKA_LOCK_WAIT_SECONDS", "0.3")
     get_settings.cache_clear()  # read again: the next command's engine waits 0.3 s for a lock
