@@ -50,7 +50,14 @@ def list_command(now: datetime, campaign_id: str, as_json: bool) -> None:
     click.echo(_table(entries, plan, lang))
     counts = Counter(e.status for e in entries)
     comma = "، " if lang == "ar" else ", "
-    click.echo(comma.join(f"{counts[s]} {term(f'message_{s}', lang)}" for s in STATUSES if counts[s]))
+    digits = get_settings().digits
+    click.echo(
+        comma.join(
+            f"{locale.number(counts[s], lang, digits=digits)} {term(f'message_{s}', lang)}"
+            for s in STATUSES
+            if counts[s]
+        )
+    )
 
 
 @comms.command("sent")
