@@ -6,13 +6,14 @@ import logging
 import sqlite3
 import time
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 import pytest
 
 from musharaka.state.settings import get_settings
-from tests.conftest import SHARED_PREFECT_API_URL, Workspace, require
+from tests.conftest import SHARED_PREFECT_API_URL, Workspace, make_workspace, require
 from tests.flows.samples import CAMPAIGN, CONTRIBUTIONS, DECISION
 
 pytestmark = pytest.mark.prefect
@@ -136,14 +137,14 @@ class ReleaseOnRetry(logging.Handler):
 
 
 def test_a_write_that_meets_a_held_lock_is_tried_again_and_the_run_goes_on(
-    ws: Workspace, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Another process holds SQLite's write lock: the stage's first write gives up after its 0.3 s wait,
     Prefect tries the task again half a second later, the lock is free by then, and the stage runs."""
     from prefect.client.orchestration import get_client
 
     require(bool(SHARED_PREFECT_API_URL), "needs the Prefect server of a run spread over processes (make test)")
-    require(ws.db_url.startswith("sqlite:///"), "SQLite's write lock is what this holds")
+    ws = make_workspace(tmp_path, monkeypatch, database=tmp_path / "state.db")  # SQLite's lock, in each pass
     ok(ws, "start", CAMPAIGN, now="2025-06-15T09:00:11+04:00")
     ok(ws, "approve", CAMPAIGN, "prepare", *ws.key("dg.planning"), "--no-advance", now="2025-06-16T09:00+04:00")
     monkeypatch.setenv("MUSHARAKA_LOCK_WAIT_SECONDS", "0.3")
