@@ -34,8 +34,12 @@ def ok(ws: Workspace, *args: str, now: str) -> None:
 def flow_run_id(client: Any, name: str, now: str) -> UUID:
     """The flow run of this name whose `now` parameter is this test's instant."""
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterName
+    from prefect.client.schemas.sorting import FlowRunSort
 
-    found = client.read_flow_runs(flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=[name])))
+    # the newest first: the server answers 200 runs at most, and the session's holds more of this name
+    found = client.read_flow_runs(
+        flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=[name])), sort=FlowRunSort.EXPECTED_START_TIME_DESC
+    )
     wanted = datetime.fromisoformat(now)
     mine = [run.id for run in found if datetime.fromisoformat(str(run.parameters["now"])) == wanted]
     assert len(mine) == 1, f"{name} at {now}: {len(mine)} runs"

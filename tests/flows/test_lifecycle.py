@@ -225,12 +225,17 @@ def test_unknown_campaign_is_refused_with_the_known_ones(ws: Workspace) -> None:
 def test_stage_runs_are_prefect_flow_runs_named_after_the_campaign(ws: Workspace) -> None:
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterName
+    from prefect.client.schemas.sorting import FlowRunSort
 
     started = "2025-06-15T09:00:03+04:00"  # an instant no other test uses: the server is the session's
     ok(ws, "start", CAMPAIGN, now=started)
     with get_client(sync_client=True) as client:
         for name in (f"lifecycle-{CAMPAIGN}", f"prepare-{CAMPAIGN}"):
-            found = client.read_flow_runs(flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=[name])))
+            # the newest first: the server answers 200 runs at most, and the session's holds more of this name
+            found = client.read_flow_runs(
+                flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=[name])),
+                sort=FlowRunSort.EXPECTED_START_TIME_DESC,
+            )
             mine = [
                 r for r in found if datetime.fromisoformat(str(r.parameters["now"])) == datetime.fromisoformat(started)
             ]
